@@ -1,0 +1,199 @@
+"""Builds the classifier's lexicon from the shared data, deterministically (``payeeflow model train``).
+
+The output is a gzip'd JSON file with sorted keys and a zero mtime, so the same data always gives
+the same bytes. Everything the classifier knows comes from here; nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agents.text import canonical, canonical_tokens, clean
+
+MODEL_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
+
+# Words that mark an organisation whatever else the name holds; the statistical list below adds
+# the tokens that are frequent in company names and rare as person names.
+BUSINESS_WORDS = """SERVICES SERVICE SOLUTIONS CONSULTING CONSULTANTS GROUP HOLDINGS ENTERPRISES
+INDUSTRIES ASSOCIATES PARTNERS COMPANY SUPPLY SUPPLIES SYSTEMS TECHNOLOGIES TECHNOLOGY MANAGEMENT
+INTERNATIONAL NATIONAL GLOBAL AMERICAN AMERICA CONSTRUCTION CONTRACTORS CONTRACTING ENGINEERING
+MANUFACTURING DISTRIBUTION DISTRIBUTORS PRODUCTS EQUIPMENT ELECTRIC ELECTRICAL PLUMBING HEATING
+ROOFING LANDSCAPING CLEANING JANITORIAL RESTAURANT CAFE GRILL PIZZA BAKERY DELI MARKET FOODS FOOD
+STORE SHOP SALON SPA AUTO AUTOMOTIVE MOTORS REPAIR TRANSPORT TRANSPORTATION TRUCKING LOGISTICS
+FREIGHT EXPRESS CAPITAL INVESTMENTS PROPERTIES REALTY REAL ESTATE DEVELOPMENT HOMES BUILDERS
+MEDICAL HEALTH HEALTHCARE DENTAL CLINIC PHARMACY HOSPITAL LABORATORIES LAB STUDIO STUDIOS MEDIA
+MARKETING ADVERTISING DESIGN PRINTING SOFTWARE DATA NETWORKS COMMUNICATIONS WIRELESS ENERGY OIL
+GAS POWER WATER ENVIRONMENTAL SECURITY STAFFING INSURANCE AGENCY FINANCIAL LAW LEGAL ATTORNEYS
+ACCOUNTING CPAS PHOTOGRAPHY EVENTS CATERING RENTAL RENTALS LEASING SALES TRADING IMPORTS EXPORTS
+WHOLESALE RETAIL OUTLET CENTER CENTRE WORKS FARM FARMS RANCH VENTURES PARTNERSHIP TRUST FOUNDATION
+ASSOCIATION SOCIETY INSTITUTE ACADEMY SCHOOL UNIVERSITY COLLEGE CHURCH MINISTRIES CLUB HOTEL INN
+MOTEL LOUNGE BAR TAVERN PUB BREWING BREWERY WINERY LIQUOR LIQUORS BEAUTY BARBER FITNESS GYM
+PETROLEUM CHEMICAL STEEL METAL METALS GLASS PAPER PACKAGING PLASTICS TOOLS MACHINE MACHINERY
+INC LLC CORP LTD LP LLP PLLC PC PA CO CORPORATION INCORPORATED LIMITED DBA""".split()
+
+GOVERNMENT_PHRASES = """CITY OF|COUNTY OF|STATE OF|TOWN OF|VILLAGE OF|TOWNSHIP OF|BOROUGH OF|
+COMMONWEALTH OF|PARISH OF|COUNTY|TOWNSHIP|MUNICIPALITY|MUNICIPAL|UNITED STATES|US DEPARTMENT|
+DEPARTMENT OF|OFFICE OF THE|BUREAU OF|DIVISION OF|BOARD OF|COMMISSION|AUTHORITY|SCHOOL DISTRICT|
+INDEPENDENT SCHOOL DISTRICT|ISD|USD|CUSD|PUBLIC SCHOOLS|SCHOOL BOARD|BOARD OF EDUCATION|
+WATER DISTRICT|FIRE DISTRICT|SANITATION DISTRICT|SANITARY DISTRICT|PARK DISTRICT|LIBRARY DISTRICT|
+UTILITY DISTRICT|HOSPITAL DISTRICT|IRRIGATION DISTRICT|CONSERVATION DISTRICT|TRANSIT DISTRICT|
+SPECIAL DISTRICT|TREASURER|TAX COLLECTOR|ASSESSOR|COMPTROLLER|SHERIFF|POLICE DEPARTMENT|
+FIRE DEPARTMENT|CLERK OF|COUNTY CLERK|CIRCUIT COURT|DISTRICT COURT|SUPERIOR COURT|MUNICIPAL COURT|
+SECRETARY OF STATE|INTERNAL REVENUE SERVICE|IRS|DEPARTMENT OF REVENUE|FRANCHISE TAX BOARD|
+STATE UNIVERSITY|STATE HIGHWAY|STATE POLICE|HIGHWAY PATROL|PUBLIC WORKS|HOUSING AUTHORITY|
+TRANSIT AUTHORITY|PORT AUTHORITY|GOVERNMENT|FEDERAL|TRIBE|TRIBAL|NATION OF|CHILD SUPPORT""".replace(
+    "\n", ""
+).split("|")
+
+# SIC codes for government bodies, by the phrase that names them (public administration, 91xx-97xx).
+GOVERNMENT_SIC = {
+    "TAX": "9311", "REVENUE": "9311", "TREASURER": "9311", "TREASURY": "9311", "ASSESSOR": "9311",
+    "COMPTROLLER": "9311", "COURT": "9211", "CLERK": "9211", "POLICE": "9221", "SHERIFF": "9221",
+    "FIRE": "9224", "CORRECTIONS": "9223", "SCHOOL": "9411", "EDUCATION": "9411",
+    "HEALTH": "9431", "HOUSING": "9531", "TRANSIT": "9621", "HIGHWAY": "9621",
+    "TRANSPORTATION": "9621", "WATER": "9511", "SANITATION": "9511", "ENVIRONMENTAL": "9511",
+    "PARK": "9512", "LABOR": "9651", "AGRICULTURE": "9641", "VETERANS": "9451",
+    "DEFENSE": "9711", "POSTAL": "9311", "CHILD SUPPORT": "9441", "HUMAN SERVICES": "9441",
+    "SOCIAL SERVICES": "9441",
+}
+_SIC_STOPWORDS = set(
+    "AND OR OF THE FOR NEC EXCEPT NOT ETC IN TO BY ON WITH OTHER RELATED PRODUCTS SERVICES "
+    "GENERAL MISCELLANEOUS INCLUDING".split()
+)
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        yield from csv.DictReader(fh)
+
+
+def _first_names(data: Path) -> dict[str, float]:
+    births: Counter[str] = Counter()
+    for row in _rows(data / "us_first_names_ssa.csv"):
+        births[clean(row["first_name"])] += int(row["births_1960_2005"] or 0)
+    total = sum(births.values())
+    names = {name: round(count / total * 1e6, 1) for name, count in births.items() if count >= 300}
+    for row in _rows(data / "us_first_names_census1990.csv"):
+        names.setdefault(clean(row["first_name"]), round(float(row["freq_pct"]) * 1e4, 1))
+    return names
+
+
+def _surnames(data: Path) -> dict[str, float]:
+    return {
+        clean(row["surname"]): round(float(row["freq_pct"]) * 1e4, 1)
+        for row in _rows(data / "us_surnames_census1990.csv")
+        if int(row["rank"]) <= 60000
+    }
+
+
+# Foreign legal forms common on US payee files; the other short foreign forms (AS, IS, KY…) are
+# English words or state codes far more often than legal forms.
+FOREIGN_LEGAL = {"GMBH", "PLC", "AG", "BV", "NV", "SRL", "SARL", "LTDA", "PTY", "PTYLTD", "SPA",
+                 "KGAA", "OYJ", "SAS", "BVBA", "SPZOO", "SRO", "KFT", "OOO", "PTE", "BHD"}
+US_PROFESSIONAL = {"PA", "PC", "PLLC", "LLLP", "PLC", "APC", "APLC", "LC"}
+_NOT_BUSINESS = set("AND FOR THE OF ALL FIRST GREAT BIG NEW OLD TOP BEST".split())
+
+
+def _legal_suffixes(data: Path) -> list[str]:
+    found = set(FOREIGN_LEGAL | US_PROFESSIONAL)
+    for row in _rows(data / "business_legal_suffixes_cleanco.csv"):
+        if row["group_value"].startswith("United States"):
+            suffix = clean(row["suffix"])
+            if suffix and suffix not in {"AND CO", "AND COMPANY"}:
+                found.add(suffix.replace(" ", ""))
+    return sorted(found)
+
+
+def _statistical_business_words(
+    data: Path, first: dict[str, float], last: dict[str, float]
+) -> list[str]:
+    """Tokens frequent in real company names and rare as person names."""
+    df: Counter[str] = Counter()
+    for row in _rows(data / "company_names_combined.csv"):
+        df.update(set(canonical_tokens(row["name"])))
+    person_like = {tok for tok, share in first.items() if share >= 5} | {
+        tok for tok, share in last.items() if share >= 3
+    }
+    return sorted(
+        tok
+        for tok, count in df.items()
+        if count >= 40 and len(tok) > 2 and tok not in person_like and tok not in _NOT_BUSINESS
+    )
+
+
+def _sic_lexicon(data: Path) -> dict[str, list[str]]:
+    """Word -> [code, description]: the most specific SIC code whose description uses the word."""
+    best: dict[str, tuple[int, str, str]] = {}
+    for row in _rows(data / "sic_codes.csv"):
+        code, desc = row["sic_code"], row["description"]
+        if code.startswith("9") or code.endswith("00"):
+            continue
+        words = [w for w in canonical_tokens(desc) if w not in _SIC_STOPWORDS and len(w) > 3]
+        for word in words:
+            rank = len(words)
+            if word not in best or rank < best[word][0]:
+                best[word] = (rank, code, desc)
+    return {word: [code, desc] for word, (_, code, desc) in sorted(best.items())}
+
+
+def _sic_descriptions(data: Path) -> dict[str, str]:
+    return {row["sic_code"]: row["description"] for row in _rows(data / "sic_codes.csv")}
+
+
+def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
+    """Multi-word names of real companies without their legal form (brands like ROBERT HALF).
+
+    Chicago licence names are taken only when they carry a legal form, since that list also holds
+    sole proprietors' own names.
+    """
+    cores = set()
+    for row in _rows(data / "company_names_combined.csv"):
+        tokens = canonical_tokens(row["name"])
+        has_form = any(tok in legal for tok in tokens)
+        if row["source_file"].startswith("payee_names_chicago") and not has_form:
+            continue
+        core = [tok for tok in tokens if tok not in legal and tok != "THE"]
+        if len(core) >= 2:
+            cores.add(" ".join(core))
+    return sorted(cores)
+
+
+def _government_names(data: Path) -> list[str]:
+    names = {canonical(row["agency"]) for row in _rows(data / "us_federal_agencies.csv")}
+    names |= {canonical(row["sub_agency"]) for row in _rows(data / "us_federal_agencies.csv")}
+    return sorted(n for n in names if len(n.split()) >= 2)
+
+
+def build_lexicon(data: Path) -> dict[str, Any]:
+    first, last = _first_names(data), _surnames(data)
+    legal = _legal_suffixes(data)
+    return {
+        "version": 1,
+        "first_names": first,
+        "surnames": last,
+        "legal_suffixes": legal,
+        "known_companies": _known_company_cores(data, set(legal)),
+        "business_words": sorted(set(BUSINESS_WORDS) | set(_statistical_business_words(data, first, last))),
+        "government_phrases": sorted(set(GOVERNMENT_PHRASES) | set(_government_names(data))),
+        "government_sic": GOVERNMENT_SIC,
+        "sic_lexicon": _sic_lexicon(data),
+        "sic_descriptions": _sic_descriptions(data),
+    }
+
+
+def write_lexicon(lexicon: dict[str, Any], path: Path = MODEL_FILE) -> None:
+    payload = json.dumps(lexicon, sort_keys=True, separators=(",", ":")).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(payload)
+
+
+def load_lexicon(path: Path = MODEL_FILE) -> dict[str, Any]:
+    with gzip.open(path, "rb") as fh:
+        return json.loads(fh.read())  # type: ignore[no-any-return]

@@ -1,0 +1,5 @@
+"""Enrichment: clean address, card acceptance and payment method."""
+
+from agents.enrichment.logic import Enricher
+
+__all__ = ["Enricher"]

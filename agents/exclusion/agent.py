@@ -1,0 +1,21 @@
+"""Faust agent of the exclusion stage: payees.raw -> payees.screened (it also rejects poison)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.exclusion.logic import Screener
+from agents.validation import validate_payee
+from payeeflow.config import Settings
+from streams.app import Stage
+from streams.topics import RAW, SCREENED
+
+
+def build(settings: Settings) -> Stage:
+    screener = Screener.from_file()
+
+    def apply(record: dict[str, Any]) -> dict[str, Any]:
+        validate_payee(record["payee"], settings.max_name_length)
+        return screener.apply(record)
+
+    return Stage("exclusion", RAW, SCREENED, apply)

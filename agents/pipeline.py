@@ -1,0 +1,84 @@
+"""All stages chained in-process: what ``payeeflow process``, the CLI and the API call.
+
+The Kafka path runs the same ``apply`` functions, one agent per stage; this module is only the
+in-process composition and the flat row view of a processed record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agents.classification import Classifier
+from agents.enrichment import Enricher
+from agents.exclusion import Screener
+from agents.matching import Matcher
+from agents.validation import validate_payee
+
+Stage = Callable[[dict[str, Any]], dict[str, Any]]
+
+SCREENING_COLUMNS = ["excluded", "exclusion_keyword", "exclusion_category"]
+CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_description", "reason"]
+MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+ENRICHMENT_COLUMNS = [
+    "address_line", "address_city", "address_state", "address_zip", "address_status",
+    "card_acceptance", "payment_method",
+]
+
+
+@dataclass
+class Pipeline:
+    """The stages to run, in order; ``None`` leaves a stage out."""
+
+    screener: Screener
+    classifier: Classifier
+    matcher: Matcher | None = None
+    enricher: Enricher | None = None
+    max_name_length: int = 300
+
+    def stages(self) -> list[Stage]:
+        chain: list[Any] = [self.screener, self.classifier, self.matcher, self.enricher]
+        return [stage.apply for stage in chain if stage is not None]
+
+    def process(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Run every stage on one record; raises ``RecordError`` for a payee no stage can use."""
+        validate_payee(record["payee"], self.max_name_length)
+        for apply in self.stages():
+            record = apply(record)
+        return record
+
+
+def flat_row(record: dict[str, Any]) -> dict[str, Any]:
+    """The flat column view of a processed record (CLI output, the ``payees`` table)."""
+    row: dict[str, Any] = {}
+    if screening := record.get("screening"):
+        row.update(
+            excluded=screening["excluded"],
+            exclusion_keyword=screening["keyword"],
+            exclusion_category=screening["category"],
+        )
+    match = record.get("match")
+    if classification := record.get("classification"):
+        row.update({key: classification[key] for key in CLASSIFICATION_COLUMNS})
+        if match and match.get("supplier_sic_code"):  # the network knows better than the name
+            row["sic_code"] = match["supplier_sic_code"]
+            row["sic_description"] = None
+    if match:
+        row.update(
+            supplier_id=match["supplier_id"],
+            supplier_name=match["supplier_name"],
+            match_score=match["score"],
+            match_type=match["match_type"],
+        )
+    if enrichment := record.get("enrichment"):
+        row.update(
+            address_line=enrichment["address_line"],
+            address_city=enrichment["city"],
+            address_state=enrichment["state"],
+            address_zip=enrichment["zip"],
+            address_status=enrichment["address_status"],
+            card_acceptance=enrichment["card_acceptance"],
+            payment_method=enrichment["payment_method"],
+        )
+    return row

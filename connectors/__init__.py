@@ -1,0 +1,1 @@
+"""Sources (files, suppliers) and the PostgreSQL sink."""

@@ -1,0 +1,58 @@
+"""PostgreSQL access shared by the sink and the API: connections, migrations, error classes.
+
+Errors are classified by SQLSTATE (``psycopg.errors``), never by message text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from payeeflow.errors import StackError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def wait_for_database(dsn: str, timeout: float = 30.0) -> None:
+    """Block until PostgreSQL accepts connections (the pre-start step)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(dsn, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+                return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise StackError(f"PostgreSQL did not answer within {timeout:.0f}s: {exc}") from exc
+            time.sleep(0.5)
+
+
+def migrate(dsn: str) -> list[str]:
+    """Apply the migrations not applied yet, each in its own transaction; returns their names."""
+    applied: list[str] = []
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        conn.execute("SELECT pg_advisory_lock(714250)")  # one migrator at a time
+        try:
+            done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+            conn.commit()
+            for path in sorted(MIGRATIONS.glob("*.sql")):
+                if path.name in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql.SQL(path.read_text()))  # type: ignore[arg-type]
+                    conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (path.name,))
+                applied.append(path.name)
+                log.info("applied migration %s", path.name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(714250)")
+    return applied

@@ -1,0 +1,77 @@
+"""Keeps a worker's supplier index current from the compacted ``suppliers`` topic.
+
+Every match worker reads the whole topic itself (manual assignment, no consumer group), so each
+holds the full network whatever payee partitions it owns. It reads up to the end offsets it saw
+at start, then reports ready and keeps applying upserts and tombstones as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from agents.matching.index import Supplier, SupplierIndex
+from payeeflow.config import Settings
+from payeeflow.errors import DecodeError
+from payeeflow.metrics import SUPPLIERS
+from schemas import codec_for
+from streams.topics import SUPPLIERS as SUPPLIERS_TOPIC
+
+log = logging.getLogger(__name__)
+
+
+class SupplierFeed:
+    def __init__(self, settings: Settings, index: SupplierIndex, ready: asyncio.Event) -> None:
+        self.settings = settings
+        self.index = index
+        self.ready = ready
+        self.topic = settings.topic(SUPPLIERS_TOPIC)
+        self._codec = codec_for(SUPPLIERS_TOPIC)
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        if value is None:
+            if key is not None:
+                self.index.delete(key.decode())
+            return
+        try:
+            self.index.upsert(Supplier.from_record(self._codec.decode(value)))
+        except (DecodeError, KeyError) as exc:
+            log.warning("skipped a bad supplier record: %s", exc)
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(self.topic)
+            while not partitions:
+                await consumer.force_metadata_update()  # the topic may not be known yet
+                partitions = consumer.partitions_for_topic(self.topic)
+                if not partitions:
+                    await asyncio.sleep(1)
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            end = await consumer.end_offsets(tps)
+            while True:
+                batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for messages in batches.values():
+                    for message in messages:
+                        self.apply(message.key, message.value)
+                SUPPLIERS.set(len(self.index))
+                if not self.ready.is_set() and all(
+                    await asyncio.gather(*(self._caught_up(consumer, tp, end[tp]) for tp in tps))
+                ):
+                    log.info("supplier index ready", extra={"count": len(self.index)})
+                    self.ready.set()
+        finally:
+            await consumer.stop()
+
+    @staticmethod
+    async def _caught_up(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
+        return await consumer.position(tp) >= end

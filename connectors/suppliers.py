@@ -1,0 +1,49 @@
+"""``payeeflow suppliers load``: a network CSV into the compacted ``suppliers`` topic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from tqdm import tqdm
+
+from agents.matching.logic import read_network
+from payeeflow.config import Settings
+from schemas import codec_for
+from streams.topics import SUPPLIERS
+
+
+async def load_suppliers(settings: Settings, path: Path, progress: bool = True) -> int:
+    suppliers = read_network(path)
+    codec = codec_for(SUPPLIERS)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=20,
+        max_batch_size=512 * 1024, enable_idempotence=True,
+    )
+    await producer.start()
+    now = datetime.now(UTC)
+    try:
+        for supplier in tqdm(suppliers, desc="suppliers", unit=" rows", disable=not progress):
+            record = {
+                "supplier_id": supplier.supplier_id, "name": supplier.name,
+                "address": None, "city": supplier.city, "state": supplier.state, "zip": supplier.zip,
+                "tax_id": supplier.tax_id, "sic_code": supplier.sic_code,
+                "accepts_card": supplier.accepts_card, "updated_at": now,
+            }
+            await producer.send(settings.topic(SUPPLIERS), codec.encode(record),
+                                key=supplier.supplier_id.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(suppliers)
+
+
+async def delete_supplier(settings: Settings, supplier_id: str) -> None:
+    """A tombstone: the supplier leaves every match worker's index."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.topic(SUPPLIERS), None, key=supplier_id.encode())
+    finally:
+        await producer.stop()

@@ -1,0 +1,3 @@
+from payeeflow.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""The ``payeeflow`` command: one entry point for the stack, the services and the file jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from payeeflow.config import Settings, get_settings
+from payeeflow.errors import PayeeflowError
+from payeeflow.logs import setup_logging
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _pipeline(settings: Settings, network: Path | None, stages: str) -> object:
+    from agents.classification import Classifier
+    from agents.enrichment import Enricher
+    from agents.exclusion import Screener
+    from agents.matching import Matcher
+    from agents.pipeline import Pipeline
+
+    matcher = Matcher.from_csv(network) if network else None
+    if stages == "match":
+        return _MatchOnly(matcher) if matcher else None
+    return Pipeline(
+        Screener.from_file(),
+        Classifier.load(),
+        matcher,
+        Enricher() if stages == "process" else None,
+        settings.max_name_length,
+    )
+
+
+class _MatchOnly:
+    """``payeeflow match``: validation and the network match alone."""
+
+    def __init__(self, matcher: object) -> None:
+        self.matcher = matcher
+
+    def process(self, record: dict) -> dict:
+        from agents.validation import validate_payee
+
+        validate_payee(record["payee"], get_settings().max_name_length)
+        return self.matcher.apply(record)  # type: ignore[attr-defined,no-any-return]
+
+
+def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
+    from agents.pipeline import (
+        CLASSIFICATION_COLUMNS,
+        ENRICHMENT_COLUMNS,
+        MATCH_COLUMNS,
+        SCREENING_COLUMNS,
+    )
+    from payeeflow.inprocess import run_file
+
+    columns = {
+        "classify": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS,
+        "match": MATCH_COLUMNS,
+        "process": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS + MATCH_COLUMNS + ENRICHMENT_COLUMNS,
+    }[args.command]
+    started = time.perf_counter()
+    pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
+    result = run_file(pipeline, args.input, args.output, columns)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    print(f"{result.rows} rows -> {result.output}"
+          + (f", {result.rejected} rejected -> {result.rejects}" if result.rejects else "")
+          + f" in {elapsed:.2f}s")
+    return 0
+
+
+def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.localstack import stack
+
+    if args.action == "up":
+        report = stack.up(settings)
+    elif args.action == "down":
+        report = stack.down(settings)
+    else:
+        from payeeflow.localstack.process import port_open
+
+        host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
+        report = {"kafka": "up" if port_open(host, int(port)) else "down"}
+        try:
+            from connectors.database import wait_for_database
+
+            wait_for_database(settings.dsn, timeout=2)
+            report["postgres"] = "up"
+        except PayeeflowError:
+            report["postgres"] = "down"
+    for key, value in report.items():
+        print(f"{key:12} {value}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.worker import parse_stages, run_worker
+
+    run_worker(settings, parse_stages(args.stage))
+    return 0
+
+
+def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
+    from prometheus_client import start_http_server
+
+    from connectors.postgres_sink import SinkRunner
+
+    start_http_server(args.metrics_port, addr="0.0.0.0")
+    asyncio.run(SinkRunner(settings).run())
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    from streams.topics import create_topics
+
+    created = asyncio.run(create_topics(settings))
+    print(f"created: {', '.join(created) or 'none (all present)'}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.ingest import ingest_file
+
+    result = asyncio.run(ingest_file(settings, args.file, args.batch_id, progress=not args.quiet))
+    print(f"batch {result.batch_id}: {result.produced} payees produced, {result.rejected} rejected")
+    return 0
+
+
+def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.suppliers import delete_supplier, load_suppliers
+
+    if args.action == "load":
+        count = asyncio.run(load_suppliers(settings, args.file, progress=not args.quiet))
+        print(f"{count} suppliers sent to {settings.topic('suppliers')}")
+    else:
+        asyncio.run(delete_supplier(settings, args.supplier_id))
+        print(f"tombstone sent for {args.supplier_id}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
+    from agents.classification.train import MODEL_FILE, build_lexicon, write_lexicon
+
+    write_lexicon(build_lexicon(args.data))
+    print(f"wrote {MODEL_FILE}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.demo import run_demo
+
+    return run_demo(settings, args.network, args.payees, args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payeeflow",
+        description="Screen, classify, match and enrich payees as event streams on Kafka.",
+        epilog="Settings come from environment variables: see README.md (KAFKA_BOOTSTRAP_SERVERS, "
+        "DATABASE_URL, PAYEEFLOW_*).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("run", cmd_run, "The main job on local defaults: stack up, services started, samples pushed through.")
+    p.add_argument("--network", type=Path, default=EXAMPLES / "suppliers.csv", help="supplier network CSV")
+    p.add_argument("--payees", type=Path, default=EXAMPLES / "payees.csv", help="payee file to ingest")
+    p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the batch")
+
+    p = add("stack", cmd_stack, "Install/start (up), stop (down) or check (status) the local Kafka and PostgreSQL.")
+    p.add_argument("action", choices=["up", "down", "status"])
+
+    p = add("worker", cmd_worker, "Run stage agents in a Faust worker.")
+    p.add_argument("--stage", default="all", help="all, or a comma list of exclusion,classification,matching,enrichment")
+
+    p = add("sink", cmd_sink, "Run the PostgreSQL sink (payees.enriched, payees.dlq, payees.batches).")
+    p.add_argument("--metrics-port", type=int, default=6067, help="port of the sink's /metrics")
+
+    add("api", cmd_api, "Run the FastAPI reader (PAYEEFLOW_API_HOST / PAYEEFLOW_API_PORT).")
+    add("topics", cmd_topics, "Create the topics that are missing.")
+
+    p = add("ingest", cmd_ingest, "Produce a payee file (CSV or JSONL) to payees.raw as one batch.")
+    p.add_argument("file", type=Path)
+    p.add_argument("--batch-id", help="batch id (default: time + random)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = add("suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier.")
+    ssub = p.add_subparsers(dest="action", required=True)
+    load = ssub.add_parser("load", help="send every supplier of a network CSV")
+    load.add_argument("file", type=Path)
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    delete = ssub.add_parser("delete", help="send a tombstone for one supplier id")
+    delete.add_argument("supplier_id")
+
+    for name, help in (
+        ("classify", "Screening + classification of a CSV, in-process (no Kafka)."),
+        ("match", "Network match of a CSV against a network CSV, in-process."),
+        ("process", "All stages over a CSV, in-process."),
+    ):
+        p = add(name, cmd_file_job, help)
+        p.add_argument("input", type=Path, help="CSV with a header and a 'name' column")
+        if name != "classify":
+            p.add_argument("--network", type=Path, required=True, help="network CSV (supplier_id, name, ...)")
+        p.add_argument("-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv")
+
+    p = add("model", cmd_model, "Build the classifier's lexicon from the shared data (deterministic).")
+    msub = p.add_subparsers(dest="action", required=True)
+    train = msub.add_parser("train", help="rebuild agents/classification/model/")
+    train.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder of the shared data CSVs")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_json)
+    try:
+        return int(args.handler(args, settings))
+    except PayeeflowError as exc:
+        print(f"payeeflow: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""One typed, frozen settings object; every environment variable is named here.
+
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL`` keep their conventional names; everything else
+is ``PAYEEFLOW_<FIELD>``. Helm values and the compose file map one-to-one onto these fields.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA = "127.0.0.1:9092"
+LOCAL_DATABASE_URL = "postgresql://payeeflow:payeeflow@127.0.0.1:5433/payeeflow"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYEEFLOW_", frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        LOCAL_KAFKA,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PAYEEFLOW_KAFKA_BOOTSTRAP_SERVERS"),
+        description="Kafka bootstrap servers; unset means the local stack's broker.",
+    )
+    database_url: SecretStr = Field(
+        SecretStr(LOCAL_DATABASE_URL),
+        validation_alias=AliasChoices("DATABASE_URL", "PAYEEFLOW_DATABASE_URL"),
+        description="PostgreSQL DSN; unset means the local stack's server.",
+    )
+    topic_prefix: str = Field("", description="Prefix of every topic name (isolates tests, tenants).")
+    topic_partitions: int = Field(6, ge=1, description="Partitions of each topic created.")
+    group_prefix: str = Field("payeeflow", description="Prefix of consumer group ids.")
+    stack_dir: Path = Field(Path(".stack"), description="Where the local stack keeps binaries and data.")
+    worker_web_port: int = Field(6066, description="Port of a worker's /metrics, /health and /ready.")
+    api_host: str = Field("127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(8000, description="Port of the API.")
+    log_level: str = Field("INFO", description="Log level.")
+    log_json: bool = Field(True, description="Structured JSON logs (false: plain text).")
+    stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")
+    stage_batch_within: float = Field(0.1, gt=0, description="Seconds a stage waits to fill a batch.")
+    sink_batch_size: int = Field(2000, ge=1, description="Records the sink writes per transaction.")
+    max_name_length: int = Field(300, ge=10, description="Longer payee names are rejected as absurd.")
+    network_file: Path | None = Field(
+        None, description="Supplier CSV the match stage loads instead of the suppliers topic."
+    )
+
+    @property
+    def kafka_is_local(self) -> bool:
+        """True when no broker was configured, so the local stack provides one."""
+        return "kafka_bootstrap_servers" not in self.model_fields_set
+
+    @property
+    def database_is_local(self) -> bool:
+        """True when no database was configured, so the local stack provides one."""
+        return "database_url" not in self.model_fields_set
+
+    @property
+    def dsn(self) -> str:
+        return self.database_url.get_secret_value()
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        return f"{self.group_prefix}.{self.topic_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

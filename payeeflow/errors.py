@@ -1,0 +1,36 @@
+"""The project's error tree; third-party errors are translated into it where they enter.
+
+    PayeeflowError
+    ├── InputError          bad input from a user or a file: a clear message, a non-zero exit
+    ├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
+    │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
+    └── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
+"""
+
+
+class PayeeflowError(Exception):
+    """Base of every error payeeflow raises on purpose."""
+
+
+class InputError(PayeeflowError):
+    """A file or argument a user gave cannot be used at all."""
+
+
+class RecordError(PayeeflowError):
+    """One record cannot be processed; the others go on. ``reason`` is a short machine tag."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class DecodeError(RecordError):
+    """Bytes that are not a record of the expected schema."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("undecodable", detail)
+
+
+class StackError(PayeeflowError):
+    """The local stack could not be installed, started or reached."""

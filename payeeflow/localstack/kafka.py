@@ -1,0 +1,106 @@
+"""Apache Kafka 4.x from Maven Central, run as one KRaft broker+controller on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+from payeeflow.errors import StackError
+from payeeflow.localstack.process import port_open, require, run, stop_pid, wait_for_port
+
+log = logging.getLogger(__name__)
+
+POM = Path(__file__).parent / "kafka-pom.xml"
+HOST, PORT, CONTROLLER_PORT = "127.0.0.1", 9092, 9093
+
+SERVER_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers={host}:{cport}
+listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}
+advertised.listeners=PLAINTEXT://{host}:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data}
+num.partitions=6
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=168
+"""
+LOG4J = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+class LocalKafka:
+    def __init__(self, stack_dir: Path) -> None:
+        self.home = stack_dir.resolve() / "kafka"
+        self.lib = self.home / "lib"
+        self.data = self.home / "data"
+        self.config = self.home / "server.properties"
+        self.pid_file = self.home / "kafka.pid"
+        self.log_file = self.home / "server.log"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{HOST}:{PORT}"
+
+    def installed(self) -> bool:
+        return any(self.lib.glob("kafka_2.13-*.jar"))
+
+    def install(self) -> None:
+        """Resolve the broker and its runtime dependencies from Maven Central (once)."""
+        if self.installed():
+            return
+        require("java", "install Java 17+ (apt-get install openjdk-17-jre-headless)")
+        mvn = require("mvn", "install Maven (apt-get install maven)")
+        log.info("fetching Apache Kafka from Maven Central into %s", self.lib)
+        run([mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.lib}", "-DincludeScope=runtime"], "mvn dependency:copy-dependencies")
+        if not self.installed():
+            raise StackError(f"Maven ran but no kafka_2.13 jar is in {self.lib}")
+
+    def running(self) -> bool:
+        return port_open(HOST, PORT)
+
+    def start(self) -> bool:
+        """Start the broker unless one answers already; returns True if it started one."""
+        if self.running():
+            return False
+        self.install()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(SERVER_PROPERTIES.format(host=HOST, port=PORT, cport=CONTROLLER_PORT, data=self.data))
+        (self.home / "log4j2.properties").write_text(LOG4J.format(log=self.log_file))
+        classpath = f"{self.lib}/*"
+        if not (self.data / "meta.properties").exists():
+            cluster = run(["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+                          "kafka-storage random-uuid").stdout.strip().splitlines()[-1]
+            run(["java", "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster,
+                 "-c", str(self.config), "--standalone"], "kafka-storage format")
+        with (self.home / "stdout.log").open("ab") as out:
+            proc = subprocess.Popen(
+                ["java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                 "-cp", classpath, "kafka.Kafka", str(self.config)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        wait_for_port(HOST, PORT, 90, "Kafka", self.log_file)
+        return True
+
+    def stop(self) -> bool:
+        return stop_pid(self.pid_file)

@@ -1,0 +1,98 @@
+"""PostgreSQL from Debian's packages, as a private cluster on 127.0.0.1:5433.
+
+Run as root, the cluster belongs to the ``postgres`` user (the server refuses root) and lives in
+``/var/lib/postgresql/payeeflow``; otherwise it lives in the stack folder and runs as the caller.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from payeeflow.errors import StackError
+from payeeflow.localstack.process import port_open, run, wait_for_port
+
+log = logging.getLogger(__name__)
+
+HOST, PORT = "127.0.0.1", 5433
+USER = PASSWORD = DATABASE = "payeeflow"
+
+
+def _bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+class LocalPostgres:
+    def __init__(self, stack_dir: Path) -> None:
+        self.as_root = os.geteuid() == 0
+        base = Path("/var/lib/postgresql/payeeflow") if self.as_root else stack_dir.resolve() / "postgres"
+        self.data = base / "data"
+        self.log_file = base / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{USER}:{PASSWORD}@{HOST}:{PORT}/{DATABASE}"
+
+    def install(self) -> Path:
+        bindir = _bindir()
+        if bindir:
+            return bindir
+        if not (self.as_root and shutil.which("apt-get")):
+            raise StackError("PostgreSQL is not installed: apt-get install postgresql postgresql-contrib")
+        log.info("installing PostgreSQL from Debian's packages")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-q"], "apt-get update", env=env)
+        run(["apt-get", "install", "-y", "-q", "postgresql", "postgresql-contrib"], "apt-get install postgresql", env=env)
+        bindir = _bindir()
+        if not bindir:
+            raise StackError("apt-get installed postgresql but no initdb was found")
+        return bindir
+
+    def _as_owner(self, cmd: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else cmd
+
+    def running(self) -> bool:
+        return port_open(HOST, PORT)
+
+    def start(self) -> bool:
+        """Install, init and start the cluster unless it answers already; True if it started it."""
+        if self.running():
+            if (self.data / "postmaster.pid").exists():  # ours: make sure the database exists
+                self._ensure_database(self.install())
+            return False
+        bindir = self.install()
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            shutil.chown(self.data.parent, "postgres", "postgres")
+        fresh = not (self.data / "PG_VERSION").exists()
+        if fresh:
+            run(self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                                "--locale=C"]), "initdb")
+        options = (f"-p {PORT} -c listen_addresses={HOST} -c unix_socket_directories={self.data} "
+                   "-c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on")
+        run(self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
+                            "-o", options, "-w", "-t", "60", "start"]), "pg_ctl start")
+        wait_for_port(HOST, PORT, 30, "PostgreSQL", self.log_file)
+        self._ensure_database(bindir)
+        return True
+
+    def _ensure_database(self, bindir: Path) -> None:
+        psql = self._as_owner([str(bindir / "psql"), "-h", str(self.data), "-p", str(PORT),
+                               "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"])
+        if not run([*psql, f"SELECT 1 FROM pg_roles WHERE rolname = '{USER}'"], "psql").stdout.strip():
+            run([*psql, f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' CREATEDB"], "create role")
+        if not run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], "psql").stdout.strip():
+            run([*psql, f"CREATE DATABASE {DATABASE} OWNER {USER}"], "create database")
+
+    def stop(self) -> bool:
+        bindir = _bindir()
+        if not bindir or not (self.data / "postmaster.pid").exists():
+            return False
+        run(self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            "pg_ctl stop")
+        return True

@@ -1,0 +1,19 @@
+"""Prometheus metrics shared by the workers, the sink and the API (one registry per process)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECORDS = Counter(
+    "payeeflow_records_total", "Records handled, by stage and outcome", ["stage", "outcome"]
+)
+BATCH_SECONDS = Histogram(
+    "payeeflow_batch_seconds",
+    "Time to process one batch, by stage",
+    ["stage"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SUPPLIERS = Gauge("payeeflow_supplier_index_size", "Suppliers held in this worker's index")
+SINK_LAG_SECONDS = Histogram(
+    "payeeflow_sink_latency_seconds",
+    "Source timestamp to database commit, per record",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)

@@ -1,0 +1,5 @@
+"""Avro contracts of every topic: one ``<topic>.avsc`` file each, parsed once by ``schemas.codec``."""
+
+from schemas.codec import TOPIC_SCHEMAS, AvroCodec, codec_for
+
+__all__ = ["TOPIC_SCHEMAS", "AvroCodec", "codec_for"]

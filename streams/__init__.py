@@ -1,0 +1,1 @@
+"""The Faust application: topics, the generic stage loop, dead letters and the worker entry."""

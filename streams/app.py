@@ -1,0 +1,119 @@
+"""The Faust app and the one loop every stage agent runs.
+
+A stage is a pure ``apply(record) -> record`` (see ``agents``); this module gives it Kafka:
+take a batch, decode, apply, encode and send each record, and send any record that fails to the
+dead-letter topic. Nothing escapes the per-record ``try``, because Faust acknowledges a message
+whose agent raised, which would lose it. Offsets are committed by Faust after the batch's loop
+body returns, and its commit flushes the producer first, so delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from payeeflow.config import Settings
+from payeeflow.metrics import BATCH_SECONDS, RECORDS
+from schemas import codec_for
+from streams.deadletters import DeadLetters, dead_letter
+from streams.topics import DLQ
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class Stage:
+    """A pure stage and what it needs around it: topics, readiness and background tasks."""
+
+    name: str
+    source: str
+    target: str
+    apply: Apply
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.tasks:
+            self.ready.set()
+
+
+def create_app(settings: Settings, name: str) -> faust.App:
+    """A Faust app whose id (and consumer group) is ``<group_prefix>.<topic_prefix><name>``."""
+    brokers = [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")]
+    return faust.App(
+        settings.group(name),
+        broker=brokers,
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.topic_partitions,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_linger=0.005,
+        broker_commit_every=settings.stage_batch_size,
+        broker_commit_interval=1.0,
+        web_port=settings.worker_web_port,
+        web_bind="0.0.0.0",
+    )
+
+
+def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
+    source = app.topic(settings.topic(stage.source))
+    target = settings.topic(stage.target)
+    decode, encode = codec_for(stage.source).decode, codec_for(stage.target).encode
+    deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
+    processed = RECORDS.labels(stage.name, "ok")
+    timer = BATCH_SECONDS.labels(stage.name)
+
+    async def handle(event: faust.types.EventT) -> None:
+        message = event.message
+        record = None
+        try:
+            record = decode(message.value)
+            value = encode(stage.apply(record))
+        except Exception as exc:  # per record: one bad record never stops the agent
+            letter = dead_letter(stage.name, exc, message.topic, message.partition,
+                                 message.offset, message.key, message.value, record)
+            await deadletters.send(letter)
+            return
+        await app.producer.send(target, message.key, value, None, None, None)
+        processed.inc()
+
+    async def run(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(settings.stage_batch_size, settings.stage_batch_within):
+            await stage.ready.wait()
+            started = time.perf_counter()
+            for event in events:
+                await handle(event)
+            timer.observe(time.perf_counter() - started)
+
+    app.agent(source, name=f"stage-{stage.name}")(run)
+    for task in stage.tasks:
+        app.task(task)
+
+
+def add_probes(app: faust.App, stages: list[Stage]) -> None:
+    """``/metrics``, ``/health`` and ``/ready`` on the worker's web server."""
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok"})
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        waiting = [stage.name for stage in stages if not stage.ready.is_set()]
+        status = 503 if waiting else 200
+        return web.json({"ready": not waiting, "waiting_for": waiting}, status=status)

@@ -1,0 +1,58 @@
+"""Topic names and their creation with explicit partition counts (``suppliers`` compacted)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from payeeflow.config import Settings
+
+log = logging.getLogger(__name__)
+
+RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED = (
+    "payees.raw", "payees.screened", "payees.classified", "payees.matched", "payees.enriched",
+)
+DLQ, BATCHES, SUPPLIERS = "payees.dlq", "payees.batches", "suppliers"
+ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    specs = []
+    for base in ALL:
+        config = {"cleanup.policy": "compact"} if base == SUPPLIERS else {}
+        partitions = 1 if base == BATCHES else settings.topic_partitions
+        specs.append(TopicSpec(settings.topic(base), partitions, config))
+    return specs
+
+
+async def create_topics(settings: Settings) -> list[str]:
+    """Create every topic that is missing; returns the names created. Idempotent."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [spec for spec in topic_specs(settings) if spec.name not in existing]
+        created = []
+        for spec in wanted:
+            try:
+                await admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config)]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        await admin.close()
