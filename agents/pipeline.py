@@ -22,8 +22,13 @@ SCREENING_COLUMNS = ["excluded", "exclusion_keyword", "exclusion_category"]
 CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_description", "reason"]
 MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
 ENRICHMENT_COLUMNS = [
-    "address_line", "address_city", "address_state", "address_zip", "address_status",
-    "card_acceptance", "payment_method",
+    "address_line",
+    "address_city",
+    "address_state",
+    "address_zip",
+    "address_status",
+    "card_acceptance",
+    "payment_method",
 ]
 
 

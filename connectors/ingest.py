@@ -39,7 +39,7 @@ def new_batch_id() -> str:
 async def ingest_file(
     settings: Settings, path: Path, batch_id: str | None = None, progress: bool = True
 ) -> IngestResult:
-    columns, rows = open_rows(path)
+    _, rows = open_rows(path)
     batch_id = batch_id or new_batch_id()
     raw = codec_for(RAW)
     topic = settings.topic(RAW)
@@ -51,9 +51,7 @@ async def ingest_file(
         enable_idempotence=True,
     )
     await producer.start()
-    deadletters = DeadLetters(
-        settings.topic(DLQ), lambda t, k, v, h: producer.send(t, v, key=k, headers=h)
-    )
+    deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)
     produced = rejected = 0
     try:

@@ -1,10 +1,13 @@
 """The PostgreSQL sink: final records, dead letters and batch manifests into their tables.
 
 Contract (as in quix-streams): ``add()`` per record, ``flush()`` per checkpoint in one
-transaction. The runner commits Kafka offsets only after ``flush()`` commits; a failed flush
-aborts the checkpoint and the batch is read again. Upserts are keyed by ``payee_id`` and guarded
-by ``version`` (an older record never overwrites a newer one, the same one changes nothing);
-dead letters are unique by the message that failed. So a replay never duplicates anything.
+transaction. The flush also stores the next Kafka offset of every partition it consumed, in the
+same transaction, and the runner seeks to those offsets when partitions are assigned ("storing
+offsets outside Kafka"): each message is written exactly once. Kafka offsets are committed only
+after the database commit, for lag monitoring. A failed flush aborts the checkpoint and the batch
+is read again. Upserts are keyed by ``payee_id`` and guarded by ``version`` (an older record never
+overwrites a newer one, a re-sent one changes nothing); dead letters are unique by the message
+that failed. So neither a crash nor a re-sent record duplicates anything.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
 from agents.pipeline import flat_row
@@ -29,11 +33,37 @@ from streams.topics import BATCHES, DLQ, ENRICHED
 log = logging.getLogger(__name__)
 
 PAYEE_COLUMNS = (
-    "payee_id", "batch_id", "source", "version", "source_ts", "name", "address", "city", "state",
-    "zip", "extra", "excluded", "exclusion_keyword", "exclusion_category", "payee_type",
-    "confidence", "reason", "sic_code", "sic_description", "supplier_id", "supplier_name",
-    "match_score", "match_type", "address_line", "address_city", "address_state", "address_zip",
-    "address_status", "card_acceptance", "payment_method", "providers_pending",
+    "payee_id",
+    "batch_id",
+    "source",
+    "version",
+    "source_ts",
+    "name",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "extra",
+    "excluded",
+    "exclusion_keyword",
+    "exclusion_category",
+    "payee_type",
+    "confidence",
+    "reason",
+    "sic_code",
+    "sic_description",
+    "supplier_id",
+    "supplier_name",
+    "match_score",
+    "match_type",
+    "address_line",
+    "address_city",
+    "address_state",
+    "address_zip",
+    "address_status",
+    "card_acceptance",
+    "payment_method",
+    "providers_pending",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PAYEE_COLUMNS if c != "payee_id")
@@ -42,6 +72,16 @@ INSERT INTO payees ({_COLS})
 SELECT DISTINCT ON (payee_id) {_COLS} FROM payees_in ORDER BY payee_id, version DESC
 ON CONFLICT (payee_id) DO UPDATE SET {_UPDATES}, updated_at = clock_timestamp()
 WHERE payees.version < EXCLUDED.version
+RETURNING batch_id
+"""
+ADD_PROGRESS = """
+INSERT INTO batch_progress (batch_id, stored) VALUES (%s, %s)
+ON CONFLICT (batch_id) DO UPDATE SET stored = batch_progress.stored + EXCLUDED.stored,
+    updated_at = clock_timestamp()
+"""
+SAVE_OFFSET = """
+INSERT INTO sink_offsets (consumer_group, topic, partition, next_offset) VALUES (%s, %s, %s, %s)
+ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
 """
 INSERT_DEAD_LETTER = """
 INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, payee_id, batch_id,
@@ -81,8 +121,9 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
 class PostgresSink:
     """Buffers rows and writes them in one transaction per ``flush``."""
 
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection, group: str) -> None:
         self.conn = conn
+        self.group = group
         self.payees: list[tuple[Any, ...]] = []
         self.source_ts: list[datetime] = []
         self.dead_letters: list[dict[str, Any]] = []
@@ -101,25 +142,32 @@ class PostgresSink:
     def __len__(self) -> int:
         return len(self.payees) + len(self.dead_letters) + len(self.batches)
 
-    async def flush(self) -> None:
-        """Write everything buffered in one transaction; on error nothing is written."""
+    async def flush(self, offsets: dict[TopicPartition, int]) -> None:
+        """Write everything buffered, and ``offsets``, in one transaction; on error nothing is."""
         try:
-            async with self.conn.transaction():
-                async with self.conn.cursor() as cur:
-                    if self.payees:
-                        await cur.execute(
-                            "CREATE TEMP TABLE payees_in (LIKE payees INCLUDING DEFAULTS) ON COMMIT DROP"
-                        )
-                        async with cur.copy(f"COPY payees_in ({_COLS}) FROM STDIN") as copy:
-                            for row in self.payees:
-                                await copy.write_row(row)
-                        await cur.execute(UPSERT_PAYEES)
-                    if self.dead_letters:
-                        await cur.executemany(INSERT_DEAD_LETTER, self.dead_letters)
-                    if self.batches:
-                        await cur.executemany(UPSERT_BATCH, self.batches)
-        else:
-            now = datetime.now(UTC)
+            async with self.conn.transaction(), self.conn.cursor() as cur:
+                if self.payees:
+                    await cur.execute(
+                        "CREATE TEMP TABLE payees_in (LIKE payees INCLUDING DEFAULTS) ON COMMIT DROP"
+                    )
+                    async with cur.copy(f"COPY payees_in ({_COLS}) FROM STDIN") as copy:
+                        for row in self.payees:
+                            await copy.write_row(row)
+                    await cur.execute(UPSERT_PAYEES)
+                    changed: dict[str, int] = {}
+                    for (batch_id,) in await cur.fetchall():
+                        changed[batch_id] = changed.get(batch_id, 0) + 1
+                    if changed:
+                        await cur.executemany(ADD_PROGRESS, sorted(changed.items()))
+                if self.dead_letters:
+                    await cur.executemany(INSERT_DEAD_LETTER, self.dead_letters)
+                if self.batches:
+                    await cur.executemany(UPSERT_BATCH, self.batches)
+                await cur.executemany(
+                    SAVE_OFFSET,
+                    [(self.group, tp.topic, tp.partition, offset) for tp, offset in offsets.items()],
+                )
+            now = datetime.now(UTC)  # committed: count it
             for ts in self.source_ts:
                 SINK_LAG_SECONDS.observe((now - ts).total_seconds())
             RECORDS.labels("sink", "ok").inc(len(self.payees))
@@ -128,6 +176,16 @@ class PostgresSink:
             self.source_ts.clear()
             self.dead_letters.clear()
             self.batches.clear()
+
+
+async def stored_offsets(dsn: str, group: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """Next offsets saved by earlier flushes for these partitions (on a connection of its own)."""
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cur = await conn.execute(
+            "SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer_group = %s", (group,)
+        )
+        saved = {TopicPartition(t, p): o for t, p, o in await cur.fetchall()}
+    return {tp: saved[tp] for tp in tps if tp in saved}
 
 
 class SinkRunner:
@@ -147,7 +205,6 @@ class SinkRunner:
         await asyncio.to_thread(wait_for_database, settings.dsn)
         await asyncio.to_thread(migrate, settings.dsn)
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.group("sink"),
             enable_auto_commit=False,
@@ -159,9 +216,10 @@ class SinkRunner:
             settings.topic(DLQ), lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
         conn = await psycopg.AsyncConnection.connect(settings.dsn)
+        sink = PostgresSink(conn, settings.group("sink"))
+        consumer.subscribe(list(self.topics), listener=_SeekToStored(consumer, settings.dsn, sink.group))
         await consumer.start()
         await producer.start()
-        sink = PostgresSink(conn)
         log.info("sink started", extra={"topic": ",".join(self.topics)})
         try:
             while not self._stopping.is_set():
@@ -171,8 +229,9 @@ class SinkRunner:
                 for tp, messages in batches.items():
                     for message in messages:
                         await self._add(sink, deadletters, tp, message)
+                offsets = {tp: msgs[-1].offset + 1 for tp, msgs in batches.items()}
                 try:
-                    await sink.flush()
+                    await sink.flush(offsets)
                 except psycopg.Error as exc:
                     log.error("database flush failed, re-reading the batch: %s", exc)
                     if conn.closed:
@@ -182,19 +241,25 @@ class SinkRunner:
                         consumer.seek(tp, messages[0].offset)
                     await asyncio.sleep(1)
                     continue
-                await consumer.commit({tp: msgs[-1].offset + 1 for tp, msgs in batches.items()})
+                try:
+                    await consumer.commit(offsets)
+                except KafkaError as exc:  # the database holds the truth; Kafka's is for lag
+                    log.warning("offset commit to Kafka failed: %s", exc)
         finally:
             await consumer.stop()
             await producer.stop()
             await conn.close()
 
-    async def _add(self, sink: PostgresSink, deadletters: DeadLetters, tp: TopicPartition, message: Any) -> None:
+    async def _add(
+        self, sink: PostgresSink, deadletters: DeadLetters, tp: TopicPartition, message: Any
+    ) -> None:
         name = self.topics[tp.topic]
         try:
             record = self.codecs[name].decode(message.value)
         except Exception as exc:  # undecodable: never lost, never stops the sink
-            letter = dead_letter("sink", exc, tp.topic, tp.partition, message.offset,
-                                 message.key, message.value, None)
+            letter = dead_letter(
+                "sink", exc, tp.topic, tp.partition, message.offset, message.key, message.value, None
+            )
             if name == DLQ:  # a broken dead letter goes straight to the table
                 sink.add_dead_letter(letter)
             else:
@@ -206,3 +271,19 @@ class SinkRunner:
             sink.add_dead_letter(record)
         else:
             sink.add_batch(record)
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue from the offsets the database holds, not Kafka's."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, dsn: str, group: str) -> None:
+        self.consumer = consumer
+        self.dsn = dsn
+        self.group = group
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        for tp, offset in (await stored_offsets(self.dsn, self.group, list(assigned))).items():
+            self.consumer.seek(tp, offset)

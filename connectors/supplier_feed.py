@@ -41,37 +41,41 @@ class SupplierFeed:
             log.warning("skipped a bad supplier record: %s", exc)
 
     async def run(self) -> None:
+        """Follow the topic forever; a failure is logged and the feed starts over."""
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("supplier feed failed; restarting in 5s")
+                await asyncio.sleep(5)
+
+    async def _follow(self) -> None:
+        # Without a group id, a subscription is assigned every partition: each worker reads all.
         consumer = AIOKafkaConsumer(
+            self.topic,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            enable_auto_commit=False,
             group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
         )
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic(self.topic)
-            while not partitions:
-                await consumer.force_metadata_update()  # the topic may not be known yet
-                partitions = consumer.partitions_for_topic(self.topic)
-                if not partitions:
-                    await asyncio.sleep(1)
-            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            end = await consumer.end_offsets(tps)
+            end: dict[TopicPartition, int] | None = None
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=5000)
                 for messages in batches.values():
                     for message in messages:
                         self.apply(message.key, message.value)
                 SUPPLIERS.set(len(self.index))
-                if not self.ready.is_set() and all(
-                    await asyncio.gather(*(self._caught_up(consumer, tp, end[tp]) for tp in tps))
-                ):
+                tps = consumer.assignment()
+                if self.ready.is_set() or not tps:
+                    continue
+                if end is None:
+                    end = await consumer.end_offsets(list(tps))
+                if all([await consumer.position(tp) >= end[tp] for tp in tps]):
                     log.info("supplier index ready", extra={"count": len(self.index)})
                     self.ready.set()
         finally:
             await consumer.stop()
-
-    @staticmethod
-    async def _caught_up(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
-        return await consumer.position(tp) >= end

@@ -18,21 +18,31 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
     suppliers = read_network(path)
     codec = codec_for(SUPPLIERS)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=20,
-        max_batch_size=512 * 1024, enable_idempotence=True,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+        enable_idempotence=True,
     )
     await producer.start()
     now = datetime.now(UTC)
     try:
         for supplier in tqdm(suppliers, desc="suppliers", unit=" rows", disable=not progress):
             record = {
-                "supplier_id": supplier.supplier_id, "name": supplier.name,
-                "address": None, "city": supplier.city, "state": supplier.state, "zip": supplier.zip,
-                "tax_id": supplier.tax_id, "sic_code": supplier.sic_code,
-                "accepts_card": supplier.accepts_card, "updated_at": now,
+                "supplier_id": supplier.supplier_id,
+                "name": supplier.name,
+                "address": None,
+                "city": supplier.city,
+                "state": supplier.state,
+                "zip": supplier.zip,
+                "tax_id": supplier.tax_id,
+                "sic_code": supplier.sic_code,
+                "accepts_card": supplier.accepts_card,
+                "updated_at": now,
             }
-            await producer.send(settings.topic(SUPPLIERS), codec.encode(record),
-                                key=supplier.supplier_id.encode())
+            await producer.send(
+                settings.topic(SUPPLIERS), codec.encode(record), key=supplier.supplier_id.encode()
+            )
         await producer.flush()
     finally:
         await producer.stop()

@@ -66,9 +66,11 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
     result = run_file(pipeline, args.input, args.output, columns)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
-    print(f"{result.rows} rows -> {result.output}"
-          + (f", {result.rejected} rejected -> {result.rejects}" if result.rejects else "")
-          + f" in {elapsed:.2f}s")
+    print(
+        f"{result.rows} rows -> {result.output}"
+        + (f", {result.rejected} rejected -> {result.rejects}" if result.rejects else "")
+        + f" in {elapsed:.2f}s"
+    )
     return 0
 
 
@@ -176,16 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    p = add("run", cmd_run, "The main job on local defaults: stack up, services started, samples pushed through.")
+    p = add(
+        "run", cmd_run, "The main job on local defaults: stack up, services started, samples pushed through."
+    )
     p.add_argument("--network", type=Path, default=EXAMPLES / "suppliers.csv", help="supplier network CSV")
     p.add_argument("--payees", type=Path, default=EXAMPLES / "payees.csv", help="payee file to ingest")
     p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the batch")
 
-    p = add("stack", cmd_stack, "Install/start (up), stop (down) or check (status) the local Kafka and PostgreSQL.")
+    p = add(
+        "stack",
+        cmd_stack,
+        "Install/start (up), stop (down) or check (status) the local Kafka and PostgreSQL.",
+    )
     p.add_argument("action", choices=["up", "down", "status"])
 
     p = add("worker", cmd_worker, "Run stage agents in a Faust worker.")
-    p.add_argument("--stage", default="all", help="all, or a comma list of exclusion,classification,matching,enrichment")
+    p.add_argument(
+        "--stage", default="all", help="all, or a comma list of exclusion,classification,matching,enrichment"
+    )
 
     p = add("sink", cmd_sink, "Run the PostgreSQL sink (payees.enriched, payees.dlq, payees.batches).")
     p.add_argument("--metrics-port", type=int, default=6067, help="port of the sink's /metrics")
@@ -198,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-id", help="batch id (default: time + random)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = add("suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier.")
+    p = add(
+        "suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier."
+    )
     ssub = p.add_subparsers(dest="action", required=True)
     load = ssub.add_parser("load", help="send every supplier of a network CSV")
     load.add_argument("file", type=Path)
@@ -215,12 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("input", type=Path, help="CSV with a header and a 'name' column")
         if name != "classify":
             p.add_argument("--network", type=Path, required=True, help="network CSV (supplier_id, name, ...)")
-        p.add_argument("-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv")
+        p.add_argument(
+            "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
+        )
 
     p = add("model", cmd_model, "Build the classifier's lexicon from the shared data (deterministic).")
     msub = p.add_subparsers(dest="action", required=True)
     train = msub.add_parser("train", help="rebuild agents/classification/model/")
-    train.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder of the shared data CSVs")
+    train.add_argument(
+        "--data", type=Path, default=Path("../shared/data"), help="folder of the shared data CSVs"
+    )
     return parser
 
 

@@ -1,10 +1,10 @@
 """The project's error tree; third-party errors are translated into it where they enter.
 
-    PayeeflowError
-    ├── InputError          bad input from a user or a file: a clear message, a non-zero exit
-    ├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
-    │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
-    └── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
+PayeeflowError
+├── InputError          bad input from a user or a file: a clear message, a non-zero exit
+├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
+│   └── DecodeError     bytes on a topic are not a valid record of the expected schema
+└── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
 """
 
 

@@ -67,7 +67,9 @@ def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str])
                     reject_writer = csv.writer(reject_fh)
                     reject_writer.writerow(["line", "reason", "error", *in_columns])
                 values = row if isinstance(row, dict) else {}
-                reject_writer.writerow([line, exc.reason, exc.detail, *(values.get(c, "") for c in in_columns)])
+                reject_writer.writerow(
+                    [line, exc.reason, exc.detail, *(values.get(c, "") for c in in_columns)]
+                )
                 rejected += 1
                 continue
             writer.writerow([row.get(c, "") if c in row else _cell(result.get(c)) for c in out_columns])

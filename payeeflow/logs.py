@@ -40,5 +40,5 @@ def setup_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "faust", "mode", "kafka"):
+    for noisy in ("aiokafka", "faust", "mode", "kafka", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

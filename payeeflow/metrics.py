@@ -2,9 +2,7 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-RECORDS = Counter(
-    "payeeflow_records_total", "Records handled, by stage and outcome", ["stage", "outcome"]
-)
+RECORDS = Counter("payeeflow_records_total", "Records handled, by stage and outcome", ["stage", "outcome"])
 BATCH_SECONDS = Histogram(
     "payeeflow_batch_seconds",
     "Time to process one batch, by stage",

@@ -70,7 +70,9 @@ def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
     source = app.topic(settings.topic(stage.source))
     target = settings.topic(stage.target)
     decode, encode = codec_for(stage.source).decode, codec_for(stage.target).encode
-    deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
+    deadletters = DeadLetters(
+        settings.topic(DLQ), lambda t, k, v, h: app.producer.send(t, k, v, None, None, h)
+    )
     processed = RECORDS.labels(stage.name, "ok")
     timer = BATCH_SECONDS.labels(stage.name)
 
@@ -81,8 +83,16 @@ def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
             record = decode(message.value)
             value = encode(stage.apply(record))
         except Exception as exc:  # per record: one bad record never stops the agent
-            letter = dead_letter(stage.name, exc, message.topic, message.partition,
-                                 message.offset, message.key, message.value, record)
+            letter = dead_letter(
+                stage.name,
+                exc,
+                message.topic,
+                message.partition,
+                message.offset,
+                message.key,
+                message.value,
+                record,
+            )
             await deadletters.send(letter)
             return
         await app.producer.send(target, message.key, value, None, None, None)

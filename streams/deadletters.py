@@ -54,8 +54,10 @@ class DeadLetters:
         RECORDS.labels(letter["stage"], "dead_letter").inc()
         log.warning(
             "dead letter",
-            extra={k: letter[k] for k in ("stage", "reason", "payee_id", "batch_id", "topic",
-                                          "partition", "offset")},
+            extra={
+                k: letter[k]
+                for k in ("stage", "reason", "payee_id", "batch_id", "topic", "partition", "offset")
+            },
         )
         headers = [("stage", letter["stage"].encode()), ("reason", letter["reason"].encode())]
         return await self._send(self.topic, letter["key"], self._codec.encode(letter), headers)

@@ -13,7 +13,11 @@ from payeeflow.config import Settings
 log = logging.getLogger(__name__)
 
 RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED = (
-    "payees.raw", "payees.screened", "payees.classified", "payees.matched", "payees.enriched",
+    "payees.raw",
+    "payees.screened",
+    "payees.classified",
+    "payees.matched",
+    "payees.enriched",
 )
 DLQ, BATCHES, SUPPLIERS = "payees.dlq", "payees.batches", "suppliers"
 ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS)

@@ -15,8 +15,20 @@ TITLES = {"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"}
 GENERATIONS = {"JR", "SR", "II", "III", "IV", "V", "2ND", "3RD"}
 PROFESSIONS = {"DDS", "DMD", "MD", "DO", "CPA", "ESQ", "PHD", "RN", "DC", "OD", "DPM", "DVM"}
 # Weak government words: they name a government body only when nothing marks a business.
-WEAK_GOVERNMENT = {"COUNTY", "COMMISSION", "AUTHORITY", "FEDERAL", "GOVERNMENT", "BOARD OF",
-                   "TOWNSHIP", "MUNICIPAL", "TRIBAL", "TRIBE", "DIVISION OF", "OFFICE OF THE"}
+WEAK_GOVERNMENT = {
+    "COUNTY",
+    "COMMISSION",
+    "AUTHORITY",
+    "FEDERAL",
+    "GOVERNMENT",
+    "BOARD OF",
+    "TOWNSHIP",
+    "MUNICIPAL",
+    "TRIBAL",
+    "TRIBE",
+    "DIVISION OF",
+    "OFFICE OF THE",
+}
 _DIGIT = re.compile(r"\d")
 
 
@@ -75,7 +87,8 @@ class Classifier:
         if any(tok in GENERATIONS for tok in tokens):
             signals.append("generational suffix")
         words = [
-            tok for tok in tokens
+            tok
+            for tok in tokens
             if tok not in TITLES and tok not in GENERATIONS and tok not in PROFESSIONS and tok != "AND"
         ]
         initials = [tok for tok in words if len(tok) == 1]

@@ -53,13 +53,36 @@ TRANSIT AUTHORITY|PORT AUTHORITY|GOVERNMENT|FEDERAL|TRIBE|TRIBAL|NATION OF|CHILD
 
 # SIC codes for government bodies, by the phrase that names them (public administration, 91xx-97xx).
 GOVERNMENT_SIC = {
-    "TAX": "9311", "REVENUE": "9311", "TREASURER": "9311", "TREASURY": "9311", "ASSESSOR": "9311",
-    "COMPTROLLER": "9311", "COURT": "9211", "CLERK": "9211", "POLICE": "9221", "SHERIFF": "9221",
-    "FIRE": "9224", "CORRECTIONS": "9223", "SCHOOL": "9411", "EDUCATION": "9411",
-    "HEALTH": "9431", "HOUSING": "9531", "TRANSIT": "9621", "HIGHWAY": "9621",
-    "TRANSPORTATION": "9621", "WATER": "9511", "SANITATION": "9511", "ENVIRONMENTAL": "9511",
-    "PARK": "9512", "LABOR": "9651", "AGRICULTURE": "9641", "VETERANS": "9451",
-    "DEFENSE": "9711", "POSTAL": "9311", "CHILD SUPPORT": "9441", "HUMAN SERVICES": "9441",
+    "TAX": "9311",
+    "REVENUE": "9311",
+    "TREASURER": "9311",
+    "TREASURY": "9311",
+    "ASSESSOR": "9311",
+    "COMPTROLLER": "9311",
+    "COURT": "9211",
+    "CLERK": "9211",
+    "POLICE": "9221",
+    "SHERIFF": "9221",
+    "FIRE": "9224",
+    "CORRECTIONS": "9223",
+    "SCHOOL": "9411",
+    "EDUCATION": "9411",
+    "HEALTH": "9431",
+    "HOUSING": "9531",
+    "TRANSIT": "9621",
+    "HIGHWAY": "9621",
+    "TRANSPORTATION": "9621",
+    "WATER": "9511",
+    "SANITATION": "9511",
+    "ENVIRONMENTAL": "9511",
+    "PARK": "9512",
+    "LABOR": "9651",
+    "AGRICULTURE": "9641",
+    "VETERANS": "9451",
+    "DEFENSE": "9711",
+    "POSTAL": "9311",
+    "CHILD SUPPORT": "9441",
+    "HUMAN SERVICES": "9441",
     "SOCIAL SERVICES": "9441",
 }
 _SIC_STOPWORDS = set(
@@ -94,8 +117,29 @@ def _surnames(data: Path) -> dict[str, float]:
 
 # Foreign legal forms common on US payee files; the other short foreign forms (AS, IS, KY…) are
 # English words or state codes far more often than legal forms.
-FOREIGN_LEGAL = {"GMBH", "PLC", "AG", "BV", "NV", "SRL", "SARL", "LTDA", "PTY", "PTYLTD", "SPA",
-                 "KGAA", "OYJ", "SAS", "BVBA", "SPZOO", "SRO", "KFT", "OOO", "PTE", "BHD"}
+FOREIGN_LEGAL = {
+    "GMBH",
+    "PLC",
+    "AG",
+    "BV",
+    "NV",
+    "SRL",
+    "SARL",
+    "LTDA",
+    "PTY",
+    "PTYLTD",
+    "SPA",
+    "KGAA",
+    "OYJ",
+    "SAS",
+    "BVBA",
+    "SPZOO",
+    "SRO",
+    "KFT",
+    "OOO",
+    "PTE",
+    "BHD",
+}
 US_PROFESSIONAL = {"PA", "PC", "PLLC", "LLLP", "PLC", "APC", "APLC", "LC"}
 _NOT_BUSINESS = set("AND FOR THE OF ALL FIRST GREAT BIG NEW OLD TOP BEST".split())
 
@@ -110,9 +154,7 @@ def _legal_suffixes(data: Path) -> list[str]:
     return sorted(found)
 
 
-def _statistical_business_words(
-    data: Path, first: dict[str, float], last: dict[str, float]
-) -> list[str]:
+def _statistical_business_words(data: Path, first: dict[str, float], last: dict[str, float]) -> list[str]:
     """Tokens frequent in real company names and rare as person names."""
     df: Counter[str] = Counter()
     for row in _rows(data / "company_names_combined.csv"):

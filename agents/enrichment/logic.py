@@ -13,9 +13,16 @@ STATES = frozenset(
     "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP".split()
 )
 _STREET_PARTS = (
-    "AddressNumber", "StreetNamePreDirectional", "StreetNamePreType", "StreetName",
-    "StreetNamePostType", "StreetNamePostDirectional", "OccupancyType", "OccupancyIdentifier",
-    "USPSBoxType", "USPSBoxID",
+    "AddressNumber",
+    "StreetNamePreDirectional",
+    "StreetNamePreType",
+    "StreetName",
+    "StreetNamePostType",
+    "StreetNamePostDirectional",
+    "OccupancyType",
+    "OccupancyIdentifier",
+    "USPSBoxType",
+    "USPSBoxID",
 )
 _ZIP = re.compile(r"^(\d{5})(?:-?\d{4})?$")
 
@@ -32,8 +39,13 @@ def normalise_address(payee: dict[str, Any]) -> dict[str, Any]:
     zip_match = _ZIP.match((payee.get("zip") or "").strip())
     zip5 = zip_match.group(1) if zip_match else None
     if not line and not city:
-        return {"address_line": None, "city": None, "state": state if state in STATES else None,
-                "zip": zip5, "address_status": "missing"}
+        return {
+            "address_line": None,
+            "city": None,
+            "state": state if state in STATES else None,
+            "zip": zip5,
+            "address_status": "missing",
+        }
     status = "parsed"
     if line:
         try:

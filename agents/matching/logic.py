@@ -120,5 +120,3 @@ def read_network(path: Path) -> list[Supplier]:
             return [Supplier.from_record(row) for row in reader if row["supplier_id"] and row["name"]]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read network CSV: {exc}") from exc
-
-

@@ -66,3 +66,19 @@ CREATE TABLE batches (
     started_at  timestamptz NOT NULL,
     finished_at timestamptz NOT NULL
 );
+
+-- per-batch progress, counted from the rows each upsert really inserted or updated.
+CREATE TABLE batch_progress (
+    batch_id    text PRIMARY KEY,
+    stored      bigint NOT NULL DEFAULT 0,
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- the sink's Kafka positions, written in the same transaction as the rows: exactly once.
+CREATE TABLE sink_offsets (
+    consumer_group  text NOT NULL,
+    topic           text NOT NULL,
+    partition       integer NOT NULL,
+    next_offset     bigint NOT NULL,
+    PRIMARY KEY (consumer_group, topic, partition)
+);

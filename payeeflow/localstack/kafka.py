@@ -69,8 +69,19 @@ class LocalKafka:
         require("java", "install Java 17+ (apt-get install openjdk-17-jre-headless)")
         mvn = require("mvn", "install Maven (apt-get install maven)")
         log.info("fetching Apache Kafka from Maven Central into %s", self.lib)
-        run([mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.lib}", "-DincludeScope=runtime"], "mvn dependency:copy-dependencies")
+        run(
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.lib}",
+                "-DincludeScope=runtime",
+            ],
+            "mvn dependency:copy-dependencies",
+        )
         if not self.installed():
             raise StackError(f"Maven ran but no kafka_2.13 jar is in {self.lib}")
 
@@ -83,20 +94,53 @@ class LocalKafka:
             return False
         self.install()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(SERVER_PROPERTIES.format(host=HOST, port=PORT, cport=CONTROLLER_PORT, data=self.data))
+        self.config.write_text(
+            SERVER_PROPERTIES.format(host=HOST, port=PORT, cport=CONTROLLER_PORT, data=self.data)
+        )
         (self.home / "log4j2.properties").write_text(LOG4J.format(log=self.log_file))
         classpath = f"{self.lib}/*"
         if not (self.data / "meta.properties").exists():
-            cluster = run(["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-                          "kafka-storage random-uuid").stdout.strip().splitlines()[-1]
-            run(["java", "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster,
-                 "-c", str(self.config), "--standalone"], "kafka-storage format")
+            cluster = (
+                run(
+                    ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
+                    "kafka-storage random-uuid",
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            run(
+                [
+                    "java",
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster,
+                    "-c",
+                    str(self.config),
+                    "--standalone",
+                ],
+                "kafka-storage format",
+            )
         with (self.home / "stdout.log").open("ab") as out:
             proc = subprocess.Popen(
-                ["java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-                 f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-                 "-cp", classpath, "kafka.Kafka", str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    "java",
+                    "-Xms256m",
+                    "-Xmx1g",
+                    "-XX:+UseG1GC",
+                    "-Djava.awt.headless=true",
+                    f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                    "-cp",
+                    classpath,
+                    "kafka.Kafka",
+                    str(self.config),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
         wait_for_port(HOST, PORT, 90, "Kafka", self.log_file)

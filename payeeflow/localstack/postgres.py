@@ -46,7 +46,11 @@ class LocalPostgres:
         log.info("installing PostgreSQL from Debian's packages")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(["apt-get", "update", "-q"], "apt-get update", env=env)
-        run(["apt-get", "install", "-y", "-q", "postgresql", "postgresql-contrib"], "apt-get install postgresql", env=env)
+        run(
+            ["apt-get", "install", "-y", "-q", "postgresql", "postgresql-contrib"],
+            "apt-get install postgresql",
+            env=env,
+        )
         bindir = _bindir()
         if not bindir:
             raise StackError("apt-get installed postgresql but no initdb was found")
@@ -70,20 +74,66 @@ class LocalPostgres:
             shutil.chown(self.data.parent, "postgres", "postgres")
         fresh = not (self.data / "PG_VERSION").exists()
         if fresh:
-            run(self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-                                "--locale=C"]), "initdb")
-        options = (f"-p {PORT} -c listen_addresses={HOST} -c unix_socket_directories={self.data} "
-                   "-c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on")
-        run(self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
-                            "-o", options, "-w", "-t", "60", "start"]), "pg_ctl start")
+            run(
+                self._as_owner(
+                    [
+                        str(bindir / "initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        "postgres",
+                        "--auth-local=trust",
+                        "--auth-host=scram-sha-256",
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                    ]
+                ),
+                "initdb",
+            )
+        options = (
+            f"-p {PORT} -c listen_addresses={HOST} -c unix_socket_directories={self.data} "
+            "-c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on"
+        )
+        run(
+            self._as_owner(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            "pg_ctl start",
+        )
         wait_for_port(HOST, PORT, 30, "PostgreSQL", self.log_file)
         self._ensure_database(bindir)
         return True
 
     def _ensure_database(self, bindir: Path) -> None:
-        psql = self._as_owner([str(bindir / "psql"), "-h", str(self.data), "-p", str(PORT),
-                               "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"])
+        psql = self._as_owner(
+            [
+                str(bindir / "psql"),
+                "-h",
+                str(self.data),
+                "-p",
+                str(PORT),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+            ]
+        )
         if not run([*psql, f"SELECT 1 FROM pg_roles WHERE rolname = '{USER}'"], "psql").stdout.strip():
             run([*psql, f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' CREATEDB"], "create role")
         if not run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], "psql").stdout.strip():
@@ -93,6 +143,8 @@ class LocalPostgres:
         bindir = _bindir()
         if not bindir or not (self.data / "postmaster.pid").exists():
             return False
-        run(self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
-            "pg_ctl stop")
+        run(
+            self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            "pg_ctl stop",
+        )
         return True

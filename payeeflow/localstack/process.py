@@ -42,7 +42,9 @@ def require(tool: str, fix: str) -> str:
 def run(cmd: list[str], what: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
     if result.returncode != 0:
-        raise StackError(f"{what} failed ({result.returncode}): {(result.stderr or result.stdout).strip()[-2000:]}")
+        raise StackError(
+            f"{what} failed ({result.returncode}): {(result.stderr or result.stdout).strip()[-2000:]}"
+        )
     return result  # type: ignore[no-any-return]
 
 

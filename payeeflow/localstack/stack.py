@@ -24,7 +24,9 @@ def up(settings: Settings) -> dict[str, str]:
     report = {}
     if settings.kafka_is_local:
         started = LocalKafka(settings.stack_dir).start()
-        report["kafka"] = f"{settings.kafka_bootstrap_servers} ({'started' if started else 'already running'})"
+        report["kafka"] = (
+            f"{settings.kafka_bootstrap_servers} ({'started' if started else 'already running'})"
+        )
     else:
         report["kafka"] = f"{settings.kafka_bootstrap_servers} (configured, not managed)"
     if settings.database_is_local:
@@ -41,7 +43,9 @@ def up(settings: Settings) -> dict[str, str]:
 
 
 def down(settings: Settings) -> dict[str, str]:
-    report = {name: "stopped" if stopped else "not running" for name, stopped in stop_services(settings).items()}
+    report = {
+        name: "stopped" if stopped else "not running" for name, stopped in stop_services(settings).items()
+    }
     if settings.kafka_is_local:
         report["kafka"] = "stopped" if LocalKafka(settings.stack_dir).stop() else "not running"
     if settings.database_is_local:
@@ -61,8 +65,11 @@ def start_service(settings: Settings, name: str, args: list[str], env: dict[str,
     with (folder / f"{name}.log").open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "payeeflow", *args],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
     (folder / f"{name}.pid").write_text(str(proc.pid))
     return proc.pid

@@ -1,0 +1,1 @@
+"""The FastAPI reader: payee lookups and search, batch progress, health and metrics."""

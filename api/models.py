@@ -1,0 +1,86 @@
+"""Response models: the OpenAPI contract of the reader."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PayeeType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"]
+MatchType = Literal["exact", "strong", "weak", "none"]
+
+
+class Payee(BaseModel):
+    payee_id: str
+    batch_id: str
+    source: str
+    version: int
+    source_ts: datetime
+    name: str
+    address: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    extra: dict[str, Any]
+    excluded: bool
+    exclusion_keyword: str | None
+    exclusion_category: str | None
+    payee_type: PayeeType
+    confidence: float
+    reason: str
+    sic_code: str | None
+    sic_description: str | None
+    supplier_id: str | None
+    supplier_name: str | None
+    match_score: float | None
+    match_type: MatchType
+    address_line: str | None
+    address_city: str | None
+    address_state: str | None
+    address_zip: str | None
+    address_status: str | None
+    card_acceptance: str | None
+    payment_method: str | None
+    providers_pending: list[str]
+    stored_at: datetime
+    updated_at: datetime
+
+
+class PayeePage(BaseModel):
+    items: list[Payee]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page")
+
+
+class BatchStatus(BaseModel):
+    batch_id: str
+    status: Literal["receiving", "processing", "complete", "complete_with_errors"]
+    source: str | None
+    total: int | None = Field(None, description="Records the source produced (None until its manifest)")
+    rejected_at_source: int
+    stored: int = Field(description="Payees written to the payees table")
+    dead_lettered: int = Field(description="Records of this batch in the dead-letter table")
+    pending: int | None
+    dead_letters_by_stage: dict[str, int]
+    dead_letters_by_reason: dict[str, int]
+    excluded: int
+    by_payee_type: dict[str, int]
+    by_match_type: dict[str, int]
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ClassifyRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=1000)
+    payee_id: str = "api"
+
+
+class Classification(BaseModel):
+    excluded: bool
+    exclusion_keyword: str | None
+    exclusion_category: str | None
+    payee_type: PayeeType
+    confidence: float
+    reason: str
+    sic_code: str | None
+    sic_description: str | None

@@ -1,0 +1,50 @@
+"""Liveness, readiness (PostgreSQL and Kafka answer) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import ConnDep, SettingsDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """Liveness: the process serves requests."""
+    return {"status": "ok"}
+
+
+async def _kafka_ok(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await asyncio.wait_for(admin.start(), 5)
+        await asyncio.wait_for(admin.describe_cluster(), 5)
+        return True
+    except Exception:  # any failure to reach the broker means not ready
+        return False
+    finally:
+        await admin.close()
+
+
+@router.get("/ready")
+async def ready(conn: ConnDep, settings: SettingsDep) -> JSONResponse:
+    """Readiness: PostgreSQL answers a query and the Kafka cluster answers metadata."""
+    try:
+        await conn.execute("SELECT 1")
+        database = True
+    except Exception:
+        database = False
+    kafka = await _kafka_ok(settings.kafka_bootstrap_servers)
+    ok = database and kafka
+    return JSONResponse({"ready": ok, "postgres": database, "kafka": kafka}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

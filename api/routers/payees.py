@@ -1,0 +1,56 @@
+"""``/payees``: one payee by id, and search by name, type and batch with keyset pagination."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import ConnDep
+from api.models import Payee, PayeePage, PayeeType
+
+router = APIRouter(prefix="/payees", tags=["payees"])
+
+
+@router.get("/{payee_id}", response_model=Payee)
+async def get_payee(payee_id: str, conn: ConnDep) -> dict:
+    cur = await conn.execute("SELECT * FROM payees WHERE payee_id = %s", (payee_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise HTTPException(404, f"no payee {payee_id!r}")
+    return row  # type: ignore[return-value]
+
+
+@router.get("", response_model=PayeePage)
+async def search_payees(
+    conn: ConnDep,
+    name: Annotated[
+        str | None, Query(min_length=2, max_length=200, description="Substring, any case")
+    ] = None,
+    payee_type: PayeeType | None = None,
+    batch_id: str | None = None,
+    excluded: bool | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    where, params = [], []
+    if name:
+        where.append("name ILIKE %s")
+        params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    for column, value in (("payee_type", payee_type), ("batch_id", batch_id), ("excluded", excluded)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    if cursor:
+        where.append("payee_id > %s")
+        params.append(cursor)
+    sql = "SELECT * FROM payees"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY payee_id LIMIT %s"
+    params.append(limit + 1)
+    cur = await conn.execute(sql, params)  # type: ignore[arg-type]
+    rows = await cur.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": rows[-1]["payee_id"] if more else None}  # type: ignore[index]

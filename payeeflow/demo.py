@@ -1,0 +1,98 @@
+"""``payeeflow run``: the main job on local defaults, from nothing to results in the API.
+
+Stack up, workers + sink + API started in the background (their logs in ``.stack/run``), the
+sample network loaded, the sample payees ingested, and the batch followed until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from connectors.ingest import ingest_file
+from connectors.suppliers import load_suppliers
+from payeeflow.config import Settings
+from payeeflow.errors import StackError
+from payeeflow.localstack import stack
+
+SERVICES = {
+    "worker": ["worker", "--stage", "all"],
+    "sink": ["sink"],
+    "api": ["api"],
+}
+
+
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _wait_ready(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise StackError(f"{url} was not ready within {timeout:.0f}s (see .stack/run/*.log)")
+
+
+def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) -> int:
+    print("== stack")
+    for key, value in stack.up(settings).items():
+        print(f"   {key:12} {value}")
+    print("== data")
+    count = asyncio.run(load_suppliers(settings, network, progress=False))
+    print(f"   {count} suppliers from {network} -> topic {settings.topic('suppliers')}")
+    folder = stack.run_dir(settings)
+    print("== services (logs in", folder, ")")
+    for name, args in SERVICES.items():
+        if _alive(folder / f"{name}.pid"):
+            print(f"   {name:12} already running")
+        else:
+            print(f"   {name:12} started, pid {stack.start_service(settings, name, args)}")
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    _wait_ready(f"{api}/ready", 60)
+    _wait_ready(f"http://127.0.0.1:{settings.worker_web_port}/ready", 90)
+    result = asyncio.run(ingest_file(settings, payees, progress=False))
+    print(
+        f"   {result.produced} payees from {payees} -> batch {result.batch_id} "
+        f"({result.rejected} unreadable rows to the dead-letter topic)"
+    )
+    started = time.monotonic()
+    status: dict = {}
+    while time.monotonic() - started < timeout:
+        response = httpx.get(f"{api}/batches/{result.batch_id}", timeout=5)
+        if response.status_code == 200:
+            status = response.json()
+            if status["status"].startswith("complete"):
+                break
+        time.sleep(0.5)
+    else:
+        print(f"   batch not complete after {timeout:.0f}s: {status}")
+        return 1
+    print(f"== batch {result.batch_id}: {status['status']} in {time.monotonic() - started:.1f}s")
+    print(
+        f"   stored {status['stored']}, dead-lettered {status['dead_lettered']} "
+        f"{status['dead_letters_by_reason']}, excluded {status['excluded']}"
+    )
+    print(f"   types {status['by_payee_type']}  matches {status['by_match_type']}")
+    print("== look at the results")
+    print(f"   {api}/docs                              the API (OpenAPI)")
+    print(f"   {api}/batches/{result.batch_id}")
+    print(f"   {api}/payees?batch_id={result.batch_id}&limit=5")
+    print(
+        f"   {api}/metrics, http://127.0.0.1:{settings.worker_web_port}/metrics (worker), "
+        "http://127.0.0.1:6067/metrics (sink)"
+    )
+    print("   payeeflow stack down                     stops the services, Kafka and PostgreSQL")
+    return 0

@@ -1,0 +1,348 @@
+"""Deterministic synthetic supplier networks and payee files, built from the shared data.
+
+Networks hold real company names plus generated ones (surname/city + trade), with siblings (one
+name, another legal form, another state) and chains (one name, many locations). Payee files
+carry their truth (``expected_type``, ``expected_supplier_id``) for benchmarks and tests, with
+the perturbations AP files show: case, punctuation, suffix swaps and drops, abbreviations,
+typos, store numbers, truncation to bank-file limits.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.matching.normalize import LEGAL_FORMS
+
+TRADES = (
+    "PLUMBING",
+    "ROOFING",
+    "ELECTRIC",
+    "LANDSCAPING",
+    "CONSTRUCTION",
+    "CONSULTING",
+    "TRUCKING",
+    "JANITORIAL SERVICES",
+    "AUTO REPAIR",
+    "DENTAL GROUP",
+    "MEDICAL SUPPLY",
+    "OFFICE SUPPLY",
+    "PRINTING",
+    "CATERING",
+    "STAFFING",
+    "LAW GROUP",
+    "ACCOUNTING",
+    "HVAC",
+    "PEST CONTROL",
+    "FLOORING",
+    "PAINTING",
+    "CONCRETE",
+    "SECURITY SERVICES",
+    "IT SOLUTIONS",
+    "ENGINEERING",
+    "MARKETING",
+    "LOGISTICS",
+    "FENCE CO",
+    "GLASS",
+    "TIRE",
+    "EQUIPMENT RENTAL",
+    "SIGNS",
+)
+SUFFIXES = ("INC", "LLC", "CORP", "CO", "LTD", "INCORPORATED", "CORPORATION", "COMPANY", "L.L.C.", "")
+SUFFIX_SWAP = {
+    "INC": "INCORPORATED",
+    "INCORPORATED": "INC",
+    "LLC": "L.L.C.",
+    "L.L.C.": "LLC",
+    "CORP": "CORPORATION",
+    "CORPORATION": "CORP",
+    "CO": "COMPANY",
+    "COMPANY": "CO",
+    "LTD": "LIMITED",
+}
+ABBREVIATE = {
+    "SERVICES": "SVCS",
+    "ASSOCIATES": "ASSOC",
+    "MANAGEMENT": "MGMT",
+    "INTERNATIONAL": "INTL",
+    "BROTHERS": "BROS",
+    "COMPANY": "CO",
+    "DEPARTMENT": "DEPT",
+    "NATIONAL": "NATL",
+    "MANUFACTURING": "MFG",
+    "CENTER": "CTR",
+    "AND": "&",
+}
+STREET_TYPES = ("ST", "AVE", "RD", "BLVD", "DR", "LN", "WAY", "CT", "PKWY", "HWY")
+STREETS = (
+    "MAIN",
+    "OAK",
+    "MAPLE",
+    "CEDAR",
+    "PINE",
+    "ELM",
+    "WASHINGTON",
+    "LAKE",
+    "HILL",
+    "PARK",
+    "CHURCH",
+    "MILL",
+    "RIVER",
+    "SPRING",
+    "HIGHLAND",
+    "MARKET",
+    "CENTER",
+    "UNION",
+    "BROAD",
+)
+GOV_TEMPLATES = (
+    "CITY OF {city}",
+    "{county} COUNTY",
+    "COUNTY OF {county}",
+    "TOWN OF {city}",
+    "VILLAGE OF {city}",
+    "{city} INDEPENDENT SCHOOL DISTRICT",
+    "{city} PUBLIC SCHOOLS",
+    "STATE OF {state_name}",
+    "{state_name} DEPARTMENT OF REVENUE",
+    "{county} COUNTY TREASURER",
+    "{city} WATER DISTRICT",
+    "{county} COUNTY SHERIFF",
+    "{city} HOUSING AUTHORITY",
+)
+EXCLUDED = (
+    "INTERNAL REVENUE SERVICE",
+    "IRS",
+    "WELLS FARGO BANK NA",
+    "CHASE BANK",
+    "PAYPAL",
+    "ADP PAYROLL SERVICES",
+    "{state_name} CHILD SUPPORT ENFORCEMENT",
+    "AMERICAN EXPRESS",
+    "{city} FEDERAL CREDIT UNION",
+    "STATE DISBURSEMENT UNIT",
+    "INTERCOMPANY TRANSFER",
+    "CHAPTER 13 TRUSTEE",
+    "US TREASURY",
+    "FRANCHISE TAX BOARD",
+)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _has_legal_form(name: str) -> bool:
+    """Chicago licence names hold sole proprietors too; only those with a legal form are firms."""
+    return any(tok in LEGAL_FORMS for tok in name.upper().replace(",", " ").replace(".", "").split())
+
+
+@dataclass
+class Vocab:
+    companies: list[str]
+    surnames: list[str]
+    first_names: list[str]
+    places: list[tuple[str, str, str, str]]  # city, county, state, state name
+
+    @classmethod
+    def load(cls, data: Path) -> Vocab:
+        companies = [
+            r["name"].upper()
+            for r in _read(data / "company_names_combined.csv")
+            if not r["source_file"].startswith("payee_names_chicago") or _has_legal_form(r["name"])
+        ]
+        surnames = [
+            r["surname"] for r in _read(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000
+        ]
+        first = [
+            r["first_name"].upper()
+            for r in _read(data / "us_first_names_census1990.csv")
+            if int(r["rank"]) <= 800
+        ]
+        places = [
+            (r["city"].upper(), r["county"].upper(), r["state_code"], r["state_name"].upper())
+            for r in _read(data / "us_cities.csv")
+        ]
+        return cls(sorted(set(companies)), surnames, first, places)
+
+
+def _address(rng: random.Random) -> str:
+    return f"{rng.randint(1, 9999)} {rng.choice(STREETS)} {rng.choice(STREET_TYPES)}"
+
+
+def _zip(rng: random.Random) -> str:
+    return f"{rng.randint(1000, 99950):05d}"
+
+
+def _strip_legal(name: str) -> str:
+    tokens = name.replace(",", " ").replace(".", "").split()
+    core = [t for t in tokens if t not in LEGAL_FORMS]
+    return " ".join(core or tokens)
+
+
+def generate_network(data: Path, count: int, seed: int) -> Iterator[dict[str, str]]:
+    """``count`` suppliers: real names first, then generated ones, with siblings and chains."""
+    rng = random.Random(seed)
+    vocab = Vocab.load(data)
+    real = list(vocab.companies)
+    rng.shuffle(real)
+    real = real[: count // 3]
+    made = 0
+    serial = 0
+
+    def row(name: str, place: tuple[str, str, str, str]) -> dict[str, str]:
+        nonlocal serial
+        serial += 1
+        return {
+            "supplier_id": f"S{seed % 1000:03d}{serial:07d}",
+            "name": name,
+            "address": _address(rng),
+            "city": place[0],
+            "state": place[2],
+            "zip": _zip(rng),
+            "tax_id": f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}" if rng.random() < 0.5 else "",
+            "sic_code": "",
+            "accepts_card": rng.choice(("true", "false", "", "")),
+        }
+
+    names = iter(real)
+    while made < count:
+        roll = rng.random()
+        base = next(names, None) if roll < 0.45 else None
+        if base is None:
+            kind = rng.random()
+            if kind < 0.5:
+                core = f"{rng.choice(vocab.surnames)} {rng.choice(TRADES)}"
+            elif kind < 0.8:
+                core = f"{rng.choice(vocab.places)[0]} {rng.choice(TRADES)}"
+            else:
+                core = f"{rng.choice(vocab.surnames)} AND {rng.choice(vocab.surnames)} {rng.choice(TRADES)}"
+            base = f"{core} {rng.choice(SUFFIXES)}".strip()
+        place = rng.choice(vocab.places)
+        yield row(base, place)
+        made += 1
+        extra = rng.random()
+        if extra < 0.08 and made < count:  # a sibling: same core, another form, another state
+            sibling = f"{_strip_legal(base)} {rng.choice([s for s in SUFFIXES if s])}"
+            yield row(sibling, rng.choice(vocab.places))
+            made += 1
+        elif extra < 0.11:  # a chain: one name, several locations
+            for _ in range(min(rng.randint(2, 6), count - made)):
+                yield row(base, rng.choice(vocab.places))
+                made += 1
+
+
+def perturb(name: str, rng: random.Random) -> str:
+    """An AP clerk's rendering of a supplier name."""
+    tokens = name.split()
+    ops = rng.sample(range(8), k=rng.choice((0, 1, 1, 2, 2, 3)))
+    for op in ops:
+        if op == 0 and tokens and tokens[-1].replace(".", "").replace(",", "") in LEGAL_FORMS:
+            tokens = tokens[:-1]  # drop the legal form
+        elif op == 1 and tokens and tokens[-1] in SUFFIX_SWAP:
+            tokens[-1] = SUFFIX_SWAP[tokens[-1]]
+        elif op == 2:
+            tokens = [ABBREVIATE.get(t, t) for t in tokens]
+        elif op == 3 and tokens:  # one typo in a long word
+            i = rng.randrange(len(tokens))
+            word = tokens[i]
+            if len(word) > 4:
+                j = rng.randrange(1, len(word) - 1)
+                tokens[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+        elif op == 4:
+            tokens.append(f"#{rng.randint(1, 999)}")
+        elif op == 5 and len(tokens) > 1:
+            tokens[-2] = tokens[-2] + ","
+        elif op == 6:
+            tokens.insert(0, "THE") if tokens[:1] != ["THE"] else None
+    out = " ".join(tokens)
+    style = rng.random()
+    if style < 0.3:
+        out = out.title()
+    elif style < 0.4:
+        out = out.lower()
+    if rng.random() < 0.15:
+        out = out[: rng.choice((22, 35))].rstrip()
+    return out or name
+
+
+def generate_payees(
+    data: Path, network: Path, count: int, seed: int, in_network: float = 0.55
+) -> Iterator[dict[str, str]]:
+    """Payees with their truth: network suppliers (perturbed), other firms, people, governments."""
+    rng = random.Random(seed)
+    vocab = Vocab.load(data)
+    with network.open(newline="", encoding="utf-8") as fh:
+        suppliers = list(csv.DictReader(fh))
+    used = {_strip_legal(s["name"]) for s in suppliers}
+    outsiders = [c for c in vocab.companies if _strip_legal(c) not in used]
+    for i in range(count):
+        roll = rng.random()
+        row = {
+            "payee_id": f"P{seed:04d}{i:08d}",
+            "name": "",
+            "address": "",
+            "city": "",
+            "state": "",
+            "zip": "",
+            "expected_type": "",
+            "expected_supplier_id": "",
+        }
+        place = rng.choice(vocab.places)
+        if roll < in_network:
+            supplier = rng.choice(suppliers)
+            row.update(
+                name=perturb(supplier["name"], rng),
+                expected_type="BUSINESS",
+                expected_supplier_id=supplier["supplier_id"],
+            )
+            if rng.random() < 0.7:
+                row.update(
+                    address=supplier["address"],
+                    city=supplier["city"],
+                    state=supplier["state"],
+                    zip=supplier["zip"],
+                )
+        elif roll < in_network + 0.12:
+            row.update(name=perturb(rng.choice(outsiders), rng), expected_type="BUSINESS")
+        elif roll < in_network + 0.32:
+            first, last = rng.choice(vocab.first_names), rng.choice(vocab.surnames)
+            form = rng.random()
+            if form < 0.5:
+                name = f"{first} {last}"
+            elif form < 0.7:
+                name = f"{last}, {first} {rng.choice('ABCDEFGHJKLMNPRSTW')}"
+            elif form < 0.8:
+                name = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTW')} {last} {rng.choice(('JR', 'SR', 'III'))}"
+            elif form < 0.9:
+                name = f"{first} & {rng.choice(vocab.first_names)} {last}"
+            else:
+                name = f"{rng.choice(('DR', 'MR', 'MRS', 'MS'))} {first} {last}"
+            row.update(name=name.title() if rng.random() < 0.4 else name, expected_type="INDIVIDUAL")
+        elif roll < in_network + 0.40:
+            template = rng.choice(GOV_TEMPLATES)
+            name = template.format(city=place[0], county=place[1], state_name=place[3])
+            row.update(name=name, expected_type="GOVERNMENT")
+        else:
+            template = rng.choice(EXCLUDED)
+            row.update(name=template.format(city=place[0], state_name=place[3]), expected_type="")
+        if not row["city"] and rng.random() < 0.5:
+            row.update(address=_address(rng), city=place[0], state=place[2], zip=_zip(rng))
+        yield row
+
+
+def write_csv(rows: Iterator[dict[str, str]], path: Path) -> int:
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer: csv.DictWriter | None = None
+        for row in rows:
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(row)
+            count += 1
+    return count
