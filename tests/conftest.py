@@ -1,0 +1,44 @@
+"""Fixtures shared by unit and integration tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.classification import Classifier
+from agents.exclusion import Screener
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def screener() -> Screener:
+    return Screener.from_file()
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    return Classifier.load()
+
+
+def raw_record(name: str, payee_id: str = "p1", **payee: Any) -> dict[str, Any]:
+    """A ``payees.raw`` record as ingest makes it."""
+    return {
+        "payee_id": payee_id,
+        "batch_id": "b1",
+        "source": "test",
+        "source_ts": datetime(2026, 1, 1, tzinfo=UTC),
+        "version": 1,
+        "payee": {
+            "name": name,
+            "address": payee.get("address"),
+            "city": payee.get("city"),
+            "state": payee.get("state"),
+            "zip": payee.get("zip"),
+            "extra": payee.get("extra", {}),
+        },
+    }

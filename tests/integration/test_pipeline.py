@@ -1,0 +1,213 @@
+"""Payees through the real broker, every stage agent, the sink and PostgreSQL, and out of the API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from connectors.ingest import ingest_file
+from connectors.suppliers import load_suppliers
+from payeeflow.config import Settings
+from streams.topics import ENRICHED
+from tests.conftest import EXAMPLES
+from tests.integration.conftest import Services, free_port, prefixed_copy, wait_until
+
+pytestmark = pytest.mark.integration
+
+STAGE_COLUMNS = (
+    "excluded",
+    "payee_type",
+    "confidence",
+    "reason",
+    "match_type",
+    "match_score",
+    "address_status",
+    "card_acceptance",
+    "payment_method",
+)
+
+
+def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
+    with psycopg.connect(settings.dsn) as conn:
+        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(settings.topic(topic), p) for p in range(settings.topic_partitions)]
+        return {tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()}
+    finally:
+        await consumer.stop()
+
+
+def sink_caught_up(settings: Settings) -> bool:
+    ends = asyncio.run(end_offsets(settings, ENRICHED))
+    stored = dict(
+        query(
+            settings,
+            "SELECT partition, next_offset FROM sink_offsets WHERE consumer_group = %s AND topic = %s",
+            settings.group("sink"),
+            settings.topic(ENRICHED),
+        )
+    )
+    return all(stored.get(p, 0) >= end for p, end in ends.items())
+
+
+@pytest.fixture(scope="module")
+def running(settings: Settings, services: Services) -> Services:
+    asyncio.run(load_suppliers(settings, EXAMPLES / "suppliers.csv", progress=False))
+    services.start("worker", "worker", "--stage", "all")
+    services.start("sink", "sink", "--metrics-port", str(free_port()))
+    services.wait_ready(settings.worker_web_port)
+    return services
+
+
+@pytest.fixture(scope="module")
+def first_batch(
+    settings: Settings, running: Services, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    path = prefixed_copy(
+        EXAMPLES / "payees.csv",
+        tmp_path_factory.mktemp("in") / "payees.csv",
+        settings.topic_prefix,
+        version=1,
+    )
+    result = asyncio.run(ingest_file(settings, path, progress=False))
+    assert result.produced == 1003
+    wait_until(
+        lambda: query(
+            settings,
+            "SELECT stored FROM batch_progress WHERE batch_id = %s AND stored = 1000",
+            result.batch_id,
+        )
+    )
+    wait_until(
+        lambda: query(
+            settings,
+            "SELECT count(*) FROM dead_letters WHERE batch_id = %s HAVING count(*) = 3",
+            result.batch_id,
+        )
+    )
+    return result.batch_id, path
+
+
+def test_1000_payees_arrive_exactly_once_with_every_stage_set(
+    settings: Settings, first_batch: tuple[str, Path]
+) -> None:
+    batch_id, _ = first_batch
+    prefix = settings.topic_prefix + "%"
+    [(count, distinct)] = query(
+        settings, "SELECT count(*), count(DISTINCT payee_id) FROM payees WHERE payee_id LIKE %s", prefix
+    )
+    assert count == distinct == 1000
+    nulls = " OR ".join(f"{c} IS NULL" for c in STAGE_COLUMNS)
+    assert query(settings, f"SELECT count(*) FROM payees WHERE payee_id LIKE %s AND ({nulls})", prefix) == [
+        (0,)
+    ]
+    [(matched,)] = query(
+        settings, "SELECT count(*) FROM payees WHERE batch_id = %s AND supplier_id IS NOT NULL", batch_id
+    )
+    assert matched > 300  # the sample holds ~550 network suppliers
+
+
+def test_poison_records_land_in_the_dead_letter_table_with_their_reason(
+    settings: Settings, first_batch: tuple[str, Path]
+) -> None:
+    batch_id, _ = first_batch
+    rows = query(
+        settings,
+        "SELECT payee_id, stage, reason FROM dead_letters WHERE batch_id = %s ORDER BY payee_id",
+        batch_id,
+    )
+    p = settings.topic_prefix
+    assert rows == [
+        (f"{p}P-POISON-CTRL", "exclusion", "undecodable_text"),
+        (f"{p}P-POISON-EMPTY", "exclusion", "empty_name"),
+        (f"{p}P-POISON-LONG", "exclusion", "name_too_long"),
+    ]
+
+
+def test_redelivering_the_same_records_changes_nothing(
+    settings: Settings, first_batch: tuple[str, Path]
+) -> None:
+    _batch_id, path = first_batch
+    before = query(
+        settings,
+        "SELECT payee_id, batch_id, version, updated_at FROM payees WHERE payee_id LIKE %s ORDER BY payee_id",
+        settings.topic_prefix + "%",
+    )
+    again = asyncio.run(ingest_file(settings, path, progress=False))
+    wait_until(
+        lambda: (
+            sink_caught_up(settings)
+            and query(
+                settings, "SELECT 1 FROM dead_letters WHERE batch_id = %s HAVING count(*) = 3", again.batch_id
+            )
+        )
+    )
+    after = query(
+        settings,
+        "SELECT payee_id, batch_id, version, updated_at FROM payees WHERE payee_id LIKE %s ORDER BY payee_id",
+        settings.topic_prefix + "%",
+    )
+    assert after == before
+    assert query(settings, "SELECT stored FROM batch_progress WHERE batch_id = %s", again.batch_id) in (
+        [],
+        [(0,)],
+    )
+
+
+def test_an_older_version_never_overwrites_a_newer_one(
+    settings: Settings, first_batch: tuple[str, Path], tmp_path: Path
+) -> None:
+    payee_id = settings.topic_prefix + "P000700000001"
+    newer = tmp_path / "newer.csv"
+    newer.write_text(f"payee_id,name,version\n{payee_id},NEWER NAME LLC,5\n")
+    older = tmp_path / "older.csv"
+    older.write_text(f"payee_id,name,version\n{payee_id},OLDER NAME LLC,3\n")
+    asyncio.run(ingest_file(settings, newer, progress=False))
+    wait_until(lambda: query(settings, "SELECT 1 FROM payees WHERE payee_id = %s AND version = 5", payee_id))
+    asyncio.run(ingest_file(settings, older, progress=False))
+    wait_until(lambda: sink_caught_up(settings))
+    assert query(settings, "SELECT name, version FROM payees WHERE payee_id = %s", payee_id) == [
+        ("NEWER NAME LLC", 5)
+    ]
+
+
+def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tuple[str, Path]) -> None:
+    batch_id, _ = first_batch
+    payee_id = settings.topic_prefix + "P000700000005"
+    [(name, payee_type, supplier_id)] = query(
+        settings, "SELECT name, payee_type, supplier_id FROM payees WHERE payee_id = %s", payee_id
+    )
+    with TestClient(create_app(settings)) as client:
+        payee = client.get(f"/payees/{payee_id}").json()
+        assert (payee["name"], payee["payee_type"], payee["supplier_id"]) == (name, payee_type, supplier_id)
+        assert client.get("/payees/does-not-exist").status_code == 404
+        batch = client.get(f"/batches/{batch_id}").json()
+        assert batch["status"] == "complete_with_errors"
+        assert (batch["total"], batch["stored"], batch["dead_lettered"], batch["pending"]) == (
+            1003,
+            1000,
+            3,
+            0,
+        )
+        assert batch["dead_letters_by_reason"] == {"empty_name": 1, "name_too_long": 1, "undecodable_text": 1}
+        page = client.get("/payees", params={"batch_id": batch_id, "limit": 400}).json()
+        second = client.get(
+            "/payees", params={"batch_id": batch_id, "limit": 400, "cursor": page["next_cursor"]}
+        )
+        assert len(page["items"]) == 400 and len(second.json()["items"]) == 400
+        found = client.get("/payees", params={"name": name[:6], "batch_id": batch_id}).json()["items"]
+        assert payee_id in {item["payee_id"] for item in found}
+        assert client.get("/ready").json() == {"ready": True, "postgres": True, "kafka": True}
+        assert "payeeflow" in client.get("/metrics").text
+        assert client.get("/openapi.json").json()["info"]["title"] == "payeeflow"

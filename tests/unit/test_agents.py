@@ -1,0 +1,78 @@
+"""Stage agents under Faust's ``test_context()``: no broker, a fake producer records the sends."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import faust
+import pytest
+
+from payeeflow.config import Settings
+from schemas import codec_for
+from streams.worker import build_worker_app
+from tests.conftest import raw_record
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes, Any]] = []
+
+    async def send(
+        self, topic: str, key: bytes | None, value: bytes, partition: Any, timestamp: Any, headers: Any
+    ) -> asyncio.Future:
+        self.sent.append((topic, key, value, headers))
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+@pytest.fixture
+def app_and_producer() -> tuple[faust.App, FakeProducer]:
+    settings = Settings(topic_prefix="unit.", stage_batch_within=0.01)
+    app = build_worker_app(settings, ["exclusion"])
+    app.conf.store = "memory://"
+    producer = FakeProducer()
+    app.producer = producer  # type: ignore[assignment]
+    return app, producer
+
+
+async def run_agent(app: faust.App, values: list[bytes]) -> None:
+    agent = app.agents["stage-exclusion"]
+    async with agent.test_context() as test_agent:
+        for i, value in enumerate(values):
+            await test_agent.put(value=value, key=f"k{i}".encode())
+        await asyncio.sleep(0.2)  # let take_events flush its batch
+
+
+async def test_exclusion_agent_screens_and_forwards(app_and_producer: tuple[faust.App, FakeProducer]) -> None:
+    app, producer = app_and_producer
+    await run_agent(app, [codec_for("payees.raw").encode(raw_record("INTERNAL REVENUE SERVICE"))])
+    [(topic, key, value, _)] = producer.sent
+    assert topic == "unit.payees.screened" and key == b"k0"
+    record = codec_for("payees.screened").decode(value)
+    assert record["screening"]["category"] == "tax_authority"
+
+
+async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
+    app_and_producer: tuple[faust.App, FakeProducer],
+) -> None:
+    app, producer = app_and_producer
+    raw = codec_for("payees.raw")
+    await run_agent(
+        app,
+        [
+            raw.encode(raw_record("", payee_id="empty")),
+            b"not avro",
+            raw.encode(raw_record("ACME LLC", payee_id="ok")),
+        ],
+    )
+    topics = [sent[0] for sent in producer.sent]
+    assert topics.count("unit.payees.dlq") == 2 and topics.count("unit.payees.screened") == 1
+    letters = [codec_for("payees.dlq").decode(v) for t, _, v, _ in producer.sent if t == "unit.payees.dlq"]
+    assert {letter["reason"] for letter in letters} == {"empty_name", "undecodable"}
+    empty = next(letter for letter in letters if letter["reason"] == "empty_name")
+    assert empty["payee_id"] == "empty" and empty["stage"] == "exclusion"
+    assert empty["payload"] == raw.encode(raw_record("", payee_id="empty"))
+    headers = next(h for t, _, _, h in producer.sent if t == "unit.payees.dlq")
+    assert ("stage", b"exclusion") in headers

@@ -1,0 +1,119 @@
+"""The in-process commands' contracts from DESIGN.md, through the real console entry point."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+CLASSIFY_COLUMNS = [
+    "excluded",
+    "exclusion_keyword",
+    "exclusion_category",
+    "payee_type",
+    "confidence",
+    "sic_code",
+    "sic_description",
+    "reason",
+]
+MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+
+
+def payeeflow(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "payeeflow", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture
+def payees(tmp_path: Path) -> Path:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "name,payee_id,vendor_code\n"
+        "ACME PLUMBING LLC,1,V1\n"
+        '"SMITH, JOHN A",2,V2\n'
+        ",3,V3\n"
+        "INTERNAL REVENUE SERVICE,4,V4\n" + "X" * 400 + ",5,V5\n"
+        "Town of Middleton,6,V6\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_classify_keeps_rows_in_order_with_passthrough_columns(payees: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    result = payeeflow("classify", str(payees), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = read(out)
+    header = next(csv.reader(out.open()))
+    assert header == ["name", "payee_id", "vendor_code", *CLASSIFY_COLUMNS]
+    assert [r["payee_id"] for r in rows] == ["1", "2", "4", "6"]
+    assert [r["vendor_code"] for r in rows] == ["V1", "V2", "V4", "V6"]
+    assert [r["payee_type"] for r in rows] == ["BUSINESS", "INDIVIDUAL", "GOVERNMENT", "GOVERNMENT"]
+    assert rows[2]["excluded"] == "true" and rows[2]["exclusion_category"] == "tax_authority"
+    assert rows[0]["excluded"] == "false"
+    assert all(0 <= float(r["confidence"]) <= 1 for r in rows)
+
+
+def test_bad_rows_go_to_rejects_with_their_reason(payees: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    assert payeeflow("classify", str(payees), "-o", str(out)).returncode == 0
+    rejects = read(tmp_path / "out.rejects.csv")
+    assert [(r["payee_id"], r["reason"]) for r in rejects] == [("3", "empty_name"), ("5", "name_too_long")]
+
+
+def test_match_and_process_columns(payees: Path, tmp_path: Path) -> None:
+    network = tmp_path / "net.csv"
+    network.write_text("supplier_id,name,state\nS1,Acme Plumbing Inc,TX\nS2,Zenith Roofing LLC,OH\n")
+    out = tmp_path / "m.csv"
+    assert payeeflow("match", str(payees), "--network", str(network), "-o", str(out)).returncode == 0
+    rows = read(out)
+    assert list(rows[0])[-4:] == MATCH_COLUMNS
+    assert rows[0]["supplier_id"] == "S1" and rows[0]["match_type"] == "exact"
+    assert rows[1]["supplier_id"] == "" and rows[1]["match_type"] == "none"
+    out2 = tmp_path / "p.csv"
+    assert payeeflow("process", str(payees), "--network", str(network), "-o", str(out2)).returncode == 0
+    first = read(out2)[0]
+    for column in [*CLASSIFY_COLUMNS, *MATCH_COLUMNS, "address_status", "payment_method", "card_acceptance"]:
+        assert column in first
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("payee,city\nx,y\n", "no 'name' column"), (None, "cannot open")],
+)
+def test_unusable_input_is_a_one_line_error(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "in.csv"
+    if content is not None:
+        path.write_text(content)
+    result = payeeflow("classify", str(path), "-o", str(tmp_path / "o.csv"))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_undecodable_bytes_are_rejected_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"name\nGOOD NAME LLC\nBAD \xff\xfe NAME\n")
+    out = tmp_path / "o.csv"
+    assert payeeflow("classify", str(path), "-o", str(out)).returncode == 0
+    assert len(read(out)) == 1
+    assert read(tmp_path / "o.rejects.csv")[0]["reason"] == "undecodable_text"
+
+
+def test_examples_process_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "p.csv"
+    result = payeeflow(
+        "process", str(EXAMPLES / "payees.csv"), "--network", str(EXAMPLES / "suppliers.csv"), "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(read(out)) == 1000
+    assert len(read(tmp_path / "p.rejects.csv")) == 3

@@ -1,0 +1,71 @@
+from agents.matching import Matcher, SupplierIndex
+from agents.matching.index import Supplier
+from agents.matching.normalize import match_key, split_dba
+
+
+def index(*suppliers: Supplier) -> SupplierIndex:
+    return SupplierIndex.build(suppliers)
+
+
+def test_match_key_drops_legal_forms_noise_and_punctuation() -> None:
+    assert match_key("The Acme Plumbing, Inc. #123") == "ACME PLUMBING"
+    assert match_key("ACME PLUMBING INCORPORATED") == match_key("Acme Plumbing L.L.C.")
+    assert match_key("Smith & Sons Co - AP Dept") == "SMITH AND SONS"
+
+
+def test_dba_split() -> None:
+    assert split_dba("JOHN SMITH DBA SMITH ROOFING") == ("JOHN SMITH", "SMITH ROOFING")
+    assert split_dba("SMITH ROOFING") == ("SMITH ROOFING", None)
+
+
+def test_exact_match_through_suffix_and_case_changes() -> None:
+    matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC"), Supplier("S2", "ZENITH ROOFING LLC")))
+    result = matcher.match({"name": "acme plumbing incorporated"})
+    assert result["supplier_id"] == "S1"
+    assert result["match_type"] == "exact"
+
+
+def test_typo_is_a_strong_or_weak_match() -> None:
+    matcher = Matcher(index(Supplier("S1", "CHRISTENSON CONSTRUCTION LTD")))
+    result = matcher.match({"name": "CHRISTENSNO CONSTRUCTION"})
+    assert result["supplier_id"] == "S1"
+    assert result["match_type"] in ("strong", "weak")
+
+
+def test_state_breaks_a_tie_between_siblings() -> None:
+    siblings = index(
+        Supplier("TX", "GARCIA PLUMBING INC", state="TX"), Supplier("OH", "GARCIA PLUMBING LLC", state="OH")
+    )
+    matcher = Matcher(siblings)
+    assert matcher.match({"name": "Garcia Plumbing", "state": "OH"})["supplier_id"] == "OH"
+    assert matcher.match({"name": "Garcia Plumbing"})["match_type"] == "none"  # a tie: refuse
+
+
+def test_unknown_payee_gets_no_supplier() -> None:
+    matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC"), Supplier("S2", "ZENITH ROOFING LLC")))
+    result = matcher.match({"name": "Totally Different Bakery"})
+    assert result["supplier_id"] is None
+    assert result["match_type"] == "none"
+
+
+def test_upsert_and_delete_change_what_matches() -> None:
+    idx = index(Supplier("S1", "ACME PLUMBING INC"))
+    matcher = Matcher(idx)
+    idx.upsert(Supplier("S1", "ACME HEATING INC"))
+    assert matcher.match({"name": "ACME PLUMBING"})["supplier_id"] is None
+    assert matcher.match({"name": "ACME HEATING"})["supplier_id"] == "S1"
+    assert idx.delete("S1") is True
+    assert matcher.match({"name": "ACME HEATING"})["supplier_id"] is None
+    assert len(idx) == 0
+
+
+def test_tax_id_decides() -> None:
+    matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
+    result = matcher.match({"name": "A.P. Services", "extra": {"tax_id": "12-3456789"}})
+    assert result["supplier_id"] == "S1"
+
+
+def test_excluded_payees_are_not_matched() -> None:
+    matcher = Matcher(index(Supplier("S1", "ACME BANK")))
+    record = {"payee": {"name": "ACME BANK"}, "screening": {"excluded": True}}
+    assert matcher.apply(record)["match"]["match_type"] == "none"
