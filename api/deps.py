@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
@@ -21,11 +21,16 @@ def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 
-async def get_conn(pool: Annotated[AsyncConnectionPool, Depends(get_pool)]) -> AsyncIterator[AsyncConnection]:
+Row = dict[str, Any]
+
+
+async def get_conn(
+    pool: Annotated[AsyncConnectionPool, Depends(get_pool)],
+) -> AsyncIterator[AsyncConnection[Row]]:
     async with pool.connection() as conn:
         conn.row_factory = dict_row  # type: ignore[assignment]
-        yield conn
+        yield cast(AsyncConnection[Row], conn)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ConnDep = Annotated[AsyncConnection, Depends(get_conn)]
+ConnDep = Annotated[AsyncConnection[Row], Depends(get_conn)]

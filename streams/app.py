@@ -98,7 +98,7 @@ def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
         await app.producer.send(target, message.key, value, None, None, None)
         processed.inc()
 
-    async def run(stream: faust.StreamT) -> None:
+    async def run(stream: Any) -> None:  # a faust.Stream; StreamT lacks take_events
         async for events in stream.take_events(settings.stage_batch_size, settings.stage_batch_within):
             await stage.ready.wait()
             started = time.perf_counter()

@@ -33,7 +33,8 @@ async def search_payees(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if name:
         where.append("name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 from pathlib import Path
 
 from payeeflow.errors import StackError
-from payeeflow.localstack.process import port_open, require, run, stop_pid, wait_for_port
+from payeeflow.localstack.process import apt_install, port_open, require, run, stop_pid, wait_for_port
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,9 @@ class LocalKafka:
         """Resolve the broker and its runtime dependencies from Maven Central (once)."""
         if self.installed():
             return
-        require("java", "install Java 17+ (apt-get install openjdk-17-jre-headless)")
+        if not (shutil.which("java") and shutil.which("mvn")):
+            apt_install(["default-jre-headless", "maven"], "Java 17+ and Maven")
+        require("java", "install Java 17+ (apt-get install default-jre-headless)")
         mvn = require("mvn", "install Maven (apt-get install maven)")
         log.info("fetching Apache Kafka from Maven Central into %s", self.lib)
         run(

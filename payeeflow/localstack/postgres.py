@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from payeeflow.errors import StackError
-from payeeflow.localstack.process import port_open, run, wait_for_port
+from payeeflow.localstack.process import apt_install, port_open, run, wait_for_port
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +41,7 @@ class LocalPostgres:
         bindir = _bindir()
         if bindir:
             return bindir
-        if not (self.as_root and shutil.which("apt-get")):
-            raise StackError("PostgreSQL is not installed: apt-get install postgresql postgresql-contrib")
-        log.info("installing PostgreSQL from Debian's packages")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-q"], "apt-get update", env=env)
-        run(
-            ["apt-get", "install", "-y", "-q", "postgresql", "postgresql-contrib"],
-            "apt-get install postgresql",
-            env=env,
-        )
+        apt_install(["postgresql", "postgresql-contrib"], "PostgreSQL")
         bindir = _bindir()
         if not bindir:
             raise StackError("apt-get installed postgresql but no initdb was found")

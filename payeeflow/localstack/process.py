@@ -67,3 +67,16 @@ def stop_pid(pid_file: Path, timeout: float = 30.0) -> bool:
         time.sleep(0.2)
     os.kill(pid, signal.SIGKILL)
     return True
+
+
+def apt_install(packages: list[str], what: str) -> None:
+    """Install Debian packages when running as root with apt; otherwise say how."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise StackError(f"{what} is not installed: apt-get install {' '.join(packages)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], "apt-get update", env=env)
+    run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+        f"apt-get install {what}",
+        env=env,
+    )
