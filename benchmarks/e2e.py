@@ -1,0 +1,156 @@
+"""End-to-end benchmark against the running stack (``payeeflow stack up`` first).
+
+Generates a supplier network and N payees (default 100,000), starts the stage worker(s) and the
+sink on fresh topics, ingests the payees and waits for the last row to commit. Prints payees/s
+from the first produce to the last committed row, p50/p95/p99 of per-record latency (source
+timestamp to the row's write in the sink's transaction) and the peak RSS (VmHWM) of every process.
+
+    python benchmarks/e2e.py --count 100000 --suppliers 50000 [--layout all|per-stage]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from connectors.ingest import ingest_file
+from connectors.suppliers import load_suppliers
+from payeeflow.config import Settings
+from payeeflow.synthetic import generate_network, generate_payees, write_csv
+from streams.topics import create_topics
+from streams.worker import STAGE_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def kafka_pid() -> int | None:
+    out = subprocess.run(["pgrep", "-f", "kafka.Kafka"], capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--suppliers", type=int, default=50_000)
+    parser.add_argument("--layout", choices=["all", "per-stage"], default="all",
+                        help="one worker with every stage, or one worker process per stage")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+
+    base = Settings()
+    settings = base.model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:6]}."})
+    work = Path(tempfile.mkdtemp(prefix="payeeflow-bench-"))
+    network, payees = work / "network.csv", work / "payees.csv"
+    started = time.perf_counter()
+    write_csv(generate_network(DATA, args.suppliers, args.seed), network)
+    write_csv(generate_payees(DATA, network, args.count, args.seed), payees)
+    print(f"generated {args.suppliers} suppliers and {args.count} payees in {time.perf_counter() - started:.1f}s"
+          f" ({work})")
+
+    asyncio.run(create_topics(settings))
+    asyncio.run(load_suppliers(settings, network, progress=False))
+    env = {**os.environ, "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix, "PAYEEFLOW_LOG_LEVEL": "WARNING"}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    ports: list[int] = []
+    groups = [",".join(STAGE_NAMES)] if args.layout == "all" else list(STAGE_NAMES)
+    for stages in groups:
+        port = free_port()
+        ports.append(port)
+        name = "worker" if args.layout == "all" else f"worker-{stages}"
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "payeeflow", "worker", "--stage", stages],
+            env={**env, "PAYEEFLOW_WORKER_WEB_PORT": str(port)},
+            stdout=(work / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
+        )
+    procs["sink"] = subprocess.Popen(
+        [sys.executable, "-m", "payeeflow", "sink", "--metrics-port", str(free_port())],
+        env=env, stdout=(work / "sink.log").open("wb"), stderr=subprocess.STDOUT,
+    )
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 300
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"worker on {port} not ready; see {work}")
+                time.sleep(0.5)
+        print(f"workers ready ({args.layout}); ingesting")
+        t_ingest = time.perf_counter()
+        result = asyncio.run(ingest_file(settings, payees, progress=False))
+        ingest_s = time.perf_counter() - t_ingest
+        print(f"ingest: {result.produced} records in {ingest_s:.1f}s ({result.produced / ingest_s:,.0f}/s)")
+        with psycopg.connect(settings.dsn, autocommit=True) as conn:
+            deadline = time.monotonic() + args.timeout
+            while True:
+                [(stored,)] = conn.execute(
+                    "SELECT coalesce((SELECT stored FROM batch_progress WHERE batch_id = %s), 0)",
+                    (result.batch_id,)).fetchall()
+                [(dead,)] = conn.execute("SELECT count(*) FROM dead_letters WHERE batch_id = %s",
+                                         (result.batch_id,)).fetchall()
+                if stored + dead >= result.produced:
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"timed out with {stored}/{result.produced} stored; see {work}")
+                time.sleep(0.5)
+            rows = conn.execute(
+                "SELECT extract(epoch FROM stored_at - source_ts) FROM payees WHERE batch_id = %s",
+                (result.batch_id,)).fetchall()
+            [(first, last)] = conn.execute(
+                "SELECT min(source_ts), max(stored_at) FROM payees WHERE batch_id = %s",
+                (result.batch_id,)).fetchall()
+        latencies = sorted(float(r[0]) * 1000 for r in rows)
+        elapsed = (last - first).total_seconds()
+        print(f"\nend to end: {result.produced:,} payees ({stored:,} stored, {dead} dead-lettered) in "
+              f"{elapsed:.1f}s = {result.produced / elapsed:,.0f} payees/s (first produce -> last committed row)")
+        print(f"latency per record (source_ts -> stored_at), ms: p50 {percentile(latencies, 50):,.0f}  "
+              f"p95 {percentile(latencies, 95):,.0f}  p99 {percentile(latencies, 99):,.0f}  "
+              f"max {latencies[-1]:,.0f}")
+        print("peak RSS (VmHWM):")
+        for name, proc in procs.items():
+            print(f"  {name:28} {peak_rss_mib(proc.pid):7.0f} MiB")
+        if (pid := kafka_pid()) is not None:
+            print(f"  {'kafka broker (JVM)':28} {peak_rss_mib(pid):7.0f} MiB")
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            proc.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
