@@ -58,11 +58,17 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--suppliers", type=int, default=50_000)
-    parser.add_argument("--layout", choices=["all", "per-stage"], default="all",
-                        help="one worker with every stage, or one worker process per stage")
+    parser.add_argument(
+        "--layout",
+        choices=["all", "per-stage"],
+        default="all",
+        help="one worker with every stage, or one worker process per stage",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
@@ -74,8 +80,10 @@ def main() -> int:
     started = time.perf_counter()
     write_csv(generate_network(DATA, args.suppliers, args.seed), network)
     write_csv(generate_payees(DATA, network, args.count, args.seed), payees)
-    print(f"generated {args.suppliers} suppliers and {args.count} payees in {time.perf_counter() - started:.1f}s"
-          f" ({work})")
+    print(
+        f"generated {args.suppliers} suppliers and {args.count} payees"
+        f" in {time.perf_counter() - started:.1f}s ({work})"
+    )
 
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
@@ -90,11 +98,14 @@ def main() -> int:
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", "payeeflow", "worker", "--stage", stages],
             env={**env, "PAYEEFLOW_WORKER_WEB_PORT": str(port)},
-            stdout=(work / f"{name}.log").open("wb"), stderr=subprocess.STDOUT,
+            stdout=(work / f"{name}.log").open("wb"),
+            stderr=subprocess.STDOUT,
         )
     procs["sink"] = subprocess.Popen(
         [sys.executable, "-m", "payeeflow", "sink", "--metrics-port", str(free_port())],
-        env=env, stdout=(work / "sink.log").open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=(work / "sink.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         for port in ports:
@@ -118,9 +129,11 @@ def main() -> int:
             while True:
                 [(stored,)] = conn.execute(
                     "SELECT coalesce((SELECT stored FROM batch_progress WHERE batch_id = %s), 0)",
-                    (result.batch_id,)).fetchall()
-                [(dead,)] = conn.execute("SELECT count(*) FROM dead_letters WHERE batch_id = %s",
-                                         (result.batch_id,)).fetchall()
+                    (result.batch_id,),
+                ).fetchall()
+                [(dead,)] = conn.execute(
+                    "SELECT count(*) FROM dead_letters WHERE batch_id = %s", (result.batch_id,)
+                ).fetchall()
                 if stored + dead >= result.produced:
                     break
                 if time.monotonic() > deadline:
@@ -128,17 +141,23 @@ def main() -> int:
                 time.sleep(0.5)
             rows = conn.execute(
                 "SELECT extract(epoch FROM stored_at - source_ts) FROM payees WHERE batch_id = %s",
-                (result.batch_id,)).fetchall()
+                (result.batch_id,),
+            ).fetchall()
             [(first, last)] = conn.execute(
-                "SELECT min(source_ts), max(stored_at) FROM payees WHERE batch_id = %s",
-                (result.batch_id,)).fetchall()
+                "SELECT min(source_ts), max(stored_at) FROM payees WHERE batch_id = %s", (result.batch_id,)
+            ).fetchall()
         latencies = sorted(float(r[0]) * 1000 for r in rows)
         elapsed = (last - first).total_seconds()
-        print(f"\nend to end: {result.produced:,} payees ({stored:,} stored, {dead} dead-lettered) in "
-              f"{elapsed:.1f}s = {result.produced / elapsed:,.0f} payees/s (first produce -> last committed row)")
-        print(f"latency per record (source_ts -> stored_at), ms: p50 {percentile(latencies, 50):,.0f}  "
-              f"p95 {percentile(latencies, 95):,.0f}  p99 {percentile(latencies, 99):,.0f}  "
-              f"max {latencies[-1]:,.0f}")
+        print(
+            f"\nend to end: {result.produced:,} payees ({stored:,} stored, {dead} dead-lettered) in "
+            f"{elapsed:.1f}s = {result.produced / elapsed:,.0f} payees/s"
+            " (first produce -> last committed row)"
+        )
+        print(
+            f"latency per record (source_ts -> stored_at), ms: p50 {percentile(latencies, 50):,.0f}  "
+            f"p95 {percentile(latencies, 95):,.0f}  p99 {percentile(latencies, 99):,.0f}  "
+            f"max {latencies[-1]:,.0f}"
+        )
         print("peak RSS (VmHWM):")
         for name, proc in procs.items():
             print(f"  {name:28} {peak_rss_mib(proc.pid):7.0f} MiB")
