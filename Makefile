@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint unit integration stack down bench bench-e2e model clean
+.PHONY: run test lint unit integration stack down bench-e2e deploy-check model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,20 @@ down: $(STAMP)
 ## bench-e2e: N payees (default 100000) through the running stack; prints throughput, latency, RSS
 bench-e2e: stack
 	$(BIN)/python benchmarks/e2e.py $(ARGS)
+
+## deploy-check: helm lint + template validated against Kubernetes 1.37 schemas, and `docker compose config`
+GOBIN ?= $(HOME)/go/bin
+DUMMY_DB := postgresql://user:secret@db:5432/payeeflow
+deploy-check: $(STAMP)
+	test -x $(GOBIN)/helm || go install helm.sh/helm/v3/cmd/helm@v3.22.0
+	test -x $(GOBIN)/docker-compose || (cd "$$(go mod download -json github.com/docker/compose/v2@v2.40.3 \
+	  | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" \
+	  && GOFLAGS=-mod=mod go build -o $(GOBIN)/docker-compose ./cmd)
+	$(BIN)/pip install -q kubernetes-validate
+	$(GOBIN)/helm lint helm/payeeflow --set database.url=$(DUMMY_DB)
+	mkdir -p .stack && $(GOBIN)/helm template payeeflow helm/payeeflow --set database.url=$(DUMMY_DB) > .stack/chart.yaml
+	$(BIN)/kubernetes-validate -k 1.37.0 --strict .stack/chart.yaml
+	$(GOBIN)/docker-compose -f docker-compose.kafka.yml config -q
 
 ## model: rebuild the classifier's lexicon from ../shared/data (deterministic)
 model: $(STAMP)

@@ -6,7 +6,9 @@ row of the file ends up somewhere a person can find it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,8 +39,13 @@ def new_batch_id() -> str:
 
 
 async def ingest_file(
-    settings: Settings, path: Path, batch_id: str | None = None, progress: bool = True
+    settings: Settings,
+    path: Path,
+    batch_id: str | None = None,
+    progress: bool = True,
+    rate: float | None = None,
 ) -> IngestResult:
+    """Produce every row of ``path``; ``rate`` caps records per second (None: as fast as possible)."""
     _, rows = open_rows(path)
     batch_id = batch_id or new_batch_id()
     raw = codec_for(RAW)
@@ -53,6 +60,7 @@ async def ingest_file(
     await producer.start()
     deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)
+    clock = time.monotonic()
     produced = rejected = 0
     try:
         for line, row in tqdm(rows, desc=f"ingest {path.name}", unit=" rows", disable=not progress):
@@ -65,6 +73,8 @@ async def ingest_file(
             record = to_record(row, batch_id, path.name, datetime.now(UTC))
             await producer.send(topic, raw.encode(record), key=record["payee_id"].encode())
             produced += 1
+            if rate and produced % 50 == 0 and (ahead := produced / rate - (time.monotonic() - clock)) > 0:
+                await asyncio.sleep(ahead)
         await producer.flush()
         manifest = {
             "batch_id": batch_id,

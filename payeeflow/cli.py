@@ -133,7 +133,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.ingest import ingest_file
 
-    result = asyncio.run(ingest_file(settings, args.file, args.batch_id, progress=not args.quiet))
+    result = asyncio.run(ingest_file(settings, args.file, args.batch_id, not args.quiet, args.rate))
     print(f"batch {result.batch_id}: {result.produced} payees produced, {result.rejected} rejected")
     return 0
 
@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ingest", cmd_ingest, "Produce a payee file (CSV or JSONL) to payees.raw as one batch.")
     p.add_argument("file", type=Path)
     p.add_argument("--batch-id", help="batch id (default: time + random)")
+    p.add_argument("--rate", type=float, help="at most this many records per second")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = add(
