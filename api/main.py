@@ -26,7 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings.dsn)
         app.state.settings = settings
         app.state.pipeline = Pipeline(
-            Screener.from_file(), Classifier.load(), max_name_length=settings.max_name_length
+            Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file),
+            Classifier.load(),
+            max_name_length=settings.max_name_length,
         )
         async with AsyncConnectionPool(settings.dsn, min_size=1, max_size=10, open=False) as pool:
             app.state.pool = pool

@@ -27,7 +27,7 @@ def _pipeline(settings: Settings, network: Path | None, stages: str) -> object:
     if stages == "match":
         return _MatchOnly(matcher) if matcher else None
     return Pipeline(
-        Screener.from_file(),
+        Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file),
         Classifier.load(),
         matcher,
         Enricher() if stages == "process" else None,
@@ -151,10 +151,16 @@ def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.classification.train import MODEL_FILE, build_lexicon, write_lexicon
+    from agents.classification.evaluate import evaluate, read_labeled
+    from agents.classification.logic import Classifier
 
-    write_lexicon(build_lexicon(args.data))
-    print(f"wrote {MODEL_FILE}")
+    if args.action == "eval":
+        print(evaluate(Classifier.load(), read_labeled(args.file)).render())
+        return 0
+    from agents.classification.model_train import train_all
+
+    for line in train_all(args.data):
+        print(line)
     return 0
 
 
@@ -232,12 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
 
-    p = add("model", cmd_model, "Build the classifier's lexicon from the shared data (deterministic).")
+    p = add(
+        "model", cmd_model, "Train the payee-type model from the shared data (deterministic), or evaluate it."
+    )
     msub = p.add_subparsers(dest="action", required=True)
-    train = msub.add_parser("train", help="rebuild agents/classification/model/")
+    train = msub.add_parser(
+        "train", help="rebuild agents/classification/model/ (lexicon, model, held-out set)"
+    )
     train.add_argument(
         "--data", type=Path, default=Path("../shared/data"), help="folder of the shared data CSVs"
     )
+    evaluate = msub.add_parser("eval", help="accuracy, per-class precision/recall, confusion, reliability")
+    evaluate.add_argument("file", type=Path, help="CSV with columns name,label")
     return parser
 
 

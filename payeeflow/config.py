@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     stage_batch_within: float = Field(0.1, gt=0, description="Seconds a stage waits to fill a batch.")
     sink_batch_size: int = Field(2000, ge=1, description="Records the sink writes per transaction.")
     max_name_length: int = Field(300, ge=10, description="Longer payee names are rejected as absurd.")
+    exclusion_keywords_file: Path | None = Field(
+        None, description="Keyword CSV (keyword,category) instead of the packaged list; reloaded on change."
+    )
+    exclusion_allowlist_file: Path | None = Field(
+        None, description="Allow-list CSV (payee_id and/or name) that overrides exclusion hits."
+    )
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )

@@ -1,35 +1,24 @@
-"""Rule-based payee typing over the trained lexicon; every signal used is named in ``reason``."""
+"""Payee typing: a logistic-regression model over name features, with reasons from the signals.
+
+The model (``model/model.json.gz``) and the lexicon it reads (``model/lexicon.json.gz``) are built
+by ``payeeflow model train`` from the shared data. Scoring is a sum of per-feature weights, in pure
+Python, so a name costs microseconds and nothing is loaded beyond two small files.
+"""
 
 from __future__ import annotations
 
-import re
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.classification.train import MODEL_FILE, load_lexicon
-from agents.phrases import PhraseIndex
-from agents.text import canonical_tokens
+from agents.classification.features import Featurizer, Signals
+from agents.classification.model_train import MODEL_FILE, load_model
+from agents.classification.train import LEXICON_FILE, load_lexicon
 
-TITLES = {"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"}
-GENERATIONS = {"JR", "SR", "II", "III", "IV", "V", "2ND", "3RD"}
-PROFESSIONS = {"DDS", "DMD", "MD", "DO", "CPA", "ESQ", "PHD", "RN", "DC", "OD", "DPM", "DVM"}
-# Weak government words: they name a government body only when nothing marks a business.
-WEAK_GOVERNMENT = {
-    "COUNTY",
-    "COMMISSION",
-    "AUTHORITY",
-    "FEDERAL",
-    "GOVERNMENT",
-    "BOARD OF",
-    "TOWNSHIP",
-    "MUNICIPAL",
-    "TRIBAL",
-    "TRIBE",
-    "DIVISION OF",
-    "OFFICE OF THE",
-}
-_DIGIT = re.compile(r"\d")
+UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
+# Features that say how a name looks, not what it says: alone they are no evidence.
+SHAPE = ("n=", "comma", "digit", "len", "initial", "namelike=")
 
 
 @dataclass
@@ -37,97 +26,58 @@ class Classifier:
     """Types a payee name as INDIVIDUAL, BUSINESS, GOVERNMENT or UNKNOWN."""
 
     lexicon: dict[str, Any]
-    first_names: dict[str, float] = field(init=False)
-    surnames: dict[str, float] = field(init=False)
-    legal: frozenset[str] = field(init=False)
-    business_words: frozenset[str] = field(init=False)
-    known_companies: frozenset[str] = field(init=False)
-    government: PhraseIndex[str] = field(init=False)
+    model: dict[str, Any]
+    featurize: Featurizer = field(init=False)
 
     def __post_init__(self) -> None:
-        lx = self.lexicon
-        self.first_names = lx["first_names"]
-        self.surnames = lx["surnames"]
-        self.legal = frozenset(lx["legal_suffixes"])
-        self.business_words = frozenset(lx["business_words"]) - GENERATIONS - TITLES
-        self.known_companies = frozenset(lx["known_companies"])
-        self.government = PhraseIndex((p, p) for p in lx["government_phrases"])
+        self.featurize = Featurizer(self.lexicon)
+        self.classes: list[str] = self.model["classes"]
+        self.bias: list[float] = self.model["bias"]
+        self.weights: dict[str, list[float]] = self.model["weights"]
+        self.temperature: float = self.model["temperature"]
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> Classifier:
-        return cls(load_lexicon(path))
+    def load(cls, lexicon: Path = LEXICON_FILE, model: Path = MODEL_FILE) -> Classifier:
+        return cls(load_lexicon(lexicon), load_model(model))
+
+    def probabilities(self, name: str) -> tuple[list[float], Signals, str, int]:
+        """(class probabilities, signals, canonical text, evidence: content features known)."""
+        feats, signals, text = self.featurize(name)
+        a, b, c = self.bias
+        weights = self.weights
+        evidence = 0
+        for feat in set(feats):
+            w = weights.get(feat)
+            if w is not None:
+                a += w[0]
+                b += w[1]
+                c += w[2]
+                evidence += not feat.startswith(SHAPE)
+        top = max(a, b, c)
+        t = self.temperature
+        ea, eb, ec = math.exp((a - top) / t), math.exp((b - top) / t), math.exp((c - top) / t)
+        total = ea + eb + ec
+        return [ea / total, eb / total, ec / total], signals, text, evidence
 
     def classify(self, name: str) -> dict[str, Any]:
         """The ``classification`` section for one name."""
-        tokens = canonical_tokens(name)
-        text = " ".join(tokens)
-        legal = [tok for tok in tokens if tok in self.legal]
-        gov_hits = [phrase for phrase, _ in self.government.find(text)]
-        strong_gov = [p for p in gov_hits if p not in WEAK_GOVERNMENT]
-        if strong_gov and not legal:
-            return self._result("GOVERNMENT", 0.96, f"government phrase '{strong_gov[0]}'", text)
-        if legal:
-            return self._result("BUSINESS", 0.97, f"legal form '{legal[-1]}'", text)
-        core = " ".join(tok for tok in tokens if tok != "THE")
-        if core in self.known_companies:
-            return self._result("BUSINESS", 0.93, "known company name", text)
-        if gov_hits:
-            return self._result("GOVERNMENT", 0.8, f"government word '{gov_hits[0]}'", text)
-        biz = [tok for tok in tokens if tok in self.business_words]
-        if biz:
-            return self._result("BUSINESS", 0.9, f"business word '{biz[0]}'", text)
-        if _DIGIT.search(text):
-            return self._result("BUSINESS", 0.75, "digits in the name", text)
-        return self._person_or_unknown(name, tokens, text)
-
-    def _person_or_unknown(self, name: str, tokens: list[str], text: str) -> dict[str, Any]:
-        signals = []
-        if any(tok in TITLES for tok in tokens):
-            signals.append("title")
-        if any(tok in GENERATIONS for tok in tokens):
-            signals.append("generational suffix")
-        words = [
-            tok
-            for tok in tokens
-            if tok not in TITLES and tok not in GENERATIONS and tok not in PROFESSIONS and tok != "AND"
-        ]
-        initials = [tok for tok in words if len(tok) == 1]
-        names = [tok for tok in words if len(tok) > 1]
-        if not names:
-            return self._result("UNKNOWN", 0.3, "no recognisable words", text)
-        if "," in name:  # LAST, FIRST M
-            signals.append("LAST, FIRST form")
-            names = names[1:] + names[:1]
-        first_known = names[0] in self.first_names
-        last_known = names[-1] in self.surnames
-        all_known = all(tok in self.first_names or tok in self.surnames for tok in names)
-        if len(names) == 1:
-            if initials and last_known:
-                return self._result("INDIVIDUAL", 0.8, "initial and surname", text)
-            return self._result("BUSINESS", 0.55, "single word, likely a brand", text)
-        if len(names) > 5:
-            return self._result("BUSINESS", 0.6, "too many words for a person", text)
-        if first_known and last_known and all_known:
-            signals.append("first name and surname")
-            confidence = 0.9 + 0.03 * min(len(signals) - 1, 2)
-            return self._result("INDIVIDUAL", confidence, ", ".join(signals), text)
-        if first_known or last_known:
-            signals.append("first name" if first_known else "surname")
-            return self._result("INDIVIDUAL", 0.65, ", ".join(signals), text)
-        return self._result("UNKNOWN", 0.4, "no person, business or government signal", text)
-
-    def _result(self, payee_type: str, confidence: float, reason: str, text: str) -> dict[str, Any]:
+        probs, signals, text, evidence = self.probabilities(name)
+        best = max(range(len(probs)), key=probs.__getitem__)
+        confidence = probs[best]
+        if not evidence:  # nothing the model knows: its answer would be the prior
+            confidence = min(confidence, UNKNOWN_BELOW - 0.01)
+        payee_type = self.classes[best] if confidence >= UNKNOWN_BELOW else "UNKNOWN"
         sic_code, sic_description = self._sic(payee_type, text)
         return {
             "payee_type": payee_type,
             "confidence": round(confidence, 3),
-            "reason": reason,
+            "reason": _reason(self.classes[best], signals) if evidence else "no known words or signals",
             "sic_code": sic_code,
             "sic_description": sic_description,
         }
 
     def _sic(self, payee_type: str, text: str) -> tuple[str | None, str | None]:
-        if payee_type == "INDIVIDUAL" or payee_type == "UNKNOWN":
+        if payee_type in ("INDIVIDUAL", "UNKNOWN"):
             return None, None
         descriptions = self.lexicon["sic_descriptions"]
         if payee_type == "GOVERNMENT":
@@ -137,7 +87,7 @@ class Classifier:
                     return code, descriptions.get(code)
             return "9199", descriptions.get("9199")
         lexicon = self.lexicon["sic_lexicon"]
-        for tok in text.split():
+        for tok in reversed(text.split()):  # the trade word usually comes last: SMITH PLUMBING
             hit = lexicon.get(tok)
             if hit:
                 return hit[0], hit[1]
@@ -146,3 +96,28 @@ class Classifier:
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         record["classification"] = self.classify(record["payee"]["name"])
         return record
+
+
+def _reason(kind: str, s: Signals) -> str:
+    """The signals behind a decision, in words; a person's name is never quoted."""
+    if kind == "GOVERNMENT":
+        parts = [f"government phrase '{s.government}'"] if s.government else ["government-like wording"]
+    elif kind == "BUSINESS":
+        parts = []
+        if s.legal_form:
+            parts.append(f"legal form '{s.legal_form}'")
+        if s.known_company:
+            parts.append("known company name")
+        if s.business_word:
+            parts.append(f"business word '{s.business_word}'")
+        if s.digits:
+            parts.append("digits")
+        parts = parts or ["company-like wording"]
+    else:
+        parts = list(s.person)
+        if s.first_name:
+            parts.append("known first name")
+        if s.surname:
+            parts.append("known surname")
+        parts = parts or ["person-like wording"]
+    return f"model ({kind.lower()}): " + ", ".join(parts)

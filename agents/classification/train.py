@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.text import canonical, canonical_tokens, clean
 
-MODEL_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
+LEXICON_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
 
 # Words that mark an organisation whatever else the name holds; the statistical list below adds
 # the tokens that are frequent in company names and rare as person names.
@@ -229,13 +229,13 @@ def build_lexicon(data: Path) -> dict[str, Any]:
     }
 
 
-def write_lexicon(lexicon: dict[str, Any], path: Path = MODEL_FILE) -> None:
+def write_lexicon(lexicon: dict[str, Any], path: Path = LEXICON_FILE) -> None:
     payload = json.dumps(lexicon, sort_keys=True, separators=(",", ":")).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(payload)
 
 
-def load_lexicon(path: Path = MODEL_FILE) -> dict[str, Any]:
+def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, Any]:
     with gzip.open(path, "rb") as fh:
         return json.loads(fh.read())  # type: ignore[no-any-return]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.exclusion.logic import Screener
+from agents.exclusion.logic import ReloadingScreener
 from agents.validation import validate_payee
 from payeeflow.config import Settings
 from streams.app import Stage
@@ -12,7 +12,7 @@ from streams.topics import RAW, SCREENED
 
 
 def build(settings: Settings) -> Stage:
-    screener = Screener.from_file()
+    screener = ReloadingScreener(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
 
     def apply(record: dict[str, Any]) -> dict[str, Any]:
         validate_payee(record["payee"], settings.max_name_length)

@@ -1,6 +1,16 @@
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from agents.classification import Classifier
+from agents.classification.evaluate import evaluate, read_labeled
+from agents.classification.model_train import HELDOUT_FILE, MODEL_DIR, train_all
+from tests.conftest import ROOT
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.mark.parametrize(
@@ -11,15 +21,21 @@ from agents.classification import Classifier
         ("DR. ROBERT JONES JR", "INDIVIDUAL"),
         ("J SMITH", "INDIVIDUAL"),
         ("Jose Garcia", "INDIVIDUAL"),
+        ("MARY ELLEN THOMPSON-BAKER", "INDIVIDUAL"),
         ("JANE DOE DDS PC", "BUSINESS"),
         ("KELLY SERVICES", "BUSINESS"),
         ("ROBERT HALF", "BUSINESS"),
+        ("DUNKIN", "BUSINESS"),
         ("ACME PLUMBING LLC", "BUSINESS"),
         ("Smith-Jones Consulting", "BUSINESS"),
+        ("HOME DEPOT #4521", "BUSINESS"),
+        ("JOHNSON CONTROLS SECURITY SOLUTI", "BUSINESS"),
         ("Town of Middleton", "GOVERNMENT"),
         ("Randolph County", "GOVERNMENT"),
         ("HARRIS COUNTY ISD", "GOVERNMENT"),
         ("Dept of Revenue", "GOVERNMENT"),
+        ("Pinellas Cnty Utilities", "GOVERNMENT"),
+        ("Los Angeles Unified School Dist", "GOVERNMENT"),
         ("COUNTY LINE PLUMBING LLC", "BUSINESS"),
     ],
 )
@@ -30,9 +46,15 @@ def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
 def test_result_carries_confidence_reason_and_sic(classifier: Classifier) -> None:
     result = classifier.classify("ACME PLUMBING LLC")
     assert 0.9 <= result["confidence"] <= 1
-    assert "LLC" in result["reason"]
+    assert "legal form 'LLC'" in result["reason"]
     assert result["sic_code"] == "1711"
     assert result["sic_description"]
+
+
+def test_reasons_never_quote_a_persons_name(classifier: Classifier) -> None:
+    reason = classifier.classify("SMITH, JOHN A")["reason"]
+    assert "SMITH" not in reason and "JOHN" not in reason
+    assert "LAST, FIRST form" in reason
 
 
 def test_individuals_get_no_sic_and_government_gets_public_administration(classifier: Classifier) -> None:
@@ -41,7 +63,49 @@ def test_individuals_get_no_sic_and_government_gets_public_administration(classi
     assert classifier.classify("City of Springfield")["sic_code"].startswith("9")
 
 
-def test_gibberish_is_unknown_with_low_confidence(classifier: Classifier) -> None:
-    result = classifier.classify("XQZV BLRPT")
+@pytest.mark.parametrize("name", ["#", "ZZZ", "XQZV BLRPT"])
+def test_no_evidence_is_unknown(classifier: Classifier, name: str) -> None:
+    result = classifier.classify(name)
     assert result["payee_type"] == "UNKNOWN"
     assert result["confidence"] < 0.5
+    assert result["reason"] == "no known words or signals"
+
+
+def test_held_out_accuracy_and_calibration(classifier: Classifier) -> None:
+    report = evaluate(classifier, read_labeled(HELDOUT_FILE))
+    assert report.total > 10_000
+    assert report.accuracy >= 0.97
+    for kind in ("INDIVIDUAL", "BUSINESS", "GOVERNMENT"):
+        assert report.precision(kind) >= 0.95 and report.recall(kind) >= 0.95, kind
+    share, accuracy = report.accuracy_at(0.9)
+    assert accuracy >= 0.98 and share >= 0.9
+
+
+def test_model_eval_command(tmp_path: Path) -> None:
+    path = tmp_path / "labeled.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["name", "label"],
+                ["ACME LLC", "BUSINESS"],
+                ["John Smith", "person"],
+                ["City of Austin", "GOVERNMENT"],
+            ]
+        )
+    result = subprocess.run(
+        [sys.executable, "-m", "payeeflow", "model", "eval", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accuracy: 1.0000" in result.stdout
+    for heading in ("precision", "confusion", "reliability"):
+        assert heading in result.stdout
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
+def test_training_rebuilds_the_committed_model_bit_for_bit(tmp_path: Path) -> None:
+    list(train_all(SHARED_DATA, tmp_path))
+    for committed in sorted(MODEL_DIR.iterdir()):
+        assert (tmp_path / committed.name).read_bytes() == committed.read_bytes(), committed.name

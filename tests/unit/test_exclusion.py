@@ -1,7 +1,11 @@
+import os
+import time
+from pathlib import Path
+
 import pytest
 
 from agents.exclusion import Screener
-from agents.exclusion.logic import KEYWORDS_FILE, read_keywords
+from agents.exclusion.logic import KEYWORDS_FILE, ReloadingScreener, read_keywords
 
 
 @pytest.mark.parametrize(
@@ -51,3 +55,50 @@ def test_keyword_file_is_versioned_and_categorised() -> None:
     keywords = read_keywords(KEYWORDS_FILE)
     assert len(keywords) >= 400
     assert all(category for _, category in keywords)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CU Denver Bakery",
+        "JOHN LIEN",
+        "Rita Gomez",
+        "Empower Fitness LLC",
+        "Dividend Capital LLC",
+        "Plaid Pantry #12",
+        "Upstart Marketing",
+        "Judgment Day Records",
+        "Collections Boutique LLC",
+    ],
+)
+def test_broad_lists_leave_ordinary_payees_alone(screener: Screener, name: str) -> None:
+    assert screener.screen("p", name)["excluded"] is False, screener.screen("p", name)
+
+
+def test_the_list_is_at_least_as_broad_as_the_old_systems() -> None:
+    categories = {category for _, category in read_keywords(KEYWORDS_FILE)}
+    assert len(read_keywords(KEYWORDS_FILE)) >= 593
+    assert {
+        "tax_authority",
+        "government",
+        "bank",
+        "lender",
+        "card_payment_processor",
+        "payroll_benefits",
+        "court_garnishment",
+        "internal_transfer",
+    } <= categories
+
+
+def test_lists_reload_when_their_files_change(tmp_path: Path) -> None:
+    keywords = tmp_path / "keywords.csv"
+    keywords.write_text("# version: 1\nkeyword,category\nACME,internal_transfer\n")
+    allow = tmp_path / "allow.csv"
+    allow.write_text("payee_id,name\n,ACME WIDGETS\n")
+    screener = ReloadingScreener(keywords, allow, every=0)
+    assert screener.current().screen("p", "ACME TOOLS")["excluded"] is True
+    assert screener.current().screen("p", "ACME WIDGETS")["allow_listed"] is True
+    keywords.write_text("# version: 2\nkeyword,category\nZENITH,bank\n")
+    os.utime(keywords, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert screener.current().screen("p", "ACME TOOLS")["excluded"] is False
+    assert screener.current().screen("p", "ZENITH LLC")["category"] == "bank"

@@ -1,0 +1,118 @@
+"""``payeeflow model eval FILE.csv``: accuracy, per-class precision/recall, confusion, reliability."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.classification.logic import Classifier
+from payeeflow.errors import InputError
+
+TYPES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
+PREDICTED = (*TYPES, "UNKNOWN")
+ALIASES = {
+    "PERSON": "INDIVIDUAL",
+    "CORPORATION": "BUSINESS",
+    "COMPANY": "BUSINESS",
+    "ORGANIZATION": "BUSINESS",
+}
+BINS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
+
+
+@dataclass
+class Report:
+    total: int
+    correct: int
+    confusion: Counter[tuple[str, str]]
+    reliability: list[tuple[str, int, float, float]]  # bin, count, mean confidence, accuracy
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    def precision(self, kind: str) -> float:
+        predicted = sum(n for (_, p), n in self.confusion.items() if p == kind)
+        return self.confusion[(kind, kind)] / predicted if predicted else 0.0
+
+    def recall(self, kind: str) -> float:
+        actual = sum(n for (t, _), n in self.confusion.items() if t == kind)
+        return self.confusion[(kind, kind)] / actual if actual else 0.0
+
+    def accuracy_at(self, threshold: float) -> tuple[float, float]:
+        """(share of payees with confidence >= threshold, accuracy among them)."""
+        rows = [
+            (n, acc * n)
+            for (lo, _), (_, n, _, acc) in zip(BINS, self.reliability, strict=True)
+            if lo >= threshold
+        ]
+        count = sum(n for n, _ in rows)
+        return count / self.total if self.total else 0.0, sum(c for _, c in rows) / count if count else 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"payees: {self.total}   accuracy: {self.accuracy:.4f}",
+            "",
+            f"{'class':12} {'precision':>9} {'recall':>7} {'support':>8}",
+        ]
+        for kind in TYPES:
+            support = sum(n for (t, _), n in self.confusion.items() if t == kind)
+            lines.append(f"{kind:12} {self.precision(kind):9.4f} {self.recall(kind):7.4f} {support:8d}")
+        lines += [
+            "",
+            "confusion (rows: true, columns: predicted)",
+            f"{'':12}" + "".join(f"{p:>12}" for p in PREDICTED),
+        ]
+        for kind in TYPES:
+            lines.append(f"{kind:12}" + "".join(f"{self.confusion[(kind, p)]:12d}" for p in PREDICTED))
+        lines += [
+            "",
+            "reliability (confidence bins)",
+            f"{'bin':12} {'count':>7} {'mean conf':>10} {'accuracy':>9}",
+        ]
+        lines += [f"{name:12} {n:7d} {conf:10.4f} {acc:9.4f}" for name, n, conf, acc in self.reliability]
+        share, acc = self.accuracy_at(0.9)
+        lines.append(f"\nconfidence >= 0.9: {share:.2%} of payees, accuracy {acc:.4f}")
+        return "\n".join(lines)
+
+
+def read_labeled(path: Path) -> list[tuple[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not {"name", "label"} <= set(reader.fieldnames or ()):
+                raise InputError(f"{path}: needs columns name,label")
+            rows = []
+            for row in reader:
+                label = row["label"].strip().upper()
+                label = ALIASES.get(label, label)
+                if label not in TYPES:
+                    raise InputError(f"{path}: unknown label {row['label']!r} (want {', '.join(TYPES)})")
+                rows.append((row["name"], label))
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+
+
+def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
+    confusion: Counter[tuple[str, str]] = Counter()
+    binned: list[list[tuple[float, bool]]] = [[] for _ in BINS]
+    for name, label in rows:
+        result = classifier.classify(name)
+        confusion[(label, result["payee_type"])] += 1
+        conf = result["confidence"]
+        for i, (lo, hi) in enumerate(BINS):
+            if lo <= conf < hi:
+                binned[i].append((conf, result["payee_type"] == label))
+    reliability = [
+        (
+            f"{lo:.2f}-{min(hi, 1.0):.2f}",
+            len(b),
+            sum(c for c, _ in b) / len(b) if b else 0.0,
+            sum(ok for _, ok in b) / len(b) if b else 0.0,
+        )
+        for (lo, hi), b in zip(BINS, binned, strict=True)
+    ]
+    correct = sum(n for (t, p), n in confusion.items() if t == p)
+    return Report(len(rows), correct, confusion, reliability)
