@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}(?=\s|$|[^A-Z])")  # I.R.S. / L.L.C. / U.S.
 _NON_WORD = re.compile(r"[^A-Z0-9 ]+")
@@ -80,9 +81,13 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def canonical_tokens(text: str) -> list[str]:
-    """Tokens of ``clean(text)`` with AP abbreviations expanded."""
-    return [ABBREVIATIONS.get(tok, tok) for tok in clean(text).split()]
+@lru_cache(maxsize=8192)
+def canonical_tokens(text: str) -> tuple[str, ...]:
+    """Tokens of ``clean(text)`` with AP abbreviations expanded.
+
+    Cached (bounded): screening, classification and matching each canonicalise the same name.
+    """
+    return tuple(ABBREVIATIONS.get(tok, tok) for tok in clean(text).split())
 
 
 def canonical(text: str) -> str:

@@ -48,6 +48,23 @@ class Settings(BaseSettings):
     exclusion_allowlist_file: Path | None = Field(
         None, description="Allow-list CSV (payee_id and/or name) that overrides exclusion hits."
     )
+    llm_enabled: bool = Field(False, description="Ask an OpenAI-compatible LLM about low-confidence payees.")
+    llm_base_url: str = Field(
+        "http://127.0.0.1:11434/v1", description="OpenAI-compatible API (Ollama, vLLM…)."
+    )
+    llm_model: str = Field("llama3.1", description="Model name sent to the LLM API.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key of the LLM API.")
+    llm_below: float = Field(
+        0.8, ge=0, le=1, description="Ask the LLM when offline confidence is below this."
+    )
+    llm_timeout: float = Field(5.0, gt=0, description="Seconds per LLM request.")
+    llm_retries: int = Field(2, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts.")
+    llm_budget: float = Field(8.0, gt=0, description="Seconds after which the offline answer stands.")
+    llm_concurrency: int = Field(4, ge=1, description="LLM requests in flight at most.")
+    llm_cache_size: int = Field(10_000, ge=0, description="Answers kept (by name).")
+    llm_cache_ttl: float = Field(86_400, gt=0, description="Seconds an answer is kept.")
+    llm_breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
+    llm_breaker_reset: float = Field(30.0, gt=0, description="Seconds the circuit stays open.")
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )

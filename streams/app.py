@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,16 +28,22 @@ from streams.topics import DLQ
 log = logging.getLogger(__name__)
 
 Apply = Callable[[dict[str, Any]], dict[str, Any]]
+Refine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 @dataclass
 class Stage:
-    """A pure stage and what it needs around it: topics, readiness and background tasks."""
+    """A pure stage and what it needs around it: topics, readiness and background tasks.
+
+    ``refine`` is an optional async step after ``apply`` (a slow provider, the LLM fallback), run
+    concurrently over a batch; it must return the record unchanged when it has nothing better.
+    """
 
     name: str
     source: str
     target: str
     apply: Apply
+    refine: Refine | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
@@ -76,16 +82,27 @@ def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
     processed = RECORDS.labels(stage.name, "ok")
     timer = BATCH_SECONDS.labels(stage.name)
 
-    async def handle(event: faust.types.EventT) -> None:
-        message = event.message
+    def applied(event: faust.types.EventT) -> tuple[dict[str, Any] | None, Exception | None]:
         record = None
         try:
-            record = decode(message.value)
-            value = encode(stage.apply(record))
+            record = decode(event.message.value)
+            return stage.apply(record), None
         except Exception as exc:  # per record: one bad record never stops the agent
+            return record, exc
+
+    async def deliver(
+        event: faust.types.EventT, record: dict[str, Any] | None, error: Exception | None
+    ) -> None:
+        message = event.message
+        if error is None:
+            try:
+                value = encode(record)  # type: ignore[arg-type]
+            except Exception as exc:
+                error = exc
+        if error is not None:
             letter = dead_letter(
                 stage.name,
-                exc,
+                error,
                 message.topic,
                 message.partition,
                 message.offset,
@@ -102,8 +119,17 @@ def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
         async for events in stream.take_events(settings.stage_batch_size, settings.stage_batch_within):
             await stage.ready.wait()
             started = time.perf_counter()
-            for event in events:
-                await handle(event)
+            outcomes = [applied(event) for event in events]
+            if stage.refine is not None:
+                ok = [(i, record) for i, (record, error) in enumerate(outcomes) if error is None and record]
+                refined = await asyncio.gather(
+                    *(stage.refine(record) for _, record in ok), return_exceptions=True
+                )
+                for (i, _), result in zip(ok, refined, strict=True):
+                    if not isinstance(result, BaseException):  # a failed refinement keeps the record
+                        outcomes[i] = (result, None)
+            for event, (record, error) in zip(events, outcomes, strict=True):
+                await deliver(event, record, error)
             timer.observe(time.perf_counter() - started)
 
     app.agent(source, name=f"stage-{stage.name}")(run)

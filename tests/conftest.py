@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,18 @@ import pytest
 
 from agents.classification import Classifier
 from agents.exclusion import Screener
+from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def fake() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible chat-completions server (see tests/fakes)."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,14 @@
-"""Faust agent of the classification stage: payees.screened -> payees.classified."""
+"""Faust agent of the classification stage: payees.screened -> payees.classified.
+
+With ``PAYEEFLOW_LLM_ENABLED``, payees the offline model is unsure of are also asked of an
+OpenAI-compatible LLM (``agents.classification.llm``), concurrently within each batch.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from agents.classification.llm import LLMFallback
 from agents.classification.logic import Classifier
 from payeeflow.config import Settings
 from streams.app import Stage
@@ -9,4 +16,15 @@ from streams.topics import CLASSIFIED, SCREENED
 
 
 def build(settings: Settings) -> Stage:
-    return Stage("classification", SCREENED, CLASSIFIED, Classifier.load().apply)
+    stage = Stage("classification", SCREENED, CLASSIFIED, Classifier.load().apply)
+    if settings.llm_enabled:
+        fallback = LLMFallback(settings)
+
+        async def refine(record: dict[str, Any]) -> dict[str, Any]:
+            record["classification"] = await fallback.refine(
+                record["payee"]["name"], record["classification"]
+            )
+            return record
+
+        stage.refine = refine
+    return stage

@@ -9,6 +9,7 @@ the human-readable ones for the ``reason`` of a decision.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from agents.text import canonical_tokens
 TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"})
 GENERATIONS = frozenset({"JR", "SR", "II", "III", "IV", "2ND", "3RD"})
 PROFESSIONS = frozenset({"DDS", "DMD", "MD", "DO", "CPA", "ESQ", "PHD", "RN", "DC", "OD", "DPM", "DVM"})
+NOT_NAME_WORDS = TITLES | GENERATIONS | PROFESSIONS | {"AND"}
 WEAK_GOVERNMENT = frozenset(
     {
         "COUNTY",
@@ -94,7 +96,7 @@ class Featurizer:
         return feats, signals, text
 
     def _lexicon_features(
-        self, name: str, tokens: list[str], text: str, feats: list[str], signals: Signals
+        self, name: str, tokens: Sequence[str], text: str, feats: list[str], signals: Signals
     ) -> None:
         legal = [tok for tok in tokens if tok in self.legal]
         if legal:
@@ -120,13 +122,14 @@ class Featurizer:
             signals.known_company = True
         if tokens[0] == "THE":
             feats.append("the_first")
-        if any(tok in TITLES for tok in tokens):
+        present = set(tokens)
+        if present & TITLES:
             feats.append("title")
             signals.person.append("title")
-        if any(tok in GENERATIONS for tok in tokens):
+        if present & GENERATIONS:
             feats.append("generation")
             signals.person.append("generational suffix")
-        if any(tok in PROFESSIONS for tok in tokens):
+        if present & PROFESSIONS:
             feats.append("profession")
         words = [
             t for t in tokens if len(t) > 1 and t not in TITLES | GENERATIONS | PROFESSIONS and t != "AND"

@@ -33,7 +33,11 @@ class Classifier:
         self.featurize = Featurizer(self.lexicon)
         self.classes: list[str] = self.model["classes"]
         self.bias: list[float] = self.model["bias"]
-        self.weights: dict[str, list[float]] = self.model["weights"]
+        # feature -> (w0, w1, w2, 1 if the feature is evidence of content else 0)
+        self.weights: dict[str, tuple[float, float, float, int]] = {
+            feat: (w[0], w[1], w[2], int(not feat.startswith(SHAPE)))
+            for feat, w in self.model["weights"].items()
+        }
         self.temperature: float = self.model["temperature"]
 
     @classmethod
@@ -46,13 +50,12 @@ class Classifier:
         a, b, c = self.bias
         weights = self.weights
         evidence = 0
-        for feat in set(feats):
-            w = weights.get(feat)
+        for w in map(weights.get, set(feats)):
             if w is not None:
                 a += w[0]
                 b += w[1]
                 c += w[2]
-                evidence += not feat.startswith(SHAPE)
+                evidence += w[3]
         top = max(a, b, c)
         t = self.temperature
         ea, eb, ec = math.exp((a - top) / t), math.exp((b - top) / t), math.exp((c - top) / t)

@@ -12,6 +12,7 @@ from payeeflow.config import Settings
 from schemas import codec_for
 from streams.worker import build_worker_app
 from tests.conftest import raw_record
+from tests.fakes.openai_server import FakeOpenAI
 
 
 class FakeProducer:
@@ -37,8 +38,8 @@ def app_and_producer() -> tuple[faust.App, FakeProducer]:
     return app, producer
 
 
-async def run_agent(app: faust.App, values: list[bytes]) -> None:
-    agent = app.agents["stage-exclusion"]
+async def run_agent(app: faust.App, values: list[bytes], stage: str = "exclusion") -> None:
+    agent = app.agents[f"stage-{stage}"]
     async with agent.test_context() as test_agent:
         for i, value in enumerate(values):
             await test_agent.put(value=value, key=f"k{i}".encode())
@@ -76,3 +77,29 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
     assert empty["payload"] == raw.encode(raw_record("", payee_id="empty"))
     headers = next(h for t, _, _, h in producer.sent if t == "unit.payees.dlq")
     assert ("stage", b"exclusion") in headers
+
+
+async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeOpenAI) -> None:
+    fake.reset()
+    settings = Settings(
+        topic_prefix="unit.", stage_batch_within=0.01, llm_enabled=True, llm_base_url=fake.base_url
+    )
+    app = build_worker_app(settings, ["classification"])
+    producer = FakeProducer()
+    app.producer = producer  # type: ignore[assignment]
+    screened = codec_for("payees.screened")
+    unsure, sure = raw_record("ZZZ", payee_id="unsure"), raw_record("ACME PLUMBING LLC", payee_id="sure")
+    for record in (unsure, sure):
+        record["screening"] = {"excluded": False, "keyword": None, "category": None, "allow_listed": False}
+    await run_agent(app, [screened.encode(unsure), screened.encode(sure)], "classification")
+    out = {
+        r["payee_id"]: r["classification"]
+        for r in (
+            codec_for("payees.classified").decode(v)
+            for t, _, v, _ in producer.sent
+            if t == "unit.payees.classified"
+        )
+    }
+    assert out["unsure"]["reason"].startswith("llm:") and out["unsure"]["payee_type"] == "BUSINESS"
+    assert out["sure"]["reason"].startswith("model (business)")
+    assert [r["messages"][-1]["content"] for r in fake.requests] == ["ZZZ"]
