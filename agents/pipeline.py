@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.classification import Classifier
+from agents.classification.train import sic_description
 from agents.enrichment import Enricher
 from agents.exclusion import Screener
 from agents.matching import Matcher
@@ -68,7 +69,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
         row.update({key: classification[key] for key in CLASSIFICATION_COLUMNS})
         if match and match.get("supplier_sic_code"):  # the network knows better than the name
             row["sic_code"] = match["supplier_sic_code"]
-            row["sic_description"] = None
+            row["sic_description"] = sic_description(match["supplier_sic_code"])
     if match:
         row.update(
             supplier_id=match["supplier_id"],

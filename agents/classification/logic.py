@@ -15,6 +15,7 @@ from typing import Any
 from agents.classification.features import Featurizer, Signals
 from agents.classification.model_train import MODEL_FILE, load_model
 from agents.classification.train import LEXICON_FILE, load_lexicon
+from agents.phrases import PhraseIndex
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
 # Features that say how a name looks, not what it says: alone they are no evidence.
@@ -39,6 +40,7 @@ class Classifier:
             for feat, w in self.model["weights"].items()
         }
         self.temperature: float = self.model["temperature"]
+        self.sic_phrases = PhraseIndex(self.lexicon["sic_phrases"].items())
 
     @classmethod
     def load(cls, lexicon: Path = LEXICON_FILE, model: Path = MODEL_FILE) -> Classifier:
@@ -89,6 +91,9 @@ class Classifier:
                 if f" {phrase} " in padded:
                     return code, descriptions.get(code)
             return "9199", descriptions.get("9199")
+        hits = self.sic_phrases.find(text)  # curated phrases first, longest first
+        if hits:
+            return hits[0][1], descriptions.get(hits[0][1])
         lexicon = self.lexicon["sic_lexicon"]
         for tok in reversed(text.split()):  # the trade word usually comes last: SMITH PLUMBING
             hit = lexicon.get(tok)

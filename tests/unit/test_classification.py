@@ -109,3 +109,39 @@ def test_training_rebuilds_the_committed_model_bit_for_bit(tmp_path: Path) -> No
     list(train_all(SHARED_DATA, tmp_path))
     for committed in sorted(MODEL_DIR.iterdir()):
         assert (tmp_path / committed.name).read_bytes() == committed.read_bytes(), committed.name
+
+
+def test_the_networks_sic_code_wins_with_its_description() -> None:
+    from agents.pipeline import flat_row
+
+    record = {
+        "classification": {
+            "payee_type": "BUSINESS",
+            "confidence": 0.9,
+            "reason": "r",
+            "sic_code": "1711",
+            "sic_description": "Plumbing",
+        },
+        "match": {
+            "supplier_id": "S1",
+            "supplier_name": "X",
+            "score": 99.0,
+            "match_type": "exact",
+            "supplier_sic_code": "8742",
+            "supplier_accepts_card": None,
+        },
+    }
+    row = flat_row(record)
+    assert (row["sic_code"], row["sic_description"]) == ("8742", "Management Consulting Services")
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("NAVY FEDERAL CREDIT UNION", "6061"),
+        ("FIRST NATIONAL BANK OF OMAHA", "6021"),
+        ("SMITH DENTAL GROUP", "8021"),
+    ],
+)
+def test_sic_from_curated_phrases(classifier: Classifier, name: str, code: str) -> None:
+    assert classifier.classify(name)["sic_code"] == code
