@@ -141,6 +141,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.suppliers import delete_supplier, load_suppliers
 
+    if args.action == "generate":
+        from payeeflow.synthetic import generate_network, write_csv
+
+        count = write_csv(generate_network(args.data, args.count, args.seed), args.output)
+        print(f"{count} suppliers -> {args.output}")
+        return 0
     if args.action == "load":
         count = asyncio.run(load_suppliers(settings, args.file, progress=not args.quiet))
         print(f"{count} suppliers sent to {settings.topic('suppliers')}")
@@ -222,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     load = ssub.add_parser("load", help="send every supplier of a network CSV")
     load.add_argument("file", type=Path)
     load.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate = ssub.add_parser("generate", help="a deterministic synthetic network from the shared data")
+    generate.add_argument("--count", type=int, default=483_227)
+    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument(
+        "--data", type=Path, default=Path("../shared/data"), help="folder of the shared data"
+    )
+    generate.add_argument("-o", "--output", type=Path, required=True)
     delete = ssub.add_parser("delete", help="send a tombstone for one supplier id")
     delete.add_argument("supplier_id")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,11 @@ class Vocab:
         return cls(sorted(set(companies)), surnames, first, places)
 
 
+def reserved_outsider(name: str) -> bool:
+    """A stable tenth of the real company names never enters a network: payees that are not in it."""
+    return zlib.crc32(name.encode()) % 10 == 0
+
+
 def _address(rng: random.Random) -> str:
     return f"{rng.randint(1, 9999)} {rng.choice(STREETS)} {rng.choice(STREET_TYPES)}"
 
@@ -188,7 +194,7 @@ def generate_network(data: Path, count: int, seed: int) -> Iterator[dict[str, st
     """``count`` suppliers: real names first, then generated ones, with siblings and chains."""
     rng = random.Random(seed)
     vocab = Vocab.load(data)
-    real = list(vocab.companies)
+    real = [name for name in vocab.companies if not reserved_outsider(name)]
     rng.shuffle(real)
     real = real[: count // 3]
     made = 0
@@ -279,7 +285,7 @@ def generate_payees(
     with network.open(newline="", encoding="utf-8") as fh:
         suppliers = list(csv.DictReader(fh))
     used = {_strip_legal(s["name"]) for s in suppliers}
-    outsiders = [c for c in vocab.companies if _strip_legal(c) not in used]
+    outsiders = [c for c in vocab.companies if reserved_outsider(c) and _strip_legal(c) not in used]
     for i in range(count):
         roll = rng.random()
         row = {

@@ -1,18 +1,21 @@
-"""In-memory supplier index: exact match keys plus rare-token postings, never a full scan.
+"""In-memory supplier index: exact match keys, rare-token postings and typo variants; no full scan.
 
 Rows are append-only columns; an upsert appends a row and retires the old one, a delete retires
-it. Postings hold row numbers in compact ``array('i')`` buffers, so the index of the whole
-network stays small, and queries touch only the rows that share a rare token with the payee.
+it. Postings hold row numbers in compact ``array('i')`` buffers. Every token of 4+ letters is also
+indexed by its one-letter deletions (symmetric delete), so a payee token with a typo or a swap
+still finds the supplier tokens within two edits without comparing against every token.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agents.matching.normalize import match_tokens
+from agents.matching.normalize import legal_form, match_tokens
 
 MAX_POSTING = 5000  # a token in more names than this is too common to find candidates with
 
@@ -49,14 +52,24 @@ class Supplier:
         )
 
 
+def deletions(token: str) -> set[str]:
+    """The token's one-letter deletions (tokens of 4+ letters only)."""
+    if len(token) < 4:
+        return set()
+    return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
 class SupplierIndex:
     def __init__(self) -> None:
         self.suppliers: list[Supplier | None] = []
-        self.keys: list[str] = []
+        self.tokens: list[tuple[str, ...]] = []
+        self.forms: list[str | None] = []
         self.row_of: dict[str, int] = {}
         self.by_key: dict[str, list[int]] = {}
         self.by_tax_id: dict[str, int] = {}
         self.postings: dict[str, array] = {}
+        self.variants: dict[str, list[str]] = {}  # deletion -> tokens it comes from
+        self._sorted_tokens: list[str] | None = None  # for prefix lookups; rebuilt after new tokens
 
     def __len__(self) -> int:
         return len(self.row_of)
@@ -68,13 +81,19 @@ class SupplierIndex:
             index.upsert(supplier)
         return index
 
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token the network lacks weighs like a rare one."""
+        posting = self.postings.get(token)
+        return math.log((len(self.suppliers) + 1) / ((len(posting) if posting else 0) + 1)) + 1.0
+
     def upsert(self, supplier: Supplier) -> None:
         self.delete(supplier.supplier_id)
-        tokens = match_tokens(supplier.name)
+        tokens = tuple(match_tokens(supplier.name))
         key = " ".join(tokens)
         row = len(self.suppliers)
         self.suppliers.append(supplier)
-        self.keys.append(key)
+        self.tokens.append(tokens)
+        self.forms.append(legal_form(supplier.name))
         self.row_of[supplier.supplier_id] = row
         self.by_key.setdefault(key, []).append(row)
         if supplier.tax_id:
@@ -83,6 +102,9 @@ class SupplierIndex:
             posting = self.postings.get(token)
             if posting is None:
                 posting = self.postings[token] = array("i")
+                self._sorted_tokens = None
+                for variant in deletions(token):
+                    self.variants.setdefault(variant, []).append(token)
             posting.append(row)
 
     def delete(self, supplier_id: str) -> bool:
@@ -91,7 +113,7 @@ class SupplierIndex:
             return False
         old = self.suppliers[row]
         self.suppliers[row] = None
-        rows = self.by_key.get(self.keys[row], [])
+        rows = self.by_key.get(" ".join(self.tokens[row]), [])
         if row in rows:
             rows.remove(row)
         if old is not None and old.tax_id and self.by_tax_id.get(old.tax_id) == row:
@@ -105,10 +127,33 @@ class SupplierIndex:
     def exact(self, key: str) -> list[int]:
         return [row for row in self.by_key.get(key, ()) if self.suppliers[row] is not None]
 
-    def candidates(self, tokens: list[str], limit: int) -> Iterator[int]:
+    def similar_tokens(self, token: str) -> set[str]:
+        """Network tokens within about two edits of ``token`` (itself included when known)."""
+        found = {token} if token in self.postings else set()
+        for variant in deletions(token) | {token}:
+            found.update(self.variants.get(variant, ()))
+        if token in self.postings and len(token) >= 4:  # the query lost a letter the network has
+            found.update(self.variants.get(token, ()))
+        return found
+
+    def prefixed_tokens(self, prefix: str, limit: int = 50) -> list[str]:
+        """Network tokens that start with ``prefix`` (a token cut by a bank-file field limit)."""
+        if len(prefix) < 3:
+            return []
+        if self._sorted_tokens is None:
+            self._sorted_tokens = sorted(self.postings)
+        tokens = self._sorted_tokens
+        start = bisect.bisect_left(tokens, prefix)
+        found = []
+        for token in tokens[start : start + limit]:
+            if not token.startswith(prefix):
+                break
+            found.append(token)
+        return found
+
+    def candidates(self, tokens: Iterable[str], limit: int) -> Iterator[int]:
         """Live rows sharing the payee's rarest tokens, rarest first, at most ``limit``."""
-        known = [(len(p), tok) for tok in set(tokens) if (p := self.postings.get(tok)) is not None]
-        known.sort()
+        known = sorted((len(self.postings[tok]), tok) for tok in set(tokens) if tok in self.postings)
         seen: set[int] = set()
         for size, tok in known:
             if size > MAX_POSTING and seen:

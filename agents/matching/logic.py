@@ -1,24 +1,39 @@
-"""Scores candidate suppliers for a payee and decides, refusing rather than guessing."""
+"""Scores candidate suppliers for a payee and decides, refusing rather than guessing.
+
+Candidates come from the exact match key, or from the postings of the payee's tokens and of the
+network tokens within two edits of them (and, for a name cut at 22 or 35 characters, of tokens its
+last word begins). Each candidate is scored by an IDF-weighted token alignment (Dice over token
+weights, fuzzy per token), so a shared common word counts little and an unexplained distinctive
+word counts a lot. Location, tax id and legal form are evidence that separates siblings. A tie
+between different suppliers, or a best score under the weak threshold, gives no supplier.
+"""
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 
-from agents.matching.index import Supplier, SupplierIndex
-from agents.matching.normalize import match_tokens, split_dba
+from agents.matching.index import MAX_POSTING, Supplier, SupplierIndex
+from agents.matching.normalize import legal_form, match_tokens, split_dba
 from payeeflow.errors import InputError
 
-EXACT, STRONG, WEAK = 97.0, 90.0, 82.0
+EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
+TOKEN_MIN = 0.75  # a token pair less alike than this does not align
+SHORT_TOKEN_MIN = 0.85  # for tokens of 5 letters or fewer, where one letter makes another name
+TRUNCATED_AT = (22, 35)  # bank-file field limits
 
 
-def _evidence(payee: dict[str, Any], supplier: Supplier) -> float:
-    """Bonus for agreeing location; a different state is a penalty (siblings in other states)."""
+def _evidence(
+    payee: dict[str, Any], supplier: Supplier, form: str | None, supplier_form: str | None
+) -> float:
+    """Bonus for agreeing location and legal form; another state is a penalty."""
     bonus = 0.0
     state = (payee.get("state") or "").strip().upper()
     if state and supplier.state:
@@ -29,13 +44,15 @@ def _evidence(payee: dict[str, Any], supplier: Supplier) -> float:
     city = (payee.get("city") or "").strip().upper()
     if city and supplier.city and city == supplier.city:
         bonus += 2.0
+    if form and supplier_form:
+        bonus += 1.0 if form == supplier_form else -1.0
     return bonus
 
 
 @dataclass
 class Matcher:
     index: SupplierIndex
-    candidate_limit: int = 300
+    candidate_limit: int = 40
 
     @classmethod
     def from_csv(cls, path: Path) -> Matcher:
@@ -67,28 +84,110 @@ class Matcher:
         }
 
     def _best(self, name: str, payee: dict[str, Any]) -> tuple[float, int | None, float | None]:
-        """(best score, its row, best score of a different name) over the candidates."""
+        """(best score, its row, best score of another supplier name) over the candidates."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax_id.get(tax_id.strip().upper())) is not None:
             return 100.0, row, None
-        tokens = match_tokens(name)
-        key = " ".join(tokens)
-        scored: list[tuple[float, int]] = []
-        exact_rows = self.index.exact(key)
-        rows = exact_rows or list(self.index.candidates(tokens, self.candidate_limit))
+        truncated = len(name.strip()) in TRUNCATED_AT
+        tokens = match_tokens(name, cut=truncated)
+        if not tokens:
+            return 0.0, None, None
+        form = legal_form(name)
+        rows = self.index.exact(" ".join(tokens))
+        exact = bool(rows) and not truncated
+        if not exact:
+            rows = list(dict.fromkeys([*rows, *self._candidates(tokens, truncated)]))
+        scored = []
         for row in rows:
             supplier = self.index.suppliers[row]
             assert supplier is not None
-            base = 100.0 if exact_rows else fuzz.token_sort_ratio(key, self.index.keys[row])
-            if not exact_rows:
-                base = max(base, fuzz.ratio(key, self.index.keys[row]))
-            scored.append((base + _evidence(payee, supplier), row))
+            base = 100.0 if exact else self.similarity(tokens, self.index.tokens[row], truncated)
+            scored.append((base + _evidence(payee, supplier, form, self.index.forms[row]), row))
         if not scored:
             return 0.0, None, None
         scored.sort(reverse=True)
         top_score, top_row = scored[0]
-        runner = next((s for s, r in scored[1:] if r != top_row), None)
+        top_tokens = self.index.tokens[top_row]
+        top_place = _place(self.index.suppliers[top_row])
+        runner = next(
+            (
+                s
+                for s, r in scored[1:]
+                if self.index.tokens[r] != top_tokens or _place(self.index.suppliers[r]) != top_place
+            ),
+            None,
+        )
         return top_score, top_row, runner
+
+    def _candidates(self, tokens: list[str], truncated: bool) -> Iterator[int]:
+        """Rows sharing the payee's tokens or their near spellings, best total weight first."""
+        index = self.index
+        weight: dict[int, float] = defaultdict(float)
+        common: list[str] = []
+        for position, token in enumerate(dict.fromkeys(tokens)):
+            similar = index.similar_tokens(token)
+            if truncated and position == len(tokens) - 1 and self._maybe_cut(token):
+                similar.update(index.prefixed_tokens(token))
+            for near in similar:
+                posting = index.postings[near]
+                if len(posting) > MAX_POSTING:
+                    common.append(near)
+                    continue
+                w = index.idf(near)
+                for row in posting:
+                    weight[row] += w
+        if not weight and common:  # only common words: the rarest of them, bounded
+            rarest = min(common, key=lambda t: len(index.postings[t]))
+            weight.update((row, 1.0) for row in index.postings[rarest][: self.candidate_limit])
+        ranked = sorted(weight.items(), key=lambda item: -item[1])
+        yielded = 0
+        for row, _ in ranked:
+            if index.suppliers[row] is not None:
+                yield row
+                yielded += 1
+                if yielded >= self.candidate_limit:
+                    return
+
+    def similarity(self, query: list[str], candidate: tuple[str, ...], truncated: bool) -> float:
+        """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost."""
+        idf = self.index.idf
+        partial = len(query) - 1 if truncated and self._maybe_cut(query[-1]) else -1
+        used = [False] * len(candidate)
+        matched = query_total = 0.0
+        last_used = -1
+        for i, token in enumerate(query):
+            best, best_j = 0.0, -1
+            for j, other in enumerate(candidate):
+                if used[j]:
+                    continue
+                if token == other or (i == partial and other.startswith(token)):
+                    sim = 1.0
+                elif _exact_only(token) or _exact_only(other):
+                    continue
+                else:
+                    sim = Indel.normalized_similarity(token, other)
+                    if sim < (SHORT_TOKEN_MIN if min(len(token), len(other)) <= 5 else TOKEN_MIN):
+                        continue
+                if sim > best:
+                    best, best_j = sim, j
+                    if sim == 1.0:
+                        break
+            if best_j >= 0:
+                used[best_j] = True
+                last_used = max(last_used, best_j)
+                w = idf(candidate[best_j])
+                matched += best * w
+                query_total += w
+            else:
+                query_total += idf(token)
+        candidate_total = sum(
+            idf(tok) for j, tok in enumerate(candidate) if used[j] or not (truncated and j > last_used)
+        )
+        return 100.0 * 2 * matched / (query_total + candidate_total) if matched else 0.0
+
+    def _maybe_cut(self, token: str) -> bool:
+        """Whether a cut name's last word may be the start of a longer one (not a word itself)."""
+        return not _exact_only(token) and token not in self.index.postings
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("screening", {}).get("excluded"):
@@ -96,6 +195,18 @@ class Matcher:
         else:
             record["match"] = self.match(record["payee"])
         return record
+
+
+ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
+
+
+def _exact_only(token: str) -> bool:
+    """Numbers, roman numerals and single letters name different entities when they differ."""
+    return len(token) == 1 or token.isdigit() or token in ROMAN
+
+
+def _place(supplier: Supplier | None) -> tuple[str | None, str | None]:
+    return (supplier.state, supplier.city) if supplier else (None, None)
 
 
 def _no_match(score: float) -> dict[str, Any]:
@@ -109,14 +220,22 @@ def _no_match(score: float) -> dict[str, Any]:
     }
 
 
-def read_network(path: Path) -> list[Supplier]:
-    """Suppliers of a network CSV (``supplier_id``, ``name`` required)."""
+def read_network(path: Path) -> Iterator[Supplier]:
+    """Suppliers of a network CSV (``supplier_id``, ``name`` required), one row at a time."""
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = {"supplier_id", "name"} - set(reader.fieldnames or ())
-            if missing:
-                raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
-            return [Supplier.from_record(row) for row in reader if row["supplier_id"] and row["name"]]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read network CSV: {exc}") from exc
+        fh = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read network CSV: {exc.strerror or exc}") from exc
+    reader = csv.DictReader(fh)
+    missing = {"supplier_id", "name"} - set(reader.fieldnames or ())
+    if missing:
+        fh.close()
+        raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
+    return _suppliers(reader, fh)
+
+
+def _suppliers(reader: csv.DictReader, fh: Any) -> Iterator[Supplier]:
+    with fh:
+        for row in reader:
+            if row["supplier_id"] and row["name"]:
+                yield Supplier.from_record(row)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import Indel
+
 from agents.text import canonical_tokens
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
@@ -26,12 +28,40 @@ def split_dba(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def match_tokens(name: str) -> list[str]:
-    """Identity tokens of a name: canonical, without legal forms, noise and store numbers."""
+# Equivalent spellings of a legal form, to one; siblings differ by form (X INC in TX, X LLC in OH).
+FORM_OF = {"INCORPORATED": "INC", "CORPORATION": "CORP", "COMPANY": "CO", "LIMITED": "LTD", "LC": "LLC"}
+
+
+def legal_form(name: str) -> str | None:
+    """The name's (last) legal form, canonical: ``Acme Corporation`` -> ``CORP``."""
+    forms = [tok for tok in canonical_tokens(name) if tok in LEGAL_FORMS]
+    return FORM_OF.get(forms[-1], forms[-1]) if forms else None
+
+
+_LONG_FORMS = ("CORPORATION", "INCORPORATED", "COMPANY", "LIMITED")
+_FORM_PREFIXES = frozenset(
+    f[:n] for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD") for n in range(1, len(f))
+)
+
+
+def _is_form(token: str, last: bool, cut: bool) -> bool:
+    """A legal form, also misspelled (CORPORATINO) or, as a cut name's last word, begun (INC -> I)."""
+    if token in LEGAL_FORMS:
+        return True
+    if last and cut and token in _FORM_PREFIXES:
+        return True
+    return len(token) >= 6 and any(Indel.normalized_similarity(token, form) >= 0.8 for form in _LONG_FORMS)
+
+
+def match_tokens(name: str, cut: bool = False) -> list[str]:
+    """Identity tokens of a name: canonical, without legal forms, noise and store numbers.
+
+    ``cut``: the name was truncated at a bank-file field limit, so its last word may be partial.
+    """
     name = _TRAILING_DEPT.sub("", name)
     name = _STORE_NUMBER.sub(" ", name.upper())
     tokens = [tok for tok in canonical_tokens(name) if tok not in NOISE]
-    core = [tok for tok in tokens if tok not in LEGAL_FORMS]
+    core = [tok for i, tok in enumerate(tokens) if not _is_form(tok, i == len(tokens) - 1, cut)]
     return core or tokens
 
 

@@ -1,0 +1,140 @@
+"""Network match at production scale: recall, wrong and false matches, latency, build time, RSS.
+
+    python benchmarks/match.py [--suppliers 483227] [--queries 20000] [--unknown 5000] [--seed 1]
+
+Generates the network (payeeflow.synthetic), then payee queries from it, perturbed the way AP files
+are (typos, legal-form swaps and drops, abbreviations, truncation to 22/35 characters, store
+numbers, case and punctuation; 70 % with city/state), plus payees that are not in the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from agents.matching.normalize import match_key
+from payeeflow.synthetic import Vocab, generate_network, perturb, reserved_outsider, write_csv
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def rss_of_index(network: Path) -> str:
+    """Build the index alone in this (fresh) process: what a match worker holds."""
+    from agents.matching import Matcher
+
+    before = rss_mib()
+    started = time.perf_counter()
+    matcher = Matcher.from_csv(network)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return (
+        f"{len(matcher.index):,} suppliers in {elapsed:.1f} s; process RSS {rss_mib():.0f} MiB "
+        f"(interpreter + libraries {before:.0f} MiB), peak {peak:.0f} MiB"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--suppliers", type=int, default=483_227)
+    parser.add_argument("--queries", type=int, default=20_000)
+    parser.add_argument("--unknown", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rss-of", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_of:
+        print(rss_of_index(args.rss_of))
+        return 0
+    network = Path(tempfile.mkdtemp(prefix="payeeflow-match-")) / "network.csv"
+    write_csv(generate_network(DATA, args.suppliers, args.seed), network)
+    with network.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rng = random.Random(args.seed + 1)
+    queries = []
+    for supplier in rng.sample(rows, args.queries):
+        query = {"name": perturb(supplier["name"], rng)}
+        if rng.random() < 0.7:
+            query.update(city=supplier["city"], state=supplier["state"], zip=supplier["zip"])
+        queries.append((query, supplier))
+    vocab = Vocab.load(DATA)
+    keys = {match_key(r["name"]) for r in rows}
+    outsiders = [c for c in vocab.companies if reserved_outsider(c) and match_key(c) not in keys]
+    unknown = [{"name": perturb(rng.choice(outsiders), rng)} for _ in range(args.unknown // 2)]
+    unknown += [
+        {"name": f"{rng.choice(vocab.first_names)} {rng.choice(vocab.surnames)}"}
+        for _ in range(args.unknown - len(unknown))
+    ]
+    del vocab, keys, outsiders
+
+    from agents.matching import Matcher
+
+    build = subprocess.run(
+        [sys.executable, __file__, "--rss-of", str(network)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    started = time.perf_counter()
+    matcher = Matcher.from_csv(network)
+    build_s = time.perf_counter() - started
+
+    same_key = Counter(match_key(r["name"]) for r in rows)
+    latencies, correct, sibling, wrong, refused, ambiguous = [], 0, 0, 0, 0, 0
+    for query, truth in queries:
+        t = time.perf_counter()
+        result = matcher.match(query)
+        latencies.append(time.perf_counter() - t)
+        if result["supplier_id"] == truth["supplier_id"]:
+            correct += 1
+        elif result["supplier_id"] is None:
+            if "state" not in query and same_key[match_key(truth["name"])] > 1:
+                ambiguous += 1  # chain locations or same-form siblings, and no place given
+            else:
+                refused += 1
+        elif result["supplier_name"] == truth["name"] and "state" not in query:
+            sibling += 1  # a chain location of the same name, and the query gives no place
+        else:
+            wrong += 1
+    false_match = 0
+    for query in unknown:
+        t = time.perf_counter()
+        false_match += matcher.match(query)["supplier_id"] is not None
+        latencies.append(time.perf_counter() - t)
+    latencies.sort()
+    ms = [latencies[int(p / 100 * (len(latencies) - 1))] * 1000 for p in (50, 95, 99)]
+    n = len(queries)
+    print(f"network: {args.suppliers:,} suppliers; queries: {n:,} in the network, {len(unknown):,} not")
+    answerable = n - ambiguous
+    print(
+        f"recall@1         {correct / n:7.2%} of all; {correct / answerable:.2%} of the {answerable:,} "
+        "that name one supplier"
+    )
+    print(
+        f"ambiguous        {ambiguous / n:7.2%}  refused: same key at several suppliers, query without place"
+    )
+    print(f"same-name sibling {sibling / n:6.2%}  (another location of the same name, query without place)")
+    print(f"refused          {refused / n:7.2%}  (answerable, but no supplier returned)")
+    print(f"wrong supplier   {wrong / n:7.2%}")
+    print(f"false match      {false_match / len(unknown):7.2%}  (payees not in the network)")
+    print(f"latency ms       p50 {ms[0]:.3f}  p95 {ms[1]:.3f}  p99 {ms[2]:.3f}")
+    print(f"build            {build_s:.1f} s in this process (read CSV + index)")
+    print(f"memory           {build}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
