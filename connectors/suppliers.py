@@ -26,6 +26,7 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
     )
     await producer.start()
     now = datetime.now(UTC)
+    count = 0
     try:
         for supplier in tqdm(suppliers, desc="suppliers", unit=" rows", disable=not progress):
             record = {
@@ -43,10 +44,11 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
             await producer.send(
                 settings.topic(SUPPLIERS), codec.encode(record), key=supplier.supplier_id.encode()
             )
+            count += 1
         await producer.flush()
     finally:
         await producer.stop()
-    return len(suppliers)
+    return count
 
 
 async def delete_supplier(settings: Settings, supplier_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import sys
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 from agents.matching.normalize import legal_form, match_tokens
 
-MAX_POSTING = 5000  # a token in more names than this is too common to find candidates with
+MAX_POSTING = 2000  # a token in more names than this is too common to find candidates with
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +38,18 @@ class Supplier:
             value = record.get(key)
             return str(value).strip().upper() or None if value not in (None, "") else None
 
+        def place(key: str) -> str | None:  # few distinct values: share one string each
+            value = text(key)
+            return sys.intern(value) if value else None
+
         accepts = record.get("accepts_card")
         if isinstance(accepts, str):
             accepts = {"true": True, "false": False}.get(accepts.strip().lower())
         return cls(
             supplier_id=str(record["supplier_id"]).strip(),
             name=str(record["name"]).strip(),
-            city=text("city"),
-            state=text("state"),
+            city=place("city"),
+            state=place("state"),
             zip=(text("zip") or "")[:5] or None,
             tax_id=text("tax_id"),
             sic_code=text("sic_code"),
@@ -65,10 +70,10 @@ class SupplierIndex:
         self.tokens: list[tuple[str, ...]] = []
         self.forms: list[str | None] = []
         self.row_of: dict[str, int] = {}
-        self.by_key: dict[str, list[int]] = {}
+        self.by_key: dict[str, int | list[int]] = {}  # one row, or the rows sharing a key
         self.by_tax_id: dict[str, int] = {}
         self.postings: dict[str, array] = {}
-        self.variants: dict[str, list[str]] = {}  # deletion -> tokens it comes from
+        self.variants: dict[str, str | list[str]] = {}  # deletion -> the token(s) it comes from
         self._sorted_tokens: list[str] | None = None  # for prefix lookups; rebuilt after new tokens
 
     def __len__(self) -> int:
@@ -88,23 +93,25 @@ class SupplierIndex:
 
     def upsert(self, supplier: Supplier) -> None:
         self.delete(supplier.supplier_id)
-        tokens = tuple(match_tokens(supplier.name))
+        tokens = tuple(sys.intern(tok) for tok in match_tokens(supplier.name))
         key = " ".join(tokens)
         row = len(self.suppliers)
         self.suppliers.append(supplier)
         self.tokens.append(tokens)
-        self.forms.append(legal_form(supplier.name))
+        form = legal_form(supplier.name)
+        self.forms.append(sys.intern(form) if form else None)
         self.row_of[supplier.supplier_id] = row
-        self.by_key.setdefault(key, []).append(row)
+        _add(self.by_key, key, row)
         if supplier.tax_id:
             self.by_tax_id[supplier.tax_id] = row
         for token in set(tokens):
             posting = self.postings.get(token)
             if posting is None:
                 posting = self.postings[token] = array("i")
-                self._sorted_tokens = None
+                if self._sorted_tokens is not None:
+                    bisect.insort(self._sorted_tokens, token)
                 for variant in deletions(token):
-                    self.variants.setdefault(variant, []).append(token)
+                    _add(self.variants, variant, token)
             posting.append(row)
 
     def delete(self, supplier_id: str) -> bool:
@@ -113,8 +120,11 @@ class SupplierIndex:
             return False
         old = self.suppliers[row]
         self.suppliers[row] = None
-        rows = self.by_key.get(" ".join(self.tokens[row]), [])
-        if row in rows:
+        key = " ".join(self.tokens[row])
+        rows = self.by_key.get(key)
+        if rows == row:
+            del self.by_key[key]
+        elif isinstance(rows, list) and row in rows:
             rows.remove(row)
         if old is not None and old.tax_id and self.by_tax_id.get(old.tax_id) == row:
             del self.by_tax_id[old.tax_id]
@@ -125,15 +135,13 @@ class SupplierIndex:
         return None if row is None else self.suppliers[row]
 
     def exact(self, key: str) -> list[int]:
-        return [row for row in self.by_key.get(key, ()) if self.suppliers[row] is not None]
+        return [row for row in _all(self.by_key.get(key)) if self.suppliers[row] is not None]
 
     def similar_tokens(self, token: str) -> set[str]:
         """Network tokens within about two edits of ``token`` (itself included when known)."""
         found = {token} if token in self.postings else set()
         for variant in deletions(token) | {token}:
-            found.update(self.variants.get(variant, ()))
-        if token in self.postings and len(token) >= 4:  # the query lost a letter the network has
-            found.update(self.variants.get(token, ()))
+            found.update(_all(self.variants.get(variant)))
         return found
 
     def prefixed_tokens(self, prefix: str, limit: int = 50) -> list[str]:
@@ -164,3 +172,20 @@ class SupplierIndex:
                     yield row
                     if len(seen) >= limit:
                         return
+
+
+def _add(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """Store one value bare and several as a list: most keys have one, and lists cost 88 bytes."""
+    present = mapping.get(key)
+    if present is None:
+        mapping[key] = value
+    elif isinstance(present, list):
+        present.append(value)
+    else:
+        mapping[key] = [present, value]
+
+
+def _all(found: Any) -> list[Any]:
+    if found is None:
+        return []
+    return found if isinstance(found, list) else [found]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA, Indel
 
 from agents.matching.index import MAX_POSTING, Supplier, SupplierIndex
 from agents.matching.normalize import legal_form, match_tokens, split_dba
@@ -27,6 +27,7 @@ EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
 TOKEN_MIN = 0.75  # a token pair less alike than this does not align
 SHORT_TOKEN_MIN = 0.85  # for tokens of 5 letters or fewer, where one letter makes another name
+NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
 TRUNCATED_AT = (22, 35)  # bank-file field limits
 
 
@@ -128,14 +129,18 @@ class Matcher:
             similar = index.similar_tokens(token)
             if truncated and position == len(tokens) - 1 and self._maybe_cut(token):
                 similar.update(index.prefixed_tokens(token))
+            best: dict[int, float] = {}  # each payee token counts once per row: its best spelling
             for near in similar:
                 posting = index.postings[near]
                 if len(posting) > MAX_POSTING:
                     common.append(near)
                     continue
-                w = index.idf(near)
+                w = index.idf(near) * (1.0 if near == token else NEAR_WEIGHT)
                 for row in posting:
-                    weight[row] += w
+                    if best.get(row, 0.0) < w:
+                        best[row] = w
+            for row, w in best.items():
+                weight[row] += w
         if not weight and common:  # only common words: the rarest of them, bounded
             rarest = min(common, key=lambda t: len(index.postings[t]))
             weight.update((row, 1.0) for row in index.postings[rarest][: self.candidate_limit])
@@ -165,8 +170,8 @@ class Matcher:
                 elif _exact_only(token) or _exact_only(other):
                     continue
                 else:
-                    sim = Indel.normalized_similarity(token, other)
-                    if sim < (SHORT_TOKEN_MIN if min(len(token), len(other)) <= 5 else TOKEN_MIN):
+                    sim = _token_similarity(token, other)
+                    if not sim:
                         continue
                 if sim > best:
                     best, best_j = sim, j
@@ -195,6 +200,16 @@ class Matcher:
         else:
             record["match"] = self.match(record["payee"])
         return record
+
+
+def _token_similarity(token: str, other: str) -> float:
+    """0 when two tokens do not align; short ones need one typo at most, not in the first letter."""
+    if min(len(token), len(other)) <= 5:
+        if token[0] != other[0] or OSA.distance(token, other, score_cutoff=1) > 1:
+            return 0.0
+        return SHORT_TOKEN_MIN
+    sim = Indel.normalized_similarity(token, other)
+    return sim if sim >= TOKEN_MIN else 0.0
 
 
 ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
