@@ -1,13 +1,14 @@
 """The PostgreSQL sink: final records, dead letters and batch manifests into their tables.
 
 Contract (as in quix-streams): ``add()`` per record, ``flush()`` per checkpoint in one
-transaction. The flush also stores the next Kafka offset of every partition it consumed, in the
-same transaction, and the runner seeks to those offsets when partitions are assigned ("storing
-offsets outside Kafka"): each message is written exactly once. Kafka offsets are committed only
-after the database commit, for lag monitoring. A failed flush aborts the checkpoint and the batch
-is read again. Upserts are keyed by ``payee_id`` and guarded by ``version`` (an older record never
-overwrites a newer one, a re-sent one changes nothing); dead letters are unique by the message
-that failed. So neither a crash nor a re-sent record duplicates anything.
+transaction. The flush also stores the next Kafka offset of every partition it consumed, with the
+cluster's id, in the same transaction, and the runner seeks to this cluster's stored offsets when
+partitions are assigned ("storing offsets outside Kafka"): each message is written exactly once.
+Kafka offsets are committed only after the database commit, for lag monitoring. A failed flush
+aborts the checkpoint and the batch is read again. Upserts are keyed by ``payee_id`` and guarded
+by ``version`` (an older record never overwrites a newer one, a re-sent one changes nothing);
+dead letters are unique by the message that failed. So neither a crash nor a re-sent record
+duplicates anything.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
@@ -80,8 +82,9 @@ ON CONFLICT (batch_id) DO UPDATE SET stored = batch_progress.stored + EXCLUDED.s
     updated_at = clock_timestamp()
 """
 SAVE_OFFSET = """
-INSERT INTO sink_offsets (consumer_group, topic, partition, next_offset) VALUES (%s, %s, %s, %s)
-ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+INSERT INTO sink_offsets (consumer_group, cluster_id, topic, partition, next_offset)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (consumer_group, cluster_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
 """
 INSERT_DEAD_LETTER = """
 INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, payee_id, batch_id,
@@ -121,9 +124,10 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
 class PostgresSink:
     """Buffers rows and writes them in one transaction per ``flush``."""
 
-    def __init__(self, conn: psycopg.AsyncConnection, group: str) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection, group: str, cluster_id: str) -> None:
         self.conn = conn
         self.group = group
+        self.cluster_id = cluster_id
         self.payees: list[tuple[Any, ...]] = []
         self.source_ts: list[datetime] = []
         self.dead_letters: list[dict[str, Any]] = []
@@ -165,7 +169,10 @@ class PostgresSink:
                     await cur.executemany(UPSERT_BATCH, self.batches)
                 await cur.executemany(
                     SAVE_OFFSET,
-                    [(self.group, tp.topic, tp.partition, offset) for tp, offset in offsets.items()],
+                    [
+                        (self.group, self.cluster_id, tp.topic, tp.partition, offset)
+                        for tp, offset in offsets.items()
+                    ],
                 )
             now = datetime.now(UTC)  # committed: count it
             for ts in self.source_ts:
@@ -178,14 +185,28 @@ class PostgresSink:
             self.batches.clear()
 
 
-async def stored_offsets(dsn: str, group: str, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    """Next offsets saved by earlier flushes for these partitions (on a connection of its own)."""
+async def stored_offsets(
+    dsn: str, group: str, cluster_id: str, tps: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Next offsets saved by earlier flushes in this cluster (on a connection of its own)."""
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         cur = await conn.execute(
-            "SELECT topic, partition, next_offset FROM sink_offsets WHERE consumer_group = %s", (group,)
+            "SELECT topic, partition, next_offset FROM sink_offsets"
+            " WHERE consumer_group = %s AND cluster_id = %s",
+            (group, cluster_id),
         )
         saved = {TopicPartition(t, p): o for t, p, o in await cur.fetchall()}
     return {tp: saved[tp] for tp in tps if tp in saved}
+
+
+async def kafka_cluster_id(bootstrap: str) -> str:
+    """The cluster's id: offsets stored outside Kafka belong to one cluster."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return str((await admin.describe_cluster())["cluster_id"])
+    finally:
+        await admin.close()
 
 
 class SinkRunner:
@@ -216,8 +237,11 @@ class SinkRunner:
             settings.topic(DLQ), lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
         conn = await psycopg.AsyncConnection.connect(settings.dsn)
-        sink = PostgresSink(conn, settings.group("sink"))
-        consumer.subscribe(list(self.topics), listener=_SeekToStored(consumer, settings.dsn, sink.group))
+        cluster_id = await kafka_cluster_id(settings.kafka_bootstrap_servers)
+        sink = PostgresSink(conn, settings.group("sink"), cluster_id)
+        consumer.subscribe(
+            list(self.topics), listener=_SeekToStored(consumer, settings.dsn, sink.group, cluster_id)
+        )
         await consumer.start()
         await producer.start()
         log.info("sink started", extra={"topic": ",".join(self.topics)})
@@ -276,14 +300,17 @@ class SinkRunner:
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     """On assignment, continue from the offsets the database holds, not Kafka's."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, dsn: str, group: str) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, dsn: str, group: str, cluster_id: str) -> None:
         self.consumer = consumer
         self.dsn = dsn
         self.group = group
+        self.cluster_id = cluster_id
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         return None
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        for tp, offset in (await stored_offsets(self.dsn, self.group, list(assigned))).items():
+        for tp, offset in (
+            await stored_offsets(self.dsn, self.group, self.cluster_id, list(assigned))
+        ).items():
             self.consumer.seek(tp, offset)

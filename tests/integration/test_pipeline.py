@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from connectors.ingest import ingest_file
+from connectors.postgres_sink import kafka_cluster_id, stored_offsets
 from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
-from streams.topics import ENRICHED
+from streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, free_port, prefixed_copy, wait_until
 
@@ -50,11 +51,14 @@ async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 
 def sink_caught_up(settings: Settings) -> bool:
     ends = asyncio.run(end_offsets(settings, ENRICHED))
+    cluster = asyncio.run(kafka_cluster_id(settings.kafka_bootstrap_servers))
     stored = dict(
         query(
             settings,
-            "SELECT partition, next_offset FROM sink_offsets WHERE consumer_group = %s AND topic = %s",
+            "SELECT partition, next_offset FROM sink_offsets"
+            " WHERE consumer_group = %s AND cluster_id = %s AND topic = %s",
             settings.group("sink"),
+            cluster,
             settings.topic(ENRICHED),
         )
     )
@@ -211,3 +215,20 @@ def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tu
         assert client.get("/ready").json() == {"ready": True, "postgres": True, "kafka": True}
         assert "payeeflow" in client.get("/metrics").text
         assert client.get("/openapi.json").json()["info"]["title"] == "payeeflow"
+
+
+def test_offsets_stored_for_another_kafka_cluster_are_ignored(
+    settings: Settings, first_batch: tuple[str, Path]
+) -> None:
+    """A rebuilt cluster starts its topics at 0 again: old positions would skip new records."""
+    group, topic = settings.group("sink"), settings.topic(DLQ)
+    query(
+        settings,
+        "INSERT INTO sink_offsets (consumer_group, cluster_id, topic, partition, next_offset) "
+        "VALUES (%s, 'an-old-cluster', %s, 0, 999999) RETURNING 1",
+        group,
+        topic,
+    )
+    cluster = asyncio.run(kafka_cluster_id(settings.kafka_bootstrap_servers))
+    stored = asyncio.run(stored_offsets(settings.dsn, group, cluster, [TopicPartition(topic, 0)]))
+    assert stored.get(TopicPartition(topic, 0), 0) < 999999
