@@ -7,7 +7,7 @@ partitions are assigned ("storing offsets outside Kafka"): each message is writt
 Kafka offsets are committed only after the database commit, for lag monitoring. A failed flush
 aborts the checkpoint and the batch is read again. Upserts are keyed by ``payee_id`` and guarded
 by ``version`` (an older record never overwrites a newer one, a re-sent one changes nothing);
-dead letters are unique by the message that failed. So neither a crash nor a re-sent record
+dead letters are unique by the message that failed and when. So neither a crash nor a re-sent record
 duplicates anything.
 """
 
@@ -91,7 +91,7 @@ INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, paye
                           key, payload, failed_at)
 VALUES (%(topic)s, %(partition)s, %(offset)s, %(stage)s, %(reason)s, %(error)s, %(payee_id)s,
         %(batch_id)s, %(key)s, %(payload)s, %(failed_at)s)
-ON CONFLICT (topic, partition, "offset") DO NOTHING
+ON CONFLICT (topic, partition, "offset", failed_at) DO NOTHING
 """
 UPSERT_BATCH = """
 INSERT INTO batches (batch_id, source, total, rejected, started_at, finished_at)
