@@ -11,7 +11,20 @@ PayeeType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"]
 MatchType = Literal["exact", "strong", "weak", "none"]
 
 
-class Payee(BaseModel):
+class Classification(BaseModel):
+    excluded: bool
+    exclusion_keyword: str | None
+    exclusion_category: str | None
+    payee_type: PayeeType
+    confidence: float
+    reason: str
+    sic_code: str | None
+    sic_description: str | None
+
+
+class Payee(Classification):
+    """A stored payee: the classification fields plus everything else the pipeline wrote."""
+
     payee_id: str
     batch_id: str
     source: str
@@ -23,14 +36,6 @@ class Payee(BaseModel):
     state: str | None
     zip: str | None
     extra: dict[str, Any]
-    excluded: bool
-    exclusion_keyword: str | None
-    exclusion_category: str | None
-    payee_type: PayeeType
-    confidence: float
-    reason: str
-    sic_code: str | None
-    sic_description: str | None
     supplier_id: str | None
     supplier_name: str | None
     match_score: float | None
@@ -73,14 +78,3 @@ class BatchStatus(BaseModel):
 class ClassifyRequest(BaseModel):
     name: str = Field(min_length=1, max_length=1000)
     payee_id: str = "api"
-
-
-class Classification(BaseModel):
-    excluded: bool
-    exclusion_keyword: str | None
-    exclusion_category: str | None
-    payee_type: PayeeType
-    confidence: float
-    reason: str
-    sic_code: str | None
-    sic_description: str | None

@@ -12,13 +12,7 @@ import csv
 import resource
 import time
 
-
-def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+from measure import rss_mib
 
 
 def main() -> int:

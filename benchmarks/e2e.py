@@ -23,29 +23,23 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from measure import rss_mib
 
 from connectors.ingest import ingest_file
 from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
+from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
 from streams.topics import create_topics
 from streams.worker import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def kafka_pid() -> int | None:
@@ -79,8 +73,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="payeeflow-bench-"))
     network, payees = work / "network.csv", work / "payees.csv"
     started = time.perf_counter()
-    write_csv(generate_network(DATA, args.suppliers, args.seed), network)
-    write_csv(generate_payees(DATA, network, args.count, args.seed), payees)
+    write_csv(generate_network(DEFAULT_DIR, args.suppliers, args.seed), network)
+    write_csv(generate_payees(DEFAULT_DIR, network, args.count, args.seed), payees)
     print(
         f"generated {args.suppliers} suppliers and {args.count} payees"
         f" in {time.perf_counter() - started:.1f}s ({work})"
@@ -173,9 +167,9 @@ def main() -> int:
         )
         print("peak RSS (VmHWM):")
         for name, proc in procs.items():
-            print(f"  {name:28} {peak_rss_mib(proc.pid):7.0f} MiB")
+            print(f"  {name:28} {rss_mib(proc.pid, 'VmHWM'):7.0f} MiB")
         if (pid := kafka_pid()) is not None:
-            print(f"  {'kafka broker (JVM)':28} {peak_rss_mib(pid):7.0f} MiB")
+            print(f"  {'kafka broker (JVM)':28} {rss_mib(pid, 'VmHWM'):7.0f} MiB")
     finally:
         for proc in procs.values():
             proc.terminate()

@@ -20,18 +20,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from measure import rss_mib
+
 from agents.matching.normalize import match_key
+from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import Vocab, generate_network, perturb, reserved_outsider, write_csv
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def rss_of_index(network: Path) -> str:
@@ -63,7 +56,7 @@ def main() -> int:
         print(rss_of_index(args.rss_of))
         return 0
     network = Path(tempfile.mkdtemp(prefix="payeeflow-match-")) / "network.csv"
-    write_csv(generate_network(DATA, args.suppliers, args.seed), network)
+    write_csv(generate_network(DEFAULT_DIR, args.suppliers, args.seed), network)
     with network.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     rng = random.Random(args.seed + 1)
@@ -73,7 +66,7 @@ def main() -> int:
         if rng.random() < 0.7:
             query.update(city=supplier["city"], state=supplier["state"], zip=supplier["zip"])
         queries.append((query, supplier))
-    vocab = Vocab.load(DATA)
+    vocab = Vocab.load(DEFAULT_DIR)
     keys = {match_key(r["name"]) for r in rows}
     outsiders = [c for c in vocab.companies if reserved_outsider(c) and match_key(c) not in keys]
     unknown = [{"name": perturb(rng.choice(outsiders), rng)} for _ in range(args.unknown // 2)]

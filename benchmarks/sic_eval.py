@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 from agents.classification import Classifier
+from payeeflow.shared_data import DEFAULT_DIR
 
 TRADE_SIC = {
     "PLUMBING": "1711",
@@ -52,7 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args()
     classifier = Classifier.load()
     rng = random.Random(7)

@@ -24,7 +24,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
-from agents.pipeline import flat_row
+from agents.pipeline import (
+    CLASSIFICATION_COLUMNS,
+    ENRICHMENT_COLUMNS,
+    MATCH_COLUMNS,
+    SCREENING_COLUMNS,
+    flat_row,
+)
 from connectors.database import migrate, wait_for_database
 from payeeflow.config import Settings
 from payeeflow.metrics import RECORDS, SINK_LAG_SECONDS
@@ -35,36 +41,12 @@ from streams.topics import BATCHES, DLQ, ENRICHED
 log = logging.getLogger(__name__)
 
 PAYEE_COLUMNS = (
-    "payee_id",
-    "batch_id",
-    "source",
-    "version",
-    "source_ts",
-    "name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "extra",
-    "excluded",
-    "exclusion_keyword",
-    "exclusion_category",
-    "payee_type",
-    "confidence",
-    "reason",
-    "sic_code",
-    "sic_description",
-    "supplier_id",
-    "supplier_name",
-    "match_score",
-    "match_type",
-    "address_line",
-    "address_city",
-    "address_state",
-    "address_zip",
-    "address_status",
-    "card_acceptance",
-    "payment_method",
+    *("payee_id", "batch_id", "source", "version", "source_ts"),
+    *("name", "address", "city", "state", "zip", "extra"),
+    *SCREENING_COLUMNS,
+    *CLASSIFICATION_COLUMNS,
+    *MATCH_COLUMNS,
+    *ENRICHMENT_COLUMNS,
     "providers_pending",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)

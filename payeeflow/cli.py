@@ -12,6 +12,7 @@ from pathlib import Path
 from payeeflow.config import Settings, get_settings
 from payeeflow.errors import PayeeflowError
 from payeeflow.logs import setup_logging
+from payeeflow.shared_data import DEFAULT_DIR
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -231,9 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate = ssub.add_parser("generate", help="a deterministic synthetic network from the shared data")
     generate.add_argument("--count", type=int, default=483_227)
     generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument(
-        "--data", type=Path, default=Path("../shared/data"), help="folder of the shared data"
-    )
+    generate.add_argument("--data", type=Path, default=DEFAULT_DIR, help="folder of the shared data")
     generate.add_argument("-o", "--output", type=Path, required=True)
     delete = ssub.add_parser("delete", help="send a tombstone for one supplier id")
     delete.add_argument("supplier_id")
@@ -258,9 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = msub.add_parser(
         "train", help="rebuild agents/classification/model/ (lexicon, model, held-out set)"
     )
-    train.add_argument(
-        "--data", type=Path, default=Path("../shared/data"), help="folder of the shared data CSVs"
-    )
+    train.add_argument("--data", type=Path, default=DEFAULT_DIR, help="folder of the shared data CSVs")
     evaluate = msub.add_parser("eval", help="accuracy, per-class precision/recall, confusion, reliability")
     evaluate.add_argument("file", type=Path, help="CSV with columns name,label")
     return parser

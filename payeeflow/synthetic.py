@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.matching.normalize import LEGAL_FORMS
+from payeeflow.shared_data import rows
 
 TRADES = (
     "PLUMBING",
@@ -132,11 +133,6 @@ EXCLUDED = (
 )
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 def _has_legal_form(name: str) -> bool:
     """Chicago licence names hold sole proprietors too; only those with a legal form are firms."""
     return any(tok in LEGAL_FORMS for tok in name.upper().replace(",", " ").replace(".", "").split())
@@ -153,20 +149,18 @@ class Vocab:
     def load(cls, data: Path) -> Vocab:
         companies = [
             r["name"].upper()
-            for r in _read(data / "company_names_combined.csv")
+            for r in rows(data / "company_names_combined.csv")
             if not r["source_file"].startswith("payee_names_chicago") or _has_legal_form(r["name"])
         ]
-        surnames = [
-            r["surname"] for r in _read(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000
-        ]
+        surnames = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
         first = [
             r["first_name"].upper()
-            for r in _read(data / "us_first_names_census1990.csv")
+            for r in rows(data / "us_first_names_census1990.csv")
             if int(r["rank"]) <= 800
         ]
         places = [
             (r["city"].upper(), r["county"].upper(), r["state_code"], r["state_name"].upper())
-            for r in _read(data / "us_cities.csv")
+            for r in rows(data / "us_cities.csv")
         ]
         return cls(sorted(set(companies)), surnames, first, places)
 

@@ -27,6 +27,7 @@ import numpy as np
 from agents.classification.features import Featurizer
 from agents.text import canonical
 from payeeflow.errors import InputError
+from payeeflow.shared_data import rows
 
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = MODEL_DIR / "model.json.gz"
@@ -205,11 +206,6 @@ GOV_TEMPLATES = (
 )
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
 def _weighted(rows: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
     """(values, cumulative weights): rng.choices with cum_weights is O(log n) a draw."""
     return [r[0] for r in rows], list(itertools.accumulate(r[1] for r in rows))
@@ -217,13 +213,13 @@ def _weighted(rows: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]
 
 def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
     births: Counter[str] = Counter()
-    for row in _rows(data / "us_first_names_ssa.csv"):
+    for row in rows(data / "us_first_names_ssa.csv"):
         births[row["first_name"].upper()] += int(row["births_1960_2005"] or 0)
     firsts, fw = _weighted(births.most_common(5000))
     lasts, lw = _weighted(
         [
             (r["surname"], float(r["freq_pct"]) + 0.0005)
-            for r in _rows(data / "us_surnames_census1990.csv")
+            for r in rows(data / "us_surnames_census1990.csv")
             if int(r["rank"]) <= 40000
         ]
     )
@@ -258,7 +254,7 @@ def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
 
 def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[str, Any]) -> Iterator[str]:
     first, last = lexicon["first_names"], lexicon["surnames"]
-    for row in _rows(data / "company_names_combined.csv"):
+    for row in rows(data / "company_names_combined.csv"):
         name = row["name"].upper()
         tokens = canonical(name).split()
         has_form = any(t in legal for t in tokens)
@@ -276,9 +272,9 @@ def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[st
 
 
 def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterator[str]:
-    lasts = [r["surname"] for r in _rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
-    firsts = [r["first_name"] for r in _rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 500]
-    cities = [r["city"].upper() for r in _rows(data / "us_cities.csv")]
+    lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
+    firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 500]
+    cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
     for _ in range(count):
         kind = rng.random()
         form = rng.choice(FORMS) if rng.random() < 0.6 else ""
@@ -302,15 +298,15 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
 
 
 def _governments(data: Path, rng: random.Random, count: int) -> Iterator[str]:
-    for row in _rows(data / "us_government_entities_dotgov.csv"):
+    for row in rows(data / "us_government_entities_dotgov.csv"):
         yield row["organization_name"]  # sub-organisations alone ("Information Technology") are no payees
-    for row in _rows(data / "us_federal_agencies.csv"):
+    for row in rows(data / "us_federal_agencies.csv"):
         yield row["agency"]
         if row["sub_agency"]:
             yield row["sub_agency"]
     places = [
         (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
-        for r in _rows(data / "us_cities.csv")
+        for r in rows(data / "us_cities.csv")
     ]
     for _ in range(count):
         city, county, state = rng.choice(places)
@@ -321,7 +317,7 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     """(name, label) pairs, deterministic for a seed, one per distinct canonical name."""
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
-    labeled = list(_rows(data / "labeled_names_probablepeople.csv"))
+    labeled = list(rows(data / "labeled_names_probablepeople.csv"))
     sources: list[tuple[str, Iterator[str]]] = [
         # single given names ("VALERY") would teach that one word is a person; AP payees are not
         ("INDIVIDUAL", (r["name"] for r in labeled if r["label"] == "person" and " " in r["name"].strip())),

@@ -6,16 +6,15 @@ the same bytes. Everything the classifier knows comes from here; nothing is fetc
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 from collections import Counter
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from agents.text import canonical, canonical_tokens, clean
+from payeeflow.shared_data import rows
 
 LEXICON_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
 
@@ -247,18 +246,13 @@ _SIC_STOPWORDS = set(
 )
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
 def _first_names(data: Path) -> dict[str, float]:
     births: Counter[str] = Counter()
-    for row in _rows(data / "us_first_names_ssa.csv"):
+    for row in rows(data / "us_first_names_ssa.csv"):
         births[clean(row["first_name"])] += int(row["births_1960_2005"] or 0)
     total = sum(births.values())
     names = {name: round(count / total * 1e6, 1) for name, count in births.items() if count >= 300}
-    for row in _rows(data / "us_first_names_census1990.csv"):
+    for row in rows(data / "us_first_names_census1990.csv"):
         names.setdefault(clean(row["first_name"]), round(float(row["freq_pct"]) * 1e4, 1))
     return names
 
@@ -266,7 +260,7 @@ def _first_names(data: Path) -> dict[str, float]:
 def _surnames(data: Path) -> dict[str, float]:
     return {
         clean(row["surname"]): round(float(row["freq_pct"]) * 1e4, 1)
-        for row in _rows(data / "us_surnames_census1990.csv")
+        for row in rows(data / "us_surnames_census1990.csv")
         if int(row["rank"]) <= 60000
     }
 
@@ -302,7 +296,7 @@ _NOT_BUSINESS = set("AND FOR THE OF ALL FIRST GREAT BIG NEW OLD TOP BEST".split(
 
 def _legal_suffixes(data: Path) -> list[str]:
     found = set(FOREIGN_LEGAL | US_PROFESSIONAL)
-    for row in _rows(data / "business_legal_suffixes_cleanco.csv"):
+    for row in rows(data / "business_legal_suffixes_cleanco.csv"):
         if row["group_value"].startswith("United States"):
             suffix = clean(row["suffix"])
             if suffix and suffix not in {"AND CO", "AND COMPANY"}:
@@ -313,7 +307,7 @@ def _legal_suffixes(data: Path) -> list[str]:
 def _statistical_business_words(data: Path, first: dict[str, float], last: dict[str, float]) -> list[str]:
     """Tokens frequent in real company names and rare as person names."""
     df: Counter[str] = Counter()
-    for row in _rows(data / "company_names_combined.csv"):
+    for row in rows(data / "company_names_combined.csv"):
         df.update(set(canonical_tokens(row["name"])))
     person_like = {tok for tok, share in first.items() if share >= 5} | {
         tok for tok, share in last.items() if share >= 3
@@ -328,7 +322,7 @@ def _statistical_business_words(data: Path, first: dict[str, float], last: dict[
 def _sic_lexicon(data: Path) -> dict[str, list[str]]:
     """Word -> [code, description]: the most specific SIC code whose description uses the word."""
     best: dict[str, tuple[int, str, str]] = {}
-    for row in _rows(data / "sic_codes.csv"):
+    for row in rows(data / "sic_codes.csv"):
         code, desc = row["sic_code"], row["description"]
         if code.startswith("9") or code.endswith("00"):
             continue
@@ -341,7 +335,7 @@ def _sic_lexicon(data: Path) -> dict[str, list[str]]:
 
 
 def _sic_descriptions(data: Path) -> dict[str, str]:
-    return {row["sic_code"]: row["description"] for row in _rows(data / "sic_codes.csv")}
+    return {row["sic_code"]: row["description"] for row in rows(data / "sic_codes.csv")}
 
 
 def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
@@ -351,7 +345,7 @@ def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
     sole proprietors' own names.
     """
     cores = set()
-    for row in _rows(data / "company_names_combined.csv"):
+    for row in rows(data / "company_names_combined.csv"):
         tokens = canonical_tokens(row["name"])
         has_form = any(tok in legal for tok in tokens)
         if row["source_file"].startswith("payee_names_chicago") and not has_form:
@@ -363,8 +357,8 @@ def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
 
 
 def _government_names(data: Path) -> list[str]:
-    names = {canonical(row["agency"]) for row in _rows(data / "us_federal_agencies.csv")}
-    names |= {canonical(row["sub_agency"]) for row in _rows(data / "us_federal_agencies.csv")}
+    names = {canonical(row["agency"]) for row in rows(data / "us_federal_agencies.csv")}
+    names |= {canonical(row["sub_agency"]) for row in rows(data / "us_federal_agencies.csv")}
     return sorted(n for n in names if len(n.split()) >= 2)
 
 

@@ -8,9 +8,9 @@ import pytest
 from agents.classification import Classifier
 from agents.classification.evaluate import evaluate, read_labeled
 from agents.classification.model_train import HELDOUT_FILE, MODEL_DIR, train_all
-from tests.conftest import ROOT
+from payeeflow.shared_data import DEFAULT_DIR
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = DEFAULT_DIR
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,15 @@
+"""The shared data folder (``../shared/data`` beside a checkout) that training and generators read."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of one of its CSV files, one at a time."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        yield from csv.DictReader(fh)
