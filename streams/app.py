@@ -72,69 +72,95 @@ def create_app(settings: Settings, name: str) -> faust.App:
     )
 
 
-def add_stage(app: faust.App, settings: Settings, stage: Stage) -> None:
-    source = app.topic(settings.topic(stage.source))
-    target = settings.topic(stage.target)
-    decode, encode = codec_for(stage.source).decode, codec_for(stage.target).encode
+def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
+    """One agent running consecutive stages: consume the first's topic, produce every stage's.
+
+    A chain of one is a plain stage agent. A longer chain (``--stage all``) decodes each record
+    once and crosses Faust once, yet still writes each stage's topic, which other teams consume.
+    A record that fails at stage k goes to the dead-letter topic with stage k's name, the bytes
+    stage k received, and the topic, partition and offset of the message this agent consumed.
+    """
+    source = app.topic(settings.topic(stages[0].source))
+    decode = codec_for(stages[0].source).decode
+    links = [
+        (
+            stage,
+            settings.topic(stage.target),
+            codec_for(stage.target).encode,
+            RECORDS.labels(stage.name, "ok"),
+        )
+        for stage in stages
+    ]
     deadletters = DeadLetters(
         settings.topic(DLQ), lambda t, k, v, h: app.producer.send(t, k, v, None, None, h)
     )
-    processed = RECORDS.labels(stage.name, "ok")
-    timer = BATCH_SECONDS.labels(stage.name)
+    timer = BATCH_SECONDS.labels("+".join(stage.name for stage in stages))
+    Item = tuple[faust.types.EventT, dict[str, Any], bytes]
 
-    def applied(event: faust.types.EventT) -> tuple[dict[str, Any] | None, Exception | None]:
-        record = None
-        try:
-            record = decode(event.message.value)
-            return stage.apply(record), None
-        except Exception as exc:  # per record: one bad record never stops the agent
-            return record, exc
-
-    async def deliver(
-        event: faust.types.EventT, record: dict[str, Any] | None, error: Exception | None
+    async def fail(
+        stage: Stage, event: faust.types.EventT, error: Exception, payload: bytes | None, record: Any
     ) -> None:
         message = event.message
-        if error is None:
-            try:
-                value = encode(record)  # type: ignore[arg-type]
-            except Exception as exc:
-                error = exc
-        if error is not None:
-            letter = dead_letter(
+        await deadletters.send(
+            dead_letter(
                 stage.name,
                 error,
                 message.topic,
                 message.partition,
                 message.offset,
                 message.key,
-                message.value,
+                payload,
                 record,
             )
-            await deadletters.send(letter)
-            return
-        await app.producer.send(target, message.key, value, None, None, None)
-        processed.inc()
+        )
+
+    async def run_stage(
+        link: tuple[Stage, str, Callable[[Any], bytes], Any], items: list[Item]
+    ) -> list[Item]:
+        stage, target, encode, processed = link
+        applied = []
+        for event, record, payload in items:
+            try:
+                applied.append((event, stage.apply(record), payload))
+            except Exception as exc:  # per record: one bad record never stops the agent
+                await fail(stage, event, exc, payload, record)
+        if stage.refine is not None and applied:
+            refined = await asyncio.gather(*(stage.refine(r) for _, r, _ in applied), return_exceptions=True)
+            applied = [  # a failed refinement keeps the record as it was
+                (e, r if isinstance(new, BaseException) else new, p)
+                for (e, r, p), new in zip(applied, refined, strict=True)
+            ]
+        delivered = []
+        for event, record, payload in applied:
+            try:
+                value = encode(record)
+            except Exception as exc:
+                await fail(stage, event, exc, payload, record)
+                continue
+            await app.producer.send(target, event.message.key, value, None, None, None)
+            processed.inc()
+            delivered.append((event, record, value))
+        return delivered
 
     async def run(stream: Any) -> None:  # a faust.Stream; StreamT lacks take_events
         async for events in stream.take_events(settings.stage_batch_size, settings.stage_batch_within):
-            await stage.ready.wait()
+            for stage in stages:
+                await stage.ready.wait()
             started = time.perf_counter()
-            outcomes = [applied(event) for event in events]
-            if stage.refine is not None:
-                ok = [(i, record) for i, (record, error) in enumerate(outcomes) if error is None and record]
-                refined = await asyncio.gather(
-                    *(stage.refine(record) for _, record in ok), return_exceptions=True
-                )
-                for (i, _), result in zip(ok, refined, strict=True):
-                    if not isinstance(result, BaseException):  # a failed refinement keeps the record
-                        outcomes[i] = (result, None)
-            for event, (record, error) in zip(events, outcomes, strict=True):
-                await deliver(event, record, error)
+            items: list[Item] = []
+            for event in events:
+                try:
+                    items.append((event, decode(event.message.value), event.message.value))
+                except Exception as exc:
+                    await fail(stages[0], event, exc, event.message.value, None)
+            for link in links:
+                items = await run_stage(link, items)
             timer.observe(time.perf_counter() - started)
 
-    app.agent(source, name=f"stage-{stage.name}")(run)
-    for task in stage.tasks:
-        app.task(task)
+    app.agent(source, name="stage-" + "+".join(stage.name for stage in stages))(run)
+    for stage in stages:
+        for task in stage.tasks:
+            app.task(task)
 
 
 def add_probes(app: faust.App, stages: list[Stage]) -> None:

@@ -1,5 +1,7 @@
 """Worker entry: runs one or more stage agents in a Faust worker process.
 
+Consecutive stages (``--stage all``) run fused in one agent; any other set runs one agent each.
+
 Each distinct set of stages is its own consumer group, so ``--stage matching`` can be scaled out
 alone. Run any one stage under a single group at a time, or its records are processed twice.
 """
@@ -18,7 +20,7 @@ from agents.enrichment import agent as enrichment_agent
 from agents.exclusion import agent as exclusion_agent
 from agents.matching import agent as matching_agent
 from payeeflow.config import Settings
-from streams.app import Stage, add_probes, add_stage, create_app
+from streams.app import Stage, add_chain, add_probes, create_app
 from streams.topics import create_topics
 
 BUILDERS: dict[str, Callable[[Settings], Stage]] = {
@@ -41,8 +43,11 @@ def parse_stages(value: str) -> list[str]:
 def build_worker_app(settings: Settings, names: list[str]) -> faust.App:
     app = create_app(settings, "all" if list(names) == list(STAGE_NAMES) else "-".join(names))
     stages = [BUILDERS[name](settings) for name in names]
-    for stage in stages:
-        add_stage(app, settings, stage)
+    if ",".join(names) in ",".join(STAGE_NAMES):  # consecutive stages run fused in one agent
+        add_chain(app, settings, stages)
+    else:
+        for stage in stages:
+            add_chain(app, settings, [stage])
     add_probes(app, stages)
     return app
 

@@ -11,7 +11,7 @@ import pytest
 from payeeflow.config import Settings
 from schemas import codec_for
 from streams.worker import build_worker_app
-from tests.conftest import raw_record
+from tests.conftest import EXAMPLES, raw_record
 from tests.fakes.openai_server import FakeOpenAI
 
 
@@ -103,3 +103,29 @@ async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeO
     assert out["unsure"]["reason"].startswith("llm:") and out["unsure"]["payee_type"] == "BUSINESS"
     assert out["sure"]["reason"].startswith("model (business)")
     assert [r["messages"][-1]["content"] for r in fake.requests] == ["ZZZ"]
+
+
+async def test_the_fused_chain_writes_every_stage_topic() -> None:
+    settings = Settings(
+        topic_prefix="unit.", stage_batch_within=0.01, network_file=EXAMPLES / "suppliers.csv"
+    )
+    app = build_worker_app(settings, ["exclusion", "classification", "matching", "enrichment"])
+    producer = FakeProducer()
+    app.producer = producer  # type: ignore[assignment]
+    raw = codec_for("payees.raw")
+    await run_agent(
+        app,
+        [raw.encode(raw_record("REIGN MANAGEMENT GROUP")), raw.encode(raw_record(""))],
+        "exclusion+classification+matching+enrichment",
+    )
+    topics = [t.removeprefix("unit.") for t, _, _, _ in producer.sent]
+    assert topics.count("payees.dlq") == 1
+    assert [t for t in topics if t != "payees.dlq"] == [
+        "payees.screened",
+        "payees.classified",
+        "payees.matched",
+        "payees.enriched",
+    ]
+    enriched = codec_for("payees.enriched").decode(producer.sent[-1][2])
+    assert enriched["match"]["supplier_id"] == "S0070001972"
+    assert enriched["enrichment"]["payment_method"]
