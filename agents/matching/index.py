@@ -12,7 +12,7 @@ import bisect
 import math
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +130,6 @@ class SupplierIndex:
             del self.by_tax_id[old.tax_id]
         return True
 
-    def get(self, supplier_id: str) -> Supplier | None:
-        row = self.row_of.get(supplier_id)
-        return None if row is None else self.suppliers[row]
-
     def exact(self, key: str) -> list[int]:
         return [row for row in _all(self.by_key.get(key)) if self.suppliers[row] is not None]
 
@@ -158,20 +154,6 @@ class SupplierIndex:
                 break
             found.append(token)
         return found
-
-    def candidates(self, tokens: Iterable[str], limit: int) -> Iterator[int]:
-        """Live rows sharing the payee's rarest tokens, rarest first, at most ``limit``."""
-        known = sorted((len(self.postings[tok]), tok) for tok in set(tokens) if tok in self.postings)
-        seen: set[int] = set()
-        for size, tok in known:
-            if size > MAX_POSTING and seen:
-                break
-            for row in self.postings[tok][:limit]:
-                if row not in seen and self.suppliers[row] is not None:
-                    seen.add(row)
-                    yield row
-                    if len(seen) >= limit:
-                        return
 
 
 def _add(mapping: dict[str, Any], key: str, value: Any) -> None:
