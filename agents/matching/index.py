@@ -18,7 +18,7 @@ from typing import Any
 
 from agents.matching.normalize import legal_form, match_tokens
 
-MAX_POSTING = 2000  # a token in more names than this is too common to find candidates with
+MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
 
 
 @dataclass(frozen=True, slots=True)

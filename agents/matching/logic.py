@@ -2,10 +2,11 @@
 
 Candidates come from the exact match key, or from the postings of the payee's tokens and of the
 network tokens within two edits of them (and, for a name cut at 22 or 35 characters, of tokens its
-last word begins). Each candidate is scored by an IDF-weighted token alignment (Dice over token
-weights, fuzzy per token), so a shared common word counts little and an unexplained distinctive
-word counts a lot. Location, tax id and legal form are evidence that separates siblings. A tie
-between different suppliers, or a best score under the weak threshold, gives no supplier.
+last word begins). Words too common to find candidates with still rank the ones found. Each
+candidate is scored by an IDF-weighted token alignment (Dice over token weights, fuzzy per token),
+so a shared common word counts little and an unexplained distinctive word counts a lot. Location,
+tax id and legal form are evidence that separates siblings. A tie between different suppliers, or a
+best score under the weak threshold, gives no supplier.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ TIE_MARGIN = 2.0
 TOKEN_MIN = 0.75  # a token pair less alike than this does not align
 SHORT_TOKEN_MIN = 0.85  # for tokens of 5 letters or fewer, where one letter makes another name
 NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
+BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this share of the best
 TRUNCATED_AT = (22, 35)  # bank-file field limits
 
 
@@ -124,7 +126,7 @@ class Matcher:
         """Rows sharing the payee's tokens or their near spellings, best total weight first."""
         index = self.index
         weight: dict[int, float] = defaultdict(float)
-        common: list[str] = []
+        common: dict[str, float] = {}  # too common to find candidates with, but they rank them
         for position, token in enumerate(dict.fromkeys(tokens)):
             similar = index.similar_tokens(token)
             if truncated and position == len(tokens) - 1 and self._maybe_cut(token):
@@ -132,15 +134,20 @@ class Matcher:
             best: dict[int, float] = {}  # each payee token counts once per row: its best spelling
             for near in similar:
                 posting = index.postings[near]
-                if len(posting) > MAX_POSTING:
-                    common.append(near)
-                    continue
                 w = index.idf(near) * (1.0 if near == token else NEAR_WEIGHT)
+                if len(posting) > MAX_POSTING:
+                    common[near] = max(w, common.get(near, 0.0))
+                    continue
                 for row in posting:
                     if best.get(row, 0.0) < w:
                         best[row] = w
             for row, w in best.items():
                 weight[row] += w
+        if common and weight:  # only rows near the top can be lifted into the candidates
+            floor = max(weight.values()) * BOOST_FROM
+            for row, w in weight.items():
+                if w >= floor:
+                    weight[row] = w + sum(common.get(tok, 0.0) for tok in index.tokens[row])
         if not weight and common:  # only common words: the rarest of them, bounded
             rarest = min(common, key=lambda t: len(index.postings[t]))
             weight.update((row, 1.0) for row in index.postings[rarest][: self.candidate_limit])
