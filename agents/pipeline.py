@@ -7,7 +7,7 @@ in-process composition and the flat row view of a processed record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.classification import Classifier
@@ -37,20 +37,21 @@ ENRICHMENT_COLUMNS = [
 class Pipeline:
     """The stages to run, in order; ``None`` leaves a stage out."""
 
-    screener: Screener
-    classifier: Classifier
+    screener: Screener | None = None
+    classifier: Classifier | None = None
     matcher: Matcher | None = None
     enricher: Enricher | None = None
     max_name_length: int = 300
+    stages: list[Stage] = field(init=False)
 
-    def stages(self) -> list[Stage]:
+    def __post_init__(self) -> None:
         chain: list[Any] = [self.screener, self.classifier, self.matcher, self.enricher]
-        return [stage.apply for stage in chain if stage is not None]
+        self.stages = [stage.apply for stage in chain if stage is not None]
 
     def process(self, record: dict[str, Any]) -> dict[str, Any]:
         """Run every stage on one record; raises ``RecordError`` for a payee no stage can use."""
         validate_payee(record["payee"], self.max_name_length)
-        for apply in self.stages():
+        for apply in self.stages:
             record = apply(record)
         return record
 

@@ -8,45 +8,37 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from payeeflow.config import Settings, get_settings
 from payeeflow.errors import PayeeflowError
 from payeeflow.logs import setup_logging
 from payeeflow.shared_data import DEFAULT_DIR
 
+if TYPE_CHECKING:
+    from agents.pipeline import Pipeline
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _pipeline(settings: Settings, network: Path | None, stages: str) -> object:
+def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipeline:
+    """The stages a file command runs: ``classify``, ``match`` or ``process``."""
     from agents.classification import Classifier
     from agents.enrichment import Enricher
     from agents.exclusion import Screener
     from agents.matching import Matcher
     from agents.pipeline import Pipeline
 
-    matcher = Matcher.from_csv(network) if network else None
-    if stages == "match":
-        return _MatchOnly(matcher) if matcher else None
+    screening = command != "match"
     return Pipeline(
-        Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file),
-        Classifier.load(),
-        matcher,
-        Enricher() if stages == "process" else None,
+        Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
+        if screening
+        else None,
+        Classifier.load() if screening else None,
+        Matcher.from_csv(network) if network else None,
+        Enricher() if command == "process" else None,
         settings.max_name_length,
     )
-
-
-class _MatchOnly:
-    """``payeeflow match``: validation and the network match alone."""
-
-    def __init__(self, matcher: object) -> None:
-        self.matcher = matcher
-
-    def process(self, record: dict) -> dict:
-        from agents.validation import validate_payee
-
-        validate_payee(record["payee"], get_settings().max_name_length)
-        return self.matcher.apply(record)  # type: ignore[attr-defined,no-any-return]
 
 
 def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,7 +57,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     }[args.command]
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
-    result = run_file(pipeline, args.input, args.output, columns)  # type: ignore[arg-type]
+    result = run_file(pipeline, args.input, args.output, columns)
     elapsed = time.perf_counter() - started
     print(
         f"{result.rows} rows -> {result.output}"

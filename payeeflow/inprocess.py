@@ -72,7 +72,7 @@ def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str])
                 )
                 rejected += 1
                 continue
-            writer.writerow([row.get(c, "") if c in row else _cell(result.get(c)) for c in out_columns])
+            writer.writerow([row[c] if c in row else _cell(result.get(c)) for c in out_columns])
             written += 1
     if reject_fh is not None:
         reject_fh.close()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.matching.normalize import LEGAL_FORMS
-from payeeflow.shared_data import rows
+from payeeflow.shared_data import may_be_a_person, rows
 
 TRADES = (
     "PLUMBING",
@@ -134,7 +134,7 @@ EXCLUDED = (
 
 
 def _has_legal_form(name: str) -> bool:
-    """Chicago licence names hold sole proprietors too; only those with a legal form are firms."""
+    """Whether a name carries a legal form (LLC, INC, CORP…)."""
     return any(tok in LEGAL_FORMS for tok in name.upper().replace(",", " ").replace(".", "").split())
 
 
@@ -150,7 +150,7 @@ class Vocab:
         companies = [
             r["name"].upper()
             for r in rows(data / "company_names_combined.csv")
-            if not r["source_file"].startswith("payee_names_chicago") or _has_legal_form(r["name"])
+            if not may_be_a_person(r) or _has_legal_form(r["name"])
         ]
         surnames = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
         first = [

@@ -27,7 +27,7 @@ import numpy as np
 from agents.classification.features import Featurizer
 from agents.text import canonical
 from payeeflow.errors import InputError
-from payeeflow.shared_data import rows
+from payeeflow.shared_data import may_be_a_person, rows
 
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = MODEL_DIR / "model.json.gz"
@@ -258,7 +258,7 @@ def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[st
         name = row["name"].upper()
         tokens = canonical(name).split()
         has_form = any(t in legal for t in tokens)
-        if row["source_file"].startswith("payee_names_chicago") and not has_form:
+        if may_be_a_person(row) and not has_form:
             continue  # that list holds sole proprietors' own names too
         yield name
         core = [t for t in tokens if t not in legal and t != "THE"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.text import canonical, canonical_tokens, clean
-from payeeflow.shared_data import rows
+from payeeflow.shared_data import may_be_a_person, rows
 
 LEXICON_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
 
@@ -348,7 +348,7 @@ def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
     for row in rows(data / "company_names_combined.csv"):
         tokens = canonical_tokens(row["name"])
         has_form = any(tok in legal for tok in tokens)
-        if row["source_file"].startswith("payee_names_chicago") and not has_form:
+        if may_be_a_person(row) and not has_form:
             continue
         core = [tok for tok in tokens if tok not in legal and tok != "THE"]
         if len(core) >= 2:

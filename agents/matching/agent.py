@@ -6,6 +6,8 @@ current while the agent runs; the agent waits for it before matching its first b
 
 from __future__ import annotations
 
+import asyncio
+
 from agents.matching.index import SupplierIndex
 from agents.matching.logic import Matcher, read_network
 from connectors.supplier_feed import SupplierFeed
@@ -20,9 +22,6 @@ def build(settings: Settings) -> Stage:
         index = SupplierIndex.build(read_network(settings.network_file))
         SUPPLIERS.set(len(index))
         return Stage("matching", CLASSIFIED, MATCHED, Matcher(index).apply)
-    index = SupplierIndex()
-    stage = Stage("matching", CLASSIFIED, MATCHED, Matcher(index).apply)
-    feed = SupplierFeed(settings, index, stage.ready)
-    stage.tasks.append(feed.run)
-    stage.ready.clear()
-    return stage
+    index, ready = SupplierIndex(), asyncio.Event()
+    feed = SupplierFeed(settings, index, ready)
+    return Stage("matching", CLASSIFIED, MATCHED, Matcher(index).apply, ready=ready, tasks=[feed.run])
