@@ -8,8 +8,7 @@ from functools import lru_cache
 
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}(?=\s|$|[^A-Z])")  # I.R.S. / L.L.C. / U.S.
 _NON_WORD = re.compile(r"[^A-Z0-9 ]+")
-_SPACES = re.compile(r"\s+")
-_APOSTROPHE = re.compile(r"(?<=[A-Z])['’](?=[A-Z])")  # O'BRIEN -> OBRIEN, MCDONALD'S -> MCDONALDS
+_APOSTROPHE = re.compile(r"(?<=[A-Z])'(?=[A-Z])")  # O'BRIEN -> OBRIEN, MCDONALD'S -> MCDONALDS
 
 # AP-file abbreviations, expanded to one canonical spelling before any lookup.
 ABBREVIATIONS: dict[str, str] = {
@@ -72,13 +71,16 @@ ABBREVIATIONS: dict[str, str] = {
 
 def clean(text: str) -> str:
     """Upper-case, ASCII-folded, punctuation-free, single-spaced; ``&`` becomes ``AND``."""
-    text = unicodedata.normalize("NFKD", text)
-    text = text.encode("ascii", "ignore").decode("ascii").upper()
-    text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = _APOSTROPHE.sub("", text)
-    text = text.replace("&", " AND ")
-    text = _NON_WORD.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    if not text.isascii():  # most AP names are ASCII already: skip the Unicode work
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = text.upper()
+    if "." in text:
+        text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
+    if "'" in text:
+        text = _APOSTROPHE.sub("", text)
+    if "&" in text:
+        text = text.replace("&", " AND ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 @lru_cache(maxsize=8192)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,36 +35,44 @@ class Classifier:
     def __post_init__(self) -> None:
         self.featurize = Featurizer(self.lexicon)
         self.classes: list[str] = self.model["classes"]
-        self.bias: list[float] = self.model["bias"]
-        # feature -> (w0, w1, w2, 1 if the feature is evidence of content else 0)
-        self.weights: dict[str, tuple[float, float, float, int]] = {
-            feat: (w[0], w[1], w[2], int(not feat.startswith(SHAPE)))
-            for feat, w in self.model["weights"].items()
-        }
         self.temperature: float = self.model["temperature"]
         self.sic_phrases = PhraseIndex(self.lexicon["sic_phrases"].items())
+        self.government_sic = PhraseIndex(self.lexicon["government_sic"].items())
+        # Features become ids and each class a column of weights, so scoring a name is a few sums
+        # over a set of ids, all in C. Columns hold each weight minus the last class's: softmax is
+        # the same, and the last class needs no sum. Id 0 is any feature the model doesn't know.
+        weights: dict[str, list[float]] = self.model["weights"]
+        self.ids: dict[str, int] = {feat: i for i, feat in enumerate(weights, start=1)}
+        last = len(self.classes) - 1
+        self.columns = [[0.0] + [w[j] - w[last] for w in weights.values()] for j in range(last)]
+        self.offsets = [b - self.model["bias"][last] for b in self.model["bias"][:last]]
+        # features that say what a name contains, not only how it looks
+        self.content = frozenset(i for feat, i in self.ids.items() if not feat.startswith(SHAPE))
+        self._word_ids = lru_cache(maxsize=65536)(self._known_ids)
 
     @classmethod
     def load(cls, lexicon: Path = LEXICON_FILE, model: Path = MODEL_FILE) -> Classifier:
         return cls(load_lexicon(lexicon), load_model(model))
 
-    def probabilities(self, name: str) -> tuple[list[float], Signals, str, int]:
-        """(class probabilities, signals, canonical text, evidence: content features known)."""
-        feats, signals, text = self.featurize(name)
-        a, b, c = self.bias
-        weights = self.weights
-        evidence = 0
-        for w in map(weights.get, set(feats)):
-            if w is not None:
-                a += w[0]
-                b += w[1]
-                c += w[2]
-                evidence += w[3]
-        top = max(a, b, c)
-        t = self.temperature
-        ea, eb, ec = math.exp((a - top) / t), math.exp((b - top) / t), math.exp((c - top) / t)
-        total = ea + eb + ec
-        return [ea / total, eb / total, ec / total], signals, text, evidence
+    def probabilities(self, name: str) -> tuple[list[float], Signals, str, bool]:
+        """(class probabilities, signals, canonical text, whether any content feature is known)."""
+        tokens, feats, signals, text = self.featurize.parts(name)
+        ids = set(map(self.ids.get, feats, repeat(0)))  # a feature counts once per name, as in training
+        ids.update(*map(self._word_ids, tokens))
+        logits = [
+            offset + sum(map(column.__getitem__, ids))
+            for offset, column in zip(self.offsets, self.columns, strict=True)
+        ]
+        logits.append(0.0)
+        top, t = max(logits), self.temperature
+        exps = [math.exp((logit - top) / t) for logit in logits]
+        total = sum(exps)
+        return [e / total for e in exps], signals, text, not self.content.isdisjoint(ids)
+
+    def _known_ids(self, tok: str) -> frozenset[int]:
+        """Ids of a word's own features that the model knows (cached per word in ``_word_ids``)."""
+        ids = self.ids
+        return frozenset(ids[f] for f in self.featurize.word(tok).features if f in ids)
 
     def classify(self, name: str) -> dict[str, Any]:
         """The ``classification`` section for one name."""
@@ -85,12 +95,9 @@ class Classifier:
         if payee_type in ("INDIVIDUAL", "UNKNOWN"):
             return None, None
         descriptions = self.lexicon["sic_descriptions"]
-        if payee_type == "GOVERNMENT":
-            padded = f" {text} "
-            for phrase, code in self.lexicon["government_sic"].items():
-                if f" {phrase} " in padded:
-                    return code, descriptions.get(code)
-            return "9199", descriptions.get("9199")
+        if payee_type == "GOVERNMENT":  # the longest function named: CHILD SUPPORT before SUPPORT
+            code = next((code for _, code in self.government_sic.find(text)), "9199")
+            return code, descriptions.get(code)
         hits = self.sic_phrases.find(text)  # curated phrases first, longest first
         if hits:
             return hits[0][1], descriptions.get(hits[0][1])

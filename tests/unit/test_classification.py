@@ -1,4 +1,5 @@
 import csv
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,30 @@ SHARED_DATA = DEFAULT_DIR
 )
 def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
     assert classifier.classify(name)["payee_type"] == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "J J SMITH",
+        "SMITH SMITHS",
+        "AAAA AAAA",
+        "ACME ACME ACME INC",
+        "JOHN AND JOHN SMITH",
+        "Dept of Revenue",
+        "",
+    ],
+)
+def test_scoring_counts_each_feature_once_as_training_does(classifier: Classifier, name: str) -> None:
+    """The cached per-word scoring equals the training's sum over the name's set of features."""
+    weights, classes = classifier.model["weights"], classifier.classes
+    logits = list(classifier.model["bias"])
+    for feat in set(classifier.featurize(name)[0]):
+        for j, w in enumerate(weights.get(feat, [0.0] * len(classes))):
+            logits[j] += w
+    exps = [math.exp((v - max(logits)) / classifier.model["temperature"]) for v in logits]
+    expected = [e / sum(exps) for e in exps]
+    assert classifier.probabilities(name)[0] == pytest.approx(expected, abs=1e-9)
 
 
 def test_result_carries_confidence_reason_and_sic(classifier: Classifier) -> None:
