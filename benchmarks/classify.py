@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import resource
 import time
 
 from measure import rss_mib
@@ -57,7 +56,7 @@ def main() -> int:
 
     cold = [rate([], names) for _ in range(args.repeat)]
     steady = [rate(names[i % 2 :: 2], names[1 - i % 2 :: 2]) for i in range(args.repeat)]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mib(field="VmHWM")
     print(f"names: {len(names)} (held-out set), runs: {args.repeat}, one core")
     for label, rates in (("cold", cold), ("steady state", steady)):
         print(

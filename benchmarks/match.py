@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ def rss_of_index(network: Path) -> str:
     started = time.perf_counter()
     matcher = Matcher.from_csv(network)
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mib(field="VmHWM")
     return (
         f"{len(matcher.index):,} suppliers in {elapsed:.1f} s; process RSS {rss_mib():.0f} MiB "
         f"(interpreter + libraries {before:.0f} MiB), peak {peak:.0f} MiB"

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from agents.matching.normalize import legal_form, match_tokens
 
 MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
@@ -129,6 +131,16 @@ class SupplierIndex:
         if old is not None and old.tax_id and self.by_tax_id.get(old.tax_id) == row:
             del self.by_tax_id[old.tax_id]
         return True
+
+    def rows(self, token: str) -> np.ndarray:
+        """A copy of the token's posting: rows in ascending order, retired ones included."""
+        return np.array(self.postings[token], dtype=np.int32)
+
+    def contains(self, token: str, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` hold ``token``: a binary search in its (ascending) posting."""
+        posting = np.frombuffer(self.postings[token], dtype=np.int32)  # a view, released on return
+        at = np.minimum(np.searchsorted(posting, rows), len(posting) - 1)
+        return posting[at] == rows  # type: ignore[no-any-return]
 
     def exact(self, key: str) -> list[int]:
         return [row for row in _all(self.by_key.get(key)) if self.suppliers[row] is not None]

@@ -12,12 +12,14 @@ best score under the weak threshold, gives no supplier.
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
-from collections.abc import Iterator
+import functools
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
 from agents.matching.index import MAX_POSTING, Supplier, SupplierIndex
@@ -101,10 +103,11 @@ class Matcher:
         if not exact:
             rows = list(dict.fromkeys([*rows, *self._candidates(tokens, truncated)]))
         scored = []
+        idf = functools.cache(self.index.idf)  # the same words recur across the candidates
         for row in rows:
             supplier = self.index.suppliers[row]
             assert supplier is not None
-            base = 100.0 if exact else self.similarity(tokens, self.index.tokens[row], truncated)
+            base = 100.0 if exact else self.similarity(tokens, self.index.tokens[row], truncated, idf)
             scored.append((base + _evidence(payee, supplier, form, self.index.forms[row]), row))
         if not scored:
             return 0.0, None, None
@@ -122,59 +125,69 @@ class Matcher:
         )
         return top_score, top_row, runner
 
-    def _candidates(self, tokens: list[str], truncated: bool) -> Iterator[int]:
-        """Rows sharing the payee's tokens or their near spellings, best total weight first."""
+    def _candidates(self, tokens: list[str], truncated: bool) -> list[int]:
+        """Rows sharing the payee's tokens or their near spellings, best total weight first.
+
+        Postings are summed as numpy arrays: a query touches up to a thousand rows per spelling.
+        """
         index = self.index
-        weight: dict[int, float] = defaultdict(float)
+        found: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, weights), one pair per payee token
         common: dict[str, float] = {}  # too common to find candidates with, but they rank them
         for position, token in enumerate(dict.fromkeys(tokens)):
             similar = index.similar_tokens(token)
             if truncated and position == len(tokens) - 1 and self._maybe_cut(token):
                 similar.update(index.prefixed_tokens(token))
-            best: dict[int, float] = {}  # each payee token counts once per row: its best spelling
+            spellings: list[tuple[float, str]] = []
             for near in similar:
-                posting = index.postings[near]
                 w = index.idf(near) * (1.0 if near == token else NEAR_WEIGHT)
-                if len(posting) > MAX_POSTING:
+                if len(index.postings[near]) > MAX_POSTING:
                     common[near] = max(w, common.get(near, 0.0))
-                    continue
-                for row in posting:
-                    if best.get(row, 0.0) < w:
-                        best[row] = w
-            for row, w in best.items():
-                weight[row] += w
-        if common and weight:  # only rows near the top can be lifted into the candidates
-            floor = max(weight.values()) * BOOST_FROM
-            for row, w in weight.items():
-                if w >= floor:
-                    weight[row] = w + sum(common.get(tok, 0.0) for tok in index.tokens[row])
-        if not weight and common:  # only common words: the rarest of them, bounded
-            rarest = min(common, key=lambda t: len(index.postings[t]))
-            weight.update((row, 1.0) for row in index.postings[rarest][: self.candidate_limit])
-        ranked = sorted(weight.items(), key=lambda item: -item[1])
-        yielded = 0
-        for row, _ in ranked:
-            if index.suppliers[row] is not None:
-                yield row
-                yielded += 1
-                if yielded >= self.candidate_limit:
-                    return
+                else:
+                    spellings.append((w, near))
+            if spellings:
+                found.append(_best_spelling(index, spellings))
+        if not found:
+            if not common:
+                return []
+            rarest = min(common, key=lambda t: len(index.postings[t]))  # only common words: bounded
+            alive = (row for row in index.postings[rarest] if index.suppliers[row] is not None)
+            return list(itertools.islice(alive, self.candidate_limit))
+        rows, weights = found[0] if len(found) == 1 else _sum_by_row(found)
+        if common:  # only rows near the top can be lifted into the candidates
+            near_top = np.flatnonzero(weights >= weights.max() * BOOST_FROM)
+            for near, w in common.items():
+                weights[near_top[index.contains(near, rows[near_top])]] += w
+        return self._alive_best(rows, weights)
 
-    def similarity(self, query: list[str], candidate: tuple[str, ...], truncated: bool) -> float:
+    def _alive_best(self, rows: np.ndarray, weights: np.ndarray) -> list[int]:
+        """The ``candidate_limit`` heaviest rows still in the network, heaviest first."""
+        limit, suppliers = self.candidate_limit, self.index.suppliers
+        if len(rows) > 2 * limit:  # most rows are alive: partition first, sort only the top
+            top = np.argpartition(-weights, 2 * limit)[: 2 * limit]
+            top = top[np.lexsort((top, -weights[top]))]
+            alive = [row for row in rows[top].tolist() if suppliers[row] is not None]
+            if len(alive) >= limit:
+                return alive[:limit]
+        ranked = rows[np.argsort(-weights, kind="stable")].tolist()
+        return list(itertools.islice((row for row in ranked if suppliers[row] is not None), limit))
+
+    def similarity(
+        self, query: list[str], candidate: tuple[str, ...], truncated: bool, idf: Callable[[str], float]
+    ) -> float:
         """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost."""
-        idf = self.index.idf
         partial = len(query) - 1 if truncated and self._maybe_cut(query[-1]) else -1
         used = [False] * len(candidate)
         matched = query_total = 0.0
         last_used = -1
         for i, token in enumerate(query):
             best, best_j = 0.0, -1
+            token_exact_only = _exact_only(token)
             for j, other in enumerate(candidate):
                 if used[j]:
                     continue
                 if token == other or (i == partial and other.startswith(token)):
                     sim = 1.0
-                elif _exact_only(token) or _exact_only(other):
+                elif token_exact_only or _exact_only(other):
                     continue
                 else:
                     sim = _token_similarity(token, other)
@@ -209,6 +222,22 @@ class Matcher:
         return record
 
 
+def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, weight) of one payee token: a row counts once, at its best-weighted spelling."""
+    spellings.sort(key=lambda s: -s[0])
+    rows = np.concatenate([index.rows(near) for _, near in spellings])
+    weights = np.repeat([w for w, _ in spellings], [len(index.postings[near]) for _, near in spellings])
+    if len(spellings) == 1:
+        return rows, weights
+    rows, first = np.unique(rows, return_index=True)  # stable: the first is the best spelling
+    return rows, weights[first]
+
+
+def _sum_by_row(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    rows, inverse = np.unique(np.concatenate([r for r, _ in found]), return_inverse=True)
+    return rows, np.bincount(inverse, weights=np.concatenate([w for _, w in found]))
+
+
 def _token_similarity(token: str, other: str) -> float:
     """0 when two tokens do not align; short ones need one typo at most, not in the first letter."""
     if min(len(token), len(other)) <= 5:
@@ -222,6 +251,7 @@ def _token_similarity(token: str, other: str) -> float:
 ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 
 
+@functools.lru_cache(maxsize=65536)
 def _exact_only(token: str) -> bool:
     """Numbers, roman numerals and single letters name different entities when they differ."""
     return len(token) == 1 or token.isdigit() or token in ROMAN
