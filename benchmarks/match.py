@@ -101,6 +101,7 @@ def main() -> int:
             sibling += 1  # a chain location of the same name, and the query gives no place
         else:
             wrong += 1
+    blocked = sum(truth["supplier_id"] in matcher.candidates(query["name"]) for query, truth in queries)
     false_match = 0
     for query in unknown:
         t = time.perf_counter()
@@ -120,6 +121,7 @@ def main() -> int:
     )
     print(f"same-name sibling {sibling / n:6.2%}  (another location of the same name, query without place)")
     print(f"refused          {refused / n:7.2%}  (answerable, but no supplier returned)")
+    print(f"candidate recall {blocked / n:7.2%}  (the true supplier among the rows scored)")
     print(f"wrong supplier   {wrong / n:7.2%}")
     print(f"false match      {false_match / len(unknown):7.2%}  (payees not in the network)")
     print(f"latency ms       p50 {ms[0]:.3f}  p95 {ms[1]:.3f}  p99 {ms[2]:.3f}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.classification.llm import LLMFallback
 from agents.classification.logic import Classifier
 from payeeflow.config import Settings
 from streams.app import Stage
@@ -18,6 +17,8 @@ from streams.topics import CLASSIFIED, SCREENED
 def build(settings: Settings) -> Stage:
     stage = Stage("classification", SCREENED, CLASSIFIED, Classifier.load().apply)
     if settings.llm_enabled:
+        from agents.classification.llm import LLMFallback  # the openai client costs ~40 MiB to import
+
         fallback = LLMFallback(settings)
 
         async def refine(record: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
-from agents.matching.index import MAX_POSTING, Supplier, SupplierIndex
+from agents.matching.index import CITY, MAX_POSTING, STATE, ZIP, Supplier, SupplierIndex
 from agents.matching.normalize import legal_form, match_tokens, split_dba
 from payeeflow.errors import InputError
 
@@ -35,19 +35,24 @@ BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this s
 TRUNCATED_AT = (22, 35)  # bank-file field limits
 
 
+def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
+    """(state, zip5, city) of a payee, as the index holds them."""
+    state = (payee.get("state") or "").strip().upper()
+    city = (payee.get("city") or "").strip().upper()
+    return state, (payee.get("zip") or "").strip()[:5], city
+
+
 def _evidence(
-    payee: dict[str, Any], supplier: Supplier, form: str | None, supplier_form: str | None
+    where: tuple[str, str, str], supplier: list[str], form: str | None, supplier_form: str | None
 ) -> float:
     """Bonus for agreeing location and legal form; another state is a penalty."""
+    state, zip5, city = where
     bonus = 0.0
-    state = (payee.get("state") or "").strip().upper()
-    if state and supplier.state:
-        bonus += 3.0 if state == supplier.state else -6.0
-    zip5 = (payee.get("zip") or "").strip()[:5]
-    if zip5 and supplier.zip and zip5 == supplier.zip:
+    if state and supplier[STATE]:
+        bonus += 3.0 if state == supplier[STATE] else -6.0
+    if zip5 and zip5 == supplier[ZIP]:
         bonus += 3.0
-    city = (payee.get("city") or "").strip().upper()
-    if city and supplier.city and city == supplier.city:
+    if city and city == supplier[CITY]:
         bonus += 2.0
     if form and supplier_form:
         bonus += 1.0 if form == supplier_form else -1.0
@@ -57,7 +62,7 @@ def _evidence(
 @dataclass
 class Matcher:
     index: SupplierIndex
-    candidate_limit: int = 40
+    candidate_limit: int = 30
 
     @classmethod
     def from_csv(cls, path: Path) -> Matcher:
@@ -76,7 +81,7 @@ class Matcher:
             return _no_match(score)
         if runner_up is not None and score - runner_up < TIE_MARGIN:
             return _no_match(score)
-        supplier = self.index.suppliers[row]
+        supplier = self.index.supplier(row)
         assert supplier is not None
         match_type = "exact" if score >= EXACT else "strong" if score >= STRONG else "weak"
         return {
@@ -98,32 +103,41 @@ class Matcher:
         if not tokens:
             return 0.0, None, None
         form = legal_form(name)
-        rows = self.index.exact(" ".join(tokens))
-        exact = bool(rows) and not truncated
-        if not exact:
-            rows = list(dict.fromkeys([*rows, *self._candidates(tokens, truncated)]))
-        scored = []
-        idf = functools.cache(self.index.idf)  # the same words recur across the candidates
+        rows, exact = self._rows(tokens, truncated)
+        index, where = self.index, _where(payee)
+        idf = functools.cache(index.idf)  # the same words recur across the candidates
+        scored, places = [], {}
         for row in rows:
-            supplier = self.index.suppliers[row]
-            assert supplier is not None
-            base = 100.0 if exact else self.similarity(tokens, self.index.tokens[row], truncated, idf)
-            scored.append((base + _evidence(payee, supplier, form, self.index.forms[row]), row))
+            fields = index.fields(row)
+            places[row] = (fields[STATE], fields[CITY])
+            base = 100.0 if exact else self.similarity(tokens, index.tokens(row), truncated, idf)
+            scored.append((base + _evidence(where, fields, form, index.forms[row]), row))
         if not scored:
             return 0.0, None, None
         scored.sort(reverse=True)
         top_score, top_row = scored[0]
-        top_tokens = self.index.tokens[top_row]
-        top_place = _place(self.index.suppliers[top_row])
+        top_key, top_place = index.keys[top_row], places[top_row]
         runner = next(
-            (
-                s
-                for s, r in scored[1:]
-                if self.index.tokens[r] != top_tokens or _place(self.index.suppliers[r]) != top_place
-            ),
+            (s for s, r in scored[1:] if index.keys[r] != top_key or places[r] != top_place),
             None,
         )
         return top_score, top_row, runner
+
+    def candidates(self, name: str) -> list[str]:
+        """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
+        ids: list[str] = []
+        for part in filter(None, split_dba(name)):
+            truncated = len(part.strip()) in TRUNCATED_AT
+            if tokens := match_tokens(part, cut=truncated):
+                ids += (self.index.fields(row)[0] for row in self._rows(tokens, truncated)[0])
+        return ids
+
+    def _rows(self, tokens: list[str], truncated: bool) -> tuple[list[int], bool]:
+        """(rows to score, whether they hold the name's exact key): the exact key, else candidates."""
+        rows = self.index.exact(" ".join(tokens))
+        if rows and not truncated:
+            return rows, True
+        return list(dict.fromkeys([*rows, *self._candidates(tokens, truncated)])), False
 
     def _candidates(self, tokens: list[str], truncated: bool) -> list[int]:
         """Rows sharing the payee's tokens or their near spellings, best total weight first.
@@ -150,7 +164,7 @@ class Matcher:
             if not common:
                 return []
             rarest = min(common, key=lambda t: len(index.postings[t]))  # only common words: bounded
-            alive = (row for row in index.postings[rarest] if index.suppliers[row] is not None)
+            alive = filter(index.alive, index.postings[rarest])
             return list(itertools.islice(alive, self.candidate_limit))
         rows, weights = found[0] if len(found) == 1 else _sum_by_row(found)
         if common:  # only rows near the top can be lifted into the candidates
@@ -161,18 +175,18 @@ class Matcher:
 
     def _alive_best(self, rows: np.ndarray, weights: np.ndarray) -> list[int]:
         """The ``candidate_limit`` heaviest rows still in the network, heaviest first."""
-        limit, suppliers = self.candidate_limit, self.index.suppliers
+        limit, alive = self.candidate_limit, self.index.alive
         if len(rows) > 2 * limit:  # most rows are alive: partition first, sort only the top
             top = np.argpartition(-weights, 2 * limit)[: 2 * limit]
             top = top[np.lexsort((top, -weights[top]))]
-            alive = [row for row in rows[top].tolist() if suppliers[row] is not None]
-            if len(alive) >= limit:
-                return alive[:limit]
+            best = list(filter(alive, rows[top].tolist()))
+            if len(best) >= limit:
+                return best[:limit]
         ranked = rows[np.argsort(-weights, kind="stable")].tolist()
-        return list(itertools.islice((row for row in ranked if suppliers[row] is not None), limit))
+        return list(itertools.islice(filter(alive, ranked), limit))
 
     def similarity(
-        self, query: list[str], candidate: tuple[str, ...], truncated: bool, idf: Callable[[str], float]
+        self, query: list[str], candidate: list[str], truncated: bool, idf: Callable[[str], float]
     ) -> float:
         """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost."""
         partial = len(query) - 1 if truncated and self._maybe_cut(query[-1]) else -1
@@ -255,10 +269,6 @@ ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 def _exact_only(token: str) -> bool:
     """Numbers, roman numerals and single letters name different entities when they differ."""
     return len(token) == 1 or token.isdigit() or token in ROMAN
-
-
-def _place(supplier: Supplier | None) -> tuple[str | None, str | None]:
-    return (supplier.state, supplier.city) if supplier else (None, None)
 
 
 def _no_match(score: float) -> dict[str, Any]:

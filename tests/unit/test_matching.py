@@ -69,3 +69,24 @@ def test_excluded_payees_are_not_matched() -> None:
     matcher = Matcher(index(Supplier("S1", "ACME BANK")))
     record = {"payee": {"name": "ACME BANK"}, "screening": {"excluded": True}}
     assert matcher.apply(record)["match"]["match_type"] == "none"
+
+
+def test_a_row_gives_back_the_supplier_it_was_given() -> None:
+    full = Supplier("S1", "ACME\x1fPLUMBING", "AUSTIN", "TX", "78701", "12-3456789", "1711", False)
+    bare = Supplier("S2", "ZENITH ROOFING")
+    built = index(full, bare)
+    assert built.supplier(built.row_of["S1"]) == Supplier(
+        "S1", "ACME PLUMBING", "AUSTIN", "TX", "78701", "12-3456789", "1711", False
+    )
+    assert built.supplier(built.row_of["S2"]) == bare
+    built.delete("S2")
+    assert built.supplier(1) is None and not built.alive(1)
+
+
+def test_candidates_are_a_few_rows_sharing_rare_words_or_their_near_spellings() -> None:
+    network = [Supplier(f"P{i}", f"PLUMBER NUMBER {i} SUPPLY") for i in range(200)]
+    network += [Supplier("T", "THORNBURY PLUMBING SUPPLY"), Supplier("Z", "ZENITH ROOFING")]
+    matcher = Matcher(index(*network), candidate_limit=5)
+    found = matcher.candidates("THORNBRUY PLUMBING SUPLY")
+    assert found[0] == "T" and len(found) <= 5
+    assert "Z" not in found
