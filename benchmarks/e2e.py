@@ -30,7 +30,7 @@ from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
-from streams.topics import create_topics
+from streams.topics import create_topics, delete_topics
 from streams.worker import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,6 +175,7 @@ def main() -> int:
             proc.terminate()
         for proc in procs.values():
             proc.wait(30)
+        asyncio.run(delete_topics(settings))
     return 0
 
 

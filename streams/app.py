@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -55,6 +57,9 @@ class Stage:
 def create_app(settings: Settings, name: str) -> faust.App:
     """A Faust app whose id (and consumer group) is ``<group_prefix>.<topic_prefix><name>``."""
     brokers = [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")]
+    # Nothing durable is kept (in-memory store): Faust's folder stays out of the working directory.
+    data = Path(tempfile.gettempdir()) / "payeeflow-faust"
+    data.mkdir(exist_ok=True)
     return faust.App(
         settings.group(name),
         broker=brokers,
@@ -66,9 +71,12 @@ def create_app(settings: Settings, name: str) -> faust.App:
         producer_acks=-1,
         producer_linger=0.005,
         broker_commit_every=settings.stage_batch_size,
+        # aiokafka hands over all it fetched by default (MBs of records per poll under a backlog)
+        broker_max_poll_records=settings.stage_batch_size,
         broker_commit_interval=1.0,
         web_port=settings.worker_web_port,
         web_bind="0.0.0.0",
+        datadir=data / f"{settings.group(name)}-data",
     )
 
 

@@ -60,3 +60,15 @@ async def create_topics(settings: Settings) -> list[str]:
         return created
     finally:
         await admin.close()
+
+
+async def delete_topics(settings: Settings) -> None:
+    """Delete this prefix's topics (benchmarks and tests clean up after themselves)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        if names := [spec.name for spec in topic_specs(settings) if spec.name in existing]:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()

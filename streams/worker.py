@@ -9,32 +9,29 @@ alone. Run any one stage under a single group at a time, or its records are proc
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Callable
 
 import faust
 from faust import Worker
 
-from agents.classification import agent as classification_agent
-from agents.enrichment import agent as enrichment_agent
-from agents.exclusion import agent as exclusion_agent
-from agents.matching import agent as matching_agent
 from payeeflow.config import Settings
 from streams.app import Stage, add_chain, add_probes, create_app
 from streams.topics import create_topics
 
-BUILDERS: dict[str, Callable[[Settings], Stage]] = {
-    "exclusion": exclusion_agent.build,
-    "classification": classification_agent.build,
-    "matching": matching_agent.build,
-    "enrichment": enrichment_agent.build,
-}
-STAGE_NAMES = tuple(BUILDERS)
+STAGE_NAMES = ("exclusion", "classification", "matching", "enrichment")
+
+
+def builder(name: str) -> Callable[[Settings], Stage]:
+    """The stage's ``build``, imported on demand: a worker loads only the stages it runs."""
+    module = importlib.import_module(f"agents.{name}.agent")
+    return module.build  # type: ignore[no-any-return]
 
 
 def parse_stages(value: str) -> list[str]:
     names = list(STAGE_NAMES) if value == "all" else [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in BUILDERS]
+    unknown = [n for n in names if n not in STAGE_NAMES]
     if unknown or not names:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {', '.join(STAGE_NAMES)} or all")
     return names
@@ -42,7 +39,7 @@ def parse_stages(value: str) -> list[str]:
 
 def build_worker_app(settings: Settings, names: list[str]) -> faust.App:
     app = create_app(settings, "all" if list(names) == list(STAGE_NAMES) else "-".join(names))
-    stages = [BUILDERS[name](settings) for name in names]
+    stages = [builder(name)(settings) for name in names]
     if ",".join(names) in ",".join(STAGE_NAMES):  # consecutive stages run fused in one agent
         add_chain(app, settings, stages)
     else:

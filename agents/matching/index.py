@@ -137,11 +137,17 @@ class SupplierIndex:
         return math.log((len(self.records) + 1) / ((len(posting) if posting else 0) + 1)) + 1.0
 
     def upsert(self, supplier: Supplier) -> None:
+        packed = _pack(supplier)
+        old = self.row_of.get(supplier.supplier_id)
+        if old is not None and self.records[old] == packed:
+            return  # unchanged (a daily full sync): a new row would only cost memory
         self.delete(supplier.supplier_id)
         tokens = [sys.intern(tok) for tok in match_tokens(supplier.name)]
         key = " ".join(tokens)
+        if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings
+            key = self.keys[present if isinstance(present, int) else present[0]]
         row = len(self.records)
-        self.records.append(_pack(supplier))
+        self.records.append(packed)
         self.keys.append(key)
         form = legal_form(supplier.name)
         self.forms.append(sys.intern(form) if form else None)
@@ -171,6 +177,8 @@ class SupplierIndex:
             del self.by_key[key]
         elif isinstance(rows, list) and row in rows:
             rows.remove(row)
+            if not rows:
+                del self.by_key[key]
         if old is not None and old.tax_id and self.by_tax_id.get(old.tax_id) == row:
             del self.by_tax_id[old.tax_id]
         return True

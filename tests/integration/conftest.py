@@ -25,7 +25,7 @@ from connectors.database import migrate
 from payeeflow.config import Settings
 from payeeflow.errors import StackError
 from payeeflow.localstack.process import port_open
-from streams.topics import create_topics
+from streams.topics import create_topics, delete_topics
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.integration
@@ -72,12 +72,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def settings(stack_settings: Settings) -> Settings:
-    """Settings with topics and consumer groups of this module's own."""
+def settings(stack_settings: Settings) -> Iterator[Settings]:
+    """Settings with topics and consumer groups of this module's own; the topics go afterwards."""
     prefix = f"it{uuid.uuid4().hex[:8]}."
     settings = stack_settings.model_copy(update={"topic_prefix": prefix, "worker_web_port": free_port()})
     asyncio.run(create_topics(settings))
-    return settings
+    yield settings
+    asyncio.run(delete_topics(settings))
 
 
 class Services:
