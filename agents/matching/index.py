@@ -1,8 +1,8 @@
 """In-memory supplier index: exact match keys, rare-token postings and typo variants; no full scan.
 
 Rows are append-only columns; an upsert appends a row and retires the old one, a delete retires
-it. A row keeps its supplier packed into one string and its match key (shared with the key hash),
-not objects per field: at 483k suppliers that halves what the rows cost. Postings hold row numbers
+it. A row keeps its supplier packed into one shared byte buffer and its match key (shared with the
+key hash), not objects per field: at 483k suppliers that halves what the rows cost. Postings hold row numbers
 in compact ``array('i')`` buffers, in ascending order. Every token of 4+ letters is also
 indexed by its one-letter deletions (symmetric delete), so a payee token with a typo or a swap
 still finds the supplier tokens within two edits without comparing against every token.
@@ -95,7 +95,11 @@ def _unpack(packed: str) -> Supplier:
 
 class SupplierIndex:
     def __init__(self) -> None:
-        self.records: list[str | None] = []  # packed supplier per row; None once retired
+        # Each row's supplier, packed (see ``_pack``) as UTF-8 in one buffer: no object per row.
+        # A retired row's bytes stay until a rebuild, as its postings do; its size becomes 0.
+        self._blob = bytearray()
+        self._starts = array("Q")
+        self._sizes = array("I")
         self.keys: list[str] = []  # match key per row: its tokens joined by spaces
         self.forms: list[str | None] = []
         self.row_of: dict[str, int] = {}
@@ -115,18 +119,30 @@ class SupplierIndex:
             index.upsert(supplier)
         return index
 
+    @property
+    def row_count(self) -> int:
+        """Rows ever added, retired ones included."""
+        return len(self._sizes)
+
+    def _packed(self, row: int) -> str | None:
+        size = self._sizes[row]
+        if not size:
+            return None
+        start = self._starts[row]
+        return self._blob[start : start + size].decode()
+
     def supplier(self, row: int) -> Supplier | None:
-        packed = self.records[row]
+        packed = self._packed(row)
         return None if packed is None else _unpack(packed)
 
     def fields(self, row: int) -> list[str]:
         """A live row's supplier as strings ("" for none), cheaper than ``supplier`` when scoring."""
-        packed = self.records[row]
+        packed = self._packed(row)
         assert packed is not None
         return packed.split(_SEP)
 
     def alive(self, row: int) -> bool:
-        return self.records[row] is not None
+        return self._sizes[row] != 0
 
     def tokens(self, row: int) -> list[str]:
         return self.keys[row].split()
@@ -134,20 +150,23 @@ class SupplierIndex:
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the network lacks weighs like a rare one."""
         posting = self.postings.get(token)
-        return math.log((len(self.records) + 1) / ((len(posting) if posting else 0) + 1)) + 1.0
+        return math.log((len(self._sizes) + 1) / ((len(posting) if posting else 0) + 1)) + 1.0
 
     def upsert(self, supplier: Supplier) -> None:
         packed = _pack(supplier)
         old = self.row_of.get(supplier.supplier_id)
-        if old is not None and self.records[old] == packed:
+        if old is not None and self._packed(old) == packed:
             return  # unchanged (a daily full sync): a new row would only cost memory
         self.delete(supplier.supplier_id)
         tokens = [sys.intern(tok) for tok in match_tokens(supplier.name)]
         key = " ".join(tokens)
         if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings
             key = self.keys[present if isinstance(present, int) else present[0]]
-        row = len(self.records)
-        self.records.append(packed)
+        row = len(self._sizes)
+        data = packed.encode()
+        self._starts.append(len(self._blob))
+        self._sizes.append(len(data))
+        self._blob += data
         self.keys.append(key)
         form = legal_form(supplier.name)
         self.forms.append(sys.intern(form) if form else None)
@@ -170,7 +189,7 @@ class SupplierIndex:
         if row is None:
             return False
         old = self.supplier(row)
-        self.records[row] = None
+        self._sizes[row] = 0
         key = self.keys[row]
         rows = self.by_key.get(key)
         if rows == row:
@@ -194,7 +213,7 @@ class SupplierIndex:
         return posting[at] == rows  # type: ignore[no-any-return]
 
     def exact(self, key: str) -> list[int]:
-        return [row for row in _all(self.by_key.get(key)) if self.records[row] is not None]
+        return [row for row in _all(self.by_key.get(key)) if self._sizes[row]]
 
     def similar_tokens(self, token: str) -> set[str]:
         """Network tokens within about two edits of ``token`` (itself included when known)."""

@@ -95,9 +95,9 @@ def test_candidates_are_a_few_rows_sharing_rare_words_or_their_near_spellings() 
 def test_an_unchanged_supplier_sent_again_costs_no_new_row() -> None:
     built = index(Supplier("S1", "ACME PLUMBING INC", state="TX"), Supplier("S2", "ACME PLUMBING LLC"))
     built.upsert(Supplier("S1", "ACME PLUMBING INC", state="TX"))
-    assert len(built.records) == 2
+    assert built.row_count == 2
     built.upsert(Supplier("S1", "ACME PLUMBING INC", state="OH"))
-    assert len(built.records) == 3 and built.supplier(built.row_of["S1"]).state == "OH"  # type: ignore[union-attr]
+    assert built.row_count == 3 and built.supplier(built.row_of["S1"]).state == "OH"  # type: ignore[union-attr]
     built.delete("S1")
     built.delete("S2")
     built.upsert(Supplier("S3", "ACME PLUMBING CORP"))
