@@ -118,8 +118,8 @@ class Featurizer:
     def parts(self, name: str) -> tuple[tuple[str, ...], list[str], Signals, str]:
         """(tokens, the name's features but its words' own, signals, canonical text).
 
-        A name's features are these plus each token's ``Word.features``; the classifier sums the
-        weights of each word once and caches them.
+        A name's features are these plus each token's ``Word.features``, which the classifier
+        looks up once per word and caches.
         """
         tokens = canonical_tokens(name)
         text = " ".join(tokens)

@@ -42,18 +42,14 @@ class Supplier:
             value = record.get(key)
             return str(value).strip().upper() or None if value not in (None, "") else None
 
-        def place(key: str) -> str | None:  # few distinct values: share one string each
-            value = text(key)
-            return sys.intern(value) if value else None
-
         accepts = record.get("accepts_card")
         if isinstance(accepts, str):
             accepts = {"true": True, "false": False}.get(accepts.strip().lower())
         return cls(
             supplier_id=str(record["supplier_id"]).strip(),
             name=str(record["name"]).strip(),
-            city=place("city"),
-            state=place("state"),
+            city=text("city"),
+            state=text("state"),
             zip=(text("zip") or "")[:5] or None,
             tax_id=text("tax_id"),
             sic_code=text("sic_code"),
