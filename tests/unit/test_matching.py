@@ -1,3 +1,5 @@
+import random
+
 from agents.matching import Matcher, SupplierIndex
 from agents.matching.index import Supplier
 from agents.matching.normalize import match_key, split_dba
@@ -102,3 +104,31 @@ def test_an_unchanged_supplier_sent_again_costs_no_new_row() -> None:
     built.delete("S2")
     built.upsert(Supplier("S3", "ACME PLUMBING CORP"))
     assert Matcher(built).match({"name": "ACME PLUMBING"})["supplier_id"] == "S3"
+
+
+def test_index_agrees_with_a_plain_dict_through_random_upserts_and_deletes() -> None:
+    rng = random.Random(7)
+    words = ["ACME", "ZENITH", "PLUMBING", "ROOFING", "SUPPLY", "NORTH", "SOUTH"]
+    forms = ["INC", "LLC", "CO", ""]
+    built, truth = SupplierIndex(), dict[str, Supplier]()
+    for _ in range(3000):
+        supplier_id = f"S{rng.randrange(60)}"
+        if rng.random() < 0.25:
+            built.delete(supplier_id)
+            truth.pop(supplier_id, None)
+            continue
+        name = " ".join([*rng.sample(words, 2), rng.choice(forms)]).strip()
+        tax = f"{rng.randrange(40):09d}" if rng.random() < 0.3 else None
+        supplier = Supplier(supplier_id, name, state=rng.choice(["TX", "OH", None]), tax_id=tax)
+        built.upsert(supplier)
+        truth[supplier_id] = supplier
+    assert len(built) == len(truth)
+    for supplier_id, supplier in truth.items():
+        assert built.supplier(built.row_of[supplier_id]) == supplier
+    by_key: dict[str, set[str]] = {}
+    for supplier in truth.values():
+        by_key.setdefault(match_key(supplier.name), set()).add(supplier.supplier_id)
+    for key, ids in by_key.items():
+        assert {built.fields(row)[0] for row in built.exact(key)} == ids
+    for tax_id, row in built.by_tax_id.items():
+        assert built.fields(row)[0] in truth and truth[built.fields(row)[0]].tax_id == tax_id
