@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from agents.matching.index import Supplier, SupplierIndex
 from payeeflow.config import Settings
 from payeeflow.errors import DecodeError
-from payeeflow.metrics import SUPPLIERS
+from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
 from schemas import codec_for
 from streams.topics import SUPPLIERS as SUPPLIERS_TOPIC
 
@@ -69,6 +69,7 @@ class SupplierFeed:
                     for message in messages:
                         self.apply(message.key, message.value)
                 SUPPLIERS.set(len(self.index))
+                INDEX_ROWS.set(self.index.row_count)
                 tps = consumer.assignment()
                 if self.ready.is_set() or not tps:
                     continue

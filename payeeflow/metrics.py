@@ -10,6 +10,11 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 SUPPLIERS = Gauge("payeeflow_supplier_index_size", "Suppliers held in this worker's index")
+INDEX_ROWS = Gauge(
+    "payeeflow_supplier_index_rows",
+    "Rows in this worker's supplier index, retired ones (changed or deleted suppliers) included; "
+    "a restart rebuilds the index from the compacted topic without them",
+)
 SINK_LAG_SECONDS = Histogram(
     "payeeflow_sink_latency_seconds",
     "Source timestamp to database commit, per record",
