@@ -12,7 +12,7 @@ from agents.matching.index import SupplierIndex
 from agents.matching.logic import Matcher, read_network
 from connectors.supplier_feed import SupplierFeed
 from payeeflow.config import Settings
-from payeeflow.metrics import SUPPLIERS
+from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
 from streams.app import Stage
 from streams.topics import CLASSIFIED, MATCHED
 
@@ -21,6 +21,7 @@ def build(settings: Settings) -> Stage:
     if settings.network_file is not None:
         index = SupplierIndex.build(read_network(settings.network_file))
         SUPPLIERS.set(len(index))
+        INDEX_ROWS.set(index.row_count)
         return Stage("matching", CLASSIFIED, MATCHED, Matcher(index).apply)
     index, ready = SupplierIndex(), asyncio.Event()
     feed = SupplierFeed(settings, index, ready)

@@ -98,8 +98,7 @@ class Matcher:
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax_id.get(tax_id.strip().upper())) is not None:
             return 100.0, row, None
-        truncated = len(name.strip()) in TRUNCATED_AT
-        tokens = match_tokens(name, cut=truncated)
+        tokens, truncated = _query_tokens(name)
         if not tokens:
             return 0.0, None, None
         form = legal_form(name)
@@ -127,8 +126,8 @@ class Matcher:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
         ids: list[str] = []
         for part in filter(None, split_dba(name)):
-            truncated = len(part.strip()) in TRUNCATED_AT
-            if tokens := match_tokens(part, cut=truncated):
+            tokens, truncated = _query_tokens(part)
+            if tokens:
                 ids += (self.index.fields(row)[0] for row in self._rows(tokens, truncated)[0])
         return ids
 
@@ -234,6 +233,12 @@ class Matcher:
         else:
             record["match"] = self.match(record["payee"])
         return record
+
+
+def _query_tokens(name: str) -> tuple[list[str], bool]:
+    """(match tokens, whether the name may be cut at a bank-file limit) of one name of a payee."""
+    truncated = len(name.strip()) in TRUNCATED_AT
+    return match_tokens(name, cut=truncated), truncated
 
 
 def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:
