@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The classifier's compiled core (Rust, built by pip through setuptools-rust): edits rebuild it.
+NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
 
 .PHONY: run test lint unit integration stack down bench-e2e deploy-check model clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(NATIVE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
@@ -24,6 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+	cargo fmt --manifest-path native/Cargo.toml --check
+	cargo clippy --manifest-path native/Cargo.toml --release --quiet -- -D warnings
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -60,4 +64,4 @@ model: $(STAMP)
 	$(BIN)/payeeflow model train --data ../shared/data
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache native/target agents/classification/native*.so

@@ -35,5 +35,6 @@ class PhraseIndex(Generic[T]):
         if not self.size:
             return []
         hits = [value for _, value in self._automaton.iter(f" {canonical_text} ")]
-        hits.sort(key=lambda hit: -len(hit[0]))
+        if len(hits) > 1:
+            hits.sort(key=lambda hit: -len(hit[0]))
         return hits

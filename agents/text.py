@@ -89,7 +89,8 @@ def canonical_tokens(text: str) -> tuple[str, ...]:
 
     Cached (bounded): screening, classification and matching each canonicalise the same name.
     """
-    return tuple(ABBREVIATIONS.get(tok, tok) for tok in clean(text).split())
+    words = clean(text).split()
+    return tuple(map(ABBREVIATIONS.get, words, words))  # each word, or its expansion
 
 
 def canonical(text: str) -> str:

@@ -1,27 +1,25 @@
 """Payee typing: a logistic-regression model over name features, with reasons from the signals.
 
 The model (``model/model.json.gz``) and the lexicon it reads (``model/lexicon.json.gz``) are built
-by ``payeeflow model train`` from the shared data. Scoring is a sum of per-feature weights, in pure
-Python, so a name costs microseconds and nothing is loaded beyond two small files.
+by ``payeeflow model train`` from the shared data. Featurising and scoring a name (a softmax of
+summed per-feature weights) are compiled, so a name costs microseconds and nothing is loaded beyond
+two small files.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from agents.classification.features import Featurizer, Signals
+from agents.classification.features import SHAPE, Featurizer, Signals
 from agents.classification.model_train import MODEL_FILE, load_model
+from agents.classification.native import Scorer
 from agents.classification.train import LEXICON_FILE, load_lexicon
 from agents.phrases import PhraseIndex
+from agents.text import canonical_tokens
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
-# Features that say how a name looks, not what it says: alone they are no evidence.
-SHAPE = ("n=", "comma", "digit", "len", "initial", "namelike=")
 
 
 @dataclass
@@ -35,20 +33,15 @@ class Classifier:
     def __post_init__(self) -> None:
         self.featurize = Featurizer(self.lexicon)
         self.classes: list[str] = self.model["classes"]
-        self.temperature: float = self.model["temperature"]
         self.sic_phrases = PhraseIndex(self.lexicon["sic_phrases"].items())
         self.government_sic = PhraseIndex(self.lexicon["government_sic"].items())
-        # Features become ids and each class a column of weights, so scoring a name is a few sums
-        # over a set of ids, all in C. Columns hold each weight minus the last class's: softmax is
-        # the same, and the last class needs no sum. Id 0 is any feature the model doesn't know.
-        weights: dict[str, list[float]] = self.model["weights"]
-        self.ids: dict[str, int] = {feat: i for i, feat in enumerate(weights, start=1)}
-        last = len(self.classes) - 1
-        self.columns = [[0.0] + [w[j] - w[last] for w in weights.values()] for j in range(last)]
-        self.offsets = [b - self.model["bias"][last] for b in self.model["bias"][:last]]
-        # features that say what a name contains, not only how it looks
-        self.content = frozenset(i for feat, i in self.ids.items() if not feat.startswith(SHAPE))
-        self._word_ids = lru_cache(maxsize=65536)(self._known_ids)
+        self.scorer = Scorer(
+            self.featurize.native,
+            list(self.model["weights"].items()),
+            self.model["bias"],
+            self.model["temperature"],
+            list(SHAPE),
+        )
 
     @classmethod
     def load(cls, lexicon: Path = LEXICON_FILE, model: Path = MODEL_FILE) -> Classifier:
@@ -56,29 +49,15 @@ class Classifier:
 
     def probabilities(self, name: str) -> tuple[list[float], Signals, str, bool]:
         """(class probabilities, signals, canonical text, whether any content feature is known)."""
-        tokens, feats, signals, text = self.featurize.parts(name)
-        ids = set(map(self.ids.get, feats, repeat(0)))  # a feature counts once per name, as in training
-        ids.update(*map(self._word_ids, tokens))
-        logits = [
-            offset + sum(map(column.__getitem__, ids))
-            for offset, column in zip(self.offsets, self.columns, strict=True)
-        ]
-        logits.append(0.0)
-        top, t = max(logits), self.temperature
-        exps = [math.exp((logit - top) / t) for logit in logits]
-        total = sum(exps)
-        return [e / total for e in exps], signals, text, not self.content.isdisjoint(ids)
-
-    def _known_ids(self, tok: str) -> frozenset[int]:
-        """Ids of a word's own features that the model knows (cached per word in ``_word_ids``)."""
-        ids = self.ids
-        return frozenset(ids[f] for f in self.featurize.word(tok).features if f in ids)
+        tokens = canonical_tokens(name)
+        probs, signals, evidence = self.scorer.probabilities(name, tokens)
+        return probs, signals, " ".join(tokens), evidence
 
     def classify(self, name: str) -> dict[str, Any]:
         """The ``classification`` section for one name."""
         probs, signals, text, evidence = self.probabilities(name)
-        best = max(range(len(probs)), key=probs.__getitem__)
-        confidence = probs[best]
+        confidence = max(probs)
+        best = probs.index(confidence)
         if not evidence:  # nothing the model knows: its answer would be the prior
             confidence = min(confidence, UNKNOWN_BELOW - 0.01)
         payee_type = self.classes[best] if confidence >= UNKNOWN_BELOW else "UNKNOWN"

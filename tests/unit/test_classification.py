@@ -57,7 +57,7 @@ def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
     ],
 )
 def test_scoring_counts_each_feature_once_as_training_does(classifier: Classifier, name: str) -> None:
-    """The cached per-word scoring equals the training's sum over the name's set of features."""
+    """The compiled scoring equals the training's sum over the name's set of features."""
     weights, classes = classifier.model["weights"], classifier.classes
     logits = list(classifier.model["bias"])
     for feat in set(classifier.featurize(name)[0]):
@@ -66,6 +66,44 @@ def test_scoring_counts_each_feature_once_as_training_does(classifier: Classifie
     exps = [math.exp((v - max(logits)) / classifier.model["temperature"]) for v in logits]
     expected = [e / sum(exps) for e in exps]
     assert classifier.probabilities(name)[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_features_of_a_name_without_words_are_its_length_only(classifier: Classifier) -> None:
+    features, signals, text = classifier.featurize(" .,- ")
+    assert (features, text, signals.person, signals.legal_form) == (["n=0"], "", [], None)
+
+
+def test_last_first_form_splits_on_what_python_calls_whitespace(classifier: Classifier) -> None:
+    """The compiled reader finds the first word as ``str.split()`` does, for every code point."""
+    for code in range(0x3100):  # every whitespace character lies below U+3100
+        name = f"SMITH{chr(code)}JOHN, A"
+        python = "," in name.split(None, 1)[0]
+        assert ("comma_after_first" in classifier.featurize(name)[0]) == python, hex(code)
+
+
+@pytest.mark.parametrize(
+    ("name", "phrase"),
+    [
+        ("COUNTY OF ORANGE BOARD OF SUPERVISORS", "COUNTY OF"),  # strong before weak
+        ("COUNTY BOARD OF EDUCATION", "BOARD OF EDUCATION"),  # longest strong phrase
+        ("ORANGE COUNTY TRANSIT AUTHORITY", "TRANSIT AUTHORITY"),
+        ("TRIBAL COUNTY AUTHORITY", "AUTHORITY"),  # only weak ones: the longest
+        ("TRIBAL COUNTY", "TRIBAL"),  # then the leftmost
+    ],
+)
+def test_government_signal_names_the_strongest_longest_phrase(
+    classifier: Classifier, name: str, phrase: str
+) -> None:
+    features, signals, _ = classifier.featurize(name)
+    assert signals.government == phrase
+    assert ("gov" in features) != ("gov_weak" in features)
+
+
+def test_a_model_with_a_missing_weight_is_refused(classifier: Classifier) -> None:
+    from agents.classification.native import Scorer
+
+    with pytest.raises(ValueError, match="one weight per class"):
+        Scorer(classifier.featurize.native, [("w=ACME", [1.0, 2.0])], [0.0, 0.0, 0.0], 1.0, [])
 
 
 def test_result_carries_confidence_reason_and_sic(classifier: Classifier) -> None:
