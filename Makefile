@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The classifier's compiled core (Rust, built by pip through setuptools-rust): edits rebuild it.
 NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+export PATH := $(HOME)/.cargo/bin:$(PATH)  # rustup's cargo, for shells that never read ~/.cargo/env
 
 .PHONY: run test lint unit integration stack down bench-e2e deploy-check model clean
 
