@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The classifier's compiled core (Rust, built by pip through setuptools-rust): edits rebuild it.
 NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
-export PATH := $(HOME)/.cargo/bin:$(PATH)  # rustup's cargo, for shells that never read ~/.cargo/env
+# rustup's cargo, for shells that never read ~/.cargo/env
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: run test lint unit integration stack down bench-e2e deploy-check model clean
 
