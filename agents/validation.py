@@ -16,7 +16,7 @@ def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
         raise RecordError("empty_name", "the payee has no name")
     if len(name) > max_name_length:
         raise RecordError("name_too_long", f"{len(name)} characters, limit {max_name_length}")
-    if any(ch in _BAD_CHARS for ch in name):
+    if not _BAD_CHARS.isdisjoint(name):
         raise RecordError("undecodable_text", "the name holds control or replacement characters")
     if not any(ch.isalnum() for ch in name):
         raise RecordError("empty_name", "the name has no letters or digits")
