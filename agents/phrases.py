@@ -35,6 +35,5 @@ class PhraseIndex(Generic[T]):
         if not self.size:
             return []
         hits = [value for _, value in self._automaton.iter(f" {canonical_text} ")]
-        if len(hits) > 1:
-            hits.sort(key=lambda hit: -len(hit[0]))
+        hits.sort(key=lambda hit: -len(hit[0]))
         return hits
