@@ -100,7 +100,7 @@ class SupplierIndex:
         self.forms: list[str | None] = []
         self.row_of: dict[str, int] = {}
         self.by_key: dict[str, int | list[int]] = {}  # one row, or the rows sharing a key
-        self.by_tax_id: dict[str, int] = {}
+        self.by_tax_id: dict[str, int | list[int]] = {}  # suppliers may share a tax id
         self.postings: dict[str, array] = {}
         self.variants: dict[str, str | list[str]] = {}  # deletion -> the token(s) it comes from
         self._sorted_tokens: list[str] | None = None  # for prefix lookups; rebuilt after new tokens
@@ -169,7 +169,7 @@ class SupplierIndex:
         self.row_of[supplier.supplier_id] = row
         _add(self.by_key, key, row)
         if supplier.tax_id:
-            self.by_tax_id[supplier.tax_id] = row
+            _add(self.by_tax_id, supplier.tax_id, row)
         for token in set(tokens):
             posting = self.postings.get(token)
             if posting is None:
@@ -186,16 +186,9 @@ class SupplierIndex:
             return False
         old = self.supplier(row)
         self._sizes[row] = 0
-        key = self.keys[row]
-        rows = self.by_key.get(key)
-        if rows == row:
-            del self.by_key[key]
-        elif isinstance(rows, list) and row in rows:
-            rows.remove(row)
-            if not rows:
-                del self.by_key[key]
-        if old is not None and old.tax_id and self.by_tax_id.get(old.tax_id) == row:
-            del self.by_tax_id[old.tax_id]
+        _discard(self.by_key, self.keys[row], row)
+        if old is not None and old.tax_id:
+            _discard(self.by_tax_id, old.tax_id, row)
         return True
 
     def rows(self, token: str) -> np.ndarray:
@@ -210,6 +203,11 @@ class SupplierIndex:
 
     def exact(self, key: str) -> list[int]:
         return [row for row in _all(self.by_key.get(key)) if self._sizes[row]]
+
+    def by_tax(self, tax_id: str) -> int | None:
+        """The row of the supplier last given this tax id, of those still in the network."""
+        rows = _all(self.by_tax_id.get(tax_id))
+        return rows[-1] if rows else None
 
     def similar_tokens(self, token: str) -> set[str]:
         """Network tokens within about two edits of ``token`` (itself included when known)."""
@@ -243,6 +241,17 @@ def _add(mapping: dict[str, Any], key: str, value: Any) -> None:
         present.append(value)
     else:
         mapping[key] = [present, value]
+
+
+def _discard(mapping: dict[str, Any], key: str, value: Any) -> None:
+    """Undo ``_add``: drop one value, and the key with its last value."""
+    present = mapping.get(key)
+    if present == value:
+        del mapping[key]
+    elif isinstance(present, list) and value in present:
+        present.remove(value)
+        if len(present) == 1:
+            mapping[key] = present[0]
 
 
 def _all(found: Any) -> list[Any]:

@@ -96,7 +96,7 @@ class Matcher:
     def _best(self, name: str, payee: dict[str, Any]) -> tuple[float, int | None, float | None]:
         """(best score, its row, best score of another supplier name) over the candidates."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
-        if tax_id and (row := self.index.by_tax_id.get(tax_id.strip().upper())) is not None:
+        if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
             return 100.0, row, None
         tokens, truncated = _query_tokens(name)
         if not tokens:

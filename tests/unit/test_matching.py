@@ -61,6 +61,19 @@ def test_upsert_and_delete_change_what_matches() -> None:
     assert len(idx) == 0
 
 
+def test_a_shared_tax_id_falls_back_to_the_remaining_supplier() -> None:
+    built = index(
+        Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789"),
+        Supplier("S2", "ACME HOLDINGS INC", tax_id="12-3456789"),
+    )
+    payee = {"name": "A.P. Services", "extra": {"tax_id": "12-3456789"}}
+    assert Matcher(built).match(payee)["supplier_id"] == "S2"  # the one last given the tax id
+    built.delete("S2")
+    assert Matcher(built).match(payee)["supplier_id"] == "S1"
+    built.delete("S1")
+    assert "12-3456789" not in built.by_tax_id
+
+
 def test_tax_id_decides() -> None:
     matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
     result = matcher.match({"name": "A.P. Services", "extra": {"tax_id": "12-3456789"}})
@@ -130,5 +143,11 @@ def test_index_agrees_with_a_plain_dict_through_random_upserts_and_deletes() -> 
         by_key.setdefault(match_key(supplier.name), set()).add(supplier.supplier_id)
     for key, ids in by_key.items():
         assert {built.fields(row)[0] for row in built.exact(key)} == ids
-    for tax_id, row in built.by_tax_id.items():
-        assert built.fields(row)[0] in truth and truth[built.fields(row)[0]].tax_id == tax_id
+    by_tax: dict[str, set[str]] = {}
+    for supplier in truth.values():
+        if supplier.tax_id:
+            by_tax.setdefault(supplier.tax_id, set()).add(supplier.supplier_id)
+    assert set(built.by_tax_id) == set(by_tax)
+    for tax_id, ids in by_tax.items():
+        row = built.by_tax(tax_id)
+        assert row is not None and built.fields(row)[0] in ids
