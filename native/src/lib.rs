@@ -7,11 +7,27 @@
 mod features;
 mod model;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
+use pyo3::types::PyString;
+
+/// A name as UTF-8. A lone surrogate, which a Python str may hold and UTF-8 cannot, reads as `?`:
+/// one character for one, as `str.encode("utf-8", "replace")` gives.
+fn utf8<'a>(name: &'a Bound<'_, PyString>) -> PyResult<Cow<'a, str>> {
+    match name.to_str() {
+        Ok(text) => Ok(Cow::Borrowed(text)),
+        Err(_) => {
+            let bytes: Vec<u8> = name
+                .call_method1("encode", ("utf-8", "replace"))?
+                .extract()?;
+            Ok(Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+    }
+}
 
 fn strs(tokens: &[PyBackedStr]) -> Vec<&str> {
     tokens.iter().map(|t| &**t).collect()
@@ -58,12 +74,18 @@ impl Featurizer {
     }
 
     /// (features, signals) of a name and its canonical tokens; a feature may repeat.
-    fn features(&self, name: &str, tokens: Vec<PyBackedStr>) -> (Vec<String>, features::Signals) {
+    fn features(
+        &self,
+        name: &Bound<'_, PyString>,
+        tokens: Vec<PyBackedStr>,
+    ) -> PyResult<(Vec<String>, features::Signals)> {
         let mut out = Vec::with_capacity(48);
         let signals = self
             .lexicon
-            .featurize(name, &strs(&tokens), &mut |f| out.push(f.to_owned()));
-        (out, signals)
+            .featurize(&utf8(name)?, &strs(&tokens), &mut |f| {
+                out.push(f.to_owned())
+            });
+        Ok((out, signals))
     }
 }
 
@@ -100,11 +122,12 @@ impl Scorer {
     /// canonical tokens.
     fn probabilities(
         &self,
-        name: &str,
+        name: &Bound<'_, PyString>,
         tokens: Vec<PyBackedStr>,
-    ) -> (Vec<f64>, features::Signals, bool) {
-        self.model
-            .probabilities(&self.lexicon, name, &strs(&tokens))
+    ) -> PyResult<(Vec<f64>, features::Signals, bool)> {
+        Ok(self
+            .model
+            .probabilities(&self.lexicon, &utf8(name)?, &strs(&tokens)))
     }
 }
 
