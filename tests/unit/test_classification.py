@@ -83,7 +83,7 @@ def test_last_first_form_splits_on_what_python_calls_whitespace(classifier: Clas
 
 def test_a_lone_surrogate_reads_as_one_character(classifier: Classifier) -> None:
     """A Python str may hold one (JSON can carry it) though UTF-8 cannot: it is typed all the same."""
-    name = "SMITH\udc80, JOHN ABCDEFGH"  # 22 characters
+    name = "SMITH\udc80, JOHN ABCDEFGHI"  # 22 characters
     features = classifier.featurize(name)[0]
     assert {"comma_after_first", "len22"} <= set(features)
     assert classifier.classify(name)["payee_type"] == "INDIVIDUAL"
