@@ -1,5 +1,6 @@
 import csv
 import math
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,16 @@ def test_last_first_form_splits_on_what_python_calls_whitespace(classifier: Clas
         name = f"SMITH{chr(code)}JOHN, A"
         python = "," in name.split(None, 1)[0]
         assert ("comma_after_first" in classifier.featurize(name)[0]) == python, hex(code)
+
+
+def test_any_text_is_typed_without_an_error(classifier: Classifier) -> None:
+    rng = random.Random(1)
+    alphabet = "ABC xyz,.&'-09\t\u00a0\u00e9\u00df\u2028\x1c\u0301\ufb01\u2167"
+    for _ in range(5000):
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
+        if rng.random() < 0.2:  # any code point, lone surrogates included
+            name = "".join(chr(rng.randrange(1, 0x2FFFF)) for _ in range(rng.randrange(1, 20)))
+        assert classifier.classify(name)["payee_type"] in {"INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"}
 
 
 def test_a_lone_surrogate_reads_as_one_character(classifier: Classifier) -> None:
