@@ -65,7 +65,7 @@ def deletions(token: str) -> set[str]:
 
 
 _SEP = "\x1f"  # unit separator: no supplier field holds one once packed
-CITY, STATE, ZIP = 2, 3, 4  # positions in ``SupplierIndex.fields``
+SUPPLIER_ID, CITY, STATE, ZIP, TAX_ID = 0, 2, 3, 4, 5  # positions in ``SupplierIndex.fields``
 
 
 def _pack(supplier: Supplier) -> str:
@@ -184,11 +184,11 @@ class SupplierIndex:
         row = self.row_of.pop(supplier_id, None)
         if row is None:
             return False
-        old = self.supplier(row)
+        tax_id = self.fields(row)[TAX_ID]
         self._sizes[row] = 0
         _discard(self.by_key, self.keys[row], row)
-        if old is not None and old.tax_id:
-            _discard(self.by_tax_id, old.tax_id, row)
+        if tax_id:
+            _discard(self.by_tax_id, tax_id, row)
         return True
 
     def rows(self, token: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
-from agents.matching.index import CITY, MAX_POSTING, STATE, ZIP, Supplier, SupplierIndex
+from agents.matching.index import CITY, MAX_POSTING, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
 from agents.matching.normalize import legal_form, match_tokens, split_dba
 from payeeflow.errors import InputError
 
@@ -128,7 +128,7 @@ class Matcher:
         for part in filter(None, split_dba(name)):
             tokens, truncated = _query_tokens(part)
             if tokens:
-                ids += (self.index.fields(row)[0] for row in self._rows(tokens, truncated)[0])
+                ids += (self.index.fields(row)[SUPPLIER_ID] for row in self._rows(tokens, truncated)[0])
         return ids
 
     def _rows(self, tokens: list[str], truncated: bool) -> tuple[list[int], bool]:

@@ -71,17 +71,21 @@ async def matched(settings: Settings, count: int, timeout: float = 60) -> dict[s
     return found
 
 
-def matched_count(port: int) -> float:
+def metric(port: int, series: str) -> float | None:
+    """A series' value on a worker's ``/metrics``, or None when it has none yet."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    hit = re.search(r'payeeflow_records_total\{outcome="ok",stage="matching"\} ([0-9.e+]+)', text)
-    return float(hit.group(1)) if hit else 0.0
+    hit = re.search(rf"^{re.escape(series)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(hit.group(1)) if hit else None
+
+
+def matched_count(port: int) -> float:
+    return metric(port, 'payeeflow_records_total{outcome="ok",stage="matching"}') or 0.0
 
 
 def gauge(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    hit = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
-    assert hit, f"{name} missing from the worker's metrics"
-    return float(hit.group(1))
+    value = metric(port, name)
+    assert value is not None, f"{name} missing from the worker's metrics"
+    return value
 
 
 def test_two_workers_share_partitions_and_both_apply_updates(
