@@ -15,7 +15,7 @@ from agents.classification.train import sic_description
 from agents.enrichment import Enricher
 from agents.exclusion import Screener
 from agents.matching import Matcher
-from agents.validation import validate_payee
+from agents.validation import validate_record
 
 Stage = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -49,8 +49,8 @@ class Pipeline:
         self.stages = [stage.apply for stage in chain if stage is not None]
 
     def process(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Run every stage on one record; raises ``RecordError`` for a payee no stage can use."""
-        validate_payee(record["payee"], self.max_name_length)
+        """Run every stage on one record; raises ``RecordError`` for a record no stage can use."""
+        validate_record(record, self.max_name_length)
         for apply in self.stages:
             record = apply(record)
         return record

@@ -1,12 +1,31 @@
-"""Checks that decide whether a payee can be processed at all; failures become rejects / DLQ."""
+"""Checks that decide whether a payee record can be processed at all; failures become rejects / DLQ.
+
+The first stage (and ingest, and the in-process commands) checks every field against what the
+schema, the sink's table and its indexes can hold, so poison is stopped where it enters instead of
+travelling to PostgreSQL and stopping a partition there.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payeeflow.errors import RecordError
 
-_BAD_CHARS = {"\ufffd"} | {chr(c) for c in range(32) if chr(c) not in "\t"}
+# An id is a primary-key and index entry: short, printable, no separators that break CSV exports.
+MAX_ID_LENGTH = 200
+MAX_FIELD_LENGTH = 1000
+MAX_EXTRA_CHARS = 64 * 1024
+# Versions are epoch milliseconds or an ERP's sequence; above 2^53 JSON readers lose precision and
+# a record at 2^63-1 could never be superseded.
+MAX_VERSION = 2**53
+MAX_CLOCK_SKEW = timedelta(days=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_BAD_NAME_CHARS = {"\ufffd"} | {chr(c) for c in range(32) if chr(c) not in "\t"}
+# NUL, other C0 controls except tab/newlines, DEL, and lone surrogates (no UTF-8 form exists)
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
@@ -16,7 +35,45 @@ def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
         raise RecordError("empty_name", "the payee has no name")
     if len(name) > max_name_length:
         raise RecordError("name_too_long", f"{len(name)} characters, limit {max_name_length}")
-    if not _BAD_CHARS.isdisjoint(name):
+    if not _BAD_NAME_CHARS.isdisjoint(name) or _BAD_TEXT.search(name):
         raise RecordError("undecodable_text", "the name holds control or replacement characters")
     if not any(ch.isalnum() for ch in name):
         raise RecordError("empty_name", "the name has no letters or digits")
+
+
+def _check_text(field: str, value: Any, limit: int, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise RecordError("invalid_field", f"{field} is empty")
+    if len(value) > limit:
+        raise RecordError("field_too_long", f"{field}: {len(value)} characters, limit {limit}")
+    if found := _BAD_TEXT.search(value):
+        raise RecordError(
+            "control_characters", f"{field} holds U+{ord(found.group()):04X} at position {found.start()}"
+        )
+
+
+def validate_record(record: dict[str, Any], max_name_length: int, now: datetime | None = None) -> None:
+    """Raise ``RecordError`` for a ``payees.raw`` record the stages or the sink cannot hold."""
+    for field in ("payee_id", "batch_id", "source"):
+        _check_text(field, record.get(field), MAX_ID_LENGTH, required=True)
+    version = record.get("version")
+    if not isinstance(version, int) or not 0 <= version <= MAX_VERSION:
+        raise RecordError("version_out_of_range", f"version {version!r} is not in 0..2^53")
+    source_ts = record.get("source_ts")
+    latest = (now or datetime.now(UTC)) + MAX_CLOCK_SKEW
+    if not isinstance(source_ts, datetime) or not EPOCH <= source_ts <= latest:
+        raise RecordError("timestamp_out_of_range", f"source_ts {source_ts} is before 1970 or in the future")
+    payee = record["payee"]
+    validate_payee(payee, max_name_length)
+    for field in ("address", "city", "state", "zip"):
+        _check_text(field, payee.get(field), MAX_FIELD_LENGTH)
+    extra = payee.get("extra") or {}
+    size = 0
+    for key, value in extra.items():
+        _check_text("extra column name", key, MAX_ID_LENGTH, required=True)
+        _check_text(f"extra[{key}]", value, MAX_EXTRA_CHARS)
+        size += len(key) + len(value)
+    if size > MAX_EXTRA_CHARS:
+        raise RecordError("field_too_long", f"extra columns: {size} characters, limit {MAX_EXTRA_CHARS}")

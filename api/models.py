@@ -63,8 +63,8 @@ class BatchStatus(BaseModel):
     source: str | None
     total: int | None = Field(None, description="Records the source produced (None until its manifest)")
     rejected_at_source: int
-    stored: int = Field(description="Payees written to the payees table")
-    dead_lettered: int = Field(description="Records of this batch in the dead-letter table")
+    stored: int = Field(description="Payees of this batch stored in the payees table")
+    dead_lettered: int = Field(description="Payees of this batch that ended in the dead-letter table")
     pending: int | None
     dead_letters_by_stage: dict[str, int]
     dead_letters_by_reason: dict[str, int]

@@ -19,17 +19,36 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def wait_for_database(dsn: str, timeout: float = 30.0) -> None:
-    """Block until PostgreSQL accepts connections (the pre-start step)."""
-    deadline = time.monotonic() + timeout
+# SQLSTATE classes of errors caused by the data of a row: retrying the same row cannot succeed.
+DATA_ERROR_CLASSES = ("22", "23", "54")
+
+
+def is_data_error(exc: psycopg.Error) -> bool:
+    """True when the rows written caused ``exc`` (SQLSTATE class 22, 23, 54), not the server.
+
+    psycopg refuses a NUL in a text value itself, before the server sees it: a ``DataError`` with
+    no SQLSTATE.
+    """
+    if exc.sqlstate:
+        return exc.sqlstate[:2] in DATA_ERROR_CLASSES
+    return isinstance(exc, psycopg.DataError)
+
+
+def wait_for_database(dsn: str, timeout: float | None = 30.0) -> None:
+    """Block until PostgreSQL accepts connections (the pre-start step); ``None`` waits for ever."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    said = time.monotonic()
     while True:
         try:
             with psycopg.connect(dsn, connect_timeout=3) as conn:
                 conn.execute("SELECT 1")
                 return
         except psycopg.OperationalError as exc:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 raise StackError(f"PostgreSQL did not answer within {timeout:.0f}s: {exc}") from exc
+            if time.monotonic() - said > 10:
+                log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:200])
+                said = time.monotonic()
             time.sleep(0.5)
 
 

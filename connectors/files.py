@@ -1,77 +1,229 @@
 """Reading payee files (CSV with a header, or JSON Lines) one row at a time, never whole.
 
+A file is read as bytes and decoded line by line, so every row keeps the exact bytes it came from:
+a row that cannot be used is rejected with those bytes, never silently repaired. The encoding is
+the one given, or detected from the first 64 KiB (a BOM; else UTF-8 when the sample is UTF-8 or
+holds UTF-8 sequences; else Windows-1252, the usual ERP export). A line that does not decode is a
+reject naming its line and byte. Binary files (NUL bytes, a zip such as ``.xlsx``) and files with
+no rows are one-line ``InputError``\\ s, whatever the format.
+
 A row becomes a ``payees.raw`` record: known columns go to ``payee``, the others to
-``payee.extra`` unchanged. A file that cannot be read at all is an ``InputError``; a row that
-cannot be read is yielded as a ``RecordError`` so its caller can reject it and go on.
+``payee.extra`` unchanged.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import json
+import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple, cast
 
 from payeeflow.errors import InputError, RecordError
 
 PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
 ENVELOPE_FIELDS = ("payee_id", "version")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+SNIFF_BYTES = 64 * 1024
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # absurd rows are rejected by validation
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_LINE = re.compile(rb"\r\n|\r|\n")
 
-def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, Any] | RecordError]]]:
-    """(columns, rows) of a CSV or JSONL file; rows are (line number, row or error)."""
+
+class Row(NamedTuple):
+    """One row of a file: its first line, its values (or why it cannot be read) and its bytes."""
+
+    line: int
+    values: dict[str, str] | RecordError
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Source:
+    """An opened payee file: its columns (CSV), the encoding used, and its rows (lazy)."""
+
+    columns: list[str]
+    encoding: str
+    rows: Iterator[Row]
+
+
+def detect_encoding(path: Path, sample: bytes) -> str:
+    """The encoding to read ``path`` with, from its first bytes; refuses binary files."""
+    if not sample:
+        raise InputError(f"{path}: the file is empty")
+    for bom, name in _BOMS:
+        if sample.startswith(bom):
+            if name != "utf-8":
+                raise InputError(f"{path}: the file is UTF-16; save it as UTF-8 (or CSV UTF-8 in Excel)")
+            return name
+    if sample.startswith(b"PK\x03\x04"):
+        raise InputError(f"{path}: this is a zip archive (an Excel .xlsx?), not CSV or JSON Lines")
+    if (nul := sample.find(b"\x00")) >= 0:
+        raise InputError(f"{path}: binary data (a NUL byte at offset {nul}), not a CSV or JSON Lines file")
     try:
-        fh = path.open(newline="", encoding="utf-8", errors="replace")
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_SEQUENCE.search(sample):  # mostly UTF-8 with some broken lines: those are rejects
+        return "utf-8"
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _physical_lines(fh: IO[bytes]) -> Iterator[bytes]:
+    """Lines with their terminators (CRLF, LF or a lone CR, as old Mac exports end lines)."""
+    rest = b""
+    while chunk := fh.read(1 << 16):
+        data = rest + chunk
+        start = 0
+        for match in _LINE.finditer(data):
+            if match.end() == len(data) and match.group() == b"\r":
+                break  # a CR at the chunk's end may be the first half of CRLF
+            yield data[start : match.end()]
+            start = match.end()
+        rest = data[start:]
+    if rest:
+        yield rest
+
+
+class _Decoded:
+    """Decodes physical lines for ``csv``/``json`` while remembering the bytes of the current row."""
+
+    def __init__(self, fh: IO[bytes], encoding: str) -> None:
+        self.encoding = encoding
+        self.lines = _physical_lines(fh)
+        self.number = 0  # physical lines read
+        self.raw: list[bytes] = []
+        self.error: str | None = None
+
+    def take(self) -> tuple[bytes, str | None]:
+        """The bytes of the lines read since the last call, and the first decoding error in them."""
+        raw, error = b"".join(self.raw), self.error
+        self.raw, self.error = [], None
+        return raw, error
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.number += 1
+        self.raw.append(line)
+        data = line[len(codecs.BOM_UTF8) :] if self.number == 1 and line.startswith(codecs.BOM_UTF8) else line
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            if self.error is None:
+                self.error = (
+                    f"line {self.number}, byte {exc.start + 1}: 0x{data[exc.start]:02X} is not valid "
+                    f"{self.encoding} (pass --encoding)"
+                )
+            return data.decode(self.encoding, errors="replace")
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    shown = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def open_rows(path: Path, encoding: str | None = None) -> Source:
+    """Open a CSV or JSONL payee file; its first row is read here so an empty file fails at once."""
+    try:
+        fh = cast(io.BufferedReader, path.open("rb", buffering=SNIFF_BYTES))  # peek() sees the sample
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from exc
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return [], _jsonl_rows(fh)
-    reader = csv.DictReader(fh)
     try:
-        columns = list(reader.fieldnames or [])
-    except csv.Error as exc:
-        raise InputError(f"{path}: not a readable CSV: {exc}") from exc
-    if "name" not in columns:
-        fh.close()
-        raise InputError(f"{path}: the CSV has no 'name' column (columns: {', '.join(columns) or 'none'})")
-    return columns, _csv_rows(reader, fh)
-
-
-def _csv_rows(reader: csv.DictReader, fh: Any) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
-    with fh:
-        while True:
+        if encoding:
             try:
-                row = next(reader)
-            except StopIteration:
-                return
+                codecs.lookup(encoding)
+            except LookupError as exc:
+                raise InputError(f"unknown encoding {encoding!r}") from exc
+            if not fh.peek(1)[:1]:
+                raise InputError(f"{path}: the file is empty")
+        else:
+            encoding = detect_encoding(path, fh.peek(SNIFF_BYTES)[:SNIFF_BYTES])
+        lines = _Decoded(fh, encoding)
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            columns, rows = [], _jsonl_rows(lines)
+        else:
+            reader = csv.reader(lines)
+            try:
+                header = next(reader, None)
             except csv.Error as exc:
-                yield reader.line_num, RecordError("unreadable_row", str(exc))
-                continue
-            if None in row:  # more cells than columns
-                yield reader.line_num, RecordError("malformed_row", "more cells than header columns")
-                continue
-            yield reader.line_num, {k: (v if v is not None else "") for k, v in row.items()}
+                raise InputError(f"{path}: not a readable CSV: {exc}") from exc
+            if lines.take()[1] is not None:
+                raise InputError(f"{path}: the header is not valid {encoding} (pass --encoding)")
+            columns = header or []
+            if "name" not in columns:
+                shown = _printable(", ".join(columns)) or "none"
+                raise InputError(f"{path}: the CSV has no 'name' column (columns: {shown})")
+            rows = _csv_rows(reader, lines, columns)
+        first = next(rows, None)
+        if first is None:
+            raise InputError(f"{path}: no payee rows in the file")
+    except BaseException:
+        fh.close()
+        raise
+    return Source(columns, encoding, _chain(first, rows, fh))
 
 
-def _jsonl_rows(fh: Any) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
+def _chain(first: Row, rows: Iterator[Row], fh: IO[bytes]) -> Iterator[Row]:
     with fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, RecordError("malformed_json", str(exc))
-                continue
-            if not isinstance(row, dict):
-                yield number, RecordError("malformed_json", "a line is not a JSON object")
-                continue
-            yield number, {k: "" if v is None else str(v) for k, v in row.items()}
+        yield first
+        yield from rows
+
+
+def _csv_rows(reader: Any, lines: _Decoded, columns: list[str]) -> Iterator[Row]:
+    while True:
+        start = lines.number + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(start, RecordError("unreadable_row", str(exc)), lines.take()[0])
+            continue
+        raw, error = lines.take()
+        if not cells:  # a blank line
+            continue
+        if error:
+            yield Row(start, RecordError("undecodable_text", error), raw)
+        elif len(cells) > len(columns):
+            yield Row(start, RecordError("malformed_row", "more cells than header columns"), raw)
+        else:
+            yield Row(start, dict(zip(columns, cells + [""] * (len(columns) - len(cells)), strict=True)), raw)
+
+
+def _jsonl_rows(lines: _Decoded) -> Iterator[Row]:
+    for text in lines:
+        raw, error = lines.take()
+        if not text.strip():
+            continue
+        if error:
+            yield Row(lines.number, RecordError("undecodable_text", error), raw)
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Row(lines.number, RecordError("malformed_json", str(exc)), raw)
+            continue
+        if not isinstance(row, dict):
+            yield Row(lines.number, RecordError("malformed_json", "a line is not a JSON object"), raw)
+            continue
+        yield Row(lines.number, {k: "" if v is None else str(v) for k, v in row.items()}, raw)
 
 
 def payee_id_for(row: dict[str, Any]) -> str:
@@ -84,8 +236,10 @@ def payee_id_for(row: dict[str, Any]) -> str:
 
 
 def to_record(row: dict[str, Any], batch_id: str, source: str, now: datetime) -> dict[str, Any]:
-    """A ``payees.raw`` record from a file row."""
-    version = row.get("version") or ""
+    """A ``payees.raw`` record from a file row; a ``version`` that is not a whole number is refused."""
+    version = (row.get("version") or "").strip()
+    if version and not version.isdigit():
+        raise RecordError("version_out_of_range", f"version {version[:40]!r} is not a whole number")
     payee = {f: ((row.get(f) or "").strip() or None) for f in PAYEE_FIELDS}
     payee["name"] = row.get("name") or ""
     payee["extra"] = {k: str(v) for k, v in row.items() if k not in PAYEE_FIELDS + ENVELOPE_FIELDS}
@@ -94,6 +248,6 @@ def to_record(row: dict[str, Any], batch_id: str, source: str, now: datetime) ->
         "batch_id": batch_id,
         "source": source,
         "source_ts": now,
-        "version": int(version) if version.isdigit() else int(now.timestamp() * 1000),
+        "version": int(version) if version else int(now.timestamp() * 1000),
         "payee": payee,
     }

@@ -1,7 +1,7 @@
 """``payeeflow ingest``: a payee file into ``payees.raw``, then the batch manifest.
 
-Rows that cannot even be read go to ``payees.dlq`` (stage ``ingest``) with their line, so every
-row of the file ends up somewhere a person can find it.
+Rows that cannot even be read go to ``payees.dlq`` (stage ``ingest``) with their line and their
+original bytes, so every row of the file ends up somewhere a person can find it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from payeeflow.config import Settings
 from payeeflow.errors import RecordError
 from schemas import codec_for
 from streams.deadletters import DeadLetters, dead_letter
+from streams.delivery import Deliveries
 from streams.topics import BATCHES, DLQ, RAW
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ class IngestResult:
     batch_id: str
     produced: int
     rejected: int
+    repeats: int
+    encoding: str
 
 
 def new_batch_id() -> str:
@@ -44,9 +47,15 @@ async def ingest_file(
     batch_id: str | None = None,
     progress: bool = True,
     rate: float | None = None,
+    encoding: str | None = None,
 ) -> IngestResult:
-    """Produce every row of ``path``; ``rate`` caps records per second (None: as fast as possible)."""
-    _, rows = open_rows(path)
+    """Produce every distinct payee of ``path``; ``rate`` caps records per second (None: no cap).
+
+    A payee repeated in the file (same ``payee_id``) is produced once per batch, so the batch's
+    ``total`` counts distinct payees and each gets exactly one outcome. Every send is checked: if
+    the broker refuses a record, the command fails with ``DeliveryError`` and no manifest is sent.
+    """
+    opened = open_rows(path, encoding)
     batch_id = batch_id or new_batch_id()
     raw = codec_for(RAW)
     topic = settings.topic(RAW)
@@ -58,24 +67,37 @@ async def ingest_file(
         enable_idempotence=True,
     )
     await producer.start()
+    deliveries = Deliveries()
     deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)
     clock = time.monotonic()
-    produced = rejected = 0
+    produced = rejected = repeats = 0
+    seen: set[str] = set()  # payee ids of this batch (bounded by the file's distinct payees)
     try:
-        for line, row in tqdm(rows, desc=f"ingest {path.name}", unit=" rows", disable=not progress):
-            if isinstance(row, RecordError):
+        for line, row, original in tqdm(
+            opened.rows, desc=f"ingest {path.name}", unit=" rows", disable=not progress
+        ):
+            try:
+                if isinstance(row, RecordError):
+                    raise row
+                record = to_record(row, batch_id, path.name, datetime.now(UTC))
+            except RecordError as exc:
                 rejected += 1
-                letter = dead_letter("ingest", row, str(path), 0, line, None, None, None)
+                letter = dead_letter("ingest", exc, path.name, 0, line, None, original, None)
                 letter["batch_id"] = batch_id
-                await deadletters.send(letter)
+                await deliveries.add(await deadletters.send(letter), f"the reject of line {line}")
                 continue
-            record = to_record(row, batch_id, path.name, datetime.now(UTC))
-            await producer.send(topic, raw.encode(record), key=record["payee_id"].encode())
+            if record["payee_id"] in seen:
+                repeats += 1
+                continue
+            seen.add(record["payee_id"])
+            future = await producer.send(topic, raw.encode(record), key=record["payee_id"].encode())
+            await deliveries.add(future, f"the payee of line {line}")
             produced += 1
             if rate and produced % 50 == 0 and (ahead := produced / rate - (time.monotonic() - clock)) > 0:
                 await asyncio.sleep(ahead)
         await producer.flush()
+        await deliveries.check()
         manifest = {
             "batch_id": batch_id,
             "source": path.name,
@@ -84,10 +106,14 @@ async def ingest_file(
             "started_at": started,
             "finished_at": datetime.now(UTC),
         }
-        await producer.send_and_wait(
-            settings.topic(BATCHES), codec_for(BATCHES).encode(manifest), key=batch_id.encode()
+        await deliveries.add(
+            await producer.send(
+                settings.topic(BATCHES), codec_for(BATCHES).encode(manifest), key=batch_id.encode()
+            ),
+            f"the manifest of batch {batch_id}",
         )
+        await deliveries.check()
     finally:
         await producer.stop()
     log.info("ingested", extra={"batch_id": batch_id, "count": produced})
-    return IngestResult(batch_id, produced, rejected)
+    return IngestResult(batch_id, produced, rejected, repeats, opened.encoding)

@@ -1,22 +1,37 @@
 """The PostgreSQL sink: final records, dead letters and batch manifests into their tables.
 
-Contract (as in quix-streams): ``add()`` per record, ``flush()`` per checkpoint in one
+Contract (as in quix-streams): ``add_*()`` per record, ``flush()`` per checkpoint in one
 transaction. The flush also stores the next Kafka offset of every partition it consumed, with the
 cluster's id, in the same transaction, and the runner seeks to this cluster's stored offsets when
 partitions are assigned ("storing offsets outside Kafka"): each message is written exactly once.
-Kafka offsets are committed only after the database commit, for lag monitoring. A failed flush
-aborts the checkpoint and the batch is read again. Upserts are keyed by ``payee_id`` and guarded
-by ``version`` (an older record never overwrites a newer one, a re-sent one changes nothing);
-dead letters are unique by the message that failed and when. So neither a crash nor a re-sent record
-duplicates anything.
+Kafka offsets are committed only after the database commit, for lag monitoring.
+
+Two kinds of database failure, told apart by SQLSTATE class, never by message text:
+
+- **data** (22 data exception, 23 integrity, 54 limit exceeded): one row the database refuses
+  must not stop its partition. The failed part of the flush is halved inside savepoints until each
+  refused row stands alone; those rows become dead letters (stage ``sink``, reason
+  ``db_<SQLSTATE>``, the original message bytes), the rest is written, and the flush commits.
+- **anything else** (connection lost, server restarting…): the same flush is retried, with
+  exponential backoff and jitter and a fresh connection, until the database is back. The process
+  never exits for an outage.
+
+Upserts are keyed by ``payee_id`` and guarded by ``version`` (an older record never overwrites a
+newer one, a re-sent one changes nothing); dead letters are unique by the message that failed
+(cluster, topic, partition, offset, batch); each batch keeps one outcome per payee it carried
+(``batch_payees``). So neither a crash, a replay nor a re-sent record duplicates anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -31,14 +46,17 @@ from agents.pipeline import (
     SCREENING_COLUMNS,
     flat_row,
 )
-from connectors.database import migrate, wait_for_database
+from agents.validation import MAX_ID_LENGTH
+from connectors.database import is_data_error, migrate, wait_for_database
 from payeeflow.config import Settings
-from payeeflow.metrics import RECORDS, SINK_LAG_SECONDS
+from payeeflow.errors import RecordError
+from payeeflow.metrics import DB_RETRIES, RECORDS, SINK_LAG_SECONDS
 from schemas import codec_for
 from streams.deadletters import DeadLetters, dead_letter
 from streams.topics import BATCHES, DLQ, ENRICHED
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAYEE_COLUMNS = (
     *("payee_id", "batch_id", "source", "version", "source_ts"),
@@ -51,17 +69,25 @@ PAYEE_COLUMNS = (
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PAYEE_COLUMNS if c != "payee_id")
+STAGE_PAYEES = """
+CREATE TEMP TABLE IF NOT EXISTS payees_in (LIKE payees INCLUDING DEFAULTS) ON COMMIT DROP;
+TRUNCATE payees_in
+"""
 UPSERT_PAYEES = f"""
 INSERT INTO payees ({_COLS})
 SELECT DISTINCT ON (payee_id) {_COLS} FROM payees_in ORDER BY payee_id, version DESC
 ON CONFLICT (payee_id) DO UPDATE SET {_UPDATES}, updated_at = clock_timestamp()
 WHERE payees.version < EXCLUDED.version
-RETURNING batch_id
 """
-ADD_PROGRESS = """
-INSERT INTO batch_progress (batch_id, stored) VALUES (%s, %s)
-ON CONFLICT (batch_id) DO UPDATE SET stored = batch_progress.stored + EXCLUDED.stored,
-    updated_at = clock_timestamp()
+STORED_MEMBERS = """
+INSERT INTO batch_payees (batch_id, payee_id, outcome)
+SELECT DISTINCT batch_id, payee_id, 'stored' FROM payees_in
+ON CONFLICT (batch_id, payee_id) DO UPDATE SET outcome = 'stored', updated_at = clock_timestamp()
+WHERE batch_payees.outcome <> 'stored'
+"""
+DEAD_MEMBER = """
+INSERT INTO batch_payees (batch_id, payee_id, outcome) VALUES (%s, %s, 'dead_letter')
+ON CONFLICT (batch_id, payee_id) DO NOTHING
 """
 SAVE_OFFSET = """
 INSERT INTO sink_offsets (consumer_group, cluster_id, topic, partition, next_offset)
@@ -69,11 +95,11 @@ VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (consumer_group, cluster_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
 """
 INSERT_DEAD_LETTER = """
-INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, payee_id, batch_id,
-                          key, payload, failed_at)
-VALUES (%(topic)s, %(partition)s, %(offset)s, %(stage)s, %(reason)s, %(error)s, %(payee_id)s,
-        %(batch_id)s, %(key)s, %(payload)s, %(failed_at)s)
-ON CONFLICT (topic, partition, "offset", failed_at) DO NOTHING
+INSERT INTO dead_letters (cluster_id, topic, partition, "offset", stage, reason, error, payee_id,
+                          batch_id, key, payload, failed_at)
+VALUES (%(cluster_id)s, %(topic)s, %(partition)s, %(offset)s, %(stage)s, %(reason)s, %(error)s,
+        %(payee_id)s, %(batch_id)s, %(key)s, %(payload)s, %(failed_at)s)
+ON CONFLICT (cluster_id, topic, partition, "offset", (coalesce(batch_id, ''))) DO NOTHING
 """
 UPSERT_BATCH = """
 INSERT INTO batches (batch_id, source, total, rejected, started_at, finished_at)
@@ -81,6 +107,53 @@ VALUES (%(batch_id)s, %(source)s, %(total)s, %(rejected)s, %(started_at)s, %(fin
 ON CONFLICT (batch_id) DO UPDATE SET total = EXCLUDED.total, rejected = EXCLUDED.rejected,
     finished_at = EXCLUDED.finished_at
 """
+MAX_BACKOFF = 30.0
+
+
+def storable_id(value: str | None) -> str | None:
+    """An id a dead letter can be stored and indexed under: no NUL, at most ``MAX_ID_LENGTH``.
+
+    An id too long or holding NUL is cut and given a hash of the whole, so it stays distinct.
+    """
+    if value is None or (len(value) <= MAX_ID_LENGTH and "\x00" not in value):
+        return value
+    digest = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    return value[: MAX_ID_LENGTH - 20].replace("\x00", "\ufffd") + f"…#{digest}"
+
+
+def storable_letter(letter: dict[str, Any], cluster_id: str) -> dict[str, Any]:
+    """A dead letter as the table can hold it, whatever the failed record held."""
+    text = {
+        key: letter[key].replace("\x00", "\ufffd")[:limit]
+        for key, limit in (("stage", 100), ("reason", 100), ("error", 2000), ("topic", 500))
+    }
+    return {
+        **letter,
+        **text,
+        "cluster_id": cluster_id,
+        "payee_id": storable_id(letter.get("payee_id")),
+        "batch_id": storable_id(letter.get("batch_id")),
+    }
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The message a buffered item came from: what a dead letter for it must carry."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True)
+class Item:
+    origin: Origin
+    data: Any  # a payee row tuple, a dead letter or a batch manifest
+
+
+Poisoned = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
@@ -104,67 +177,132 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
 
 
 class PostgresSink:
-    """Buffers rows and writes them in one transaction per ``flush``."""
+    """Buffers rows and writes them in one transaction per ``flush``.
 
-    def __init__(self, conn: psycopg.AsyncConnection, group: str, cluster_id: str) -> None:
+    ``poisoned`` is told of every row the database refused (a dead letter, already in the
+    ``dead_letters`` table of this transaction) so the runner can publish it on ``payees.dlq``.
+    """
+
+    def __init__(
+        self, conn: psycopg.AsyncConnection, group: str, cluster_id: str, poisoned: Poisoned | None = None
+    ) -> None:
         self.conn = conn
         self.group = group
         self.cluster_id = cluster_id
-        self.payees: list[tuple[Any, ...]] = []
-        self.source_ts: list[datetime] = []
-        self.dead_letters: list[dict[str, Any]] = []
-        self.batches: list[dict[str, Any]] = []
+        self.poisoned = poisoned
+        self.payees: list[Item] = []
+        self.dead_letters: list[Item] = []
+        self.batches: list[Item] = []
 
-    def add_payee(self, record: dict[str, Any]) -> None:
-        self.payees.append(payee_row(record))
-        self.source_ts.append(record["source_ts"])
+    def add_payee(self, record: dict[str, Any], origin: Origin) -> None:
+        self.payees.append(Item(origin, payee_row(record)))
 
-    def add_dead_letter(self, letter: dict[str, Any]) -> None:
-        self.dead_letters.append(letter)
+    def add_dead_letter(self, letter: dict[str, Any], origin: Origin) -> None:
+        self.dead_letters.append(Item(origin, storable_letter(letter, self.cluster_id)))
 
-    def add_batch(self, batch: dict[str, Any]) -> None:
-        self.batches.append(batch)
+    def add_batch(self, batch: dict[str, Any], origin: Origin) -> None:
+        self.batches.append(Item(origin, batch))
 
     def __len__(self) -> int:
         return len(self.payees) + len(self.dead_letters) + len(self.batches)
 
-    async def flush(self, offsets: dict[TopicPartition, int]) -> None:
-        """Write everything buffered, and ``offsets``, in one transaction; on error nothing is."""
+    async def flush(self, offsets: dict[TopicPartition, int]) -> int:
+        """Write everything buffered, and ``offsets``, in one transaction; returns the rows refused.
+
+        On a data error only the refused rows are left out (as dead letters); any other error
+        leaves the database unchanged and the buffer intact, so the caller can flush again.
+        """
+        async with self.conn.transaction(), self.conn.cursor() as cur:
+            refused = await self._isolate(cur, self.payees, self._write_payees)
+            refused += await self._isolate(cur, self.batches, self._write_batches)
+            letters = [item.data for item in self.dead_letters]
+            for item, exc in refused:
+                letters.append(self._refused_letter(item, exc))
+            bad_letters = await self._isolate(cur, [Item(_NOWHERE, x) for x in letters], self._write_letters)
+            for item, exc in bad_letters:  # cannot happen for a storable letter: say so loudly
+                log.error("dead letter not storable (%s)", exc, extra=_where(item.data))
+            await cur.executemany(
+                SAVE_OFFSET,
+                [
+                    (self.group, self.cluster_id, tp.topic, tp.partition, offset)
+                    for tp, offset in offsets.items()
+                ],
+            )
+            if self.poisoned:
+                for letter in letters[len(self.dead_letters) :]:
+                    await self.poisoned(letter)
+        now = datetime.now(UTC)  # committed: count it
+        for ts in (item.data[PAYEE_COLUMNS.index("source_ts")] for item in self.payees):
+            SINK_LAG_SECONDS.observe((now - ts).total_seconds())
+        RECORDS.labels("sink", "ok").inc(
+            len(self.payees) - sum(isinstance(i.data, tuple) for i, _ in refused)
+        )
+        RECORDS.labels("sink", "dead_letter").inc(len(refused))
+        self.payees.clear()
+        self.dead_letters.clear()
+        self.batches.clear()
+        return len(refused)
+
+    async def _isolate(
+        self,
+        cur: psycopg.AsyncCursor[Any],
+        items: Sequence[Item],
+        write: Callable[[psycopg.AsyncCursor[Any], Sequence[Item]], Awaitable[None]],
+    ) -> list[tuple[Item, psycopg.Error]]:
+        """Write ``items`` in a savepoint; on a data error, halve until each refused item is alone."""
+        if not items:
+            return []
         try:
-            async with self.conn.transaction(), self.conn.cursor() as cur:
-                if self.payees:
-                    await cur.execute(
-                        "CREATE TEMP TABLE payees_in (LIKE payees INCLUDING DEFAULTS) ON COMMIT DROP"
-                    )
-                    async with cur.copy(f"COPY payees_in ({_COLS}) FROM STDIN") as copy:
-                        for row in self.payees:
-                            await copy.write_row(row)
-                    await cur.execute(UPSERT_PAYEES)
-                    changed: dict[str, int] = {}
-                    for (batch_id,) in await cur.fetchall():
-                        changed[batch_id] = changed.get(batch_id, 0) + 1
-                    if changed:
-                        await cur.executemany(ADD_PROGRESS, sorted(changed.items()))
-                if self.dead_letters:
-                    await cur.executemany(INSERT_DEAD_LETTER, self.dead_letters)
-                if self.batches:
-                    await cur.executemany(UPSERT_BATCH, self.batches)
-                await cur.executemany(
-                    SAVE_OFFSET,
-                    [
-                        (self.group, self.cluster_id, tp.topic, tp.partition, offset)
-                        for tp, offset in offsets.items()
-                    ],
-                )
-            now = datetime.now(UTC)  # committed: count it
-            for ts in self.source_ts:
-                SINK_LAG_SECONDS.observe((now - ts).total_seconds())
-            RECORDS.labels("sink", "ok").inc(len(self.payees))
-        finally:
-            self.payees.clear()
-            self.source_ts.clear()
-            self.dead_letters.clear()
-            self.batches.clear()
+            async with self.conn.transaction():
+                await write(cur, items)
+            return []
+        except psycopg.Error as exc:
+            if not is_data_error(exc):
+                raise
+            if len(items) == 1:
+                return [(items[0], exc)]
+            middle = len(items) // 2
+            return await self._isolate(cur, items[:middle], write) + await self._isolate(
+                cur, items[middle:], write
+            )
+
+    async def _write_payees(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
+        await cur.execute(STAGE_PAYEES)
+        async with cur.copy(f"COPY payees_in ({_COLS}) FROM STDIN") as copy:
+            for item in items:
+                await copy.write_row(item.data)
+        await cur.execute(UPSERT_PAYEES)
+        await cur.execute(STORED_MEMBERS)
+
+    async def _write_batches(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
+        await cur.executemany(UPSERT_BATCH, [item.data for item in items])
+
+    async def _write_letters(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
+        letters = [item.data for item in items]
+        await cur.executemany(INSERT_DEAD_LETTER, letters)
+        members = [(x["batch_id"], x["payee_id"]) for x in letters if x["batch_id"] and x["payee_id"]]
+        if members:
+            await cur.executemany(DEAD_MEMBER, members)
+
+    def _refused_letter(self, item: Item, exc: psycopg.Error) -> dict[str, Any]:
+        origin = item.origin
+        is_payee = isinstance(item.data, tuple)
+        record = {
+            "payee_id": item.data[0] if is_payee else None,
+            "batch_id": item.data[1] if is_payee else item.data.get("batch_id"),
+        }
+        error = RecordError(f"db_{exc.sqlstate or 'client'}", str(exc).strip().splitlines()[0][:500])
+        letter = dead_letter(
+            "sink", error, origin.topic, origin.partition, origin.offset, origin.key, origin.value, record
+        )
+        return storable_letter(letter, self.cluster_id)
+
+
+_NOWHERE = Origin("", 0, 0, None, None)
+
+
+def _where(letter: dict[str, Any]) -> dict[str, Any]:
+    return {k: letter.get(k) for k in ("stage", "reason", "topic", "partition", "offset", "batch_id")}
 
 
 async def stored_offsets(
@@ -205,7 +343,7 @@ class SinkRunner:
 
     async def run(self) -> None:
         settings = self.settings
-        await asyncio.to_thread(wait_for_database, settings.dsn)
+        await asyncio.to_thread(wait_for_database, settings.dsn, None)
         await asyncio.to_thread(migrate, settings.dsn)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -213,14 +351,20 @@ class SinkRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            session_timeout_ms=int(settings.session_timeout * 1000),
+            heartbeat_interval_ms=int(settings.session_timeout * 1000 / 3),
         )
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         deadletters = DeadLetters(
             settings.topic(DLQ), lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
-        conn = await psycopg.AsyncConnection.connect(settings.dsn)
         cluster_id = await kafka_cluster_id(settings.kafka_bootstrap_servers)
-        sink = PostgresSink(conn, settings.group("sink"), cluster_id)
+        sink = PostgresSink(
+            await psycopg.AsyncConnection.connect(settings.dsn),
+            settings.group("sink"),
+            cluster_id,
+            deadletters.send,
+        )
         consumer.subscribe(
             list(self.topics), listener=_SeekToStored(consumer, settings.dsn, sink.group, cluster_id)
         )
@@ -236,17 +380,7 @@ class SinkRunner:
                     for message in messages:
                         await self._add(sink, deadletters, tp, message)
                 offsets = {tp: msgs[-1].offset + 1 for tp, msgs in batches.items()}
-                try:
-                    await sink.flush(offsets)
-                except psycopg.Error as exc:
-                    log.error("database flush failed, re-reading the batch: %s", exc)
-                    if conn.closed:
-                        conn = await psycopg.AsyncConnection.connect(settings.dsn)
-                        sink.conn = conn
-                    for tp, messages in batches.items():
-                        consumer.seek(tp, messages[0].offset)
-                    await asyncio.sleep(1)
-                    continue
+                await self._flush(sink, offsets)
                 try:
                     await consumer.commit(offsets)
                 except KafkaError as exc:  # the database holds the truth; Kafka's is for lag
@@ -254,29 +388,54 @@ class SinkRunner:
         finally:
             await consumer.stop()
             await producer.stop()
-            await conn.close()
+            await sink.conn.close()
+
+    async def _flush(self, sink: PostgresSink, offsets: dict[TopicPartition, int]) -> None:
+        """Flush until it commits: an outage is waited out with backoff, never fatal."""
+        delay = 0.5
+        while True:
+            try:
+                await sink.flush(offsets)
+                return
+            except psycopg.Error as exc:  # not a data error: the flush refused no single row
+                DB_RETRIES.inc()
+                wait = min(delay, MAX_BACKOFF) * random.uniform(0.5, 1.5)
+                log.warning(
+                    "database flush failed (%s), retrying the same batch in %.1fs",
+                    f"{exc.sqlstate or type(exc).__name__}: {str(exc).strip()[:200]}",
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                delay *= 2
+                if sink.conn.closed or sink.conn.broken:
+                    try:
+                        sink.conn = await psycopg.AsyncConnection.connect(
+                            self.settings.dsn, connect_timeout=5
+                        )
+                    except psycopg.Error as reconnect:
+                        log.warning("database still unavailable: %s", str(reconnect).strip()[:200])
 
     async def _add(
         self, sink: PostgresSink, deadletters: DeadLetters, tp: TopicPartition, message: Any
     ) -> None:
         name = self.topics[tp.topic]
+        origin = Origin(tp.topic, tp.partition, message.offset, message.key, message.value)
         try:
             record = self.codecs[name].decode(message.value)
         except Exception as exc:  # undecodable: never lost, never stops the sink
             letter = dead_letter(
                 "sink", exc, tp.topic, tp.partition, message.offset, message.key, message.value, None
             )
-            if name == DLQ:  # a broken dead letter goes straight to the table
-                sink.add_dead_letter(letter)
-            else:
+            sink.add_dead_letter(letter, origin)
+            if name != DLQ:  # the topic carries it too; the table keeps it once
                 await deadletters.send(letter)
             return
         if name == ENRICHED:
-            sink.add_payee(record)
+            sink.add_payee(record, origin)
         elif name == DLQ:
-            sink.add_dead_letter(record)
+            sink.add_dead_letter(record, origin)
         else:
-            sink.add_batch(record)
+            sink.add_batch(record, origin)
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -292,7 +451,14 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         return None
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        for tp, offset in (
-            await stored_offsets(self.dsn, self.group, self.cluster_id, list(assigned))
-        ).items():
+        delay = 0.5
+        while True:  # the stored offsets are the truth: wait for the database rather than guess
+            try:
+                stored = await stored_offsets(self.dsn, self.group, self.cluster_id, list(assigned))
+                break
+            except psycopg.OperationalError as exc:
+                log.warning("reading stored offsets failed, retrying: %s", str(exc).strip()[:200])
+                await asyncio.sleep(min(delay, MAX_BACKOFF) * random.uniform(0.5, 1.5))
+                delay *= 2
+        for tp, offset in stored.items():
             self.consumer.seek(tp, offset)

@@ -1,4 +1,7 @@
-"""``payeeflow suppliers load``: a network CSV into the compacted ``suppliers`` topic."""
+"""``payeeflow suppliers load``: a network CSV into the compacted ``suppliers`` topic.
+
+Every send is checked (``Deliveries``): a supplier the broker refuses fails the load loudly.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from tqdm import tqdm
 from agents.matching.logic import read_network
 from payeeflow.config import Settings
 from schemas import codec_for
+from streams.delivery import Deliveries
 from streams.topics import SUPPLIERS
 
 
@@ -26,6 +30,7 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
     )
     await producer.start()
     now = datetime.now(UTC)
+    deliveries = Deliveries()
     count = 0
     try:
         for supplier in tqdm(suppliers, desc="suppliers", unit=" rows", disable=not progress):
@@ -41,11 +46,13 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
                 "accepts_card": supplier.accepts_card,
                 "updated_at": now,
             }
-            await producer.send(
+            future = await producer.send(
                 settings.topic(SUPPLIERS), codec.encode(record), key=supplier.supplier_id.encode()
             )
+            await deliveries.add(future, f"supplier {supplier.supplier_id}")
             count += 1
         await producer.flush()
+        await deliveries.check()
     finally:
         await producer.stop()
     return count

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from agents.pipeline import Pipeline
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ENCODING_HELP = "the file's encoding (default: detected: a BOM, else UTF-8, else Windows-1252)"
 
 
 def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipeline:
@@ -57,10 +58,10 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     }[args.command]
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
-    result = run_file(pipeline, args.input, args.output, columns)
+    result = run_file(pipeline, args.input, args.output, columns, args.encoding)
     elapsed = time.perf_counter() - started
     print(
-        f"{result.rows} rows -> {result.output}"
+        f"{result.rows} rows ({result.encoding}) -> {result.output}"
         + (f", {result.rejected} rejected -> {result.rejects}" if result.rejects else "")
         + f" in {elapsed:.2f}s"
     )
@@ -126,8 +127,14 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.ingest import ingest_file
 
-    result = asyncio.run(ingest_file(settings, args.file, args.batch_id, not args.quiet, args.rate))
-    print(f"batch {result.batch_id}: {result.produced} payees produced, {result.rejected} rejected")
+    result = asyncio.run(
+        ingest_file(settings, args.file, args.batch_id, not args.quiet, args.rate, args.encoding)
+    )
+    print(
+        f"batch {result.batch_id} ({result.encoding}): {result.produced} payees produced"
+        + (f", {result.repeats} repeated rows folded into them" if result.repeats else "")
+        + f", {result.rejected} rejected"
+    )
     return 0
 
 
@@ -213,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-id", help="batch id (default: time + random)")
     p.add_argument("--rate", type=float, help="at most this many records per second")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--encoding", help=ENCODING_HELP)
 
     p = add(
         "suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier."
@@ -241,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
+        p.add_argument("--encoding", help=ENCODING_HELP)
 
     p = add(
         "model", cmd_model, "Train the payee-type model from the shared data (deterministic), or evaluate it."

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")
     stage_batch_within: float = Field(0.1, gt=0, description="Seconds a stage waits to fill a batch.")
     sink_batch_size: int = Field(2000, ge=1, description="Records the sink writes per transaction.")
+    session_timeout: float = Field(
+        10.0,
+        ge=6,
+        le=300,
+        description="Seconds a consumer may miss heartbeats before its partitions move (a crashed "
+        "worker's partitions wait this long).",
+    )
     max_name_length: int = Field(300, ge=10, description="Longer payee names are rejected as absurd.")
     exclusion_keywords_file: Path | None = Field(
         None, description="Keyword CSV (keyword,category) instead of the packaged list; reloaded on change."

@@ -4,6 +4,7 @@ PayeeflowError
 ├── InputError          bad input from a user or a file: a clear message, a non-zero exit
 ├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
 │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
+├── DeliveryError       the broker did not take a record a command produced: the command fails
 └── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
 """
 
@@ -30,6 +31,10 @@ class DecodeError(RecordError):
 
     def __init__(self, detail: str) -> None:
         super().__init__("undecodable", detail)
+
+
+class DeliveryError(PayeeflowError):
+    """Kafka refused or lost a record after the producer's retries; nothing may pass for sent."""
 
 
 class StackError(PayeeflowError):

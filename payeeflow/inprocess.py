@@ -23,6 +23,7 @@ class FileResult:
     rejected: int
     output: Path
     rejects: Path | None
+    encoding: str
 
 
 def _cell(value: Any) -> str:
@@ -38,10 +39,18 @@ def rejects_path(output: Path) -> Path:
     return output.with_name(f"{name}.rejects.csv")
 
 
-def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str]) -> FileResult:
-    """Run ``pipeline`` over every row of ``source``; ``columns`` are the ones appended."""
-    in_columns, rows = open_rows(source)
+def run_file(
+    pipeline: Pipeline, source: Path, output: Path, columns: list[str], encoding: str | None = None
+) -> FileResult:
+    """Run ``pipeline`` over every row of ``source``; ``columns`` are the ones appended.
+
+    A reject keeps the row's original bytes in its ``raw`` column (decoded with the file's
+    encoding, undecodable bytes as ``\\xNN``), so nothing a clerk must fix is lost.
+    """
+    opened = open_rows(source, encoding)
+    in_columns = opened.columns
     if not in_columns:
+        opened.rows.close()  # type: ignore[attr-defined]
         raise InputError(f"{source}: these commands take a CSV file with a header")
     out_columns = in_columns + [c for c in columns if c not in in_columns]
     reject_file = rejects_path(output)
@@ -56,7 +65,7 @@ def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str])
         writer = csv.writer(out_fh)
         writer.writerow(out_columns)
         reject_writer = None
-        for line, row in rows:
+        for line, row, raw in opened.rows:
             try:
                 if isinstance(row, RecordError):
                     raise row
@@ -65,10 +74,11 @@ def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str])
                 if reject_writer is None:
                     reject_fh = reject_file.open("w", newline="", encoding="utf-8")
                     reject_writer = csv.writer(reject_fh)
-                    reject_writer.writerow(["line", "reason", "error", *in_columns])
+                    reject_writer.writerow(["line", "reason", "error", *in_columns, "raw"])
                 values = row if isinstance(row, dict) else {}
+                original = raw.decode(opened.encoding, errors="backslashreplace").rstrip("\r\n")
                 reject_writer.writerow(
-                    [line, exc.reason, exc.detail, *(values.get(c, "") for c in in_columns)]
+                    [line, exc.reason, exc.detail, *(values.get(c, "") for c in in_columns), original]
                 )
                 rejected += 1
                 continue
@@ -78,4 +88,4 @@ def run_file(pipeline: Pipeline, source: Path, output: Path, columns: list[str])
         reject_fh.close()
     elif reject_file.exists():
         reject_file.unlink()  # a stale rejects file from an earlier run would mislead
-    return FileResult(written, rejected, output, reject_file if rejected else None)
+    return FileResult(written, rejected, output, reject_file if rejected else None, opened.encoding)

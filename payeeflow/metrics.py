@@ -20,3 +20,6 @@ SINK_LAG_SECONDS = Histogram(
     "Source timestamp to database commit, per record",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
+DB_RETRIES = Counter(
+    "payeeflow_database_retries_total", "Flushes retried because the database was unavailable or failing"
+)

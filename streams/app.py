@@ -74,6 +74,9 @@ def create_app(settings: Settings, name: str) -> faust.App:
         # aiokafka hands over all it fetched by default (MBs of records per poll under a backlog)
         broker_max_poll_records=settings.stage_batch_size,
         broker_commit_interval=1.0,
+        # a crashed worker's partitions move after this, not after Faust's 60 s default
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 3,
         web_port=settings.worker_web_port,
         web_bind="0.0.0.0",
         datadir=data / f"{settings.group(name)}-data",

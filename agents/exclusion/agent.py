@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.exclusion.logic import ReloadingScreener
-from agents.validation import validate_payee
+from agents.validation import validate_record
 from payeeflow.config import Settings
 from streams.app import Stage
 from streams.topics import RAW, SCREENED
@@ -15,7 +15,7 @@ def build(settings: Settings) -> Stage:
     screener = ReloadingScreener(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
 
     def apply(record: dict[str, Any]) -> dict[str, Any]:
-        validate_payee(record["payee"], settings.max_name_length)
+        validate_record(record, settings.max_name_length)
         return screener.apply(record)
 
     return Stage("exclusion", RAW, SCREENED, apply)

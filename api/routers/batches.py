@@ -1,4 +1,10 @@
-"""``/batches/{batch_id}``: how far a batch has come, per stage and outcome."""
+"""``/batches/{batch_id}``: how far a batch has come, per stage and outcome.
+
+Progress is counted from ``batch_payees``: one outcome (stored or dead-lettered) per payee the
+batch carried, kept when a later batch carries the same payee again. ``total`` is the number of
+distinct payees ingest produced, so ``stored + dead_lettered + pending == total``; rows ingest
+could not read at all are ``rejected_at_source``.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,24 @@ from api.models import BatchStatus
 router = APIRouter(prefix="/batches", tags=["batches"])
 
 COUNTS = """
+WITH members AS (SELECT payee_id, outcome FROM batch_payees WHERE batch_id = %(id)s),
+     stored AS (SELECT p.payee_type, p.match_type, p.excluded
+                  FROM members m JOIN payees p USING (payee_id) WHERE m.outcome = 'stored')
 SELECT
   (SELECT row_to_json(b) FROM batches b WHERE b.batch_id = %(id)s) AS manifest,
-  (SELECT stored FROM batch_progress WHERE batch_id = %(id)s) AS stored,
+  (SELECT count(*) FROM members WHERE outcome = 'stored') AS stored,
+  (SELECT count(*) FROM members WHERE outcome = 'dead_letter') AS dead,
   (SELECT coalesce(json_object_agg(stage, n), '{}') FROM
-      (SELECT stage, count(*) n FROM dead_letters WHERE batch_id = %(id)s GROUP BY stage) s) AS dl_stage,
+      (SELECT stage, count(*) n FROM dead_letters
+        WHERE batch_id = %(id)s AND replayed_at IS NULL GROUP BY stage) s) AS dl_stage,
   (SELECT coalesce(json_object_agg(reason, n), '{}') FROM
-      (SELECT reason, count(*) n FROM dead_letters WHERE batch_id = %(id)s GROUP BY reason) r) AS dl_reason,
+      (SELECT reason, count(*) n FROM dead_letters
+        WHERE batch_id = %(id)s AND replayed_at IS NULL GROUP BY reason) r) AS dl_reason,
   (SELECT coalesce(json_object_agg(payee_type, n), '{}') FROM
-      (SELECT payee_type, count(*) n FROM payees WHERE batch_id = %(id)s GROUP BY payee_type) t) AS by_type,
+      (SELECT payee_type, count(*) n FROM stored GROUP BY payee_type) t) AS by_type,
   (SELECT coalesce(json_object_agg(match_type, n), '{}') FROM
-      (SELECT match_type, count(*) n FROM payees WHERE batch_id = %(id)s GROUP BY match_type) m) AS by_match,
-  (SELECT count(*) FROM payees WHERE batch_id = %(id)s AND excluded) AS excluded
+      (SELECT match_type, count(*) n FROM stored GROUP BY match_type) m) AS by_match,
+  (SELECT count(*) FROM stored WHERE excluded) AS excluded
 """
 
 
@@ -31,27 +43,27 @@ async def get_batch(batch_id: str, conn: ConnDep) -> dict:
     row = await cur.fetchone()
     assert row is not None
     manifest = row["manifest"]
-    stored = row["stored"] or 0
+    stored, dead = row["stored"], row["dead"]
     by_stage: dict[str, int] = row["dl_stage"]
-    if manifest is None and not stored and not by_stage:
+    if manifest is None and not stored and not dead and not by_stage:
         raise HTTPException(404, f"no batch {batch_id!r}")
-    in_pipeline = sum(n for stage, n in by_stage.items() if stage != "ingest")
     total = manifest["total"] if manifest else None
-    pending = max(total - stored - in_pipeline, 0) if total is not None else None
+    rejected = manifest["rejected"] if manifest else 0
+    pending = max(total - stored - dead, 0) if total is not None else None
     if total is None:
         status = "receiving"
     elif pending:
         status = "processing"
     else:
-        status = "complete_with_errors" if by_stage else "complete"
+        status = "complete_with_errors" if dead or rejected else "complete"
     return {
         "batch_id": batch_id,
         "status": status,
         "source": manifest["source"] if manifest else None,
         "total": total,
-        "rejected_at_source": manifest["rejected"] if manifest else 0,
+        "rejected_at_source": rejected,
         "stored": stored,
-        "dead_lettered": sum(by_stage.values()),
+        "dead_lettered": dead,
         "pending": pending,
         "dead_letters_by_stage": by_stage,
         "dead_letters_by_reason": row["dl_reason"],

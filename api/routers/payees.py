@@ -38,10 +38,13 @@ async def search_payees(
     if name:
         where.append("name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    for column, value in (("payee_type", payee_type), ("batch_id", batch_id), ("excluded", excluded)):
+    for column, value in (("payee_type", payee_type), ("excluded", excluded)):
         if value is not None:
             where.append(f"{column} = %s")
             params.append(value)
+    if batch_id is not None:  # every batch that carried the payee, not only the latest
+        where.append("payee_id IN (SELECT payee_id FROM batch_payees WHERE batch_id = %s)")
+        params.append(batch_id)
     if cursor:
         where.append("payee_id > %s")
         params.append(cursor)

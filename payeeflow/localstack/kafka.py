@@ -48,9 +48,22 @@ rootLogger.appenderRef.file.ref = file
 
 
 class LocalKafka:
-    def __init__(self, stack_dir: Path) -> None:
-        self.home = stack_dir.resolve() / "kafka"
-        self.lib = self.home / "lib"
+    """One broker+controller; ``port``/``controller_port``/``home`` let tests run a second one.
+
+    The jars always live in ``<stack_dir>/kafka/lib``, so a second broker downloads nothing.
+    """
+
+    def __init__(
+        self,
+        stack_dir: Path,
+        port: int = PORT,
+        controller_port: int = CONTROLLER_PORT,
+        home: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.controller_port = controller_port
+        self.lib = stack_dir.resolve() / "kafka" / "lib"
+        self.home = home or stack_dir.resolve() / "kafka"
         self.data = self.home / "data"
         self.config = self.home / "server.properties"
         self.pid_file = self.home / "kafka.pid"
@@ -58,7 +71,7 @@ class LocalKafka:
 
     @property
     def bootstrap(self) -> str:
-        return f"{HOST}:{PORT}"
+        return f"{HOST}:{self.port}"
 
     def installed(self) -> bool:
         return any(self.lib.glob("kafka_2.13-*.jar"))
@@ -89,7 +102,7 @@ class LocalKafka:
             raise StackError(f"Maven ran but no kafka_2.13 jar is in {self.lib}")
 
     def running(self) -> bool:
-        return port_open(HOST, PORT)
+        return port_open(HOST, self.port)
 
     def start(self) -> bool:
         """Start the broker unless one answers already; returns True if it started one."""
@@ -98,7 +111,7 @@ class LocalKafka:
         self.install()
         self.home.mkdir(parents=True, exist_ok=True)
         self.config.write_text(
-            SERVER_PROPERTIES.format(host=HOST, port=PORT, cport=CONTROLLER_PORT, data=self.data)
+            SERVER_PROPERTIES.format(host=HOST, port=self.port, cport=self.controller_port, data=self.data)
         )
         (self.home / "log4j2.properties").write_text(LOG4J.format(log=self.log_file))
         classpath = f"{self.lib}/*"
@@ -146,7 +159,7 @@ class LocalKafka:
                 start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
-        wait_for_port(HOST, PORT, 90, "Kafka", self.log_file)
+        wait_for_port(HOST, self.port, 90, "Kafka", self.log_file)
         return True
 
     def stop(self) -> bool:

@@ -27,15 +27,22 @@ def _bindir() -> Path | None:
 
 
 class LocalPostgres:
-    def __init__(self, stack_dir: Path) -> None:
+    """A private cluster; ``port``/``name``/``database`` let tests run a second one beside it."""
+
+    def __init__(
+        self, stack_dir: Path, port: int = PORT, name: str = "payeeflow", database: str = DATABASE
+    ) -> None:
         self.as_root = os.geteuid() == 0
-        base = Path("/var/lib/postgresql/payeeflow") if self.as_root else stack_dir.resolve() / "postgres"
+        self.port = port
+        self.database = database
+        base = Path("/var/lib/postgresql") / name if self.as_root else stack_dir.resolve() / name
+        self.base = base
         self.data = base / "data"
         self.log_file = base / "server.log"
 
     @property
     def url(self) -> str:
-        return f"postgresql://{USER}:{PASSWORD}@{HOST}:{PORT}/{DATABASE}"
+        return f"postgresql://{USER}:{PASSWORD}@{HOST}:{self.port}/{self.database}"
 
     def install(self) -> Path:
         bindir = _bindir()
@@ -51,7 +58,7 @@ class LocalPostgres:
         return ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else cmd
 
     def running(self) -> bool:
-        return port_open(HOST, PORT)
+        return port_open(HOST, self.port)
 
     def start(self) -> bool:
         """Install, init and start the cluster unless it answers already; True if it started it."""
@@ -83,7 +90,7 @@ class LocalPostgres:
                 "initdb",
             )
         options = (
-            f"-p {PORT} -c listen_addresses={HOST} -c unix_socket_directories={self.data} "
+            f"-p {self.port} -c listen_addresses={HOST} -c unix_socket_directories={self.data} "
             "-c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=on"
         )
         run(
@@ -104,7 +111,7 @@ class LocalPostgres:
             ),
             "pg_ctl start",
         )
-        wait_for_port(HOST, PORT, 30, "PostgreSQL", self.log_file)
+        wait_for_port(HOST, self.port, 30, "PostgreSQL", self.log_file)
         self._ensure_database(bindir)
         return True
 
@@ -115,7 +122,7 @@ class LocalPostgres:
                 "-h",
                 str(self.data),
                 "-p",
-                str(PORT),
+                str(self.port),
                 "-U",
                 "postgres",
                 "-d",
@@ -127,15 +134,18 @@ class LocalPostgres:
         )
         if not run([*psql, f"SELECT 1 FROM pg_roles WHERE rolname = '{USER}'"], "psql").stdout.strip():
             run([*psql, f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}' CREATEDB"], "create role")
-        if not run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"], "psql").stdout.strip():
-            run([*psql, f"CREATE DATABASE {DATABASE} OWNER {USER}"], "create database")
+        if not run(
+            [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"], "psql"
+        ).stdout.strip():
+            run([*psql, f"CREATE DATABASE {self.database} OWNER {USER}"], "create database")
 
-    def stop(self) -> bool:
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server; ``mode="immediate"`` is a crash (no shutdown checkpoint)."""
         bindir = _bindir()
         if not bindir or not (self.data / "postmaster.pid").exists():
             return False
         run(
-            self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
             "pg_ctl stop",
         )
         return True

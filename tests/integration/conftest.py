@@ -1,7 +1,12 @@
-"""The real Kafka broker and PostgreSQL: reached once per session, topics unique per module.
+"""The real Kafka broker and PostgreSQL, started for the test session alone.
 
-Without a stack these tests skip with the reason; with ``PAYEEFLOW_REQUIRE_STACK=1`` (CI) they fail
-instead, so a missing broker can never pass for green.
+The suite never touches the running stack: it starts its own single-node Kafka (KRaft) and its
+own PostgreSQL cluster on free ports, with fresh data, under ``.stack/test`` (the broker's jars are
+shared with the local stack's, so nothing is downloaded twice), and stops them at the end. Fault
+tests may kill and restart either. Each module gets its own topic prefix and consumer groups.
+
+Without Java/Maven or PostgreSQL these tests skip with the reason; with
+``PAYEEFLOW_REQUIRE_STACK=1`` (CI) they fail instead, so a missing broker never passes for green.
 """
 
 from __future__ import annotations
@@ -9,24 +14,28 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from connectors.database import migrate
+from connectors.database import migrate, wait_for_database
 from payeeflow.config import Settings
 from payeeflow.errors import StackError
-from payeeflow.localstack.process import port_open
+from payeeflow.localstack.kafka import LocalKafka
+from payeeflow.localstack.postgres import LocalPostgres
 from streams.topics import create_topics, delete_topics
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -37,23 +46,57 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class TestStack:
+    """The session's own broker and database, which fault tests may kill and bring back."""
+
+    kafka: LocalKafka
+    postgres: LocalPostgres
+
+    def kill_kafka(self) -> None:
+        os.kill(int(self.kafka.pid_file.read_text()), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while self.kafka.running() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def start_kafka(self) -> None:
+        self.kafka.start()
+
+    def crash_postgres(self) -> None:
+        self.postgres.stop(mode="immediate")
+
+    def start_postgres(self) -> None:
+        self.postgres.start()
+
+
 @pytest.fixture(scope="session")
-def stack_settings() -> Settings:
-    settings = Settings()
-    host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
-    problems = []
-    if not port_open(host, int(port)):
-        problems.append(f"no Kafka broker at {settings.kafka_bootstrap_servers}")
+def test_stack() -> Iterator[TestStack]:
+    home = ROOT / ".stack" / "test"
+    kafka = LocalKafka(ROOT / ".stack", free_port(), free_port(), home=home / "kafka")
+    postgres = LocalPostgres(ROOT / ".stack", free_port(), name="payeeflow-test", database="payeeflow_test")
     try:
-        with psycopg.connect(settings.dsn, connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        problems.append(f"no PostgreSQL: {str(exc).strip().splitlines()[0]}")
-    if problems:
-        reason = "; ".join(problems) + " (run `payeeflow stack up`)"
+        shutil.rmtree(kafka.home, ignore_errors=True)
+        shutil.rmtree(postgres.base, ignore_errors=True)
+        kafka.start()
+        postgres.start()
+    except StackError as exc:
+        kafka.stop()
         if os.environ.get("PAYEEFLOW_REQUIRE_STACK"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+            pytest.fail(f"the test stack did not start: {exc}")
+        pytest.skip(f"the test stack did not start: {exc}")
+    yield TestStack(kafka, postgres)
+    kafka.stop()
+    postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_settings(test_stack: TestStack) -> Settings:
+    settings = Settings(  # by their variable names: the fields are read through aliases
+        KAFKA_BOOTSTRAP_SERVERS=test_stack.kafka.bootstrap,
+        DATABASE_URL=test_stack.postgres.url,
+        PAYEEFLOW_STACK_DIR=ROOT / ".stack" / "test",
+    )
+    wait_for_database(settings.dsn)
     migrate(settings.dsn)
     return settings
 

@@ -100,13 +100,66 @@ def test_unusable_input_is_a_one_line_error(tmp_path: Path, content: str | None,
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_undecodable_bytes_are_rejected_not_fatal(tmp_path: Path) -> None:
+def test_a_broken_line_in_a_utf8_file_is_rejected_with_its_bytes(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
-    path.write_bytes(b"name\nGOOD NAME LLC\nBAD \xff\xfe NAME\n")
+    path.write_bytes("name\nCAFÉ GOOD LLC\n".encode() + b"BAD \xff\xfe NAME\n")
+    out = tmp_path / "o.csv"
+    result = payeeflow("classify", str(path), "-o", str(out))
+    assert result.returncode == 0 and "(utf-8)" in result.stdout
+    assert [row["name"] for row in read(out)] == ["CAFÉ GOOD LLC"]
+    [reject] = read(tmp_path / "o.rejects.csv")
+    assert reject["reason"] == "undecodable_text"
+    assert reject["error"].startswith("line 3, byte 5: 0xFF is not valid utf-8")
+    assert reject["raw"] == "BAD \\xff\\xfe NAME"
+
+
+def test_a_latin1_file_is_detected_and_an_explicit_encoding_wins(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("name\nCAFÉ ROYAL LLC\nJOSÉ NUÑEZ\n".encode("latin-1"))
+    out = tmp_path / "o.csv"
+    result = payeeflow("classify", str(path), "-o", str(out))
+    assert result.returncode == 0 and "(cp1252)" in result.stdout
+    assert [row["name"] for row in read(out)] == ["CAFÉ ROYAL LLC", "JOSÉ NUÑEZ"]
+    result = payeeflow("classify", str(path), "-o", str(out), "--encoding", "utf-8")
+    assert result.returncode == 0 and len(read(tmp_path / "o.rejects.csv")) == 2
+
+
+def test_a_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"\xef\xbb\xbfpayee_id,name\nV-1,ACME LLC\n")
     out = tmp_path / "o.csv"
     assert payeeflow("classify", str(path), "-o", str(out)).returncode == 0
-    assert len(read(out)) == 1
-    assert read(tmp_path / "o.rejects.csv")[0]["reason"] == "undecodable_text"
+    assert read(out)[0]["payee_id"] == "V-1"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("empty.jsonl", b"", "the file is empty"),
+        ("header.csv", b"name,city\n", "no payee rows"),
+        ("blank.jsonl", b"\n\n", "no payee rows"),
+        ("binary.csv", b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe garbage", "binary data (a NUL byte at offset 7)"),
+        ("book.csv", b"PK\x03\x04\x14\x00\x06\x00", "zip archive"),
+    ],
+)
+def test_empty_and_binary_files_are_one_readable_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = payeeflow("classify", str(path), "-o", str(tmp_path / "o.csv"))
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.isprintable() or result.stderr.rstrip("\n").isprintable()
+
+
+def test_lone_cr_line_endings_are_lines(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'name,note\rACME SUPPLY LLC,"two\rlines"\rJOHN DOE,y\r')
+    out = tmp_path / "o.csv"
+    assert payeeflow("classify", str(path), "-o", str(out)).returncode == 0
+    assert [row["note"] for row in read(out)] == ["two\rlines", "y"]
 
 
 def test_examples_process_end_to_end(tmp_path: Path) -> None:

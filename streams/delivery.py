@@ -1,0 +1,38 @@
+"""Checked sends for the commands that produce (ingest, supplier load): no refusal goes unseen.
+
+aiokafka's ``send()`` returns a future per record once it is queued; a record the broker refuses
+(too large, authorisation, a topic gone) fails only that future. ``Deliveries`` keeps the futures
+of a bounded window, awaits them as the window fills and at the end, and turns the first failure
+into a ``DeliveryError`` naming the record, so the command fails loudly instead of reporting success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka.errors import KafkaError
+
+from payeeflow.errors import DeliveryError
+
+
+class Deliveries:
+    def __init__(self, window: int = 10_000) -> None:
+        self.window = window
+        self._pending: list[tuple[asyncio.Future[Any], str]] = []
+
+    async def add(self, future: asyncio.Future[Any], what: str) -> None:
+        """Track one send; ``what`` names the record in the error (an id, never a name)."""
+        self._pending.append((future, what))
+        if len(self._pending) >= self.window:
+            await self.check()
+
+    async def check(self) -> None:
+        """Wait for every tracked send; raise ``DeliveryError`` for the first that failed."""
+        pending, self._pending = self._pending, []
+        results = await asyncio.gather(*(future for future, _ in pending), return_exceptions=True)
+        for (_, what), result in zip(pending, results, strict=True):
+            if isinstance(result, KafkaError | OSError | asyncio.TimeoutError):
+                raise DeliveryError(f"Kafka did not take {what}: {type(result).__name__}: {result}")
+            if isinstance(result, BaseException):
+                raise result
