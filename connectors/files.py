@@ -32,6 +32,7 @@ PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
 ENVELOPE_FIELDS = ("payee_id", "version")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 SNIFF_BYTES = 64 * 1024
+BINARY_PROBE = 8000  # git's rule: a NUL in the first 8,000 bytes makes a file binary
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # absurd rows are rejected by validation
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -67,7 +68,7 @@ def detect_encoding(path: Path, sample: bytes) -> str:
             return name
     if sample.startswith(b"PK\x03\x04"):
         raise InputError(f"{path}: this is a zip archive (an Excel .xlsx?), not CSV or JSON Lines")
-    if (nul := sample.find(b"\x00")) >= 0:
+    if (nul := sample.find(b"\x00", 0, BINARY_PROBE)) >= 0:  # a stray NUL later is one row's problem
         raise InputError(f"{path}: binary data (a NUL byte at offset {nul}), not a CSV or JSON Lines file")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)

@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 @dataclass
-class TestStack:
+class PrivateStack:
     """The session's own broker and database, which fault tests may kill and bring back."""
 
     kafka: LocalKafka
@@ -70,7 +70,7 @@ class TestStack:
 
 
 @pytest.fixture(scope="session")
-def test_stack() -> Iterator[TestStack]:
+def test_stack() -> Iterator[PrivateStack]:
     home = ROOT / ".stack" / "test"
     kafka = LocalKafka(ROOT / ".stack", free_port(), free_port(), home=home / "kafka")
     postgres = LocalPostgres(ROOT / ".stack", free_port(), name="payeeflow-test", database="payeeflow_test")
@@ -84,13 +84,13 @@ def test_stack() -> Iterator[TestStack]:
         if os.environ.get("PAYEEFLOW_REQUIRE_STACK"):
             pytest.fail(f"the test stack did not start: {exc}")
         pytest.skip(f"the test stack did not start: {exc}")
-    yield TestStack(kafka, postgres)
+    yield PrivateStack(kafka, postgres)
     kafka.stop()
     postgres.stop()
 
 
 @pytest.fixture(scope="session")
-def stack_settings(test_stack: TestStack) -> Settings:
+def stack_settings(test_stack: PrivateStack) -> Settings:
     settings = Settings(  # by their variable names: the fields are read through aliases
         KAFKA_BOOTSTRAP_SERVERS=test_stack.kafka.bootstrap,
         DATABASE_URL=test_stack.postgres.url,
@@ -131,8 +131,10 @@ class Services:
         self.settings = settings
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.commands: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.commands[name] = (args, env)
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "payeeflow", *args],
@@ -155,6 +157,18 @@ class Services:
                 pass
             time.sleep(0.3)
         raise StackError(f"worker on port {port} not ready in {timeout}s")
+
+    def kill(self, name: str) -> None:
+        """``kill -9``: no shutdown, no leaving the consumer group, nothing flushed."""
+        self.procs[name].kill()
+        self.procs[name].wait()
+
+    def restart(self, name: str) -> None:
+        args, env = self.commands[name]
+        self.start(name, *args, env=env)
+
+    def alive(self, name: str) -> bool:
+        return self.procs[name].poll() is None
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -1,0 +1,226 @@
+"""Faults on the real broker and database of the test session: nothing lost, doubled or stuck.
+
+Each scenario streams a batch of its own through a fused worker and the sink and, mid-stream,
+kills a worker or the sink with SIGKILL, kills the broker, crashes PostgreSQL, or pushes rows the
+database refuses. Each ends with every payee of the batch stored or dead-lettered exactly once, no
+version going backwards, and the pipeline still flowing. Recovery times are printed (``-s``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from agents.classification import Classifier
+from agents.enrichment import Enricher
+from agents.exclusion import Screener
+from agents.matching import Matcher
+from agents.pipeline import Pipeline
+from connectors.ingest import ingest_file
+from connectors.suppliers import load_suppliers
+from payeeflow.config import Settings
+from schemas import codec_for
+from streams.topics import ENRICHED
+from tests.conftest import EXAMPLES, raw_record
+from tests.integration.conftest import Services, PrivateStack, free_port, wait_until
+
+pytestmark = pytest.mark.integration
+
+COUNT = 6000
+
+
+def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
+    with psycopg.connect(settings.dsn) as conn:
+        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def outcomes(settings: Settings, batch_id: str) -> dict[str, int]:
+    return dict(
+        query(settings, "SELECT outcome, count(*) FROM batch_payees WHERE batch_id = %s GROUP BY 1", batch_id)
+    )
+
+
+def write_batch(path: Path, prefix: str, count: int, version: int) -> set[str]:
+    """``count`` payees with ids of their own, names from the sample file, one version."""
+    with (EXAMPLES / "payees.csv").open(newline="", encoding="utf-8") as fh:
+        names = [row["name"] for row in csv.DictReader(fh) if row["payee_id"].startswith("P0")]
+    ids = set()
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["payee_id", "name", "version"])
+        for i in range(count):
+            ids.add(f"{prefix}{i:06d}")
+            writer.writerow([f"{prefix}{i:06d}", names[i % len(names)], version])
+    return ids
+
+
+def assert_exactly_once(settings: Settings, batch_id: str, ids: set[str], version: int) -> None:
+    """Every payee stored or dead-lettered, once; stored rows carry this batch's version."""
+    members = dict(
+        query(settings, "SELECT payee_id, outcome FROM batch_payees WHERE batch_id = %s", batch_id)
+    )
+    assert set(members) == ids
+    stored = [pid for pid, outcome in members.items() if outcome == "stored"]
+    rows = query(
+        settings, "SELECT payee_id, version FROM payees WHERE payee_id = ANY(%s)", stored
+    )
+    assert len(rows) == len(stored) and {v for _, v in rows} <= {version}
+    doubled = query(
+        settings,
+        "SELECT payee_id FROM dead_letters WHERE batch_id = %s GROUP BY payee_id HAVING count(*) > 1",
+        batch_id,
+    )
+    assert doubled == []
+
+
+@pytest.fixture(scope="module")
+def pipeline(settings: Settings, services: Services) -> Services:
+    asyncio.run(load_suppliers(settings, EXAMPLES / "suppliers.csv", progress=False))
+    services.start("worker", "worker", "--stage", "all")
+    services.start("sink", "sink", "--metrics-port", str(free_port()))
+    services.wait_ready(settings.worker_web_port)
+    return services
+
+
+def run_with_fault(
+    settings: Settings,
+    tmp_path: Path,
+    version: int,
+    fault: Callable[[], None],
+    recover: Callable[[], None],
+) -> tuple[str, set[str], float]:
+    """Ingest a batch, apply ``fault`` once a fifth is stored, ``recover``, and wait for all.
+
+    Returns the batch, its payee ids and the seconds from ``recover`` to the next stored payee.
+    """
+    ids = write_batch(tmp_path / "batch.csv", f"{settings.topic_prefix}v{version}-", COUNT, version)
+    result = asyncio.run(ingest_file(settings, tmp_path / "batch.csv", progress=False))
+    assert result.produced == COUNT
+    wait_until(lambda: outcomes(settings, result.batch_id).get("stored", 0) > COUNT // 5, timeout=120, every=0.1)
+    fault()
+    recover()
+    recovered = time.monotonic()
+    before = sum(outcomes(settings, result.batch_id).values())
+    wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) > before or before == COUNT, 180, 0.2)
+    recovery = time.monotonic() - recovered
+    wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) == COUNT, timeout=240)
+    assert_exactly_once(settings, result.batch_id, ids, version)
+    return result.batch_id, ids, recovery
+
+
+def test_a_worker_killed_mid_stream_resumes_quickly_and_loses_nothing(
+    settings: Settings, pipeline: Services, tmp_path: Path
+) -> None:
+    batch_id, _, recovery = run_with_fault(
+        settings, tmp_path, 1, lambda: pipeline.kill("worker"), lambda: pipeline.restart("worker")
+    )
+    print(f"\nworker kill -9: next payee stored {recovery:.1f}s after the restart")
+    assert outcomes(settings, batch_id) == {"stored": COUNT}
+
+
+def test_a_sink_killed_mid_stream_resumes_and_writes_each_row_once(
+    settings: Settings, pipeline: Services, tmp_path: Path
+) -> None:
+    batch_id, _, recovery = run_with_fault(
+        settings, tmp_path, 2, lambda: pipeline.kill("sink"), lambda: pipeline.restart("sink")
+    )
+    print(f"\nsink kill -9: next payee stored {recovery:.1f}s after the restart")
+    assert outcomes(settings, batch_id) == {"stored": COUNT}
+
+
+def test_a_broker_killed_and_restarted_mid_stream(
+    settings: Settings, pipeline: Services, test_stack: PrivateStack, tmp_path: Path
+) -> None:
+    def restart() -> None:
+        time.sleep(10)
+        test_stack.start_kafka()
+
+    _, _, recovery = run_with_fault(settings, tmp_path, 3, test_stack.kill_kafka, restart)
+    print(f"\nbroker kill -9, 10 s down: next payee stored {recovery:.1f}s after it was back")
+    assert pipeline.alive("worker") and pipeline.alive("sink")
+
+
+def test_a_postgres_crash_is_waited_out_without_restarting_anything(
+    settings: Settings, pipeline: Services, test_stack: PrivateStack, tmp_path: Path
+) -> None:
+    def restart() -> None:
+        time.sleep(10)
+        test_stack.start_postgres()
+
+    _, _, recovery = run_with_fault(settings, tmp_path, 4, test_stack.crash_postgres, restart)
+    print(f"\nPostgreSQL immediate stop, 10 s down: next payee stored {recovery:.1f}s after it was back")
+    assert pipeline.alive("worker") and pipeline.alive("sink")
+
+
+def test_poison_in_the_stream_is_dead_lettered_at_the_first_stage(
+    settings: Settings, pipeline: Services, tmp_path: Path
+) -> None:
+    p = settings.topic_prefix
+    lines = [
+        {"payee_id": f"{p}nul", "name": "ACME SUPPLY LLC", "address": "1 MAIN\u0000 ST"},
+        {"payee_id": p + random.Random(2).randbytes(5_000).hex(), "name": "ACME SUPPLY LLC"},
+        {"payee_id": f"{p}far", "name": "ACME SUPPLY LLC", "version": str(2**63 - 1)},
+        *({"payee_id": f"{p}ok{i}", "name": f"GOOD SUPPLIER {i} LLC"} for i in range(50)),
+    ]
+    path = tmp_path / "poison.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = asyncio.run(ingest_file(settings, path, progress=False))
+    wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) == 53)
+    assert outcomes(settings, result.batch_id) == {"stored": 50, "dead_letter": 3}
+    reasons = query(
+        settings, "SELECT stage, reason FROM dead_letters WHERE batch_id = %s ORDER BY reason", result.batch_id
+    )
+    assert reasons == [
+        ("exclusion", "control_characters"),
+        ("exclusion", "field_too_long"),
+        ("exclusion", "version_out_of_range"),
+    ]
+
+
+def test_rows_the_database_refuses_are_isolated_and_the_partition_flows_on(
+    settings: Settings, pipeline: Services
+) -> None:
+    """Records that passed no validation (another producer wrote them) reach the sink itself."""
+    stages = Pipeline(
+        Screener.from_file(), Classifier.load(), Matcher.from_csv(EXAMPLES / "suppliers.csv"), Enricher()
+    )
+    p = settings.topic_prefix
+    records = [stages.process(raw_record(f"SINK TEST {i} LLC", f"{p}sink{i}")) for i in range(20)]
+    for record in records:
+        record["batch_id"] = f"{p}sinkbatch"
+    records[5]["payee"]["address"] = "1 MAIN\u0000 ST"
+    records[12]["payee_id"] = p + random.Random(1).randbytes(5_000).hex()  # no compression helps
+    codec = codec_for(ENRICHED)
+
+    async def produce() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        await producer.start()
+        try:
+            for record in records:  # one key: one partition, poison in the middle of it
+                await producer.send_and_wait(settings.topic(ENRICHED), codec.encode(record), key=b"k")
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+    wait_until(lambda: sum(outcomes(settings, f"{p}sinkbatch").values()) == 20, timeout=60)
+    assert outcomes(settings, f"{p}sinkbatch") == {"stored": 18, "dead_letter": 2}
+    letters = query(
+        settings,
+        "SELECT stage, reason, length(payee_id), payload IS NOT NULL FROM dead_letters"
+        " WHERE batch_id = %s ORDER BY reason",
+        f"{p}sinkbatch",
+    )
+    assert [(stage, length <= 200, has_payload) for stage, _, length, has_payload in letters] == [
+        ("sink", True, True),
+        ("sink", True, True),
+    ]
+    assert {reason for _, reason, _, _ in letters} == {"db_client", "db_54000"}
