@@ -123,12 +123,11 @@ def main() -> int:
         with psycopg.connect(settings.dsn, autocommit=True) as conn:
             deadline = time.monotonic() + args.timeout
             while True:
-                [(stored,)] = conn.execute(
-                    "SELECT coalesce((SELECT stored FROM batch_progress WHERE batch_id = %s), 0)",
+                [(stored, dead)] = conn.execute(
+                    "SELECT count(*) FILTER (WHERE outcome = 'stored'),"
+                    " count(*) FILTER (WHERE outcome = 'dead_letter')"
+                    " FROM batch_payees WHERE batch_id = %s",
                     (result.batch_id,),
-                ).fetchall()
-                [(dead,)] = conn.execute(
-                    "SELECT count(*) FROM dead_letters WHERE batch_id = %s", (result.batch_id,)
                 ).fetchall()
                 if stored + dead >= result.produced:
                     t_done = time.perf_counter()

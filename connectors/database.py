@@ -45,7 +45,8 @@ def wait_for_database(dsn: str, timeout: float | None = 30.0) -> None:
                 return
         except psycopg.OperationalError as exc:
             if deadline is not None and time.monotonic() > deadline:
-                raise StackError(f"PostgreSQL did not answer within {timeout:.0f}s: {exc}") from exc
+                first = str(exc).strip().splitlines()[0]
+                raise StackError(f"PostgreSQL did not answer within {timeout:.0f}s: {first}") from exc
             if time.monotonic() - said > 10:
                 log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:200])
                 said = time.monotonic()

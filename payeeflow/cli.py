@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -156,6 +158,43 @@ def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.database import migrate, wait_for_database
+    from connectors.dlq import Filters, listing, replay, show, summary
+
+    wait_for_database(settings.dsn, timeout=10)  # a clear one-line error when it is not there
+    migrate(settings.dsn)
+    if args.action == "show":
+        print(json.dumps(show(settings, args.id), indent=2, ensure_ascii=False))
+        return 0
+    filters = Filters(
+        args.reason, args.stage, args.batch, args.since, getattr(args, "include_replayed", False)
+    )
+    if args.action == "list":
+        groups = summary(settings.dsn, filters)
+        print(f"{'count':>8}  {'stage':15} {'reason':28} last failed")
+        for group in groups:
+            print(f"{group['count']:>8}  {group['stage']:15} {group['reason']:28} {group['last_failed_at']}")
+        if args.limit:
+            print()
+            for row in listing(settings.dsn, filters, args.limit):
+                replayed = f" replayed {row['replayed_at']:%Y-%m-%d %H:%M}" if row["replayed_at"] else ""
+                print(
+                    f"{row['id']:>8}  {row['failed_at']:%Y-%m-%d %H:%M:%S}  {row['stage']}/{row['reason']}"
+                    f"  payee {row['payee_id']}  batch {row['batch_id']}{replayed}"
+                )
+        return 0
+    result = asyncio.run(replay(settings, filters, args.dry_run))
+    verb = "would send" if args.dry_run else "sent"
+    for topic, count in result.sent.items():
+        print(f"{verb} {count} to {topic}")
+    if not result.sent:
+        print("nothing to replay")
+    if result.not_replayable:
+        print(f"{result.not_replayable} not replayable (ingest rejects: fix the file and ingest it again)")
+    return 0
+
+
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
     from agents.classification.evaluate import evaluate, read_labeled
     from agents.classification.logic import Classifier
@@ -250,6 +289,27 @@ def build_parser() -> argparse.ArgumentParser:
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
         p.add_argument("--encoding", help=ENCODING_HELP)
+
+    p = add("dlq", cmd_dlq, "Dead letters: list them by reason, show one decoded, replay after a fix.")
+    dsub = p.add_subparsers(dest="action", required=True)
+    dlq_list = dsub.add_parser("list", help="counts by stage and reason, then the newest letters")
+    dlq_replay = dsub.add_parser(
+        "replay", help="send matching letters back to the topic of the stage they failed at"
+    )
+    for q in (dlq_list, dlq_replay):
+        q.add_argument("--reason", help="only this reason (e.g. name_too_long)")
+        q.add_argument(
+            "--stage", help="only this stage (exclusion, classification, matching, enrichment, sink)"
+        )
+        q.add_argument("--batch", help="only this batch id")
+        q.add_argument(
+            "--since", type=datetime.fromisoformat, help="only failures at or after this ISO time (UTC)"
+        )
+    dlq_list.add_argument("--limit", type=int, default=20, help="letters listed after the counts")
+    dlq_list.add_argument("--include-replayed", action="store_true", help="also letters replayed already")
+    dlq_replay.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
+    dlq_show = dsub.add_parser("show", help="one letter with its payload decoded, as JSON")
+    dlq_show.add_argument("id", type=int)
 
     p = add(
         "model", cmd_model, "Train the payee-type model from the shared data (deterministic), or evaluate it."

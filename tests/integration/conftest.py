@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from connectors.database import migrate, wait_for_database

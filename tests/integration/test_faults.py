@@ -31,7 +31,7 @@ from payeeflow.config import Settings
 from schemas import codec_for
 from streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record
-from tests.integration.conftest import Services, PrivateStack, free_port, wait_until
+from tests.integration.conftest import PrivateStack, Services, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -70,9 +70,7 @@ def assert_exactly_once(settings: Settings, batch_id: str, ids: set[str], versio
     )
     assert set(members) == ids
     stored = [pid for pid, outcome in members.items() if outcome == "stored"]
-    rows = query(
-        settings, "SELECT payee_id, version FROM payees WHERE payee_id = ANY(%s)", stored
-    )
+    rows = query(settings, "SELECT payee_id, version FROM payees WHERE payee_id = ANY(%s)", stored)
     assert len(rows) == len(stored) and {v for _, v in rows} <= {version}
     doubled = query(
         settings,
@@ -105,12 +103,16 @@ def run_with_fault(
     ids = write_batch(tmp_path / "batch.csv", f"{settings.topic_prefix}v{version}-", COUNT, version)
     result = asyncio.run(ingest_file(settings, tmp_path / "batch.csv", progress=False))
     assert result.produced == COUNT
-    wait_until(lambda: outcomes(settings, result.batch_id).get("stored", 0) > COUNT // 5, timeout=120, every=0.1)
+    wait_until(
+        lambda: outcomes(settings, result.batch_id).get("stored", 0) > COUNT // 5, timeout=120, every=0.1
+    )
     fault()
     recover()
     recovered = time.monotonic()
     before = sum(outcomes(settings, result.batch_id).values())
-    wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) > before or before == COUNT, 180, 0.2)
+    wait_until(
+        lambda: sum(outcomes(settings, result.batch_id).values()) > before or before == COUNT, 180, 0.2
+    )
     recovery = time.monotonic() - recovered
     wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) == COUNT, timeout=240)
     assert_exactly_once(settings, result.batch_id, ids, version)
@@ -177,7 +179,9 @@ def test_poison_in_the_stream_is_dead_lettered_at_the_first_stage(
     wait_until(lambda: sum(outcomes(settings, result.batch_id).values()) == 53)
     assert outcomes(settings, result.batch_id) == {"stored": 50, "dead_letter": 3}
     reasons = query(
-        settings, "SELECT stage, reason FROM dead_letters WHERE batch_id = %s ORDER BY reason", result.batch_id
+        settings,
+        "SELECT stage, reason FROM dead_letters WHERE batch_id = %s ORDER BY reason",
+        result.batch_id,
     )
     assert reasons == [
         ("exclusion", "control_characters"),

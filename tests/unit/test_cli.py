@@ -139,7 +139,11 @@ def test_a_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
         ("empty.jsonl", b"", "the file is empty"),
         ("header.csv", b"name,city\n", "no payee rows"),
         ("blank.jsonl", b"\n\n", "no payee rows"),
-        ("binary.csv", b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe garbage", "binary data (a NUL byte at offset 7)"),
+        (
+            "binary.csv",
+            b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe garbage",
+            "binary data (a NUL byte at offset 7)",
+        ),
         ("book.csv", b"PK\x03\x04\x14\x00\x06\x00", "zip archive"),
     ],
 )
