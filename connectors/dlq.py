@@ -36,7 +36,8 @@ class Filters:
     include_replayed: bool = False
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, value in (("reason", self.reason), ("stage", self.stage), ("batch_id", self.batch_id)):
             if value is not None:
                 clauses.append(f"{column} = %s")

@@ -353,6 +353,7 @@ class SinkRunner:
             isolation_level="read_committed",
             session_timeout_ms=int(settings.session_timeout * 1000),
             heartbeat_interval_ms=int(settings.session_timeout * 1000 / 3),
+            group_instance_id=settings.group_instance_id,
         )
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         deadletters = DeadLetters(

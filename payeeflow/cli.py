@@ -118,6 +118,15 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_supervise(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.demo import service_commands
+    from payeeflow.localstack.stack import run_dir
+    from payeeflow.localstack.supervisor import supervise
+
+    supervise(run_dir(settings), service_commands())
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from streams.topics import create_topics
 
@@ -253,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("api", cmd_api, "Run the FastAPI reader (PAYEEFLOW_API_HOST / PAYEEFLOW_API_PORT).")
     add("topics", cmd_topics, "Create the topics that are missing.")
+    add(
+        "supervise",
+        cmd_supervise,
+        "Run the worker, sink and API, restarting any that exits (what `run` starts in the background).",
+    )
 
     p = add("ingest", cmd_ingest, "Produce a payee file (CSV or JSONL) to payees.raw as one batch.")
     p.add_argument("file", type=Path)

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="Seconds a consumer may miss heartbeats before its partitions move (a crashed "
         "worker's partitions wait this long).",
     )
+    group_instance_id: str | None = Field(
+        None,
+        description="Static group membership (Kafka group.instance.id), unique per process of a "
+        "consumer group, e.g. a pod's name: a restart within the session timeout takes its "
+        "partitions straight back, without a rebalance.",
+    )
     max_name_length: int = Field(300, ge=10, description="Longer payee names are rejected as absurd.")
     exclusion_keywords_file: Path | None = Field(
         None, description="Keyword CSV (keyword,category) instead of the packaged list; reloaded on change."

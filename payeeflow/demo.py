@@ -1,13 +1,15 @@
 """``payeeflow run``: the main job on local defaults, from nothing to results in the API.
 
-Stack up, workers + sink + API started in the background (their logs in ``.stack/run``), the
-sample network loaded, the sample payees ingested, and the batch followed until it is done.
+Stack up, workers + sink + API started in the background under a supervisor that restarts any
+that dies (their logs in ``.stack/run``), the sample network loaded, the sample payees ingested,
+and the batch followed until it is done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +26,11 @@ SERVICES = {
     "sink": ["sink"],
     "api": ["api"],
 }
+
+
+def service_commands() -> dict[str, list[str]]:
+    """What the supervisor runs: each service as ``python -m payeeflow ARGS``."""
+    return {name: [sys.executable, "-m", "payeeflow", *args] for name, args in SERVICES.items()}
 
 
 def _alive(pid_file: Path) -> bool:
@@ -55,11 +62,11 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
     print(f"   {count} suppliers from {network} -> topic {settings.topic('suppliers')}")
     folder = stack.run_dir(settings)
     print("== services (logs in", folder, ")")
-    for name, args in SERVICES.items():
-        if _alive(folder / f"{name}.pid"):
-            print(f"   {name:12} already running")
-        else:
-            print(f"   {name:12} started, pid {stack.start_service(settings, name, args)}")
+    if _alive(folder / "supervisor.pid"):
+        print(f"   {', '.join(SERVICES)}: already running under their supervisor")
+    else:
+        pid = stack.start_service(settings, "supervisor", ["supervise"])
+        print(f"   {', '.join(SERVICES)}: started by a supervisor (pid {pid}) that restarts any that dies")
     api = f"http://{settings.api_host}:{settings.api_port}"
     _wait_ready(f"{api}/ready", 60)
     _wait_ready(f"http://127.0.0.1:{settings.worker_web_port}/ready", 90)

@@ -77,6 +77,7 @@ def create_app(settings: Settings, name: str) -> faust.App:
         # a crashed worker's partitions move after this, not after Faust's 60 s default
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.session_timeout / 3,
+        consumer_group_instance_id=settings.group_instance_id,
         web_port=settings.worker_web_port,
         web_bind="0.0.0.0",
         datadir=data / f"{settings.group(name)}-data",

@@ -76,4 +76,8 @@ def start_service(settings: Settings, name: str, args: list[str], env: dict[str,
 
 
 def stop_services(settings: Settings) -> dict[str, bool]:
-    return {pid.stem: stop_pid(pid) for pid in sorted(run_dir(settings).glob("*.pid"))}
+    """Stop the supervisor first (it stops its children), then anything left from before it."""
+    folder = run_dir(settings)
+    report = {"services": stop_pid(folder / "supervisor.pid")}
+    report.update({pid.stem: stop_pid(pid) for pid in sorted(folder.glob("*.pid"))})
+    return report

@@ -137,7 +137,12 @@ class Services:
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "payeeflow", *args],
-            env={**os.environ, **settings_env(self.settings), **(env or {})},
+            env={
+                **os.environ,
+                **settings_env(self.settings),
+                "PAYEEFLOW_GROUP_INSTANCE_ID": name,
+                **(env or {}),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
