@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import httpx
 import psycopg
-from measure import rss_mib
+from measure import kafka_pid, percentile, rss_mib, start_pipeline
 
 from connectors.ingest import ingest_file
 from connectors.suppliers import load_suppliers
@@ -31,24 +26,8 @@ from payeeflow.config import Settings
 from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
 from streams.topics import create_topics, delete_topics
-from streams.worker import STAGE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def kafka_pid() -> int | None:
-    out = subprocess.run(["pgrep", "-f", "kafka.Kafka"], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else None
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
 def main() -> int:
@@ -82,38 +61,8 @@ def main() -> int:
 
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
-    env = {**os.environ, "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix, "PAYEEFLOW_LOG_LEVEL": "WARNING"}
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    ports: list[int] = []
-    groups = [",".join(STAGE_NAMES)] if args.layout == "all" else list(STAGE_NAMES)
-    for stages in groups:
-        port = free_port()
-        ports.append(port)
-        name = "worker" if args.layout == "all" else f"worker-{stages}"
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "payeeflow", "worker", "--stage", stages],
-            env={**env, "PAYEEFLOW_WORKER_WEB_PORT": str(port)},
-            stdout=(work / f"{name}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-    procs["sink"] = subprocess.Popen(
-        [sys.executable, "-m", "payeeflow", "sink", "--metrics-port", str(free_port())],
-        env=env,
-        stdout=(work / "sink.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    procs = start_pipeline(settings, args.layout, work)
     try:
-        for port in ports:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"worker on {port} not ready; see {work}")
-                time.sleep(0.5)
         print(f"workers ready ({args.layout}); ingesting")
         clock_offset = time.time() - time.monotonic()
         t_ingest = time.perf_counter()

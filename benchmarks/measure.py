@@ -1,8 +1,19 @@
-"""Memory readings shared by the benchmarks (Linux /proc)."""
+"""Helpers shared by the benchmarks: memory readings (Linux /proc), percentiles, and the
+worker(s) + sink of a pipeline started on a topic prefix of their own."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
+
+from payeeflow.config import Settings
+from streams.worker import STAGE_NAMES
 
 
 def rss_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
@@ -11,3 +22,57 @@ def rss_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def kafka_pid() -> int | None:
+    out = subprocess.run(["pgrep", "-f", "kafka.Kafka"], capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
+
+
+def start_pipeline(settings: Settings, layout: str, work: Path) -> dict[str, subprocess.Popen[bytes]]:
+    """Worker(s) (``all`` fused, or ``per-stage``) and the sink on ``settings``' topic prefix,
+    logging to ``work``; returns once every worker is ready."""
+    env = {**os.environ, "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix, "PAYEEFLOW_LOG_LEVEL": "WARNING"}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    ports: list[int] = []
+    groups = [",".join(STAGE_NAMES)] if layout == "all" else list(STAGE_NAMES)
+    for stages in groups:
+        port = free_port()
+        ports.append(port)
+        name = "worker" if layout == "all" else f"worker-{stages}"
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "payeeflow", "worker", "--stage", stages],
+            env={**env, "PAYEEFLOW_WORKER_WEB_PORT": str(port)},
+            stdout=(work / f"{name}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+    procs["sink"] = subprocess.Popen(
+        [sys.executable, "-m", "payeeflow", "sink", "--metrics-port", str(free_port())],
+        env=env,
+        stdout=(work / "sink.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    for port in ports:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                for proc in procs.values():
+                    proc.kill()
+                raise SystemExit(f"worker on {port} not ready; see {work}")
+            time.sleep(0.5)
+    return procs
