@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml $(NATIVE)
 run: $(STAMP)
 	$(BIN)/payeeflow run
 
-## test: lint, then unit and integration tests on the real broker and database (started if needed)
-test: lint stack
+## test: lint, then unit and integration tests on a Kafka broker and a PostgreSQL of their own
+## (started by the tests on free ports, never the running stack's)
+test: lint
 	PAYEEFLOW_REQUIRE_STACK=1 $(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -34,7 +35,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: stack
+integration: $(STAMP)
 	PAYEEFLOW_REQUIRE_STACK=1 $(BIN)/pytest -q tests/integration
 
 stack: $(STAMP)

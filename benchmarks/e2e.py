@@ -18,14 +18,14 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import kafka_pid, percentile, rss_mib, start_pipeline
+from measure import kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
 from connectors.ingest import ingest_file
 from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
-from streams.topics import create_topics, delete_topics
+from streams.topics import create_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,11 +119,7 @@ def main() -> int:
         if (pid := kafka_pid()) is not None:
             print(f"  {'kafka broker (JVM)':28} {rss_mib(pid, 'VmHWM'):7.0f} MiB")
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            proc.wait(30)
-        asyncio.run(delete_topics(settings))
+        stop_pipeline(settings, procs)
     return 0
 
 

@@ -3,6 +3,7 @@ worker(s) + sink of a pipeline started on a topic prefix of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from payeeflow.config import Settings
+from streams.topics import delete_topics
 from streams.worker import STAGE_NAMES
 
 
@@ -76,3 +78,12 @@ def start_pipeline(settings: Settings, layout: str, work: Path) -> dict[str, sub
                 raise SystemExit(f"worker on {port} not ready; see {work}")
             time.sleep(0.5)
     return procs
+
+
+def stop_pipeline(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Stop what ``start_pipeline`` started and delete its topics."""
+    for proc in procs.values():
+        proc.terminate()
+    for proc in procs.values():
+        proc.wait(30)
+    asyncio.run(delete_topics(settings))

@@ -20,14 +20,14 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import kafka_pid, percentile, rss_mib, start_pipeline
+from measure import kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
 from connectors.ingest import IngestResult, ingest_file
 from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from payeeflow.shared_data import DEFAULT_DIR
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
-from streams.topics import create_topics, delete_topics
+from streams.topics import create_topics
 
 WINDOW_LATENCIES = """
 SELECT extract(epoch FROM p.updated_at - p.source_ts) * 1000
@@ -123,11 +123,7 @@ def main() -> int:
         print(f"  {'p95 latency':28} {first[1]:7.0f} -> {last[1]:7.0f} ms")
     finally:
         feeder.join()
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            proc.wait(30)
-        asyncio.run(delete_topics(settings))
+        stop_pipeline(settings, procs)
     return 0
 
 

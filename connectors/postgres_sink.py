@@ -337,9 +337,19 @@ class SinkRunner:
         self.topics = {settings.topic(name): name for name in (ENRICHED, DLQ, BATCHES)}
         self.codecs = {name: codec_for(name) for name in (ENRICHED, DLQ, BATCHES)}
         self._stopping = asyncio.Event()
+        self._deadletters: DeadLetters | None = None
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _publish(self, letter: dict[str, Any]) -> None:
+        """A dead letter the table already holds, on the topic too; a broker error must not stop
+        the sink (the table is the record of truth)."""
+        assert self._deadletters is not None
+        try:
+            await self._deadletters.send(letter)
+        except KafkaError as exc:
+            log.warning("dead letter not published on the topic: %s", exc, extra=_where(letter))
 
     async def run(self) -> None:
         settings = self.settings
@@ -356,7 +366,7 @@ class SinkRunner:
             group_instance_id=settings.group_instance_id,
         )
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-        deadletters = DeadLetters(
+        self._deadletters = DeadLetters(
             settings.topic(DLQ), lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
         cluster_id = await kafka_cluster_id(settings.kafka_bootstrap_servers)
@@ -364,7 +374,7 @@ class SinkRunner:
             await psycopg.AsyncConnection.connect(settings.dsn),
             settings.group("sink"),
             cluster_id,
-            deadletters.send,
+            self._publish,
         )
         consumer.subscribe(
             list(self.topics), listener=_SeekToStored(consumer, settings.dsn, sink.group, cluster_id)
@@ -379,7 +389,7 @@ class SinkRunner:
                     continue
                 for tp, messages in batches.items():
                     for message in messages:
-                        await self._add(sink, deadletters, tp, message)
+                        await self._add(sink, tp, message)
                 offsets = {tp: msgs[-1].offset + 1 for tp, msgs in batches.items()}
                 await self._flush(sink, offsets)
                 try:
@@ -416,9 +426,7 @@ class SinkRunner:
                     except psycopg.Error as reconnect:
                         log.warning("database still unavailable: %s", str(reconnect).strip()[:200])
 
-    async def _add(
-        self, sink: PostgresSink, deadletters: DeadLetters, tp: TopicPartition, message: Any
-    ) -> None:
+    async def _add(self, sink: PostgresSink, tp: TopicPartition, message: Any) -> None:
         name = self.topics[tp.topic]
         origin = Origin(tp.topic, tp.partition, message.offset, message.key, message.value)
         try:
@@ -429,7 +437,7 @@ class SinkRunner:
             )
             sink.add_dead_letter(letter, origin)
             if name != DLQ:  # the topic carries it too; the table keeps it once
-                await deadletters.send(letter)
+                await self._publish(letter)
             return
         if name == ENRICHED:
             sink.add_payee(record, origin)

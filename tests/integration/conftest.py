@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from connectors.database import migrate, wait_for_database
+from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from payeeflow.errors import StackError
 from payeeflow.localstack.kafka import LocalKafka
@@ -189,6 +190,16 @@ def services(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     running = Services(settings, tmp_path_factory.mktemp("logs"))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def running(settings: Settings, services: Services) -> Services:
+    """The sample network loaded, a fused worker and the sink running on the module's topics."""
+    asyncio.run(load_suppliers(settings, EXAMPLES / "suppliers.csv", progress=False))
+    services.start("worker", "worker", "--stage", "all")
+    services.start("sink", "sink", "--metrics-port", str(free_port()))
+    services.wait_ready(settings.worker_web_port)
+    return services
 
 
 def prefixed_copy(source: Path, target: Path, prefix: str, version: int | None = None) -> Path:

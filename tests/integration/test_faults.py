@@ -26,12 +26,11 @@ from agents.exclusion import Screener
 from agents.matching import Matcher
 from agents.pipeline import Pipeline
 from connectors.ingest import ingest_file
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from schemas import codec_for
 from streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record
-from tests.integration.conftest import PrivateStack, Services, free_port, wait_until
+from tests.integration.conftest import PrivateStack, Services, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -83,15 +82,6 @@ def assert_exactly_once(settings: Settings, batch_id: str, ids: set[str], versio
     assert {count for _, count in letters} <= {1}
 
 
-@pytest.fixture(scope="module")
-def pipeline(settings: Settings, services: Services) -> Services:
-    asyncio.run(load_suppliers(settings, EXAMPLES / "suppliers.csv", progress=False))
-    services.start("worker", "worker", "--stage", "all")
-    services.start("sink", "sink", "--metrics-port", str(free_port()))
-    services.wait_ready(settings.worker_web_port)
-    return services
-
-
 def run_with_fault(
     settings: Settings,
     tmp_path: Path,
@@ -122,52 +112,45 @@ def run_with_fault(
     return result.batch_id, ids, recovery
 
 
-def test_a_worker_killed_mid_stream_resumes_quickly_and_loses_nothing(
-    settings: Settings, pipeline: Services, tmp_path: Path
+@pytest.mark.parametrize(("service", "version"), [("worker", 1), ("sink", 2)])
+def test_a_service_killed_mid_stream_resumes_quickly_and_writes_each_payee_once(
+    settings: Settings, running: Services, tmp_path: Path, service: str, version: int
 ) -> None:
     batch_id, _, recovery = run_with_fault(
-        settings, tmp_path, 1, lambda: pipeline.kill("worker"), lambda: pipeline.restart("worker")
+        settings, tmp_path, version, lambda: running.kill(service), lambda: running.restart(service)
     )
-    print(f"\nworker kill -9: next payee stored {recovery:.1f}s after the restart")
+    print(f"\n{service} kill -9: next payee stored {recovery:.1f}s after the restart")
     assert outcomes(settings, batch_id) == {"stored": COUNT - POISONED, "dead_letter": POISONED}
 
 
-def test_a_sink_killed_mid_stream_resumes_and_writes_each_row_once(
-    settings: Settings, pipeline: Services, tmp_path: Path
-) -> None:
-    batch_id, _, recovery = run_with_fault(
-        settings, tmp_path, 2, lambda: pipeline.kill("sink"), lambda: pipeline.restart("sink")
-    )
-    print(f"\nsink kill -9: next payee stored {recovery:.1f}s after the restart")
-    assert outcomes(settings, batch_id) == {"stored": COUNT - POISONED, "dead_letter": POISONED}
-
-
-def test_a_broker_killed_and_restarted_mid_stream(
-    settings: Settings, pipeline: Services, test_stack: PrivateStack, tmp_path: Path
-) -> None:
-    def restart() -> None:
-        time.sleep(10)
-        test_stack.start_kafka()
-
-    _, _, recovery = run_with_fault(settings, tmp_path, 3, test_stack.kill_kafka, restart)
-    print(f"\nbroker kill -9, 10 s down: next payee stored {recovery:.1f}s after it was back")
-    assert pipeline.alive("worker") and pipeline.alive("sink")
-
-
-def test_a_postgres_crash_is_waited_out_without_restarting_anything(
-    settings: Settings, pipeline: Services, test_stack: PrivateStack, tmp_path: Path
+@pytest.mark.parametrize(
+    ("what", "down", "up"),
+    [
+        ("broker kill -9", PrivateStack.kill_kafka, PrivateStack.start_kafka),
+        ("PostgreSQL immediate stop", PrivateStack.crash_postgres, PrivateStack.start_postgres),
+    ],
+)
+def test_an_outage_of_10s_is_waited_out_without_restarting_anything(
+    settings: Settings,
+    running: Services,
+    test_stack: PrivateStack,
+    tmp_path: Path,
+    what: str,
+    down: Callable[[PrivateStack], None],
+    up: Callable[[PrivateStack], None],
 ) -> None:
     def restart() -> None:
         time.sleep(10)
-        test_stack.start_postgres()
+        up(test_stack)
 
-    _, _, recovery = run_with_fault(settings, tmp_path, 4, test_stack.crash_postgres, restart)
-    print(f"\nPostgreSQL immediate stop, 10 s down: next payee stored {recovery:.1f}s after it was back")
-    assert pipeline.alive("worker") and pipeline.alive("sink")
+    version = 3 if "broker" in what else 4
+    _, _, recovery = run_with_fault(settings, tmp_path, version, lambda: down(test_stack), restart)
+    print(f"\n{what}, 10 s down: next payee stored {recovery:.1f}s after it was back")
+    assert running.alive("worker") and running.alive("sink")
 
 
 def test_poison_in_the_stream_is_dead_lettered_at_the_first_stage(
-    settings: Settings, pipeline: Services, tmp_path: Path
+    settings: Settings, running: Services, tmp_path: Path
 ) -> None:
     p = settings.topic_prefix
     lines = [
@@ -208,7 +191,7 @@ def test_poison_in_the_stream_is_dead_lettered_at_the_first_stage(
 
 
 def test_rows_the_database_refuses_are_isolated_and_the_partition_flows_on(
-    settings: Settings, pipeline: Services
+    settings: Settings, running: Services
 ) -> None:
     """Records that passed no validation (another producer wrote them) reach the sink itself."""
     stages = Pipeline(

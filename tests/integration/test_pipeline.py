@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from connectors.ingest import ingest_file
 from connectors.postgres_sink import kafka_cluster_id, stored_offsets
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
 from streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import Services, free_port, prefixed_copy, wait_until
+from tests.integration.conftest import Services, prefixed_copy, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,15 +62,6 @@ def sink_caught_up(settings: Settings) -> bool:
         )
     )
     return all(stored.get(p, 0) >= end for p, end in ends.items())
-
-
-@pytest.fixture(scope="module")
-def running(settings: Settings, services: Services) -> Services:
-    asyncio.run(load_suppliers(settings, EXAMPLES / "suppliers.csv", progress=False))
-    services.start("worker", "worker", "--stage", "all")
-    services.start("sink", "sink", "--metrics-port", str(free_port()))
-    services.wait_ready(settings.worker_web_port)
-    return services
 
 
 @pytest.fixture(scope="module")

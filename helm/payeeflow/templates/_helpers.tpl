@@ -29,3 +29,11 @@ env:
         name: {{ default (include "payeeflow.fullname" .) .Values.database.existingSecret }}
         key: {{ .Values.database.secretKey }}
 {{- end -}}
+
+{{/* A consumer's static group membership: its pod's name, so a restarted container takes its
+     partitions straight back (Kafka group.instance.id). Appended to payeeflow.env's list. */}}
+{{- define "payeeflow.staticMember" -}}
+- name: PAYEEFLOW_GROUP_INSTANCE_ID
+  valueFrom:
+    fieldRef: {fieldPath: metadata.name}
+{{- end -}}
