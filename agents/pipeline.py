@@ -22,6 +22,8 @@ Stage = Callable[[dict[str, Any]], dict[str, Any]]
 SCREENING_COLUMNS = ["excluded", "exclusion_keyword", "exclusion_category"]
 CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_description", "reason"]
 MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+REVIEW_COLUMNS = ["needs_review", "review_reason"]
+REVIEW_BELOW = 0.8  # a payee type less sure than this is worth a clerk's look
 ENRICHMENT_COLUMNS = [
     "address_line",
     "address_city",
@@ -78,6 +80,8 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
             match_score=match["score"],
             match_type=match["match_type"],
         )
+    reasons = review_reasons(record)
+    row.update(needs_review=bool(reasons), review_reason="; ".join(reasons))
     if enrichment := record.get("enrichment"):
         row.update(
             address_line=enrichment["address_line"],
@@ -89,3 +93,16 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
             payment_method=enrichment["payment_method"],
         )
     return row
+
+
+def review_reasons(record: dict[str, Any]) -> list[str]:
+    """Why a clerk should look at this payee: an unsure type, an ambiguous or weak supplier match."""
+    reasons = []
+    if classification := record.get("classification"):
+        if classification["payee_type"] == "UNKNOWN":
+            reasons.append("payee type unknown")
+        elif classification["confidence"] < REVIEW_BELOW:
+            reasons.append(f"low payee-type confidence ({classification['confidence']:.2f})")
+    if (match := record.get("match")) and match.get("review"):
+        reasons.append(match["review"])
+    return reasons

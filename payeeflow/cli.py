@@ -49,6 +49,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
         CLASSIFICATION_COLUMNS,
         ENRICHMENT_COLUMNS,
         MATCH_COLUMNS,
+        REVIEW_COLUMNS,
         SCREENING_COLUMNS,
     )
     from payeeflow.inprocess import run_file
@@ -57,7 +58,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
         "classify": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS,
         "match": MATCH_COLUMNS,
         "process": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS + MATCH_COLUMNS + ENRICHMENT_COLUMNS,
-    }[args.command]
+    }[args.command] + REVIEW_COLUMNS
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
     result = run_file(pipeline, args.input, args.output, columns, args.encoding)

@@ -80,7 +80,9 @@ class Matcher:
         if row is None or score < WEAK:
             return _no_match(score)
         if runner_up is not None and score - runner_up < TIE_MARGIN:
-            return _no_match(score)
+            refused = _no_match(score)
+            refused["review"] = f"ambiguous between suppliers (scores {score:.0f} and {runner_up:.0f})"
+            return refused
         supplier = self.index.supplier(row)
         assert supplier is not None
         match_type = "exact" if score >= EXACT else "strong" if score >= STRONG else "weak"
@@ -91,6 +93,7 @@ class Matcher:
             "match_type": match_type,
             "supplier_sic_code": supplier.sic_code,
             "supplier_accepts_card": supplier.accepts_card,
+            "review": f"weak supplier match (score {score:.0f})" if match_type == "weak" else None,
         }
 
     def _best(self, name: str, payee: dict[str, Any]) -> tuple[float, int | None, float | None]:
@@ -284,6 +287,7 @@ def _no_match(score: float) -> dict[str, Any]:
         "match_type": "none",
         "supplier_sic_code": None,
         "supplier_accepts_card": None,
+        "review": None,
     }
 
 

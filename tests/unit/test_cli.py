@@ -174,3 +174,27 @@ def test_examples_process_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert len(read(out)) == 1000
     assert len(read(tmp_path / "p.rejects.csv")) == 3
+
+
+def test_every_command_says_which_payees_a_clerk_should_review(tmp_path: Path) -> None:
+    network = tmp_path / "n.csv"
+    network.write_text(
+        "supplier_id,name,city,state\nS1,ACME SUPPLY INC,AUSTIN,TX\nS2,ACME SUPPLY LLC,DAYTON,OH\n"
+        "S3,GLOBEX INDUSTRIAL SERVICES LLC,DALLAS,TX\n"
+    )
+    payees = tmp_path / "p.csv"
+    payees.write_text(
+        "name,city,state\nACME SUPPLY,,\nGLOBEX INDUSTRIAL SERVICES LLC,DALLAS,TX\nZQX\n"
+    )
+    for command in ("classify", "match", "process"):
+        out = tmp_path / f"{command}.csv"
+        extra = [] if command == "classify" else ["--network", str(network)]
+        assert payeeflow(command, str(payees), *extra, "-o", str(out)).returncode == 0
+        rows = read(out)
+        assert list(rows[0])[-2:] == ["needs_review", "review_reason"]
+        for row in rows:
+            assert (row["needs_review"] == "true") == bool(row["review_reason"])
+    rows = read(tmp_path / "process.csv")
+    assert rows[0]["supplier_id"] == "" and rows[0]["review_reason"].startswith("ambiguous between suppliers")
+    assert rows[1]["needs_review"] == "false" and rows[1]["supplier_id"] == "S3"
+    assert "payee type" in rows[2]["review_reason"]
