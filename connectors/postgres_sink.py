@@ -107,7 +107,7 @@ VALUES (%(batch_id)s, %(source)s, %(total)s, %(rejected)s, %(started_at)s, %(fin
 ON CONFLICT (batch_id) DO UPDATE SET total = EXCLUDED.total, rejected = EXCLUDED.rejected,
     finished_at = EXCLUDED.finished_at
 """
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 5.0  # a retry is one connection attempt: cheap; a long wait after the outage is not
 
 
 def storable_id(value: str | None) -> str | None:
