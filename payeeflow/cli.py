@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -206,11 +207,18 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.classification.evaluate import evaluate, read_labeled
+    from agents.classification.evaluate import evaluate, read_labeled, side_by_side
     from agents.classification.logic import Classifier
 
     if args.action == "eval":
-        print(evaluate(Classifier.load(), read_labeled(args.file)).render())
+        from agents.classification.model_train import HELDOUT_FILE, OUTSIDE_FILE
+
+        files = args.files or [HELDOUT_FILE, OUTSIDE_FILE]
+        classifier = Classifier.load()
+        reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in files}
+        print(side_by_side(reports))
+        for name, report in reports.items():
+            print(f"\n== {name}\n{report.render()}")
         return 0
     from agents.classification.model_train import train_all
 
@@ -334,8 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="rebuild agents/classification/model/ (lexicon, model, held-out set)"
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DIR, help="folder of the shared data CSVs")
-    evaluate = msub.add_parser("eval", help="accuracy, per-class precision/recall, confusion, reliability")
-    evaluate.add_argument("file", type=Path, help="CSV with columns name,label")
+    evaluate = msub.add_parser(
+        "eval",
+        help="accuracy, per-class recall, confusion, calibration; by default the packaged in-distribution "
+        "(heldout) and outside sets side by side",
+    )
+    evaluate.add_argument("files", type=Path, nargs="*", help="CSVs with columns name,label")
     return parser
 
 
@@ -350,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (head, less) closed early: nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""``payeeflow model eval FILE.csv``: accuracy, per-class precision/recall, confusion, reliability."""
+"""``payeeflow model eval [FILE.csv …]``: accuracy, per-class precision/recall, confusion, reliability.
+
+Without a file it compares the packaged sets side by side: ``heldout.csv`` (in-distribution) and
+``outside.csv`` (names and entities training never read: the figure to quote).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,13 @@ class Report:
         actual = sum(n for (t, _), n in self.confusion.items() if t == kind)
         return self.confusion[(kind, kind)] / actual if actual else 0.0
 
+    @property
+    def ece(self) -> float:
+        """Expected calibration error: the gap between confidence and accuracy, bin-weighted."""
+        if not self.total:
+            return 0.0
+        return sum(n * abs(acc - conf) for _, n, conf, acc in self.reliability) / self.total
+
     def accuracy_at(self, threshold: float) -> tuple[float, float]:
         """(share of payees with confidence >= threshold, accuracy among them)."""
         rows = [
@@ -74,7 +85,18 @@ class Report:
         lines += [f"{name:12} {n:7d} {conf:10.4f} {acc:9.4f}" for name, n, conf, acc in self.reliability]
         share, acc = self.accuracy_at(0.9)
         lines.append(f"\nconfidence >= 0.9: {share:.2%} of payees, accuracy {acc:.4f}")
+        lines.append(f"expected calibration error: {self.ece:.4f}")
         return "\n".join(lines)
+
+
+def side_by_side(reports: dict[str, Report]) -> str:
+    """One line per evaluation set: accuracy, recall per class, calibration error."""
+    head = f"{'set':14} {'payees':>7} {'accuracy':>9}" + "".join(f" {k[:4] + ' rec':>9}" for k in TYPES)
+    lines = [head + f" {'ECE':>7}"]
+    for name, r in reports.items():
+        recalls = "".join(f" {r.recall(k):9.4f}" for k in TYPES)
+        lines.append(f"{name:14} {r.total:7d} {r.accuracy:9.4f}{recalls} {r.ece:7.4f}")
+    return "\n".join(lines)
 
 
 def read_labeled(path: Path) -> list[tuple[str, str]]:

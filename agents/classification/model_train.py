@@ -2,9 +2,17 @@
 
 Examples are generated deterministically (one seed) from the shared data: people in the forms AP
 files use, real company names with and without their legal form, government bodies from the .gov
-registrants, federal agencies and templates, and truncations to bank-file limits. 15 % of the
-distinct names (by a hash, so the split is stable) are held out and written to ``heldout.csv``;
-the rest train a multinomial logistic regression (L2, L-BFGS), whose temperature is then fitted
+registrants, federal agencies and templates, and truncations to bank-file limits.
+
+Two evaluation sets, split by **entity** (a name's canonical core without its legal form, so
+``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side):
+
+- ``outside.csv``, what the model never saw: the whole hand-labelled probablepeople file, and the
+  real company and government names of one entity in five (``OUTSIDE_SHARE``). Training and the
+  lexicon (known companies, business words, government phrases) never read them.
+- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples.
+
+The rest train a multinomial logistic regression (L2, L-BFGS), whose temperature is then fitted
 on a calibration slice so that confidences mean what they say. Weights are rounded so that the
 same data gives the same bytes.
 """
@@ -16,6 +24,7 @@ import gzip
 import itertools
 import json
 import random
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -25,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from agents.classification.features import Featurizer
+from agents.classification.train import PERSON_LIKE_BRANDS
 from agents.text import canonical
 from payeeflow.errors import InputError
 from payeeflow.shared_data import may_be_a_person, rows
@@ -32,6 +42,9 @@ from payeeflow.shared_data import may_be_a_person, rows
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = MODEL_DIR / "model.json.gz"
 HELDOUT_FILE = MODEL_DIR / "heldout.csv"
+OUTSIDE_FILE = MODEL_DIR / "outside.csv"
+OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and the lexicon
+OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 SEED = 20261123
 L2 = 1.0
@@ -211,6 +224,18 @@ def _weighted(rows: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]
     return [r[0] for r in rows], list(itertools.accumulate(r[1] for r in rows))
 
 
+def entity(name: str, legal: set[str]) -> str:
+    """A name's entity: canonical words without legal forms or a leading THE."""
+    tokens = canonical(name).split()
+    core = [t for t in tokens if t not in legal and t != "THE"]
+    return " ".join(core or tokens)
+
+
+def is_outside(name: str, legal: set[str]) -> bool:
+    """Whether a real organisation name belongs to the outside evaluation, by its entity."""
+    return zlib.crc32(("outside|" + entity(name, legal)).encode()) % 100 < OUTSIDE_SHARE
+
+
 def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
     births: Counter[str] = Counter()
     for row in rows(data / "us_first_names_ssa.csv"):
@@ -246,20 +271,40 @@ def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
             yield f"{first} {rng.choice(('&', 'AND'))} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
         elif form < 0.91:
             yield f"{first} {last}-{rng.choices(lasts, cum_weights=lw)[0]}"
-        elif form < 0.95:
+        elif form < 0.93:
             yield f"{last} {first} {mid}"
+        elif form < 0.96:
+            yield f"{first} {last}{rng.choice((' ', ', '))}{rng.choice(CREDENTIALS)}"
+        elif form < 0.98:
+            yield f"{rng.choice(OFFICE_TITLES)} {first} {last}"
         else:
             yield f"{first} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
 
 
+def _real_companies(data: Path, legal: set[str]) -> Iterator[str]:
+    """Real company names whose label is sure (a Chicago licence name needs its legal form)."""
+    for row in rows(data / "company_names_combined.csv"):
+        if not may_be_a_person(row) or any(t in legal for t in canonical(row["name"]).split()):
+            yield row["name"]
+
+
+def _real_governments(data: Path) -> Iterator[str]:
+    for row in rows(data / "us_government_entities_dotgov.csv"):
+        yield row["organization_name"]  # sub-organisations alone ("Information Technology") are no payees
+    for row in rows(data / "us_federal_agencies.csv"):
+        yield row["agency"]
+        if row["sub_agency"]:
+            yield row["sub_agency"]
+
+
 def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[str, Any]) -> Iterator[str]:
     first, last = lexicon["first_names"], lexicon["surnames"]
-    for row in rows(data / "company_names_combined.csv"):
-        name = row["name"].upper()
+    for name in _real_companies(data, legal):
+        if is_outside(name, legal):
+            continue
+        name = name.upper()
         tokens = canonical(name).split()
         has_form = any(t in legal for t in tokens)
-        if may_be_a_person(row) and not has_form:
-            continue  # that list holds sole proprietors' own names too
         yield name
         core = [t for t in tokens if t not in legal and t != "THE"]
         if not has_form or not core or rng.random() >= 0.6:
@@ -269,6 +314,122 @@ def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[st
                 yield core[0]
         elif not all(t in first or t in last for t in core):
             yield " ".join(core)  # AP files often drop the legal form
+
+
+OFFICES = ("MAYOR", "CONGRESS", "STATE SENATE", "STATE REPRESENTATIVE", "ALDERMAN", "JUDGE", "GOVERNOR")
+CAMPAIGNS = (
+    "CITIZENS FOR {person}",
+    "FRIENDS OF {person}",
+    "COMMITTEE TO ELECT {person}",
+    "{last} FOR {office}",
+)
+DENOMINATIONS = ("BAPTIST", "METHODIST", "LUTHERAN", "CATHOLIC", "PRESBYTERIAN", "EPISCOPAL", "PENTECOSTAL")
+OFFICE_TITLES = (
+    "SENATOR", "STATE SENATOR", "REPRESENTATIVE", "CONGRESSMAN", "CONGRESSWOMAN", "REV", "REVEREND",
+    "PASTOR", "FATHER", "JUDGE",
+)  # fmt: skip
+CREDENTIALS = ("MD", "M.D.", "CPA", "DO", "DDS", "PHD", "RN", "ESQ", "ATTORNEY AT LAW", "ATTY AT LAW")
+# Organised groups that are no public body: unions, party clubs, political action committees.
+GROUPS = (
+    "{city} {trade} PAC", "{last} FOR {office} POLITICAL ACTION COMMITTEE", "LOCAL {n} {union}",
+    "{city} TOWNSHIP DEMOCRATIC ORGANIZATION", "{city} REPUBLICAN WOMENS CLUB", "{city} LABOR COUNCIL",
+    "{union} LOCAL {n}", "{city} {trade} ASSOCIATION",
+)  # fmt: skip
+UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENTERS", "PLUMBERS")
+# A probablepeople "corporation" naming a public body disagrees with DESIGN.md's GOVERNMENT: such rows
+# are left out of the outside set rather than counted under either label.
+_PUBLIC_BODY = re.compile(
+    r"SCHOOL DISTRICT|SCHOOL DIST|SCHOOL BOARD|BOARD OF EDUCATION|\bAUTHORITY\b|CITY OF|COUNTY OF|"
+    r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b"
+)
+# Short public-body names AP files use, which the registrant lists spell out.
+FEDERAL_SHORT = (
+    "IRS", "US COURTS", "U S COURTS", "US POSTAL SERVICE", "USPS", "SOCIAL SECURITY ADMINISTRATION",
+    "US TREASURY", "US DEPT OF EDUCATION", "DMV", "US CUSTOMS AND BORDER PROTECTION", "FEMA",
+)  # fmt: skip
+
+
+def _rare_people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
+    """People whose names the lexicon does not know (rarer than its lists keep): a payee file's
+    names come from everywhere, and an unknown name is still a person's name."""
+    births: Counter[str] = Counter()
+    for row in rows(data / "us_first_names_ssa.csv"):
+        births[row["first_name"].upper()] += int(row["births_1930_2020"] or 0)
+    firsts = [name for name, n in births.items() if n < 300 and len(name) > 2]
+    lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) > 60000]
+    for _ in range(count):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        form = rng.random()
+        if form < 0.35:
+            name = f"{first} {last}"
+        elif form < 0.45:
+            name = f"{first} {rng.choice((rng.choice(firsts), rng.choice(lasts)))} {last}"
+        elif form < 0.6:
+            name = f"{last}, {first}"
+        elif form < 0.7:
+            name = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTW')} {last}"
+        elif form < 0.8:
+            name = f"{rng.choice(('DR', 'MS', 'MR', 'MRS', *OFFICE_TITLES))} {first} {last}"
+        elif form < 0.88:
+            name = f"{first} {rng.choice(('&', 'AND'))} {rng.choice(firsts)} {last}"
+        elif form < 0.94:
+            name = f"{first} {last}-{rng.choice(lasts)}"
+        else:
+            name = f"{first} {last} {rng.choice(('JR', 'SR', 'II', 'III'))}"
+        yield name.title() if rng.random() < 0.5 else name
+
+
+def _organisations_like_people_or_places(
+    data: Path, rng: random.Random, count: int, lexicon: dict[str, Any]
+) -> Iterator[str]:
+    """Businesses a name or a place leads astray: a person's name and a trade word, two surnames,
+    a trade or bank "of" a city, campaign committees, churches."""
+    lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 20000]
+    firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 1000]
+    cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
+    names = lexicon["first_names"].keys() | lexicon["surnames"].keys()
+    words = sorted(  # trade words from the SIC manual and real company names, none a person's name
+        w
+        for w in set(lexicon["business_words"]) | set(lexicon["sic_lexicon"])
+        if w not in lexicon["legal_suffixes"] and w not in names
+    )
+    for _ in range(count):
+        kind = rng.random()
+        person = f"{rng.choice(firsts)} {rng.choice(lasts)}"
+        trade = rng.choice(TRADES) if rng.random() < 0.5 else rng.choice(words)
+        if kind < 0.3:
+            yield f"{person} {trade}"
+        elif kind < 0.45:
+            partners = [rng.choice(lasts) for _ in range(rng.choice((2, 2, 3)))]
+            yield f"{', '.join(partners[:-1])} {rng.choice(('&', 'AND'))} {partners[-1]}"
+        elif kind < 0.6:
+            yield f"{rng.choice((rng.choice(lasts), trade))} {trade} OF {rng.choice(cities)}"
+        elif kind < 0.68:
+            lead = rng.choice((rng.choice(lasts), rng.choice(cities), _acronym(rng)))
+            yield rng.choice(("{lead} NATIONAL BANK OF {city}", "{lead} BANK", "BANK {lead}")).format(
+                lead=lead, city=rng.choice(cities)
+            )
+        elif kind < 0.76:
+            yield f"{rng.choice(cities)} {trade}"
+        elif kind < 0.82:
+            campaign = rng.choice(CAMPAIGNS)
+            yield campaign.format(person=person, last=rng.choice(lasts), office=rng.choice(OFFICES))
+        elif kind < 0.88:
+            yield rng.choice(GROUPS).format(
+                city=rng.choice(cities),
+                trade=trade,
+                last=rng.choice(lasts),
+                office=rng.choice(OFFICES),
+                n=rng.randint(1, 999),
+                union=rng.choice(UNIONS),
+            )
+        else:
+            where = rng.choice((rng.choice(cities), f"ST {rng.choice(firsts)}", "FIRST", "GRACE", "NEW HOPE"))
+            yield f"{where} {rng.choice(DENOMINATIONS)} CHURCH"
+
+
+def _acronym(rng: random.Random) -> str:
+    return "".join(rng.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(rng.randint(2, 4)))
 
 
 def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterator[str]:
@@ -297,13 +458,8 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
             yield f"{rng.choice(firsts)}S {rng.choice(TRADES)}"
 
 
-def _governments(data: Path, rng: random.Random, count: int) -> Iterator[str]:
-    for row in rows(data / "us_government_entities_dotgov.csv"):
-        yield row["organization_name"]  # sub-organisations alone ("Information Technology") are no payees
-    for row in rows(data / "us_federal_agencies.csv"):
-        yield row["agency"]
-        if row["sub_agency"]:
-            yield row["sub_agency"]
+def _governments(data: Path, rng: random.Random, count: int, legal: set[str]) -> Iterator[str]:
+    yield from (name for name in _real_governments(data) if not is_outside(name, legal))
     places = [
         (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
         for r in rows(data / "us_cities.csv")
@@ -313,25 +469,29 @@ def _governments(data: Path, rng: random.Random, count: int) -> Iterator[str]:
         yield rng.choice(GOV_TEMPLATES).format(city=city, county=county, state=state)
 
 
-def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> list[tuple[str, str]]:
-    """(name, label) pairs, deterministic for a seed, one per distinct canonical name."""
+def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> list[tuple[str, str, str]]:
+    """(name, label, entity) triples, deterministic for a seed, one per distinct canonical name.
+
+    Nothing of the outside evaluation is among them (see ``outside_examples``).
+    """
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
-    labeled = list(rows(data / "labeled_names_probablepeople.csv"))
     sources: list[tuple[str, Iterator[str]]] = [
-        # single given names ("VALERY") would teach that one word is a person; AP payees are not
-        ("INDIVIDUAL", (r["name"] for r in labeled if r["label"] == "person" and " " in r["name"].strip())),
         ("INDIVIDUAL", _people(data, rng, 36000)),
-        ("BUSINESS", (r["name"] for r in labeled if r["label"] == "corporation")),
+        ("INDIVIDUAL", _rare_people(data, rng, 10000)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
         ("BUSINESS", _synthetic_businesses(data, rng, 12000)),
-        ("GOVERNMENT", _governments(data, rng, 12000)),
+        ("BUSINESS", _organisations_like_people_or_places(data, rng, 10000, lexicon)),
+        ("BUSINESS", iter(PERSON_LIKE_BRANDS)),
+        ("GOVERNMENT", iter(FEDERAL_SHORT)),
+        ("GOVERNMENT", _governments(data, rng, 12000, legal)),
     ]
     seen: set[str] = set()
     examples = []
     for label, names in sources:
         for name in names:
             name = " ".join(name.split())
+            whole = entity(name, legal)
             variants = [name]
             if len(name) > 22 and rng.random() < 0.12:  # bank files cut names at 22 or 35
                 variants.append(name[: rng.choice((22, 35))].rstrip())
@@ -339,16 +499,38 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
                 key = canonical(variant)
                 if key and key not in seen:  # one label per name: the first source wins
                     seen.add(key)
-                    examples.append((variant, label))
+                    examples.append((variant, label, whole))
     return examples
 
 
-def split(examples: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(train, held out): 15 % of names by a stable hash of their canonical form."""
+def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
+    """Names the model never trains on, as the files have them: the labelled probablepeople file
+    whole, and the outside share of real company and government entities."""
+    examples: list[tuple[str, str]] = []
+    for row in rows(data / "labeled_names_probablepeople.csv"):
+        if row["label"] == "person" and " " in row["name"].strip():  # AP payees are not one word
+            examples.append((row["name"], "INDIVIDUAL"))
+        elif row["label"] == "corporation" and not _PUBLIC_BODY.search(row["name"].upper()):
+            examples.append((row["name"], "BUSINESS"))
+    businesses = {n for n in _real_companies(data, legal) if is_outside(n, legal)}
+    by_hash = sorted(businesses, key=lambda n: zlib.crc32(n.encode()))
+    examples += [(name, "BUSINESS") for name in by_hash[:OUTSIDE_BUSINESSES]]
+    governments = {" ".join(n.split()) for n in _real_governments(data) if is_outside(n, legal)}
+    examples += [(name, "GOVERNMENT") for name in sorted(governments) if name]
+    unique: dict[str, tuple[str, str]] = {}
+    for example in examples:
+        unique.setdefault(canonical(example[0]), example)
+    return list(unique.values())
+
+
+def split(
+    examples: list[tuple[str, str, str]],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(train, held out): 15 % of entities by a stable hash, each entity wholly on one side."""
     train: list[tuple[str, str]] = []
     held: list[tuple[str, str]] = []
-    for example in examples:
-        (held if zlib.crc32(canonical(example[0]).encode()) % 100 < 15 else train).append(example)
+    for name, label, whole in examples:
+        (held if zlib.crc32(whole.encode()) % 100 < 15 else train).append((name, label))
     return train, held
 
 
@@ -435,19 +617,23 @@ def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
 
 def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did."""
-    from agents.classification.train import LEXICON_FILE, build_lexicon, write_lexicon
+    from agents.classification.train import LEXICON_FILE, build_lexicon, legal_suffixes, write_lexicon
 
     if not (data / "us_surnames_census1990.csv").exists():
         raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")
-    lexicon = build_lexicon(data)
+    legal = set(legal_suffixes(data))
+    lexicon = build_lexicon(data, keep=lambda name: not is_outside(name, legal))
     out.mkdir(parents=True, exist_ok=True)
     write_lexicon(lexicon, out / LEXICON_FILE.name)
     examples = build_examples(data, lexicon)
     train, held = split(examples)
-    counts = Counter(label for _, label in examples)
+    outside = outside_examples(data, legal)
+    counts = Counter(label for _, label, _ in examples)
     yield f"{len(examples)} examples ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
     model = fit(Featurizer(lexicon), train)
     write_model(model, out / MODEL_FILE.name)
     write_examples(held, out / HELDOUT_FILE.name)
+    write_examples(outside, out / OUTSIDE_FILE.name)
     yield f"trained on {len(train)}, held out {len(held)} -> {out / HELDOUT_FILE.name}"
+    yield f"outside evaluation: {len(outside)} names never trained on -> {out / OUTSIDE_FILE.name}"
     yield f"{len(model['weights'])} features, temperature {model['temperature']} -> {out / MODEL_FILE.name}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from agents.text import canonical, canonical_tokens, clean
 from payeeflow.shared_data import may_be_a_person, rows
 
 LEXICON_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
+Keep = Callable[[str], bool]
 
 # Words that mark an organisation whatever else the name holds; the statistical list below adds
 # the tokens that are frequent in company names and rare as person names.
@@ -242,7 +244,7 @@ SIC_PHRASES = {
 }
 _SIC_STOPWORDS = set(
     "AND OR OF THE FOR NEC EXCEPT NOT ETC IN TO BY ON WITH OTHER RELATED PRODUCTS SERVICES "
-    "GENERAL MISCELLANEOUS INCLUDING".split()
+    "GENERAL MISCELLANEOUS INCLUDING SUPPLY SUPPLIES".split()  # SUPPLY alone is no water utility
 )
 
 
@@ -294,7 +296,7 @@ US_PROFESSIONAL = {"PA", "PC", "PLLC", "LLLP", "PLC", "APC", "APLC", "LC"}
 _NOT_BUSINESS = set("AND FOR THE OF ALL FIRST GREAT BIG NEW OLD TOP BEST".split())
 
 
-def _legal_suffixes(data: Path) -> list[str]:
+def legal_suffixes(data: Path) -> list[str]:
     found = set(FOREIGN_LEGAL | US_PROFESSIONAL)
     for row in rows(data / "business_legal_suffixes_cleanco.csv"):
         if row["group_value"].startswith("United States"):
@@ -304,11 +306,14 @@ def _legal_suffixes(data: Path) -> list[str]:
     return sorted(found)
 
 
-def _statistical_business_words(data: Path, first: dict[str, float], last: dict[str, float]) -> list[str]:
+def _statistical_business_words(
+    data: Path, first: dict[str, float], last: dict[str, float], keep: Keep
+) -> list[str]:
     """Tokens frequent in real company names and rare as person names."""
     df: Counter[str] = Counter()
     for row in rows(data / "company_names_combined.csv"):
-        df.update(set(canonical_tokens(row["name"])))
+        if keep(row["name"]):
+            df.update(set(canonical_tokens(row["name"])))
     person_like = {tok for tok, share in first.items() if share >= 5} | {
         tok for tok, share in last.items() if share >= 3
     }
@@ -338,7 +343,7 @@ def _sic_descriptions(data: Path) -> dict[str, str]:
     return {row["sic_code"]: row["description"] for row in rows(data / "sic_codes.csv")}
 
 
-def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
+def _known_company_cores(data: Path, legal: set[str], keep: Keep) -> list[str]:
     """Multi-word names of real companies without their legal form (brands like ROBERT HALF).
 
     Chicago licence names are taken only when they carry a legal form, since that list also holds
@@ -346,6 +351,8 @@ def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
     """
     cores = set()
     for row in rows(data / "company_names_combined.csv"):
+        if not keep(row["name"]):
+            continue
         tokens = canonical_tokens(row["name"])
         has_form = any(tok in legal for tok in tokens)
         if may_be_a_person(row) and not has_form:
@@ -356,23 +363,47 @@ def _known_company_cores(data: Path, legal: set[str]) -> list[str]:
     return sorted(cores)
 
 
-def _government_names(data: Path) -> list[str]:
-    names = {canonical(row["agency"]) for row in rows(data / "us_federal_agencies.csv")}
-    names |= {canonical(row["sub_agency"]) for row in rows(data / "us_federal_agencies.csv")}
+def _government_names(data: Path, keep: Keep) -> list[str]:
+    agencies = list(rows(data / "us_federal_agencies.csv"))
+    names = {canonical(row["agency"]) for row in agencies if keep(row["agency"])}
+    names |= {canonical(row["sub_agency"]) for row in agencies if keep(row["sub_agency"])}
     return sorted(n for n in names if len(n.split()) >= 2)
 
 
-def build_lexicon(data: Path) -> dict[str, Any]:
+# National brands that read like a person's name: AP files carry them without a legal form.
+PERSON_LIKE_BRANDS = (
+    "EDWARD JONES", "JOHN DEERE", "BOB EVANS", "WELLS FARGO", "OLIVE GARDEN", "PAPA JOHNS",
+    "DAVE AND BUSTERS", "CHARLES SCHWAB", "KENNETH COLE", "JOHN HANCOCK", "RALPH LAUREN",
+    "CALVIN KLEIN", "TOMMY HILFIGER", "MICHAEL KORS", "KATE SPADE", "MARTHA STEWART", "BEN AND JERRYS",
+    "DUNKIN DONUTS", "WENDYS", "ARBYS", "MCDONALDS", "DOMINOS", "JIMMY JOHNS", "JACK IN THE BOX",
+    "RUTHS CHRIS", "TGI FRIDAYS", "DENNYS", "CARLS JR", "LITTLE CAESARS", "MARIE CALLENDERS",
+    "SHERWIN WILLIAMS", "HARLEY DAVIDSON", "JOHNSON AND JOHNSON", "PROCTER AND GAMBLE", "ERNST AND YOUNG",
+    "ROBERT HALF", "LOWES", "MACYS", "KOHLS", "DILLARDS", "NORDSTROM", "JC PENNEY", "SEARS",
+    "WALGREENS", "TRADER JOES", "HOBBY LOBBY", "DICKS SPORTING GOODS", "BEST BUY", "GRAINGER",
+    "FERGUSON", "FASTENAL", "CINTAS", "ARAMARK", "JOHNSON CONTROLS", "MARRIOTT", "HILTON", "HYATT",
+    "ENTERPRISE RENT A CAR", "AVIS", "HERTZ", "BANK OF AMERICA", "AMERICAN EXPRESS", "MORGAN STANLEY",
+    "GOLDMAN SACHS", "MERRILL LYNCH", "RAYMOND JAMES", "CHARLES RIVER", "ALLEN EDMONDS", "LEVI STRAUSS",
+    "ELI LILLY", "ABBOTT", "BECTON DICKINSON", "PETER PIPER PIZZA", "KELLY SERVICES", "DAVID WEEKLEY HOMES",
+)  # fmt: skip
+
+
+def build_lexicon(data: Path, keep: Keep = lambda name: True) -> dict[str, Any]:
+    """The lexicon from the shared data; ``keep`` says which organisation names it may learn from
+    (training builds it from its own side of the entity split only)."""
     first, last = _first_names(data), _surnames(data)
-    legal = _legal_suffixes(data)
+    legal = legal_suffixes(data)
     return {
         "version": 1,
         "first_names": first,
         "surnames": last,
         "legal_suffixes": legal,
-        "known_companies": _known_company_cores(data, set(legal)),
-        "business_words": sorted(set(BUSINESS_WORDS) | set(_statistical_business_words(data, first, last))),
-        "government_phrases": sorted(set(GOVERNMENT_PHRASES) | set(_government_names(data))),
+        "known_companies": sorted(
+            set(_known_company_cores(data, set(legal), keep)) | set(PERSON_LIKE_BRANDS)
+        ),
+        "business_words": sorted(
+            set(BUSINESS_WORDS) | set(_statistical_business_words(data, first, last, keep))
+        ),
+        "government_phrases": sorted(set(GOVERNMENT_PHRASES) | set(_government_names(data, keep))),
         "government_sic": GOVERNMENT_SIC,
         "sic_lexicon": _sic_lexicon(data),
         "sic_phrases": SIC_PHRASES,

@@ -20,6 +20,7 @@ CLASSIFY_COLUMNS = [
     "reason",
 ]
 MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+REVIEW_COLUMNS = ["needs_review", "review_reason"]
 
 
 def payeeflow(*args: str) -> subprocess.CompletedProcess[str]:
@@ -54,7 +55,7 @@ def test_classify_keeps_rows_in_order_with_passthrough_columns(payees: Path, tmp
     assert result.returncode == 0, result.stderr
     rows = read(out)
     header = next(csv.reader(out.open()))
-    assert header == ["name", "payee_id", "vendor_code", *CLASSIFY_COLUMNS]
+    assert header == ["name", "payee_id", "vendor_code", *CLASSIFY_COLUMNS, *REVIEW_COLUMNS]
     assert [r["payee_id"] for r in rows] == ["1", "2", "4", "6"]
     assert [r["vendor_code"] for r in rows] == ["V1", "V2", "V4", "V6"]
     assert [r["payee_type"] for r in rows] == ["BUSINESS", "INDIVIDUAL", "GOVERNMENT", "GOVERNMENT"]
@@ -76,7 +77,7 @@ def test_match_and_process_columns(payees: Path, tmp_path: Path) -> None:
     out = tmp_path / "m.csv"
     assert payeeflow("match", str(payees), "--network", str(network), "-o", str(out)).returncode == 0
     rows = read(out)
-    assert list(rows[0])[-4:] == MATCH_COLUMNS
+    assert list(rows[0])[-6:] == MATCH_COLUMNS + REVIEW_COLUMNS
     assert rows[0]["supplier_id"] == "S1" and rows[0]["match_type"] == "exact"
     assert rows[1]["supplier_id"] == "" and rows[1]["match_type"] == "none"
     out2 = tmp_path / "p.csv"
@@ -183,15 +184,13 @@ def test_every_command_says_which_payees_a_clerk_should_review(tmp_path: Path) -
         "S3,GLOBEX INDUSTRIAL SERVICES LLC,DALLAS,TX\n"
     )
     payees = tmp_path / "p.csv"
-    payees.write_text(
-        "name,city,state\nACME SUPPLY,,\nGLOBEX INDUSTRIAL SERVICES LLC,DALLAS,TX\nZQX\n"
-    )
+    payees.write_text("name,city,state\nACME SUPPLY,,\nGLOBEX INDUSTRIAL SERVICES LLC,DALLAS,TX\nZQX\n")
     for command in ("classify", "match", "process"):
         out = tmp_path / f"{command}.csv"
         extra = [] if command == "classify" else ["--network", str(network)]
         assert payeeflow(command, str(payees), *extra, "-o", str(out)).returncode == 0
         rows = read(out)
-        assert list(rows[0])[-2:] == ["needs_review", "review_reason"]
+        assert list(rows[0])[-2:] == REVIEW_COLUMNS
         for row in rows:
             assert (row["needs_review"] == "true") == bool(row["review_reason"])
     rows = read(tmp_path / "process.csv")
