@@ -5,6 +5,7 @@
 Generates the network (payeeflow.synthetic), then payee queries from it, perturbed the way AP files
 are (typos, legal-form swaps and drops, abbreviations, truncation to 22/35 characters, store
 numbers, case and punctuation; 70 % with city/state), plus payees that are not in the network.
+``--erp`` also wraps each query as ERP exports do (``payeeflow.synthetic.erp_noise``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from measure import rss_mib
 
 from agents.matching.normalize import match_key
 from payeeflow.shared_data import DEFAULT_DIR
-from payeeflow.synthetic import Vocab, generate_network, perturb, reserved_outsider, write_csv
+from payeeflow.synthetic import Vocab, erp_noise, generate_network, perturb, reserved_outsider, write_csv
 
 
 def rss_of_index(network: Path) -> str:
@@ -50,6 +51,12 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--unknown", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--erp",
+        action="store_true",
+        help="wrap every query the way ERP exports do (remit-to/attention lines, cut + legal form, "
+        "leading THE, plurals), half of them without a place",
+    )
     parser.add_argument("--rss-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_of:
@@ -60,13 +67,16 @@ def main() -> int:
     with network.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     rng = random.Random(args.seed + 1)
+    vocab = Vocab.load(DEFAULT_DIR)
     queries = []
     for supplier in rng.sample(rows, args.queries):
         query = {"name": perturb(supplier["name"], rng)}
-        if rng.random() < 0.7:
+        if args.erp:
+            person = f"{rng.choice(vocab.first_names)} {rng.choice(vocab.surnames)}"
+            query["name"] = erp_noise(query["name"], rng, person)
+        if rng.random() < (0.5 if args.erp else 0.7):
             query.update(city=supplier["city"], state=supplier["state"], zip=supplier["zip"])
         queries.append((query, supplier))
-    vocab = Vocab.load(DEFAULT_DIR)
     keys = {match_key(r["name"]) for r in rows}
     outsiders = [c for c in vocab.companies if reserved_outsider(c) and match_key(c) not in keys]
     unknown = [{"name": perturb(rng.choice(outsiders), rng)} for _ in range(args.unknown // 2)]

@@ -236,6 +236,37 @@ def generate_network(data: Path, count: int, seed: int) -> Iterator[dict[str, st
                 made += 1
 
 
+# What ERP exports wrap a supplier's name in: remit-to and attention lines, a department, care-of.
+REMIT_NOISE = (
+    "{name} ATTN ACCOUNTS RECEIVABLE", "{name} ATTN: AR DEPT", "{name} - AP DEPT", "{name} - A/R",
+    "{name} C/O {person}", "REMIT TO: {name}", "{name} ATTN BILLING", "{name} - LOCKBOX 4471",
+    "{name} ATTN: {person}", "{name} ACCOUNTS RECEIVABLE",
+)  # fmt: skip
+PLURAL_SWAPS = (
+    ("SUPPLY", "SUPPLIES"),
+    ("SERVICE", "SERVICES"),
+    ("PRODUCT", "PRODUCTS"),
+    ("SYSTEM", "SYSTEMS"),
+)
+
+
+def erp_noise(name: str, rng: random.Random, person: str) -> str:
+    """One of the ways an ERP export wraps or cuts a name, beyond a clerk's typing (``perturb``)."""
+    kind = rng.random()
+    if kind < 0.45:
+        return rng.choice(REMIT_NOISE).format(name=name, person=person)
+    if kind < 0.65 and len(name) > 24:  # cut at a field limit, then a legal form appended
+        return f"{name[:22].rstrip()} {rng.choice(('INC', 'LLC', 'CORP'))}"
+    if kind < 0.75 and len(name) > 22:
+        return f"THE {name}"[:22].rstrip()
+    for one, many in PLURAL_SWAPS:
+        if f" {one}" in f" {name} ":
+            return name.replace(one, many, 1)
+        if many in name:
+            return name.replace(many, one, 1)
+    return name
+
+
 def perturb(name: str, rng: random.Random) -> str:
     """An AP clerk's rendering of a supplier name."""
     tokens = name.split()

@@ -23,7 +23,7 @@ import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
 from agents.matching.index import CITY, MAX_POSTING, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
-from agents.matching.normalize import legal_form, match_tokens, split_dba
+from agents.matching.normalize import cut_then_formed, legal_form, match_tokens, split_dba, strip_erp_noise
 from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
@@ -239,8 +239,12 @@ class Matcher:
 
 
 def _query_tokens(name: str) -> tuple[list[str], bool]:
-    """(match tokens, whether the name may be cut at a bank-file limit) of one name of a payee."""
-    truncated = len(name.strip()) in TRUNCATED_AT
+    """(match tokens, whether the name may be cut at a bank-file limit) of one name of a payee.
+
+    A name is cut when it is as long as a field limit, or when it was and then got a legal form.
+    """
+    name = strip_erp_noise(name)
+    truncated = len(name) in TRUNCATED_AT or cut_then_formed(name, TRUNCATED_AT)
     return match_tokens(name, cut=truncated), truncated
 
 

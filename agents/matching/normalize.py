@@ -16,7 +16,70 @@ LEGAL_FORMS = frozenset(
 # Tokens that ERP clerks add around a supplier's name.
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ STORE NO NUMBER UNIT BRANCH LOCATION".split())
 _STORE_NUMBER = re.compile(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b")
-_TRAILING_DEPT = re.compile(r"\s+-\s+(AP|A/P|ACCOUNTS PAYABLE|AR|BILLING)\b.*$", re.I)
+# Remit-to and attention lines ERP exports write around a supplier's name.
+_REMIT_PREFIX = re.compile(r"^\s*(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*", re.I)
+_ATTENTION = re.compile(r"[\s,;-]*\b(?:ATTN|ATTENTION|C/O|C\\O|CARE\s+OF)\b.*$", re.I)
+_DEPARTMENT = (
+    r"AP|A/P|AR|A/R|ACCOUNTS\s+(?:PAYABLE|RECEIVABLE)|ACCTS?\s+(?:PAY|REC)\w*|BILLING|REMIT\w*|"
+    r"LOCKBOX(?:\s+\d+)?|PAYMENTS?|DEPT|DEPARTMENT"
+)
+_TRAILING_DEPT = re.compile(rf"\s+-\s+(?:{_DEPARTMENT})\b.*$", re.I)
+_TRAILING_ACCOUNTS = re.compile(
+    r"\s+(?:ACCOUNTS\s+(?:RECEIVABLE|PAYABLE)|ACCTS?\s+REC\w*|(?:AR|A/R|AP|A/P|BILLING)\s+DEPT\w*|"
+    r"LOCKBOX\s+\d+)\b.*$",
+    re.I,
+)
+# A name cut at a field limit and then given a legal form: the form's words after the cut.
+_APPENDED_FORM = re.compile(r"[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?$", re.I)
+# Plural and singular trade words are one supplier (WHOLESALE SUPPLIES == WHOLESALE SUPPLY).
+PLURALS = {
+    "SUPPLIES": "SUPPLY",
+    "SERVICES": "SERVICE",
+    "PRODUCTS": "PRODUCT",
+    "SYSTEMS": "SYSTEM",
+    "SOLUTIONS": "SOLUTION",
+    "ENTERPRISES": "ENTERPRISE",
+    "INDUSTRIES": "INDUSTRY",
+    "TECHNOLOGIES": "TECHNOLOGY",
+    "HOLDINGS": "HOLDING",
+    "PARTNERS": "PARTNER",
+    "ASSOCIATES": "ASSOCIATE",
+    "LABORATORIES": "LABORATORY",
+    "COMMUNICATIONS": "COMMUNICATION",
+    "MATERIALS": "MATERIAL",
+    "CONTRACTORS": "CONTRACTOR",
+    "DISTRIBUTORS": "DISTRIBUTOR",
+    "CONSULTANTS": "CONSULTANT",
+    "SPECIALTIES": "SPECIALTY",
+    "UTILITIES": "UTILITY",
+    "RESOURCES": "RESOURCE",
+    "PROPERTIES": "PROPERTY",
+    "STRATEGIES": "STRATEGY",
+    "INNOVATIONS": "INNOVATION",
+    "NETWORKS": "NETWORK",
+    "CONCEPTS": "CONCEPT",
+    "DESIGNS": "DESIGN",
+    "GRAPHICS": "GRAPHIC",
+    "WORKS": "WORK",
+}
+
+
+def strip_erp_noise(name: str) -> str:
+    """The supplier's name without remit-to, attention, care-of and department wording around it."""
+    stripped = _REMIT_PREFIX.sub("", name)
+    for pattern in (_ATTENTION, _TRAILING_DEPT, _TRAILING_ACCOUNTS):
+        cut = pattern.sub("", stripped)
+        if any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
+            stripped = cut
+    return stripped.strip()
+
+
+def cut_then_formed(name: str, limits: tuple[int, ...]) -> bool:
+    """A name cut at a field limit, then given a legal form: ``DRIAXOU PROPERTY MANAG INC``."""
+    stem = _APPENDED_FORM.sub("", name)
+    return stem != name and len(stem.rstrip(" ,")) in limits
+
+
 _DBA = re.compile(r"\b(?:D/B/A|DBA|D B A|T/A|AKA)\b", re.I)
 
 
@@ -40,7 +103,7 @@ def legal_form(name: str) -> str | None:
 
 _LONG_FORMS = ("CORPORATION", "INCORPORATED", "COMPANY", "LIMITED")
 _FORM_PREFIXES = frozenset(
-    f[:n] for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD") for n in range(1, len(f))
+    f[:n] for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD", "PLLC", "LLP") for n in range(1, len(f))
 )
 
 
@@ -58,10 +121,12 @@ def match_tokens(name: str, cut: bool = False) -> list[str]:
 
     ``cut``: the name was truncated at a bank-file field limit, so its last word may be partial.
     """
-    name = _TRAILING_DEPT.sub("", name)
-    name = _STORE_NUMBER.sub(" ", name.upper())
-    tokens = [tok for tok in canonical_tokens(name) if tok not in NOISE]
-    core = [tok for i, tok in enumerate(tokens) if not _is_form(tok, i == len(tokens) - 1, cut)]
+    name = _STORE_NUMBER.sub(" ", strip_erp_noise(name).upper())
+    tokens = [PLURALS.get(tok, tok) for tok in canonical_tokens(name) if tok not in NOISE]
+    end = len(tokens)  # the cut word is the last before any form appended after the cut
+    while end > 1 and tokens[end - 1] in LEGAL_FORMS:
+        end -= 1
+    core = [tok for i, tok in enumerate(tokens) if not _is_form(tok, i == end - 1, cut)]
     return core or tokens
 
 

@@ -1,5 +1,7 @@
 import random
 
+import pytest
+
 from agents.matching import Matcher, SupplierIndex
 from agents.matching.index import Supplier
 from agents.matching.normalize import match_key, split_dba
@@ -151,3 +153,29 @@ def test_index_agrees_with_a_plain_dict_through_random_upserts_and_deletes() -> 
     for tax_id, ids in by_tax.items():
         row = built.by_tax(tax_id)
         assert row is not None and built.fields(row)[0] in ids
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        "SHUR OFFICE SUPPLY CORP ATTN ACCOUNTS RECEIVABLE",
+        "SHUR OFFICE SUPPLY CORP ATTN: AR DEPT",
+        "SHUR OFFICE SUPPLY - AP DEPT",
+        "SHUR OFFICE SUPPLY CORP C/O JANE ROE",
+        "REMIT TO: SHUR OFFICE SUPPLY CORP",
+        "SHUR OFFICE SUPPLY CORP - LOCKBOX 4471",
+        "SHUR OFFICE SUPPLIES",
+        "SHUR OFFICE SUPPLY COR LLC",  # cut at 22 characters, then a legal form appended
+        "THE SHUR OFFICE SUPPLY",
+    ],
+)
+def test_erp_wording_around_a_name_is_not_part_of_it(noisy: str) -> None:
+    matcher = Matcher(
+        index(Supplier("S1", "SHUR OFFICE SUPPLY CORPORATION"), Supplier("S2", "SHUR ROOFING LLC"))
+    )
+    assert matcher.match({"name": noisy})["supplier_id"] == "S1"
+
+
+def test_a_name_is_never_stripped_to_nothing() -> None:
+    assert match_key("ATTN ACME") == "ACME"
+    assert match_key("C/O") != ""
