@@ -227,8 +227,10 @@ class Matcher:
         return 100.0 * 2 * matched / (query_total + candidate_total) if matched else 0.0
 
     def _maybe_cut(self, token: str) -> bool:
-        """Whether a cut name's last word may be the start of a longer one (not a word itself)."""
-        return not _exact_only(token) and token not in self.index.postings
+        """Whether a cut name's last word may be the start of a longer one. Also when it is a word
+        of its own (REN, SUPP, DEP are tokens somewhere among half a million suppliers): a cut name
+        that fits two suppliers alike is refused as a tie, never guessed."""
+        return not _exact_only(token) and len(token) >= 3
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("screening", {}).get("excluded"):
