@@ -122,7 +122,8 @@ def main() -> int:
             print(f"  {name:28} RSS {first[0][name]:7.0f} -> {last[0][name]:7.0f} MiB ({change:+.0f} MiB)")
         print(f"  {'p95 latency':28} {first[1]:7.0f} -> {last[1]:7.0f} ms")
     finally:
-        feeder.join()
+        if feeder.ident is not None:  # started: let the feed finish before the topics go
+            feeder.join()
         stop_pipeline(settings, procs)
     return 0
 
