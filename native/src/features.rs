@@ -279,6 +279,9 @@ impl Lexicon {
             signals.surname = named.len() > 1 || tokens.iter().any(|t| t.chars().count() == 1);
         }
         emit(&format!("namelike={known}/{}", named.len().min(5)));
+        if name_then_word(words) {
+            emit("name_then_word");
+        }
         if known == named.len() && tokens.contains(&"AND") {
             emit("couple");
         }
@@ -309,5 +312,22 @@ impl Lexicon {
             }
         }
         best.map(|(strong, _, _, pattern)| (self.government_phrases[pattern].0.as_str(), strong))
+    }
+}
+
+/// A known first name and surname followed by a word that is none of a name's parts: a trade
+/// name such as JANE DOE CABINETS, where JANE DOE JR or JANE DOE MD is still a person. A word
+/// that is at most a rare surname (FUEL is one, in the census list) counts as no name.
+fn name_then_word(words: &[Known]) -> bool {
+    match words {
+        [first, second, .., last] if words.len() >= 3 => {
+            first.first_name.is_some()
+                && second.surname.is_some()
+                && last.first_name.is_none()
+                && matches!(last.surname, None | Some("sn_lo"))
+                && last.flags & (TITLE | GENERATION | PROFESSION | LEGAL) == 0
+                && last.flags & NAME_WORD != 0
+        }
+        _ => false,
     }
 }

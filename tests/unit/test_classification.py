@@ -104,7 +104,7 @@ def test_a_lone_surrogate_reads_as_one_character(classifier: Classifier) -> None
     name = "SMITH\udc80, JOHN ABCDEFGHI"  # 22 characters
     features = classifier.featurize(name)[0]
     assert {"comma_after_first", "len22"} <= set(features)
-    assert classifier.classify(name)["payee_type"] == "INDIVIDUAL"
+    assert classifier.classify(name) == classifier.classify(name.replace("\udc80", "?"))
 
 
 @pytest.mark.parametrize(
