@@ -22,6 +22,13 @@ class Classification(BaseModel):
     sic_description: str | None
 
 
+class MatchCandidate(BaseModel):
+    supplier_id: str
+    supplier_name: str
+    score: float = Field(description="0..100, evidence included")
+    evidence: list[str] = Field(description="name similarity, state, ZIP, city, legal form, tax id")
+
+
 class Payee(Classification):
     """A stored payee: the classification fields plus everything else the pipeline wrote."""
 
@@ -48,6 +55,11 @@ class Payee(Classification):
     card_acceptance: str | None
     payment_method: str | None
     providers_pending: list[str]
+    needs_review: bool = Field(description="A clerk should look at this payee")
+    review_reason: str = Field(description="Why, when so: unsure type, ambiguous or weak match")
+    match_candidates: list[MatchCandidate] = Field(
+        description="The best suppliers scored, best first (at most 3), with the evidence that counted"
+    )
     stored_at: datetime
     updated_at: datetime
 

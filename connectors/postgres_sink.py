@@ -43,6 +43,7 @@ from agents.pipeline import (
     CLASSIFICATION_COLUMNS,
     ENRICHMENT_COLUMNS,
     MATCH_COLUMNS,
+    REVIEW_COLUMNS,
     SCREENING_COLUMNS,
     flat_row,
 )
@@ -65,6 +66,8 @@ PAYEE_COLUMNS = (
     *CLASSIFICATION_COLUMNS,
     *MATCH_COLUMNS,
     *ENRICHMENT_COLUMNS,
+    *REVIEW_COLUMNS,
+    "match_candidates",
     "providers_pending",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
@@ -171,6 +174,7 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
         "zip": payee["zip"],
         "extra": Jsonb(payee["extra"]),
         "providers_pending": record["enrichment"]["providers_pending"],
+        "match_candidates": Jsonb(record["match"]["candidates"]),
         **flat_row(record),
     }
     return tuple(row[column] for column in PAYEE_COLUMNS)

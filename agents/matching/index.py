@@ -65,7 +65,7 @@ def deletions(token: str) -> set[str]:
 
 
 _SEP = "\x1f"  # unit separator: no supplier field holds one once packed
-SUPPLIER_ID, CITY, STATE, ZIP, TAX_ID = 0, 2, 3, 4, 5  # positions in ``SupplierIndex.fields``
+SUPPLIER_ID, NAME, CITY, STATE, ZIP, TAX_ID = 0, 1, 2, 3, 4, 5  # positions in ``SupplierIndex.fields``
 
 
 def _pack(supplier: Supplier) -> str:

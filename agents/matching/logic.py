@@ -17,12 +17,12 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
-from agents.matching.index import CITY, MAX_POSTING, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
+from agents.matching.index import CITY, MAX_POSTING, NAME, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
 from agents.matching.normalize import cut_then_formed, legal_form, match_tokens, split_dba, strip_erp_noise
 from payeeflow.errors import InputError
 
@@ -43,20 +43,46 @@ def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _evidence(
-    where: tuple[str, str, str], supplier: list[str], form: str | None, supplier_form: str | None
+    where: tuple[str, str, str],
+    supplier: list[str],
+    form: str | None,
+    supplier_form: str | None,
+    explain: list[str] | None = None,
 ) -> float:
-    """Bonus for agreeing location and legal form; another state is a penalty."""
+    """Bonus for agreeing location and legal form; another state is a penalty. ``explain``
+    collects the words a clerk reads for each piece of evidence that counted."""
     state, zip5, city = where
     bonus = 0.0
+    said = explain.append if explain is not None else lambda _: None
     if state and supplier[STATE]:
-        bonus += 3.0 if state == supplier[STATE] else -6.0
+        same = state == supplier[STATE]
+        bonus += 3.0 if same else -6.0
+        said("same state" if same else f"other state ({supplier[STATE]})")
     if zip5 and zip5 == supplier[ZIP]:
         bonus += 3.0
+        said("same ZIP")
     if city and city == supplier[CITY]:
         bonus += 2.0
+        said("same city")
     if form and supplier_form:
         bonus += 1.0 if form == supplier_form else -1.0
+        said("same legal form" if form == supplier_form else "other legal form")
     return bonus
+
+
+class Best(NamedTuple):
+    """A name's best row, its score, the best score of another supplier, and the rows behind."""
+
+    score: float
+    row: int | None
+    runner_up: float | None
+    scored: list[tuple[float, int]]  # (score, row), best first
+    exact: bool = False
+    by_tax_id: bool = False
+
+
+NO_BEST = Best(0.0, None, None, [])
+CANDIDATES_SHOWN = 3
 
 
 @dataclass
@@ -69,18 +95,19 @@ class Matcher:
         return cls(SupplierIndex.build(read_network(path)))
 
     def match(self, payee: dict[str, Any]) -> dict[str, Any]:
-        """The ``match`` section for one payee."""
+        """The ``match`` section for one payee, with its best candidates and their evidence."""
         legal, trade = split_dba(payee["name"])
         best = self._best(legal, payee)
         if trade:
             alt = self._best(trade, payee)
-            if alt[0] > best[0]:
+            if alt.score > best.score:
                 best = alt
-        score, row, runner_up = best
+        candidates = self._explain(best, payee)
+        score, row, runner_up = best.score, best.row, best.runner_up
         if row is None or score < WEAK:
-            return _no_match(score)
+            return _no_match(score, candidates)
         if runner_up is not None and score - runner_up < TIE_MARGIN:
-            refused = _no_match(score)
+            refused = _no_match(score, candidates)
             refused["review"] = f"ambiguous between suppliers (scores {score:.0f} and {runner_up:.0f})"
             return refused
         supplier = self.index.supplier(row)
@@ -94,16 +121,40 @@ class Matcher:
             "supplier_sic_code": supplier.sic_code,
             "supplier_accepts_card": supplier.accepts_card,
             "review": f"weak supplier match (score {score:.0f})" if match_type == "weak" else None,
+            "candidates": candidates,
         }
 
-    def _best(self, name: str, payee: dict[str, Any]) -> tuple[float, int | None, float | None]:
-        """(best score, its row, best score of another supplier name) over the candidates."""
+    def _explain(self, best: Best, payee: dict[str, Any]) -> list[dict[str, Any]]:
+        """The best ``CANDIDATES_SHOWN`` suppliers a name was scored against, with the evidence."""
+        index, where = self.index, _where(payee)
+        form = legal_form(payee["name"])
+        shown = []
+        for score, row in best.scored[:CANDIDATES_SHOWN]:
+            if score <= 0:
+                break
+            fields = index.fields(row)
+            evidence = ["tax id"] if best.by_tax_id else []
+            bonus = _evidence(where, fields, form, index.forms[row], evidence)
+            name_score = min(score - bonus, 100.0)
+            evidence.insert(0, "same name" if best.exact else f"name {name_score:.0f}")
+            shown.append(
+                {
+                    "supplier_id": fields[SUPPLIER_ID],
+                    "supplier_name": fields[NAME],
+                    "score": round(min(score, 100.0), 1),
+                    "evidence": evidence,
+                }
+            )
+        return shown
+
+    def _best(self, name: str, payee: dict[str, Any]) -> Best:
+        """The best row over the candidates, and the best score of another supplier name."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
-            return 100.0, row, None
+            return Best(100.0, row, None, [(100.0, row)], by_tax_id=True)
         tokens, truncated = _query_tokens(name)
         if not tokens:
-            return 0.0, None, None
+            return NO_BEST
         form = legal_form(name)
         rows, exact = self._rows(tokens, truncated)
         index, where = self.index, _where(payee)
@@ -115,7 +166,7 @@ class Matcher:
             base = 100.0 if exact else self.similarity(tokens, index.tokens(row), truncated, idf)
             scored.append((base + _evidence(where, fields, form, index.forms[row]), row))
         if not scored:
-            return 0.0, None, None
+            return NO_BEST
         scored.sort(reverse=True)
         top_score, top_row = scored[0]
         top_key, top_place = index.keys[top_row], places[top_row]
@@ -123,7 +174,7 @@ class Matcher:
             (s for s, r in scored[1:] if index.keys[r] != top_key or places[r] != top_place),
             None,
         )
-        return top_score, top_row, runner
+        return Best(top_score, top_row, runner, scored, exact)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
@@ -234,7 +285,7 @@ class Matcher:
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("screening", {}).get("excluded"):
-            record["match"] = _no_match(0.0)
+            record["match"] = _no_match(0.0, [])
         else:
             record["match"] = self.match(record["payee"])
         return record
@@ -285,7 +336,7 @@ def _exact_only(token: str) -> bool:
     return len(token) == 1 or token.isdigit() or token in ROMAN
 
 
-def _no_match(score: float) -> dict[str, Any]:
+def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "supplier_id": None,
         "supplier_name": None,
@@ -294,6 +345,7 @@ def _no_match(score: float) -> dict[str, Any]:
         "supplier_sic_code": None,
         "supplier_accepts_card": None,
         "review": None,
+        "candidates": candidates,
     }
 
 

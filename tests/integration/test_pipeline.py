@@ -189,6 +189,16 @@ def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tu
     with TestClient(create_app(settings)) as client:
         payee = client.get(f"/payees/{payee_id}").json()
         assert (payee["name"], payee["payee_type"], payee["supplier_id"]) == (name, payee_type, supplier_id)
+        assert payee["needs_review"] == bool(payee["review_reason"])
+        if supplier_id:  # the accepted supplier leads the candidates the clerk sees
+            assert payee["match_candidates"][0]["supplier_id"] == supplier_id
+            assert payee["match_candidates"][0]["evidence"]
+        flagged = query(
+            settings,
+            "SELECT count(*) FROM payees WHERE batch_id = %s AND needs_review AND review_reason <> ''",
+            batch_id,
+        )
+        assert flagged[0][0] > 10  # the sample holds unsure types and ambiguous matches
         assert client.get("/payees/does-not-exist").status_code == 404
         batch = client.get(f"/batches/{batch_id}").json()
         assert batch["status"] == "complete_with_errors"

@@ -179,3 +179,45 @@ def test_erp_wording_around_a_name_is_not_part_of_it(noisy: str) -> None:
 def test_a_name_is_never_stripped_to_nothing() -> None:
     assert match_key("ATTN ACME") == "ACME"
     assert match_key("C/O") != ""
+
+
+def test_a_match_carries_its_best_candidates_with_the_evidence() -> None:
+    matcher = Matcher(
+        index(
+            Supplier("S1", "ACME PLUMBING INC", state="TX", zip="75001", city="DALLAS"),
+            Supplier("S2", "ACME PLUMBING LLC", state="OH"),
+            Supplier("S3", "ACME ROOFING INC", state="TX"),
+            Supplier("S4", "ACME PAINTING INC", state="TX"),
+        )
+    )
+    result = matcher.match({"name": "ACME PLUMBING INC", "state": "TX", "zip": "75001", "city": "DALLAS"})
+    assert result["supplier_id"] == "S1"
+    candidates = result["candidates"]
+    assert [c["supplier_id"] for c in candidates][:2] == ["S1", "S2"] and len(candidates) <= 3
+    assert candidates[0]["evidence"] == [
+        "same name",
+        "same state",
+        "same ZIP",
+        "same city",
+        "same legal form",
+    ]
+    assert "other state (OH)" in candidates[1]["evidence"]
+    assert [c["score"] for c in candidates] == sorted((c["score"] for c in candidates), reverse=True)
+
+
+def test_a_refused_tie_still_shows_the_suppliers_it_was_between() -> None:
+    matcher = Matcher(
+        index(
+            Supplier("TX", "GARCIA PLUMBING INC", state="TX"),
+            Supplier("OH", "GARCIA PLUMBING LLC", state="OH"),
+        )
+    )
+    result = matcher.match({"name": "GARCIA PLUMBING"})
+    assert result["supplier_id"] is None and result["review"].startswith("ambiguous between suppliers")
+    assert {c["supplier_id"] for c in result["candidates"]} == {"TX", "OH"}
+
+
+def test_a_tax_id_match_says_so() -> None:
+    matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
+    result = matcher.match({"name": "SOMETHING ELSE", "extra": {"tax_id": "12-3456789"}})
+    assert result["supplier_id"] == "S1" and "tax id" in result["candidates"][0]["evidence"]

@@ -25,6 +25,15 @@ SECTIONS = {
         "match_type": "exact",
         "supplier_sic_code": None,
         "supplier_accepts_card": True,
+        "review": None,
+        "candidates": [
+            {
+                "supplier_id": "S1",
+                "supplier_name": "ACME",
+                "score": 99.0,
+                "evidence": ["name 96", "same state"],
+            }
+        ],
     },
     "enrichment": {
         "address_line": None,
