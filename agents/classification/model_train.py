@@ -45,6 +45,8 @@ HELDOUT_FILE = MODEL_DIR / "heldout.csv"
 OUTSIDE_FILE = MODEL_DIR / "outside.csv"
 OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and the lexicon
 OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
+CALIBRATION_SHARE = 10  # % of the other real organisation entities, for the temperature only
+CALIBRATION_PEOPLE = 1500
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 SEED = 20261123
 L2 = 1.0
@@ -236,6 +238,17 @@ def is_outside(name: str, legal: set[str]) -> bool:
     return zlib.crc32(("outside|" + entity(name, legal)).encode()) % 100 < OUTSIDE_SHARE
 
 
+def is_calibration(name: str, legal: set[str]) -> bool:
+    """Whether a real organisation name only calibrates confidence (never trains, never in the
+    lexicon): confidences are fitted on names as unseen as a user's, not on training's siblings."""
+    key = entity(name, legal)
+    return not is_outside(name, legal) and zlib.crc32(("calib|" + key).encode()) % 100 < CALIBRATION_SHARE
+
+
+def is_held_back(name: str, legal: set[str]) -> bool:
+    return is_outside(name, legal) or is_calibration(name, legal)
+
+
 def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
     births: Counter[str] = Counter()
     for row in rows(data / "us_first_names_ssa.csv"):
@@ -300,7 +313,7 @@ def _real_governments(data: Path) -> Iterator[str]:
 def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[str, Any]) -> Iterator[str]:
     first, last = lexicon["first_names"], lexicon["surnames"]
     for name in _real_companies(data, legal):
-        if is_outside(name, legal):
+        if is_held_back(name, legal):
             continue
         name = name.upper()
         tokens = canonical(name).split()
@@ -459,7 +472,7 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
 
 
 def _governments(data: Path, rng: random.Random, count: int, legal: set[str]) -> Iterator[str]:
-    yield from (name for name in _real_governments(data) if not is_outside(name, legal))
+    yield from (name for name in _real_governments(data) if not is_held_back(name, legal))
     places = [
         (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
         for r in rows(data / "us_cities.csv")
@@ -523,6 +536,20 @@ def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
     return list(unique.values())
 
 
+def calibration_examples(data: Path, legal: set[str], seed: int = SEED) -> list[tuple[str, str]]:
+    """Real organisations of the calibration slice as the files have them, and people whose
+    generated names training never drew (another seed)."""
+    rng = random.Random(seed + 1)
+    businesses = sorted({n for n in _real_companies(data, legal) if is_calibration(n, legal)})
+    governments = sorted({" ".join(n.split()) for n in _real_governments(data) if is_calibration(n, legal)})
+    people = [*_people(data, rng, CALIBRATION_PEOPLE), *_rare_people(data, rng, CALIBRATION_PEOPLE // 3)]
+    return [
+        *((n, "BUSINESS") for n in businesses[:OUTSIDE_BUSINESSES]),
+        *((n, "GOVERNMENT") for n in governments if n),
+        *((n, "INDIVIDUAL") for n in people),
+    ]
+
+
 def split(
     examples: list[tuple[str, str, str]],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -534,12 +561,14 @@ def split(
     return train, held
 
 
-def fit(featurizer: Featurizer, examples: list[tuple[str, str]]) -> dict[str, Any]:
-    """Multinomial logistic regression over the features, then temperature calibration."""
+def fit(
+    featurizer: Featurizer, examples: list[tuple[str, str]], calib: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Multinomial logistic regression over the features, then temperature calibration on
+    ``calib``."""
     from scipy import optimize, sparse
 
-    calib = [e for e in examples if zlib.crc32(e[0].encode()) % 10 == 0]
-    fit_set = [e for e in examples if zlib.crc32(e[0].encode()) % 10 != 0]
+    fit_set = examples
     feats = [sorted(set(featurizer(name)[0])) for name, _ in fit_set]
     counts = Counter(f for row in feats for f in row)
     vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= MIN_COUNT))}
@@ -622,7 +651,7 @@ def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     if not (data / "us_surnames_census1990.csv").exists():
         raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")
     legal = set(legal_suffixes(data))
-    lexicon = build_lexicon(data, keep=lambda name: not is_outside(name, legal))
+    lexicon = build_lexicon(data, keep=lambda name: not is_held_back(name, legal))
     out.mkdir(parents=True, exist_ok=True)
     write_lexicon(lexicon, out / LEXICON_FILE.name)
     examples = build_examples(data, lexicon)
@@ -630,10 +659,12 @@ def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     outside = outside_examples(data, legal)
     counts = Counter(label for _, label, _ in examples)
     yield f"{len(examples)} examples ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
-    model = fit(Featurizer(lexicon), train)
+    calib = calibration_examples(data, legal)
+    model = fit(Featurizer(lexicon), train, calib)
     write_model(model, out / MODEL_FILE.name)
     write_examples(held, out / HELDOUT_FILE.name)
     write_examples(outside, out / OUTSIDE_FILE.name)
     yield f"trained on {len(train)}, held out {len(held)} -> {out / HELDOUT_FILE.name}"
     yield f"outside evaluation: {len(outside)} names never trained on -> {out / OUTSIDE_FILE.name}"
+    yield f"confidence calibrated on {len(calib)} names kept out of training and the lexicon"
     yield f"{len(model['weights'])} features, temperature {model['temperature']} -> {out / MODEL_FILE.name}"
