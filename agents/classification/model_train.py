@@ -4,17 +4,19 @@ Examples are generated deterministically (one seed) from the shared data: people
 files use, real company names with and without their legal form, government bodies from the .gov
 registrants, federal agencies and templates, and truncations to bank-file limits.
 
-Two evaluation sets, split by **entity** (a name's canonical core without its legal form, so
-``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side):
+Three slices besides training, split by **entity** (a name's canonical core without its legal
+form, so ``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side):
 
 - ``outside.csv``, what the model never saw: the whole hand-labelled probablepeople file, and the
   real company and government names of one entity in five (``OUTSIDE_SHARE``). Training and the
   lexicon (known companies, business words, government phrases) never read them.
-- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples.
+- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples;
+- a calibration slice, one real organisation entity in ten of the rest (``CALIBRATION_SHARE``),
+  also kept out of training and the lexicon, with generated people training never drew.
 
 The rest train a multinomial logistic regression (L2, L-BFGS), whose temperature is then fitted
-on a calibration slice so that confidences mean what they say. Weights are rounded so that the
-same data gives the same bytes.
+on the calibration slice, names as unseen as a user's, so that confidences mean what they say.
+Weights are rounded so that the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -568,12 +570,11 @@ def fit(
     ``calib``."""
     from scipy import optimize, sparse
 
-    fit_set = examples
-    feats = [sorted(set(featurizer(name)[0])) for name, _ in fit_set]
+    feats = [sorted(set(featurizer(name)[0])) for name, _ in examples]
     counts = Counter(f for row in feats for f in row)
     vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= MIN_COUNT))}
     X = _matrix([[vocab[f] for f in row if f in vocab] for row in feats], len(vocab), sparse)
-    y = np.array([CLASSES.index(label) for _, label in fit_set])
+    y = np.array([CLASSES.index(label) for _, label in examples])
     Y = np.eye(len(CLASSES))[y]
     k = len(CLASSES)
 
