@@ -23,9 +23,10 @@ MAX_VERSION = 2**53
 MAX_CLOCK_SKEW = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-_BAD_NAME_CHARS = {"\ufffd"} | {chr(c) for c in range(32) if chr(c) not in "\t"}
 # NUL, other C0 controls except tab/newlines, DEL, and lone surrogates (no UTF-8 form exists)
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# A name may not hold newlines either, nor U+FFFD (bytes that did not decode upstream).
+_BAD_NAME = re.compile("[\x00-\x08\x0a-\x1f\x7f\ufffd\ud800-\udfff]")
 
 
 def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
@@ -35,7 +36,7 @@ def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
         raise RecordError("empty_name", "the payee has no name")
     if len(name) > max_name_length:
         raise RecordError("name_too_long", f"{len(name)} characters, limit {max_name_length}")
-    if not _BAD_NAME_CHARS.isdisjoint(name) or _BAD_TEXT.search(name):
+    if _BAD_NAME.search(name):
         raise RecordError("undecodable_text", "the name holds control or replacement characters")
     if not any(ch.isalnum() for ch in name):
         raise RecordError("empty_name", "the name has no letters or digits")

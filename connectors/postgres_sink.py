@@ -210,8 +210,8 @@ class PostgresSink:
     def __len__(self) -> int:
         return len(self.payees) + len(self.dead_letters) + len(self.batches)
 
-    async def flush(self, offsets: dict[TopicPartition, int]) -> int:
-        """Write everything buffered, and ``offsets``, in one transaction; returns the rows refused.
+    async def flush(self, offsets: dict[TopicPartition, int]) -> None:
+        """Write everything buffered, and ``offsets``, in one transaction.
 
         On a data error only the refused rows are left out (as dead letters); any other error
         leaves the database unchanged and the buffer intact, so the caller can flush again.
@@ -245,7 +245,6 @@ class PostgresSink:
         self.payees.clear()
         self.dead_letters.clear()
         self.batches.clear()
-        return len(refused)
 
     async def _isolate(
         self,

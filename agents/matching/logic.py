@@ -23,7 +23,13 @@ import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
 from agents.matching.index import CITY, MAX_POSTING, NAME, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
-from agents.matching.normalize import cut_then_formed, legal_form, match_tokens, split_dba, strip_erp_noise
+from agents.matching.normalize import (
+    cut_then_formed,
+    identity_tokens,
+    legal_form,
+    split_dba,
+    strip_erp_noise,
+)
 from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
@@ -53,7 +59,7 @@ def _evidence(
     collects the words a clerk reads for each piece of evidence that counted."""
     state, zip5, city = where
     bonus = 0.0
-    said = explain.append if explain is not None else lambda _: None
+    said = explain.append if explain is not None else _unsaid
     if state and supplier[STATE]:
         same = state == supplier[STATE]
         bonus += 3.0 if same else -6.0
@@ -68,6 +74,10 @@ def _evidence(
         bonus += 1.0 if form == supplier_form else -1.0
         said("same legal form" if form == supplier_form else "other legal form")
     return bonus
+
+
+def _unsaid(_: str) -> None:
+    """Where no one asked for the explanation (scoring every candidate)."""
 
 
 class Best(NamedTuple):
@@ -298,7 +308,7 @@ def _query_tokens(name: str) -> tuple[list[str], bool]:
     """
     name = strip_erp_noise(name)
     truncated = len(name) in TRUNCATED_AT or cut_then_formed(name, TRUNCATED_AT)
-    return match_tokens(name, cut=truncated), truncated
+    return identity_tokens(name, cut=truncated), truncated
 
 
 def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ LEGAL_FORMS = frozenset(
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ STORE NO NUMBER UNIT BRANCH LOCATION".split())
 _STORE_NUMBER = re.compile(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b")
 # Remit-to and attention lines ERP exports write around a supplier's name.
-_REMIT_PREFIX = re.compile(r"^\s*(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*", re.I)
+_REMIT_PREFIX = re.compile(r"^\s*(?:(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*)+", re.I)
 _ATTENTION = re.compile(r"[\s,;-]*\b(?:ATTN|ATTENTION|C/O|C\\O|CARE\s+OF)\b.*$", re.I)
 _DEPARTMENT = (
     r"AP|A/P|AR|A/R|ACCOUNTS\s+(?:PAYABLE|RECEIVABLE)|ACCTS?\s+(?:PAY|REC)\w*|BILLING|REMIT\w*|"
@@ -121,7 +121,13 @@ def match_tokens(name: str, cut: bool = False) -> list[str]:
 
     ``cut``: the name was truncated at a bank-file field limit, so its last word may be partial.
     """
-    name = _STORE_NUMBER.sub(" ", strip_erp_noise(name).upper())
+    return identity_tokens(strip_erp_noise(name), cut)
+
+
+def identity_tokens(stripped: str, cut: bool = False) -> list[str]:
+    """``match_tokens`` of a name ``strip_erp_noise`` has already cleaned (a query strips it
+    once, and needs the stripped length to tell a cut name)."""
+    name = _STORE_NUMBER.sub(" ", stripped.upper())
     tokens = [PLURALS.get(tok, tok) for tok in canonical_tokens(name) if tok not in NOISE]
     end = len(tokens)  # the cut word is the last before any form appended after the cut
     while end > 1 and tokens[end - 1] in LEGAL_FORMS:

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -32,7 +32,6 @@ class Child:
     started: float = 0.0
     backoff: float = 1.0
     restart_at: float = 0.0
-    restarts: int = field(default=0)
 
 
 class Supervisor:
@@ -74,7 +73,6 @@ class Supervisor:
                     child.backoff = min(child.backoff * 2, MAX_BACKOFF)
                     child.proc = None
                 if child.proc is None and now >= child.restart_at:
-                    child.restarts += 1
                     self._start(child)
             time.sleep(poll)
         self.shutdown()
