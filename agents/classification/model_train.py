@@ -167,7 +167,15 @@ TRADES = (
     "WORKS",
     "SUPPLY HOUSE",
     "DISTRIBUTORS",
-)
+    # trades that read like a surname or a public function: CRAWFORD FUEL, SMITH WATER TREATMENT
+    "FUEL", "FUELS", "OIL", "PROPANE", "PEDIATRICS", "ORTHODONTICS", "CHIROPRACTIC", "OPTOMETRY",
+    "DERMATOLOGY", "CABINETS", "MILLWORK", "FIRE PROTECTION", "WATER TREATMENT", "TAX SERVICE",
+    "TAX SERVICES", "BOOKKEEPING", "LEGAL SERVICES", "MASONRY", "PAVING", "EXCAVATING", "SEPTIC",
+    "LOCKSMITH", "UPHOLSTERY", "COLLISION", "BODY SHOP", "TILE", "CARPET", "DRYWALL", "INSULATION",
+    "GUTTERS", "IRRIGATION", "TREE SERVICE", "LAWN CARE", "POOLS", "TUTORING", "DAYCARE", "FITNESS",
+    "BARBER SHOP", "JEWELERS", "AUCTIONS", "APPRAISALS", "INSPECTIONS", "COUNSELING", "THERAPY",
+    "HOME CARE", "AMBULANCE", "RECYCLING", "DISPOSAL", "SANITATION", "WATER WELL", "SAFETY",
+)  # fmt: skip
 FORMS = (
     "INC",
     "LLC",
@@ -220,6 +228,14 @@ GOV_TEMPLATES = (
     "{state} SECRETARY OF STATE",
     "{county} COUNTY HEALTH DEPARTMENT",
     "{city} TRANSIT AUTHORITY",
+    "{city} TRIBE",
+    "{city} TRIBAL COUNCIL",
+    "{city} NATION",
+    "{city} BAND OF {county} INDIANS",
+    "CONFEDERATED TRIBES OF THE {county} RESERVATION",
+    "PUEBLO OF {city}",
+    "{city} RANCHERIA",
+    "{city} SANITARY DISTRICT",
 )
 
 
@@ -290,8 +306,13 @@ def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
             yield f"{last} {first} {mid}"
         elif form < 0.96:
             yield f"{first} {last}{rng.choice((' ', ', '))}{rng.choice(CREDENTIALS)}"
-        elif form < 0.98:
+        elif form < 0.975:
             yield f"{rng.choice(OFFICE_TITLES)} {first} {last}"
+        elif form < 0.985:
+            yield f"{first} {rng.choice(PARTICLES)} {last}"
+        elif form < 0.993:
+            other = f"{rng.choices(firsts, cum_weights=fw)[0]} {rng.choices(lasts, cum_weights=lw)[0]}"
+            yield f"{first} {last} {rng.choice(('&', 'AND'))} {other}"
         else:
             yield f"{first} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
 
@@ -331,18 +352,35 @@ def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[st
             yield " ".join(core)  # AP files often drop the legal form
 
 
-OFFICES = ("MAYOR", "CONGRESS", "STATE SENATE", "STATE REPRESENTATIVE", "ALDERMAN", "JUDGE", "GOVERNOR")
+OFFICES = (
+    "MAYOR", "CONGRESS", "STATE SENATE", "STATE REPRESENTATIVE", "ALDERMAN", "JUDGE", "GOVERNOR",
+    "CIRCUIT JUDGE", "STATES ATTORNEY", "STATES ATTY", "REP", "SHERIFF", "COUNTY BOARD", "ASSESSOR",
+)  # fmt: skip
 CAMPAIGNS = (
     "CITIZENS FOR {person}",
     "FRIENDS OF {person}",
     "COMMITTEE TO ELECT {person}",
     "{last} FOR {office}",
+    "{person} FOR {office}",
 )
+REGIONS = ("TRI-COUNTY", "TRI COUNTY", "TRI-STATE", "TRI STATE", "METRO", "COUNTY LINE", "MIDWEST", "GULF COAST")
+# Car dealers trade under an owner's or a town's name and the make they sell: DON MCCLAIN FORD.
+MAKES = (
+    "FORD", "CHEVROLET", "CHEVY", "TOYOTA", "HONDA", "HYUNDAI", "NISSAN", "KIA", "SUBARU", "BUICK", "GMC",
+    "DODGE", "JEEP", "CHRYSLER", "LEXUS", "ACURA", "VOLVO", "MAZDA", "BMW", "AUDI", "VOLKSWAGEN",
+    "CADILLAC", "LINCOLN", "INFINITI", "MITSUBISHI",
+)  # fmt: skip
+WORSHIP = (
+    "{saint} CATHEDRAL", "{saint} BASILICA", "{saint} PARISH", "{saint} CHAPEL", "{place} CHAPEL",
+    "CONGREGATION {last}", "TEMPLE {last}", "{place} MINISTRIES", "{last} MINISTRIES", "{place} SYNAGOGUE",
+    "{place} MOSQUE", "{saint} CHURCH", "{place} TABERNACLE",
+)  # fmt: skip
 DENOMINATIONS = ("BAPTIST", "METHODIST", "LUTHERAN", "CATHOLIC", "PRESBYTERIAN", "EPISCOPAL", "PENTECOSTAL")
 OFFICE_TITLES = (
     "SENATOR", "STATE SENATOR", "REPRESENTATIVE", "CONGRESSMAN", "CONGRESSWOMAN", "REV", "REVEREND",
     "PASTOR", "FATHER", "JUDGE",
 )  # fmt: skip
+PARTICLES = ("VAN", "VAN DER", "VAN DE", "DE", "DE LA", "DEL", "DA", "DI", "LE", "LA", "EL", "VON", "MAC", "ST")
 CREDENTIALS = ("MD", "M.D.", "CPA", "DO", "DDS", "PHD", "RN", "ESQ", "ATTORNEY AT LAW", "ATTY AT LAW")
 # Organised groups that are no public body: unions, party clubs, political action committees.
 GROUPS = (
@@ -355,7 +393,8 @@ UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENT
 # are left out of the outside set rather than counted under either label.
 _PUBLIC_BODY = re.compile(
     r"SCHOOL DISTRICT|SCHOOL DIST|SCHOOL BOARD|BOARD OF EDUCATION|\bAUTHORITY\b|CITY OF|COUNTY OF|"
-    r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b"
+    r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b|\bTRIBES?\b|\bNATION$|^\S+ COUNTY$|"
+    r"^GOVERNMENT OF|COURT ADMINISTRATION|SANITARY DISTRICT|TRANSPORTATION DISTRICT"
 )
 # Short public-body names AP files use, which the registrant lists spell out.
 FEDERAL_SHORT = (
@@ -398,10 +437,11 @@ def _organisations_like_people_or_places(
     data: Path, rng: random.Random, count: int, lexicon: dict[str, Any]
 ) -> Iterator[str]:
     """Businesses a name or a place leads astray: a person's name and a trade word, two surnames,
-    a trade or bank "of" a city, campaign committees, churches."""
+    a trade or bank "of" a city, car dealers, campaign committees, churches."""
     lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 20000]
     firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 1000]
     cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
+    counties = sorted({r["county"].upper() for r in rows(data / "us_cities.csv")})
     names = lexicon["first_names"].keys() | lexicon["surnames"].keys()
     words = sorted(  # trade words from the SIC manual and real company names, none a person's name
         w
@@ -424,8 +464,12 @@ def _organisations_like_people_or_places(
             yield rng.choice(("{lead} NATIONAL BANK OF {city}", "{lead} BANK", "BANK {lead}")).format(
                 lead=lead, city=rng.choice(cities)
             )
+        elif kind < 0.73:  # a trade named after its area: LAKE COUNTY PLUMBING, TRI-STATE FUEL
+            area = rng.choice((rng.choice(cities), f"{rng.choice(counties)} COUNTY", rng.choice(REGIONS)))
+            yield f"{area} {trade}"
         elif kind < 0.76:
-            yield f"{rng.choice(cities)} {trade}"
+            owner = rng.choice((person, rng.choice(cities), rng.choice(lasts)))
+            yield f"{owner} {rng.choice(MAKES)}{rng.choice(('', '', ' MOTORS', ' OF ' + rng.choice(cities)))}"
         elif kind < 0.82:
             campaign = rng.choice(CAMPAIGNS)
             yield campaign.format(person=person, last=rng.choice(lasts), office=rng.choice(OFFICES))
@@ -438,9 +482,12 @@ def _organisations_like_people_or_places(
                 n=rng.randint(1, 999),
                 union=rng.choice(UNIONS),
             )
-        else:
+        elif kind < 0.94:
             where = rng.choice((rng.choice(cities), f"ST {rng.choice(firsts)}", "FIRST", "GRACE", "NEW HOPE"))
             yield f"{where} {rng.choice(DENOMINATIONS)} CHURCH"
+        else:
+            saint = f"{rng.choice(('ST', 'ST.', 'SAINT'))} {rng.choice(firsts)}"
+            yield rng.choice(WORSHIP).format(saint=saint, place=rng.choice(cities), last=rng.choice(lasts))
 
 
 def _acronym(rng: random.Random) -> str:
@@ -492,12 +539,12 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
     sources: list[tuple[str, Iterator[str]]] = [
+        ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
         ("INDIVIDUAL", _people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
         ("BUSINESS", _synthetic_businesses(data, rng, 12000)),
         ("BUSINESS", _organisations_like_people_or_places(data, rng, 10000, lexicon)),
-        ("BUSINESS", iter(PERSON_LIKE_BRANDS)),
         ("GOVERNMENT", iter(FEDERAL_SHORT)),
         ("GOVERNMENT", _governments(data, rng, 12000, legal)),
     ]

@@ -267,9 +267,18 @@ def _surnames(data: Path) -> dict[str, float]:
     }
 
 
-# Foreign legal forms common on US payee files; the other short foreign forms (AS, IS, KY…) are
-# English words or state codes far more often than legal forms.
+# Foreign legal forms common on US payee files (SEC registrants: AXA SA, PHADIA AB, OUTOKUMPU OY,
+# GRUPO SIMEC SAB DE CV); the other short foreign forms (AS, IS, KY…) are English words or state codes
+# far more often than legal forms.
 FOREIGN_LEGAL = {
+    "SA",
+    "SAB",
+    "CV",
+    "AB",
+    "OY",
+    "SE",
+    "ASA",
+    "TBK",
     "GMBH",
     "PLC",
     "AG",
