@@ -39,6 +39,9 @@ SHORT_TOKEN_MIN = 0.85  # for tokens of 5 letters or fewer, where one letter mak
 NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
 BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this share of the best
 TRUNCATED_AT = (22, 35)  # bank-file field limits
+CUT_LENGTHS = tuple(n - d for n in TRUNCATED_AT for d in (0, 1))
+OUT_OF_ORDER = 15.0  # shared words in another order name another firm (RACINE MARATHON, MARATHON RACING)
+OTHER_NUMBER = 10.0  # a number or roman numeral on one side only names another entity
 
 
 def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
@@ -137,7 +140,7 @@ class Matcher:
     def _explain(self, best: Best, payee: dict[str, Any]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was scored against, with the evidence."""
         index, where = self.index, _where(payee)
-        form = legal_form(payee["name"])
+        form = _stated_form(payee["name"])
         shown = []
         for score, row in best.scored[:CANDIDATES_SHOWN]:
             if score <= 0:
@@ -165,7 +168,7 @@ class Matcher:
         tokens, truncated = _query_tokens(name)
         if not tokens:
             return NO_BEST
-        form = legal_form(name)
+        form = _stated_form(name)
         rows, exact = self._rows(tokens, truncated)
         index, where = self.index, _where(payee)
         idf = functools.cache(index.idf)  # the same words recur across the candidates
@@ -252,10 +255,10 @@ class Matcher:
         self, query: list[str], candidate: list[str], truncated: bool, idf: Callable[[str], float]
     ) -> float:
         """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost."""
-        partial = len(query) - 1 if truncated and self._maybe_cut(query[-1]) else -1
+        partial = len(query) - 1 if truncated and not _numbered(query[-1]) else -1  # S, GR of GROUP
         used = [False] * len(candidate)
         matched = query_total = 0.0
-        last_used = -1
+        last_used, order = -1, []
         for i, token in enumerate(query):
             best, best_j = 0.0, -1
             token_exact_only = _exact_only(token)
@@ -277,6 +280,7 @@ class Matcher:
             if best_j >= 0:
                 used[best_j] = True
                 last_used = max(last_used, best_j)
+                order.append(best_j)
                 w = idf(candidate[best_j])
                 matched += best * w
                 query_total += w
@@ -285,12 +289,23 @@ class Matcher:
         candidate_total = sum(
             idf(tok) for j, tok in enumerate(candidate) if used[j] or not (truncated and j > last_used)
         )
-        return 100.0 * 2 * matched / (query_total + candidate_total) if matched else 0.0
+        if not matched:
+            return 0.0
+        score = 100.0 * 2 * matched / (query_total + candidate_total)
+        if any(a > b for a, b in itertools.pairwise(order)):  # B & D is not D & B
+            score -= OUT_OF_ORDER
+        unexplained = (  # a number cut off with a cut name's end is not missing
+            t for j, t in enumerate(candidate) if not used[j] and not (truncated and j > last_used)
+        )
+        if any(_numbered(t) for t in unexplained) or any(_numbered(t) and t not in candidate for t in query):
+            score -= OTHER_NUMBER  # FUND III is not FUND, MART II is not MART
+        return score
 
     def _maybe_cut(self, token: str) -> bool:
-        """Whether a cut name's last word may be the start of a longer one. Also when it is a word
-        of its own (REN, SUPP, DEP are tokens somewhere among half a million suppliers): a cut name
-        that fits two suppliers alike is refused as a tie, never guessed."""
+        """Whether a cut name's last word finds candidates by the words it begins. Also when it is
+        a word of its own (REN, SUPP, DEP are tokens somewhere among half a million suppliers): a
+        cut name that fits two suppliers alike is refused as a tie, never guessed. Shorter starts
+        (GR, K) begin too many words to find with, but still score as the start of one."""
         return not _exact_only(token) and len(token) >= 3
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -304,11 +319,19 @@ class Matcher:
 def _query_tokens(name: str) -> tuple[list[str], bool]:
     """(match tokens, whether the name may be cut at a bank-file limit) of one name of a payee.
 
-    A name is cut when it is as long as a field limit, or when it was and then got a legal form.
+    A name is cut when it is as long as a field limit (or one less: the cut fell on a space the
+    export then trimmed), or when it was and then got a legal form.
     """
     name = strip_erp_noise(name)
-    truncated = len(name) in TRUNCATED_AT or cut_then_formed(name, TRUNCATED_AT)
+    truncated = len(name) in CUT_LENGTHS or cut_then_formed(name, CUT_LENGTHS)
     return identity_tokens(name, cut=truncated), truncated
+
+
+def _stated_form(name: str) -> str | None:
+    """The legal form a payee's name states, as evidence; none when it was appended after a cut
+    (``SHUR OFFICE SUPPLY COR LLC``): the export added it, it says nothing of the supplier's."""
+    name = strip_erp_noise(name)
+    return None if cut_then_formed(name, CUT_LENGTHS) else legal_form(name)
 
 
 def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:
@@ -344,6 +367,11 @@ ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 def _exact_only(token: str) -> bool:
     """Numbers, roman numerals and single letters name different entities when they differ."""
     return len(token) == 1 or token.isdigit() or token in ROMAN
+
+
+def _numbered(token: str) -> bool:
+    """A number or roman numeral (not a lone letter such as an initial)."""
+    return _exact_only(token) and (len(token) > 1 or token.isdigit())
 
 
 def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:

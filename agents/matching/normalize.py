@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz.distance import Indel
 
-from agents.text import canonical_tokens
+from agents.text import ABBREVIATIONS, canonical_tokens, clean
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
 LEGAL_FORMS = frozenset(
@@ -107,11 +107,24 @@ _FORM_PREFIXES = frozenset(
 )
 
 
+_BEGUN_FORMS = frozenset(p for p in _FORM_PREFIXES if len(p) >= 3 and p not in LEGAL_FORMS)
+_SWAPPED_FORMS = (
+    frozenset(
+        f"{p[:i]}{p[i + 1]}{p[i]}{p[i + 2 :]}"
+        for p in _FORM_PREFIXES | LEGAL_FORMS
+        if len(p) >= 3
+        for i in range(len(p) - 1)
+    )
+    - LEGAL_FORMS
+)
+
+
 def _is_form(token: str, last: bool, cut: bool) -> bool:
-    """A legal form, also misspelled (CORPORATINO) or, as a cut name's last word, begun (INC -> I)."""
+    """A legal form, also misspelled (CORPORATINO), or as the last word begun (COR, COMP), and as a
+    cut name's last word begun further (INC -> I) or with two letters swapped (ICN, CMO)."""
     if token in LEGAL_FORMS:
         return True
-    if last and cut and token in _FORM_PREFIXES:
+    if last and (token in _BEGUN_FORMS or (cut and (token in _FORM_PREFIXES or token in _SWAPPED_FORMS))):
         return True
     return len(token) >= 6 and any(Indel.normalized_similarity(token, form) >= 0.8 for form in _LONG_FORMS)
 
@@ -128,12 +141,40 @@ def identity_tokens(stripped: str, cut: bool = False) -> list[str]:
     """``match_tokens`` of a name ``strip_erp_noise`` has already cleaned (a query strips it
     once, and needs the stripped length to tell a cut name)."""
     name = _STORE_NUMBER.sub(" ", stripped.upper())
-    tokens = [PLURALS.get(tok, tok) for tok in canonical_tokens(name) if tok not in NOISE]
+    words = _cut_words(name) if cut else canonical_tokens(name)
+    tokens = [PLURALS.get(tok, tok) for tok in words if tok not in NOISE]
     end = len(tokens)  # the cut word is the last before any form appended after the cut
-    while end > 1 and tokens[end - 1] in LEGAL_FORMS:
-        end -= 1
-    core = [tok for i, tok in enumerate(tokens) if not _is_form(tok, i == end - 1, cut)]
+    while end > 1:
+        if pieces := _form_pieces(tokens[:end]):
+            end -= pieces
+        elif tokens[end - 1] in LEGAL_FORMS:
+            end -= 1
+        else:
+            break
+    core = [tok for i, tok in enumerate(tokens[:end]) if not _is_form(tok, i == end - 1, cut)]
     return core or tokens
+
+
+def _cut_words(name: str) -> tuple[str, ...]:
+    """``canonical_tokens`` of a cut name, but its cut word as typed: ``MEDICAL SUPP`` was cut from
+    SUPPLY as likely as from SUPPORT, which the abbreviation would make of it."""
+    words = clean(name).split()
+    end = len(words)
+    while end > 1 and words[end - 1] in LEGAL_FORMS:
+        end -= 1
+    return tuple(w if i == end - 1 else ABBREVIATIONS.get(w, w) for i, w in enumerate(words))
+
+
+def _form_pieces(tokens: list[str]) -> int:
+    """How many last tokens are a legal form typed with stray dots (``L.L..C`` -> ``LL C``,
+    ``L.LC..`` -> ``L LC``): short pieces that together spell a form or its start."""
+    for k in (3, 2):
+        tail = tokens[-k:]
+        if len(tokens) > k and all(len(t) <= 2 and t.isalpha() for t in tail):
+            joined = "".join(tail)
+            if joined in LEGAL_FORMS or joined in _FORM_PREFIXES:
+                return k
+    return 0
 
 
 def match_key(name: str) -> str:

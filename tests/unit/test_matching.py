@@ -221,3 +221,64 @@ def test_a_tax_id_match_says_so() -> None:
     matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
     result = matcher.match({"name": "SOMETHING ELSE", "extra": {"tax_id": "12-3456789"}})
     assert result["supplier_id"] == "S1" and "tax id" in result["candidates"][0]["evidence"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "AHMAD LANDSCAPING L.LC..",  # a legal form typed with stray dots
+        "Ahmad Landscaping, L.L..C",
+        "AHMAD LANDSCAPING L.L CORP",
+        "AHMAD LANDSCAPING COR",  # a form begun, at any length
+        "THE AHMAD LANDSCAPIN",  # 21 characters: cut where a space was, then trimmed
+    ],
+)
+def test_a_mistyped_or_cut_legal_form_is_still_a_legal_form(typed: str) -> None:
+    matcher = Matcher(index(Supplier("S1", "AHMAD LANDSCAPING L.L.C."), Supplier("S2", "AHMAD ROOFING LLC")))
+    assert matcher.match({"name": typed})["supplier_id"] == "S1"
+
+
+def test_a_cut_names_last_letters_begin_the_word_it_lost() -> None:
+    matcher = Matcher(
+        index(
+            Supplier("S1", "EVERUS CONSTRUCTION GROUP, INC."), Supplier("S2", "BEGAY STAFFING INCORPORATED")
+        )
+    )
+    assert matcher.match({"name": "EVERUS CONSTRUCTION GR LLC"})["supplier_id"] == "S1"
+    assert matcher.match({"name": "THE BEGAY STAFFING ICN"})["supplier_id"] == "S2"  # INC, letters swapped
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [("THE EVERETT SECURITY S", "S1"), ("THE LEMKE MEDICAL SUPP CORP", "S2")],  # SUPP as typed, not SUPPORT
+)
+def test_a_cut_word_is_the_start_of_the_word_it_lost(cut: str, expected: str) -> None:
+    matcher = Matcher(
+        index(
+            Supplier("S1", "EVERETT SECURITY SERVICES CO"),
+            Supplier("S2", "LEMKE MEDICAL SUPPLY COMPANY"),
+            Supplier("S3", "EVERETT SIGNS CO"),
+        )
+    )
+    assert matcher.match({"name": cut})["supplier_id"] == expected
+
+
+def test_the_same_words_in_another_order_are_another_firm() -> None:
+    matcher = Matcher(
+        index(Supplier("S1", "MARATHON RACING, INC"), Supplier("S2", "D & B HEATING AND COOLING"))
+    )
+    assert matcher.match({"name": "RACINE MARATHON, INC."})["supplier_id"] is None
+    assert matcher.match({"name": "B & D HEATING AND COOLING INC."})["supplier_id"] is None
+    assert matcher.match({"name": "D & B HEATING & COOLING"})["supplier_id"] == "S2"
+
+
+def test_a_number_on_one_side_only_is_another_entity() -> None:
+    matcher = Matcher(
+        index(
+            Supplier("S1", "BLACKROCK MUNIYIELD QUALITY FUND, INC."),
+            Supplier("S2", "COLOR SPA ON STATE STREET II LLC"),
+        )
+    )
+    assert matcher.match({"name": "BLACKROCK MUNIYIELD QUALITY FUND III, INC."})["supplier_id"] is None
+    assert matcher.match({"name": "COLOR SPA ON STATE STREET, LLC"})["supplier_id"] is None
+    assert matcher.match({"name": "COLOR SPA ON STATE STREET II"})["supplier_id"] == "S2"
