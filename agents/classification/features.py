@@ -61,8 +61,22 @@ class Featurizer:
             government=[(phrase, phrase in WEAK_GOVERNMENT) for phrase in sorted(phrases)],
         )
 
+        self.legal = frozenset(lexicon["legal_suffixes"])
+
+    def tokens(self, name: str) -> tuple[str, ...]:
+        """``canonical_tokens``, with a legal form spelled in letters joined: ``BLACK & MCDONALD,
+        P. C.`` ends in PC, ``TELEFONICA S A`` in SA."""
+        tokens = canonical_tokens(name)
+        if len(tokens) < 3 or len(tokens[-1]) != 1:  # nearly every name: no letters at the end
+            return tokens
+        for k in (3, 2):
+            tail = tokens[-k:]
+            if len(tokens) > k and all(len(t) == 1 for t in tail) and "".join(tail) in self.legal:
+                return (*tokens[:-k], "".join(tail))
+        return tokens
+
     def __call__(self, name: str) -> tuple[list[str], Signals, str]:
         """(features, signals, canonical text) of a name; a feature may come more than once."""
-        tokens = canonical_tokens(name)
+        tokens = self.tokens(name)
         features, signals = self.native.features(name, tokens)
         return features, signals, " ".join(tokens)

@@ -17,7 +17,6 @@ from agents.classification.model_train import MODEL_FILE, load_model
 from agents.classification.native import Scorer
 from agents.classification.train import LEXICON_FILE, load_lexicon
 from agents.phrases import PhraseIndex
-from agents.text import canonical_tokens
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
 
@@ -49,7 +48,7 @@ class Classifier:
 
     def probabilities(self, name: str) -> tuple[list[float], Signals, str, bool]:
         """(class probabilities, signals, canonical text, whether any content feature is known)."""
-        tokens = canonical_tokens(name)
+        tokens = self.featurize.tokens(name)
         probs, signals, evidence = self.scorer.probabilities(name, tokens)
         return probs, signals, " ".join(tokens), evidence
 

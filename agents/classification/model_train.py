@@ -363,7 +363,9 @@ CAMPAIGNS = (
     "{last} FOR {office}",
     "{person} FOR {office}",
 )
-REGIONS = ("TRI-COUNTY", "TRI COUNTY", "TRI-STATE", "TRI STATE", "METRO", "COUNTY LINE", "MIDWEST", "GULF COAST")
+REGIONS = (
+    "TRI-COUNTY", "TRI COUNTY", "TRI-STATE", "TRI STATE", "METRO", "COUNTY LINE", "MIDWEST", "GULF COAST",
+)  # fmt: skip
 # Car dealers trade under an owner's or a town's name and the make they sell: DON MCCLAIN FORD.
 MAKES = (
     "FORD", "CHEVROLET", "CHEVY", "TOYOTA", "HONDA", "HYUNDAI", "NISSAN", "KIA", "SUBARU", "BUICK", "GMC",
@@ -380,7 +382,9 @@ OFFICE_TITLES = (
     "SENATOR", "STATE SENATOR", "REPRESENTATIVE", "CONGRESSMAN", "CONGRESSWOMAN", "REV", "REVEREND",
     "PASTOR", "FATHER", "JUDGE",
 )  # fmt: skip
-PARTICLES = ("VAN", "VAN DER", "VAN DE", "DE", "DE LA", "DEL", "DA", "DI", "LE", "LA", "EL", "VON", "MAC", "ST")
+PARTICLES = (
+    "VAN", "VAN DER", "VAN DE", "DE", "DE LA", "DEL", "DA", "DI", "LE", "LA", "EL", "VON", "MAC", "ST",
+)  # fmt: skip
 CREDENTIALS = ("MD", "M.D.", "CPA", "DO", "DDS", "PHD", "RN", "ESQ", "ATTORNEY AT LAW", "ATTY AT LAW")
 # Organised groups that are no public body: unions, party clubs, political action committees.
 GROUPS = (
