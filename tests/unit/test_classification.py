@@ -46,6 +46,15 @@ SHARED_DATA = DEFAULT_DIR
         ("Pinellas Cnty Utilities", "GOVERNMENT"),
         ("Los Angeles Unified School Dist", "GOVERNMENT"),
         ("COUNTY LINE PLUMBING LLC", "BUSINESS"),
+        ("SMITH WATER TREATMENT", "BUSINESS"),  # a trade that reads like a public function
+        ("BRITTANY VARGAS TAX SERVICE", "BUSINESS"),
+        ("TRI-COUNTY PLUMBING", "BUSINESS"),  # a trade named after its area
+        ("EDWARD JONES", "BUSINESS"),  # a brand outranks a person of the same name
+        ("ST. AUGUSTINE CATHEDRAL", "BUSINESS"),
+        ("BLACK, CARNINE & MCDONALD, P. C.", "BUSINESS"),  # a legal form spelled in letters
+        ("TELEFONICA S A", "BUSINESS"),
+        ("Tio Hardiman & Brunell Donald", "INDIVIDUAL"),  # two people
+        ("Confederated Tribes of the Warm Springs Reservation", "GOVERNMENT"),
     ],
 )
 def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
@@ -216,10 +225,10 @@ def test_outside_accuracy_and_calibration(classifier: Classifier) -> None:
     """Names and entities training never read (see model_train): the figure the README quotes."""
     report = evaluate(classifier, read_labeled(OUTSIDE_FILE))
     assert report.total > 8_000
-    assert report.accuracy >= 0.96
+    assert report.accuracy >= 0.965
     for kind in ("INDIVIDUAL", "BUSINESS", "GOVERNMENT"):
-        assert report.recall(kind) >= 0.93, kind
-    assert report.ece <= 0.03
+        assert report.recall(kind) >= 0.95, kind
+    assert report.ece <= 0.02
 
 
 def test_the_networks_sic_code_wins_with_its_description() -> None:
