@@ -92,6 +92,15 @@ class Best(NamedTuple):
     scored: list[tuple[float, int]]  # (score, row), best first
     exact: bool = False
     by_tax_id: bool = False
+    form: str | None = None  # the legal form the name states, as evidence
+
+
+class Query(NamedTuple):
+    """One name of a payee as matching reads it."""
+
+    tokens: list[str]
+    truncated: bool  # the name may be cut at a bank-file limit
+    form: str | None  # the legal form it states; none when appended after a cut
 
 
 NO_BEST = Best(0.0, None, None, [])
@@ -140,7 +149,7 @@ class Matcher:
     def _explain(self, best: Best, payee: dict[str, Any]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was scored against, with the evidence."""
         index, where = self.index, _where(payee)
-        form = _stated_form(payee["name"])
+        form = best.form
         shown = []
         for score, row in best.scored[:CANDIDATES_SHOWN]:
             if score <= 0:
@@ -164,11 +173,10 @@ class Matcher:
         """The best row over the candidates, and the best score of another supplier name."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
-            return Best(100.0, row, None, [(100.0, row)], by_tax_id=True)
-        tokens, truncated = _query_tokens(name)
+            return Best(100.0, row, None, [(100.0, row)], by_tax_id=True, form=legal_form(name))
+        tokens, truncated, form = _read(name)
         if not tokens:
             return NO_BEST
-        form = _stated_form(name)
         rows, exact = self._rows(tokens, truncated)
         index, where = self.index, _where(payee)
         idf = functools.cache(index.idf)  # the same words recur across the candidates
@@ -187,13 +195,13 @@ class Matcher:
             (s for s, r in scored[1:] if index.keys[r] != top_key or places[r] != top_place),
             None,
         )
-        return Best(top_score, top_row, runner, scored, exact)
+        return Best(top_score, top_row, runner, scored, exact, form=form)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
         ids: list[str] = []
         for part in filter(None, split_dba(name)):
-            tokens, truncated = _query_tokens(part)
+            tokens, truncated, _ = _read(part)
             if tokens:
                 ids += (self.index.fields(row)[SUPPLIER_ID] for row in self._rows(tokens, truncated)[0])
         return ids
@@ -292,6 +300,8 @@ class Matcher:
         if not matched:
             return 0.0
         score = 100.0 * 2 * matched / (query_total + candidate_total)
+        if score < WEAK - TIE_MARGIN:  # neither a match nor a tie with one: no need to look closer
+            return score
         if any(a > b for a, b in itertools.pairwise(order)):  # B & D is not D & B
             score -= OUT_OF_ORDER
         unexplained = (  # a number cut off with a cut name's end is not missing
@@ -316,22 +326,17 @@ class Matcher:
         return record
 
 
-def _query_tokens(name: str) -> tuple[list[str], bool]:
-    """(match tokens, whether the name may be cut at a bank-file limit) of one name of a payee.
+def _read(name: str) -> Query:
+    """One name of a payee as matching reads it, ERP wording stripped once.
 
     A name is cut when it is as long as a field limit (or one less: the cut fell on a space the
-    export then trimmed), or when it was and then got a legal form.
+    export then trimmed), or when it was and then got a legal form. That appended form says
+    nothing of the supplier's (``SHUR OFFICE SUPPLY COR LLC``): it is no evidence.
     """
     name = strip_erp_noise(name)
-    truncated = len(name) in CUT_LENGTHS or cut_then_formed(name, CUT_LENGTHS)
-    return identity_tokens(name, cut=truncated), truncated
-
-
-def _stated_form(name: str) -> str | None:
-    """The legal form a payee's name states, as evidence; none when it was appended after a cut
-    (``SHUR OFFICE SUPPLY COR LLC``): the export added it, it says nothing of the supplier's."""
-    name = strip_erp_noise(name)
-    return None if cut_then_formed(name, CUT_LENGTHS) else legal_form(name)
+    appended = cut_then_formed(name, CUT_LENGTHS)
+    truncated = appended or len(name) in CUT_LENGTHS
+    return Query(identity_tokens(name, cut=truncated), truncated, None if appended else legal_form(name))
 
 
 def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:
