@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from agents.classification import Classifier
+from agents.classification.logic import Classifier
 from agents.exclusion import Screener
 from agents.pipeline import Pipeline
 from api.routers import batches, classify, health, payees

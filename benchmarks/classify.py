@@ -25,8 +25,8 @@ def main() -> int:
     args = parser.parse_args()
     before = rss_mib()
     started = time.perf_counter()
-    from agents.classification import Classifier
-    from agents.classification.model_train import HELDOUT_FILE
+    from agents.classification.artifacts import HELDOUT_FILE
+    from agents.classification.logic import Classifier
     from agents.exclusion import Screener
     from agents.text import canonical_tokens
 

@@ -15,7 +15,7 @@ import csv
 import random
 from pathlib import Path
 
-from agents.classification import Classifier
+from agents.classification.logic import Classifier
 from payeeflow.shared_data import DEFAULT_DIR
 
 TRADE_SIC = {

@@ -39,7 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
-from agents.pipeline import (
+from agents.rows import (
     CLASSIFICATION_COLUMNS,
     ENRICHMENT_COLUMNS,
     MATCH_COLUMNS,

@@ -27,7 +27,7 @@ ENCODING_HELP = "the file's encoding (default: detected: a BOM, else UTF-8, else
 
 def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipeline:
     """The stages a file command runs: ``classify``, ``match`` or ``process``."""
-    from agents.classification import Classifier
+    from agents.classification.logic import Classifier
     from agents.enrichment import Enricher
     from agents.exclusion import Screener
     from agents.matching import Matcher
@@ -46,7 +46,7 @@ def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipelin
 
 
 def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.pipeline import (
+    from agents.rows import (
         CLASSIFICATION_COLUMNS,
         ENRICHMENT_COLUMNS,
         MATCH_COLUMNS,
@@ -211,7 +211,7 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
     from agents.classification.logic import Classifier
 
     if args.action == "eval":
-        from agents.classification.model_train import HELDOUT_FILE, OUTSIDE_FILE
+        from agents.classification.artifacts import HELDOUT_FILE, OUTSIDE_FILE
 
         files = args.files or [HELDOUT_FILE, OUTSIDE_FILE]
         classifier = Classifier.load()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.classification import Classifier
+from agents.classification.logic import Classifier
 from agents.exclusion import Screener
 from tests.fakes.openai_server import FakeOpenAI
 

@@ -1,5 +1,5 @@
-"""Payee type (INDIVIDUAL / BUSINESS / GOVERNMENT / UNKNOWN) with confidence, reason and SIC code."""
+"""Payee type (INDIVIDUAL / BUSINESS / GOVERNMENT / UNKNOWN) with confidence, reason and SIC code.
 
-from agents.classification.logic import Classifier
-
-__all__ = ["Classifier"]
+The classifier is ``logic.Classifier``; the package itself imports nothing, so that reading the
+trained files (``artifacts``) costs no model code.
+"""

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
 from agents.classification.features import SHAPE, Featurizer, Signals
-from agents.classification.model_train import MODEL_FILE, load_model
 from agents.classification.native import Scorer
-from agents.classification.train import LEXICON_FILE, load_lexicon
 from agents.phrases import PhraseIndex
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN

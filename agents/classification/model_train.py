@@ -35,16 +35,13 @@ from typing import Any
 
 import numpy as np
 
+from agents.classification.artifacts import HELDOUT_FILE, LEXICON_FILE, MODEL_DIR, MODEL_FILE, OUTSIDE_FILE
 from agents.classification.features import Featurizer
 from agents.classification.train import PERSON_LIKE_BRANDS
 from agents.text import canonical
 from payeeflow.errors import InputError
 from payeeflow.shared_data import may_be_a_person, rows
 
-MODEL_DIR = Path(__file__).parent / "model"
-MODEL_FILE = MODEL_DIR / "model.json.gz"
-HELDOUT_FILE = MODEL_DIR / "heldout.csv"
-OUTSIDE_FILE = MODEL_DIR / "outside.csv"
 OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and the lexicon
 OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
 CALIBRATION_SHARE = 10  # % of the other real organisation entities, for the temperature only
@@ -684,11 +681,6 @@ def write_model(model: dict[str, Any], path: Path = MODEL_FILE) -> None:
         gz.write(payload)
 
 
-def load_model(path: Path = MODEL_FILE) -> dict[str, Any]:
-    with gzip.open(path, "rb") as fh:
-        return json.loads(fh.read())  # type: ignore[no-any-return]
-
-
 def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -698,7 +690,7 @@ def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
 
 def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did."""
-    from agents.classification.train import LEXICON_FILE, build_lexicon, legal_suffixes, write_lexicon
+    from agents.classification.train import build_lexicon, legal_suffixes, write_lexicon
 
     if not (data / "us_surnames_census1990.csv").exists():
         raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")

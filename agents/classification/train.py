@@ -10,14 +10,13 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from agents.classification.artifacts import LEXICON_FILE
 from agents.text import canonical, canonical_tokens, clean
 from payeeflow.shared_data import may_be_a_person, rows
 
-LEXICON_FILE = Path(__file__).parent / "model" / "lexicon.json.gz"
 Keep = Callable[[str], bool]
 
 # Words that mark an organisation whatever else the name holds; the statistical list below adds
@@ -425,14 +424,3 @@ def write_lexicon(lexicon: dict[str, Any], path: Path = LEXICON_FILE) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(payload)
-
-
-@cache
-def sic_description(code: str) -> str | None:
-    """The SIC manual's description of a 4-digit code (from the packaged lexicon)."""
-    return load_lexicon()["sic_descriptions"].get(code)  # type: ignore[no-any-return]
-
-
-def load_lexicon(path: Path = LEXICON_FILE) -> dict[str, Any]:
-    with gzip.open(path, "rb") as fh:
-        return json.loads(fh.read())  # type: ignore[no-any-return]

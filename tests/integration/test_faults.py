@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.classification import Classifier
+from agents.classification.logic import Classifier
 from agents.enrichment import Enricher
 from agents.exclusion import Screener
 from agents.matching import Matcher

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.classification import Classifier
+from agents.classification.artifacts import HELDOUT_FILE, MODEL_DIR, MODEL_FILE, OUTSIDE_FILE, load_model
 from agents.classification.evaluate import evaluate, read_labeled
-from agents.classification.model_train import (
-    HELDOUT_FILE,
-    MODEL_DIR,
-    MODEL_FILE,
-    OUTSIDE_FILE,
-    load_model,
-    train_all,
-)
+from agents.classification.logic import Classifier
+from agents.classification.model_train import train_all
 from payeeflow.shared_data import DEFAULT_DIR
 
 SHARED_DATA = DEFAULT_DIR
@@ -232,7 +226,7 @@ def test_outside_accuracy_and_calibration(classifier: Classifier) -> None:
 
 
 def test_the_networks_sic_code_wins_with_its_description() -> None:
-    from agents.pipeline import flat_row
+    from agents.rows import flat_row
 
     record = {
         "classification": {
