@@ -1,6 +1,6 @@
 # payeeflow: one image for the workers, the sink and the API (the command picks the role).
 # The classifier's core is Rust (native/): a build stage with a Rust toolchain makes the wheel, and
-# the runtime image carries the wheel only.
+# the runtime image carries the wheel only (one package, `payeeflow`, with the samples `run` pushes).
 FROM python:3.11-slim AS build
 COPY --from=rust:1-slim /usr/local/cargo /usr/local/cargo
 COPY --from=rust:1-slim /usr/local/rustup /usr/local/rustup
@@ -17,13 +17,13 @@ COPY agents agents
 COPY schemas schemas
 COPY connectors connectors
 COPY api api
+COPY examples examples
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY --from=build /wheels /wheels
-COPY examples examples
 RUN pip install /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
 USER payeeflow
 ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow

@@ -1,6 +1,6 @@
 """Whole-word phrase search over canonical names with an Aho-Corasick automaton.
 
-Patterns and names are both canonicalised (``agents.text``) and padded with spaces, so a phrase
+Patterns and names are both canonicalised (``payeeflow.agents.text``) and padded with spaces, so a phrase
 only matches on word boundaries: ``TAX`` does not hit ``TAXI CAB CO``; ``IRS`` hits ``I.R.S.``.
 """
 
@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from agents.text import canonical
+from payeeflow.agents.text import canonical
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """All stages chained in-process: what ``payeeflow process``, the CLI and the API call.
 
 The Kafka path runs the same ``apply`` functions, one agent per stage; this module is only the
-in-process composition (the flat row view of a record is ``agents.rows``).
+in-process composition (the flat row view of a record is ``payeeflow.agents.rows``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.classification.logic import Classifier
-from agents.enrichment import Enricher
-from agents.exclusion import Screener
-from agents.matching import Matcher
-from agents.validation import validate_record
+from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.enrichment import Enricher
+from payeeflow.agents.exclusion import Screener
+from payeeflow.agents.matching import Matcher
+from payeeflow.agents.validation import validate_record
 
 Stage = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.classification.artifacts import sic_description
+from payeeflow.agents.classification.artifacts import sic_description
 
 SCREENING_COLUMNS = ["excluded", "exclusion_keyword", "exclusion_category"]
 CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_description", "reason"]

@@ -1,4 +1,4 @@
-"""The FastAPI application: ``uvicorn api.main:app`` or ``payeeflow api``."""
+"""The FastAPI application: ``uvicorn payeeflow.api.main:app`` or ``payeeflow api``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from agents.classification.logic import Classifier
-from agents.exclusion import Screener
-from agents.pipeline import Pipeline
-from api.routers import batches, classify, health, payees
-from connectors.database import migrate, wait_for_database
 from payeeflow import __version__
+from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.exclusion import Screener
+from payeeflow.agents.pipeline import Pipeline
+from payeeflow.api.routers import batches, classify, health, payees
 from payeeflow.config import Settings, get_settings
+from payeeflow.connectors.database import migrate, wait_for_database
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

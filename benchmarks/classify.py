@@ -25,10 +25,10 @@ def main() -> int:
     args = parser.parse_args()
     before = rss_mib()
     started = time.perf_counter()
-    from agents.classification.artifacts import HELDOUT_FILE
-    from agents.classification.logic import Classifier
-    from agents.exclusion import Screener
-    from agents.text import canonical_tokens
+    from payeeflow.agents.classification.artifacts import HELDOUT_FILE
+    from payeeflow.agents.classification.logic import Classifier
+    from payeeflow.agents.exclusion import Screener
+    from payeeflow.agents.text import canonical_tokens
 
     Screener.from_file(), Classifier.load()
     load_s = time.perf_counter() - started

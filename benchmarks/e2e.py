@@ -18,14 +18,13 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
+from measure import SHARED_DATA, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
-from connectors.ingest import ingest_file
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
-from payeeflow.shared_data import DEFAULT_DIR
+from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.suppliers import load_suppliers
+from payeeflow.streams.topics import create_topics
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
-from streams.topics import create_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +51,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="payeeflow-bench-"))
     network, payees = work / "network.csv", work / "payees.csv"
     started = time.perf_counter()
-    write_csv(generate_network(DEFAULT_DIR, args.suppliers, args.seed), network)
-    write_csv(generate_payees(DEFAULT_DIR, network, args.count, args.seed), payees)
+    write_csv(generate_network(SHARED_DATA, args.suppliers, args.seed), network)
+    write_csv(generate_payees(SHARED_DATA, network, args.count, args.seed), payees)
     print(
         f"generated {args.suppliers} suppliers and {args.count} payees"
         f" in {time.perf_counter() - started:.1f}s ({work})"

@@ -21,16 +21,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from measure import rss_mib
+from measure import SHARED_DATA, rss_mib
 
-from agents.matching.normalize import match_key
-from payeeflow.shared_data import DEFAULT_DIR
+from payeeflow.agents.matching.normalize import match_key
 from payeeflow.synthetic import Vocab, erp_noise, generate_network, perturb, reserved_outsider, write_csv
 
 
 def rss_of_index(network: Path) -> str:
     """Build the index alone in this (fresh) process: what a match worker holds."""
-    from agents.matching import Matcher
+    from payeeflow.agents.matching import Matcher
 
     before = rss_mib()
     started = time.perf_counter()
@@ -63,11 +62,11 @@ def main() -> int:
         print(rss_of_index(args.rss_of))
         return 0
     network = Path(tempfile.mkdtemp(prefix="payeeflow-match-")) / "network.csv"
-    write_csv(generate_network(DEFAULT_DIR, args.suppliers, args.seed), network)
+    write_csv(generate_network(SHARED_DATA, args.suppliers, args.seed), network)
     with network.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     rng = random.Random(args.seed + 1)
-    vocab = Vocab.load(DEFAULT_DIR)
+    vocab = Vocab.load(SHARED_DATA)
     queries = []
     for supplier in rng.sample(rows, args.queries):
         query = {"name": perturb(supplier["name"], rng)}
@@ -88,7 +87,7 @@ def main() -> int:
     del vocab, keys, outsiders, rows  # half a million dicts the collector would walk while timing
     gc.collect()
 
-    from agents.matching import Matcher
+    from payeeflow.agents.matching import Matcher
 
     build = subprocess.run(
         [sys.executable, __file__, "--rss-of", str(network)], capture_output=True, text=True, check=True

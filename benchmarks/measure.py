@@ -14,8 +14,13 @@ from pathlib import Path
 import httpx
 
 from payeeflow.config import Settings
-from streams.topics import delete_topics
-from streams.worker import STAGE_NAMES
+from payeeflow.streams.topics import delete_topics
+from payeeflow.streams.worker import STAGE_NAMES
+
+# The shared data beside a checkout (or where PAYEEFLOW_SHARED_DATA_DIR says): the generators' input.
+SHARED_DATA = Path(
+    os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def rss_mib(pid: int | str = "self", field: str = "VmRSS") -> float:

@@ -15,8 +15,9 @@ import csv
 import random
 from pathlib import Path
 
-from agents.classification.logic import Classifier
-from payeeflow.shared_data import DEFAULT_DIR
+from measure import SHARED_DATA
+
+from payeeflow.agents.classification.logic import Classifier
 
 TRADE_SIC = {
     "PLUMBING": "1711",
@@ -53,7 +54,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     args = parser.parse_args()
     classifier = Classifier.load()
     rng = random.Random(7)

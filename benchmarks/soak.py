@@ -20,14 +20,13 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
+from measure import SHARED_DATA, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
-from connectors.ingest import IngestResult, ingest_file
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
-from payeeflow.shared_data import DEFAULT_DIR
+from payeeflow.connectors.ingest import IngestResult, ingest_file
+from payeeflow.connectors.suppliers import load_suppliers
+from payeeflow.streams.topics import create_topics
 from payeeflow.synthetic import generate_network, generate_payees, write_csv
-from streams.topics import create_topics
 
 WINDOW_LATENCIES = """
 SELECT extract(epoch FROM p.updated_at - p.source_ts) * 1000
@@ -52,8 +51,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="payeeflow-soak-"))
     count = int(args.rate * args.minutes * 60)
     network, payees = work / "network.csv", work / "payees.csv"
-    write_csv(generate_network(DEFAULT_DIR, args.suppliers, args.seed), network)
-    write_csv(generate_payees(DEFAULT_DIR, network, count, args.seed), payees)
+    write_csv(generate_network(SHARED_DATA, args.suppliers, args.seed), network)
+    write_csv(generate_payees(SHARED_DATA, network, count, args.seed), payees)
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
     procs = start_pipeline(settings, args.layout, work)

@@ -20,9 +20,9 @@ from psycopg.rows import dict_row
 
 from payeeflow.config import Settings
 from payeeflow.errors import InputError
-from schemas import codec_for
-from streams.delivery import Deliveries
-from streams.topics import CLASSIFIED, MATCHED, RAW, SCREENED
+from payeeflow.schemas import codec_for
+from payeeflow.streams.delivery import Deliveries
+from payeeflow.streams.topics import CLASSIFIED, MATCHED, RAW, SCREENED
 
 STAGE_SOURCES = {"exclusion": RAW, "classification": SCREENED, "matching": CLASSIFIED, "enrichment": MATCHED}
 

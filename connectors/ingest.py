@@ -17,13 +17,13 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from connectors.files import open_rows, to_record
 from payeeflow.config import Settings
+from payeeflow.connectors.files import open_rows, to_record
 from payeeflow.errors import RecordError
-from schemas import codec_for
-from streams.deadletters import DeadLetters, dead_letter
-from streams.delivery import Deliveries
-from streams.topics import BATCHES, DLQ, RAW
+from payeeflow.schemas import codec_for
+from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.delivery import Deliveries
+from payeeflow.streams.topics import BATCHES, DLQ, RAW
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
-from agents.rows import (
+from payeeflow.agents.rows import (
     CLASSIFICATION_COLUMNS,
     ENRICHMENT_COLUMNS,
     MATCH_COLUMNS,
@@ -47,14 +47,14 @@ from agents.rows import (
     SCREENING_COLUMNS,
     flat_row,
 )
-from agents.validation import MAX_ID_LENGTH
-from connectors.database import is_data_error, migrate, wait_for_database
+from payeeflow.agents.validation import MAX_ID_LENGTH
 from payeeflow.config import Settings
+from payeeflow.connectors.database import is_data_error, migrate, wait_for_database
 from payeeflow.errors import RecordError
 from payeeflow.metrics import DB_RETRIES, RECORDS, SINK_LAG_SECONDS
-from schemas import codec_for
-from streams.deadletters import DeadLetters, dead_letter
-from streams.topics import BATCHES, DLQ, ENRICHED
+from payeeflow.schemas import codec_for
+from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.topics import BATCHES, DLQ, ENRICHED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

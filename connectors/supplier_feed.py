@@ -12,12 +12,12 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from agents.matching.index import Supplier, SupplierIndex
+from payeeflow.agents.matching.index import Supplier, SupplierIndex
 from payeeflow.config import Settings
 from payeeflow.errors import DecodeError
 from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
-from schemas import codec_for
-from streams.topics import SUPPLIERS as SUPPLIERS_TOPIC
+from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import SUPPLIERS as SUPPLIERS_TOPIC
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from agents.matching.logic import read_network
+from payeeflow.agents.matching.logic import read_network
 from payeeflow.config import Settings
-from schemas import codec_for
-from streams.delivery import Deliveries
-from streams.topics import SUPPLIERS
+from payeeflow.schemas import codec_for
+from payeeflow.streams.delivery import Deliveries
+from payeeflow.streams.topics import SUPPLIERS
 
 
 async def load_suppliers(settings: Settings, path: Path, progress: bool = True) -> int:

@@ -14,24 +14,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from payeeflow.config import Settings, get_settings
-from payeeflow.errors import PayeeflowError
+from payeeflow.errors import InputError, PayeeflowError
 from payeeflow.logs import setup_logging
-from payeeflow.shared_data import DEFAULT_DIR
 
 if TYPE_CHECKING:
-    from agents.pipeline import Pipeline
+    from payeeflow.agents.pipeline import Pipeline
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).parent / "examples"  # package data: the samples `payeeflow run` pushes
+DATA_HELP = "folder of the shared data CSVs (default: PAYEEFLOW_SHARED_DATA_DIR)"
 ENCODING_HELP = "the file's encoding (default: detected: a BOM, else UTF-8, else Windows-1252)"
 
 
 def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipeline:
     """The stages a file command runs: ``classify``, ``match`` or ``process``."""
-    from agents.classification.logic import Classifier
-    from agents.enrichment import Enricher
-    from agents.exclusion import Screener
-    from agents.matching import Matcher
-    from agents.pipeline import Pipeline
+    from payeeflow.agents.classification.logic import Classifier
+    from payeeflow.agents.enrichment import Enricher
+    from payeeflow.agents.exclusion import Screener
+    from payeeflow.agents.matching import Matcher
+    from payeeflow.agents.pipeline import Pipeline
 
     screening = command != "match"
     return Pipeline(
@@ -46,7 +46,7 @@ def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipelin
 
 
 def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.rows import (
+    from payeeflow.agents.rows import (
         CLASSIFICATION_COLUMNS,
         ENRICHMENT_COLUMNS,
         MATCH_COLUMNS,
@@ -85,7 +85,7 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
         host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
         report = {"kafka": "up" if port_open(host, int(port)) else "down"}
         try:
-            from connectors.database import wait_for_database
+            from payeeflow.connectors.database import wait_for_database
 
             wait_for_database(settings.dsn, timeout=2)
             report["postgres"] = "up"
@@ -97,7 +97,7 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.worker import parse_stages, run_worker
+    from payeeflow.streams.worker import parse_stages, run_worker
 
     run_worker(settings, parse_stages(args.stage))
     return 0
@@ -106,7 +106,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     from prometheus_client import start_http_server
 
-    from connectors.postgres_sink import SinkRunner
+    from payeeflow.connectors.postgres_sink import SinkRunner
 
     start_http_server(args.metrics_port, addr="0.0.0.0")
     asyncio.run(SinkRunner(settings).run())
@@ -116,7 +116,7 @@ def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run("api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
+    uvicorn.run("payeeflow.api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
     return 0
 
 
@@ -130,7 +130,7 @@ def cmd_supervise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
-    from streams.topics import create_topics
+    from payeeflow.streams.topics import create_topics
 
     created = asyncio.run(create_topics(settings))
     print(f"created: {', '.join(created) or 'none (all present)'}")
@@ -138,7 +138,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from connectors.ingest import ingest_file
+    from payeeflow.connectors.ingest import ingest_file
 
     result = asyncio.run(
         ingest_file(settings, args.file, args.batch_id, not args.quiet, args.rate, args.encoding)
@@ -151,13 +151,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace, settings: Settings) -> Path:
+    """The shared data folder: given, or configured; an installed package has none of its own."""
+    data: Path | None = args.data or settings.shared_data_dir
+    if data is None:
+        raise InputError("no shared data folder: pass --data or set PAYEEFLOW_SHARED_DATA_DIR")
+    return data
+
+
 def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
-    from connectors.suppliers import delete_supplier, load_suppliers
+    from payeeflow.connectors.suppliers import delete_supplier, load_suppliers
 
     if args.action == "generate":
         from payeeflow.synthetic import generate_network, write_csv
 
-        count = write_csv(generate_network(args.data, args.count, args.seed), args.output)
+        count = write_csv(generate_network(_data(args, settings), args.count, args.seed), args.output)
         print(f"{count} suppliers -> {args.output}")
         return 0
     if args.action == "load":
@@ -170,8 +178,8 @@ def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
-    from connectors.database import migrate, wait_for_database
-    from connectors.dlq import Filters, listing, replay, show, summary
+    from payeeflow.connectors.database import migrate, wait_for_database
+    from payeeflow.connectors.dlq import Filters, listing, replay, show, summary
 
     wait_for_database(settings.dsn, timeout=10)  # a clear one-line error when it is not there
     migrate(settings.dsn)
@@ -207,11 +215,11 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.classification.evaluate import evaluate, read_labeled, side_by_side
-    from agents.classification.logic import Classifier
+    from payeeflow.agents.classification.evaluate import evaluate, read_labeled, side_by_side
+    from payeeflow.agents.classification.logic import Classifier
 
     if args.action == "eval":
-        from agents.classification.artifacts import HELDOUT_FILE, OUTSIDE_FILE
+        from payeeflow.agents.classification.artifacts import HELDOUT_FILE, OUTSIDE_FILE
 
         files = args.files or [HELDOUT_FILE, OUTSIDE_FILE]
         classifier = Classifier.load()
@@ -220,9 +228,9 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
         for name, report in reports.items():
             print(f"\n== {name}\n{report.render()}")
         return 0
-    from agents.classification.model_train import train_all
+    from payeeflow.agents.classification.model_train import train_all
 
-    for line in train_all(args.data):
+    for line in train_all(_data(args, settings)):
         print(line)
     return 0
 
@@ -294,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate = ssub.add_parser("generate", help="a deterministic synthetic network from the shared data")
     generate.add_argument("--count", type=int, default=483_227)
     generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--data", type=Path, default=DEFAULT_DIR, help="folder of the shared data")
+    generate.add_argument("--data", type=Path, help=DATA_HELP)
     generate.add_argument("-o", "--output", type=Path, required=True)
     delete = ssub.add_parser("delete", help="send a tombstone for one supplier id")
     delete.add_argument("supplier_id")
@@ -341,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = msub.add_parser(
         "train", help="rebuild agents/classification/model/ (lexicon, model, held-out set)"
     )
-    train.add_argument("--data", type=Path, default=DEFAULT_DIR, help="folder of the shared data CSVs")
+    train.add_argument("--data", type=Path, help=DATA_HELP)
     evaluate = msub.add_parser(
         "eval",
         help="accuracy, per-class recall, confusion, calibration; by default the packaged in-distribution "

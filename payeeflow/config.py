@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "partitions straight back, without a rebalance.",
     )
     max_name_length: int = Field(300, ge=10, description="Longer payee names are rejected as absurd.")
+    shared_data_dir: Path | None = Field(
+        None,
+        description="The shared data folder (census names, company lists…) that `model train` and "
+        "`suppliers generate` read when no --data is given; nothing else reads it.",
+    )
     exclusion_keywords_file: Path | None = Field(
         None, description="Keyword CSV (keyword,category) instead of the packaged list; reloaded on change."
     )

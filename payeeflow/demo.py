@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from connectors.ingest import ingest_file
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
+from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.errors import StackError
 from payeeflow.localstack import stack
 

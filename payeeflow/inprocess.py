@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agents.pipeline import Pipeline
-from agents.rows import flat_row
-from connectors.files import open_rows, to_record
+from payeeflow.agents.pipeline import Pipeline
+from payeeflow.agents.rows import flat_row
+from payeeflow.connectors.files import open_rows, to_record
 from payeeflow.errors import InputError, RecordError
 
 

@@ -1,12 +1,11 @@
-"""The shared data folder (``../shared/data`` beside a checkout) that training and generators read."""
+"""Reading the shared data folder (``../shared/data`` beside a checkout) that training and the
+generators take as an argument: the package never guesses where it is."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def rows(path: Path) -> Iterator[dict[str, str]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.matching.normalize import LEGAL_FORMS
+from payeeflow.agents.matching.normalize import LEGAL_FORMS
 from payeeflow.shared_data import may_be_a_person, rows
 
 TRADES = (

@@ -1,5 +1,5 @@
-"""Avro contracts of every topic: one ``<topic>.avsc`` file each, parsed once by ``schemas.codec``."""
+"""Avro contracts of every topic: one ``<topic>.avsc`` file each, parsed once by ``codec``."""
 
-from schemas.codec import TOPIC_SCHEMAS, AvroCodec, codec_for
+from payeeflow.schemas.codec import TOPIC_SCHEMAS, AvroCodec, codec_for
 
 __all__ = ["TOPIC_SCHEMAS", "AvroCodec", "codec_for"]

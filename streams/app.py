@@ -23,9 +23,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from payeeflow.config import Settings
 from payeeflow.metrics import BATCH_SECONDS, RECORDS
-from schemas import codec_for
-from streams.deadletters import DeadLetters, dead_letter
-from streams.topics import DLQ
+from payeeflow.schemas import codec_for
+from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.topics import DLQ
 
 log = logging.getLogger(__name__)
 

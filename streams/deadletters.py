@@ -9,7 +9,7 @@ from typing import Any
 
 from payeeflow.errors import RecordError
 from payeeflow.metrics import RECORDS
-from schemas import codec_for
+from payeeflow.schemas import codec_for
 
 log = logging.getLogger(__name__)
 

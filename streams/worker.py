@@ -17,15 +17,15 @@ import faust
 from faust import Worker
 
 from payeeflow.config import Settings
-from streams.app import Stage, add_chain, add_probes, create_app
-from streams.topics import create_topics
+from payeeflow.streams.app import Stage, add_chain, add_probes, create_app
+from payeeflow.streams.topics import create_topics
 
 STAGE_NAMES = ("exclusion", "classification", "matching", "enrichment")
 
 
 def builder(name: str) -> Callable[[Settings], Stage]:
     """The stage's ``build``, imported on demand: a worker loads only the stages it runs."""
-    module = importlib.import_module(f"agents.{name}.agent")
+    module = importlib.import_module(f"payeeflow.agents.{name}.agent")
     return module.build  # type: ignore[no-any-return]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from agents.classification.logic import Classifier
-from agents.exclusion import Screener
+from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.exclusion import Screener
 from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+SHARED_DATA = Path(os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,25 @@
 """Faust agent of the classification stage: payees.screened -> payees.classified.
 
 With ``PAYEEFLOW_LLM_ENABLED``, payees the offline model is unsure of are also asked of an
-OpenAI-compatible LLM (``agents.classification.llm``), concurrently within each batch.
+OpenAI-compatible LLM (``payeeflow.agents.classification.llm``), concurrently within each batch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.classification.logic import Classifier
+from payeeflow.agents.classification.logic import Classifier
 from payeeflow.config import Settings
-from streams.app import Stage
-from streams.topics import CLASSIFIED, SCREENED
+from payeeflow.streams.app import Stage
+from payeeflow.streams.topics import CLASSIFIED, SCREENED
 
 
 def build(settings: Settings) -> Stage:
     stage = Stage("classification", SCREENED, CLASSIFIED, Classifier.load().apply)
     if settings.llm_enabled:
-        from agents.classification.llm import LLMFallback  # the openai client costs ~40 MiB to import
+        from payeeflow.agents.classification.llm import (
+            LLMFallback,  # the openai client costs ~40 MiB to import
+        )
 
         fallback = LLMFallback(settings)
 

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.classification.logic import Classifier
+from payeeflow.agents.classification.logic import Classifier
 from payeeflow.errors import InputError
 
 TYPES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")

@@ -6,7 +6,7 @@ surname frequency, legal form, business and government phrases, known company). 
 the human-readable ones for the ``reason`` of a decision.
 
 The reading itself is compiled (``native/src/features.rs``, imported as
-``agents.classification.native``) so a payee costs microseconds; this module holds the word lists
+``payeeflow.agents.classification.native``) so a payee costs microseconds; this module holds the word lists
 it reads with and builds it from the trained lexicon.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.classification.native import Featurizer as NativeFeaturizer
-from agents.classification.native import Signals
-from agents.text import canonical, canonical_tokens
+from payeeflow.agents.classification.native import Featurizer as NativeFeaturizer
+from payeeflow.agents.classification.native import Signals
+from payeeflow.agents.text import canonical, canonical_tokens
 
 TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"})
 GENERATIONS = frozenset({"JR", "SR", "II", "III", "IV", "2ND", "3RD"})

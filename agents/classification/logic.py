@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
-from agents.classification.features import SHAPE, Featurizer, Signals
-from agents.classification.native import Scorer
-from agents.phrases import PhraseIndex
+from payeeflow.agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
+from payeeflow.agents.classification.features import SHAPE, Featurizer, Signals
+from payeeflow.agents.classification.native import Scorer
+from payeeflow.agents.phrases import PhraseIndex
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
 

@@ -35,10 +35,16 @@ from typing import Any
 
 import numpy as np
 
-from agents.classification.artifacts import HELDOUT_FILE, LEXICON_FILE, MODEL_DIR, MODEL_FILE, OUTSIDE_FILE
-from agents.classification.features import Featurizer
-from agents.classification.train import PERSON_LIKE_BRANDS
-from agents.text import canonical
+from payeeflow.agents.classification.artifacts import (
+    HELDOUT_FILE,
+    LEXICON_FILE,
+    MODEL_DIR,
+    MODEL_FILE,
+    OUTSIDE_FILE,
+)
+from payeeflow.agents.classification.features import Featurizer
+from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS
+from payeeflow.agents.text import canonical
 from payeeflow.errors import InputError
 from payeeflow.shared_data import may_be_a_person, rows
 
@@ -690,7 +696,7 @@ def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
 
 def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did."""
-    from agents.classification.train import build_lexicon, legal_suffixes, write_lexicon
+    from payeeflow.agents.classification.train import build_lexicon, legal_suffixes, write_lexicon
 
     if not (data / "us_surnames_census1990.csv").exists():
         raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents.classification.artifacts import LEXICON_FILE
-from agents.text import canonical, canonical_tokens, clean
+from payeeflow.agents.classification.artifacts import LEXICON_FILE
+from payeeflow.agents.text import canonical, canonical_tokens, clean
 from payeeflow.shared_data import may_be_a_person, rows
 
 Keep = Callable[[str], bool]

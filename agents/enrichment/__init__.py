@@ -1,5 +1,5 @@
 """Enrichment: clean address, card acceptance and payment method."""
 
-from agents.enrichment.logic import Enricher
+from payeeflow.agents.enrichment.logic import Enricher
 
 __all__ = ["Enricher"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agents.enrichment.logic import Enricher
+from payeeflow.agents.enrichment.logic import Enricher
 from payeeflow.config import Settings
-from streams.app import Stage
-from streams.topics import ENRICHED, MATCHED
+from payeeflow.streams.app import Stage
+from payeeflow.streams.topics import ENRICHED, MATCHED
 
 
 def build(settings: Settings) -> Stage:

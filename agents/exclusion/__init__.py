@@ -1,5 +1,5 @@
 """Keyword exclusion: payees that must not go through the supplier network."""
 
-from agents.exclusion.logic import Screener
+from payeeflow.agents.exclusion.logic import Screener
 
 __all__ = ["Screener"]

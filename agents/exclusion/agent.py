@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.exclusion.logic import ReloadingScreener
-from agents.validation import validate_record
+from payeeflow.agents.exclusion.logic import ReloadingScreener
+from payeeflow.agents.validation import validate_record
 from payeeflow.config import Settings
-from streams.app import Stage
-from streams.topics import RAW, SCREENED
+from payeeflow.streams.app import Stage
+from payeeflow.streams.topics import RAW, SCREENED
 
 
 def build(settings: Settings) -> Stage:

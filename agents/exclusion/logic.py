@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.phrases import PhraseIndex
-from agents.text import canonical
+from payeeflow.agents.phrases import PhraseIndex
+from payeeflow.agents.text import canonical
 
 KEYWORDS_FILE = Path(__file__).parent / "data" / "keywords.csv"
 log = logging.getLogger(__name__)

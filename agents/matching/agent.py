@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.matching.index import SupplierIndex
-from agents.matching.logic import Matcher, read_network
-from connectors.supplier_feed import SupplierFeed
+from payeeflow.agents.matching.index import SupplierIndex
+from payeeflow.agents.matching.logic import Matcher, read_network
 from payeeflow.config import Settings
+from payeeflow.connectors.supplier_feed import SupplierFeed
 from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
-from streams.app import Stage
-from streams.topics import CLASSIFIED, MATCHED
+from payeeflow.streams.app import Stage
+from payeeflow.streams.topics import CLASSIFIED, MATCHED
 
 
 def build(settings: Settings) -> Stage:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.matching.normalize import legal_form, match_tokens
+from payeeflow.agents.matching.normalize import legal_form, match_tokens
 
 MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
 

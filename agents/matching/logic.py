@@ -22,8 +22,17 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz.distance import OSA, Indel
 
-from agents.matching.index import CITY, MAX_POSTING, NAME, STATE, SUPPLIER_ID, ZIP, Supplier, SupplierIndex
-from agents.matching.normalize import (
+from payeeflow.agents.matching.index import (
+    CITY,
+    MAX_POSTING,
+    NAME,
+    STATE,
+    SUPPLIER_ID,
+    ZIP,
+    Supplier,
+    SupplierIndex,
+)
+from payeeflow.agents.matching.normalize import (
     cut_then_formed,
     identity_tokens,
     legal_form,

@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz.distance import Indel
 
-from agents.text import ABBREVIATIONS, canonical_tokens, clean
+from payeeflow.agents.text import ABBREVIATIONS, canonical_tokens, clean
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
 LEGAL_FORMS = frozenset(

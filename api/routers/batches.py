@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from api.deps import ConnDep
-from api.models import BatchStatus
+from payeeflow.api.deps import ConnDep
+from payeeflow.api.models import BatchStatus
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 

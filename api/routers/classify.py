@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 
-from api.models import Classification, ClassifyRequest
+from payeeflow.api.models import Classification, ClassifyRequest
 from payeeflow.errors import RecordError
 
 router = APIRouter(tags=["classify"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import ConnDep, SettingsDep
+from payeeflow.api.deps import ConnDep, SettingsDep
 
 router = APIRouter(tags=["health"])
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import ConnDep
-from api.models import Payee, PayeePage, PayeeType
+from payeeflow.api.deps import ConnDep
+from payeeflow.api.models import Payee, PayeePage, PayeeType
 
 router = APIRouter(prefix="/payees", tags=["payees"])
 

@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from connectors.database import migrate, wait_for_database
 from payeeflow.config import Settings
+from payeeflow.connectors.database import migrate, wait_for_database
 from payeeflow.localstack.kafka import LocalKafka
 from payeeflow.localstack.postgres import LocalPostgres
 from payeeflow.localstack.process import stop_pid
-from streams.topics import create_topics
+from payeeflow.streams.topics import create_topics
 
 log = logging.getLogger(__name__)
 

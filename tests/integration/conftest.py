@@ -28,13 +28,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.database import migrate, wait_for_database
-from connectors.suppliers import load_suppliers
 from payeeflow.config import Settings
+from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.errors import StackError
 from payeeflow.localstack.kafka import LocalKafka
 from payeeflow.localstack.postgres import LocalPostgres
-from streams.topics import create_topics, delete_topics
+from payeeflow.streams.topics import create_topics, delete_topics
 from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from connectors.ingest import ingest_file
-from connectors.suppliers import load_suppliers
+from payeeflow.api.main import create_app
 from payeeflow.config import Settings
+from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.suppliers import load_suppliers
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, free_port, settings_env, wait_until
 

@@ -20,15 +20,15 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.classification.logic import Classifier
-from agents.enrichment import Enricher
-from agents.exclusion import Screener
-from agents.matching import Matcher
-from agents.pipeline import Pipeline
-from connectors.ingest import ingest_file
+from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.enrichment import Enricher
+from payeeflow.agents.exclusion import Screener
+from payeeflow.agents.matching import Matcher
+from payeeflow.agents.pipeline import Pipeline
 from payeeflow.config import Settings
-from schemas import codec_for
-from streams.topics import ENRICHED
+from payeeflow.connectors.ingest import ingest_file
+from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record
 from tests.integration.conftest import PrivateStack, Services, wait_until
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from connectors.suppliers import delete_supplier, load_suppliers
 from payeeflow.config import Settings
-from schemas import codec_for
-from streams.topics import CLASSIFIED, MATCHED
+from payeeflow.connectors.suppliers import delete_supplier, load_suppliers
+from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import CLASSIFIED, MATCHED
 from tests.conftest import raw_record
 from tests.integration.conftest import Services, free_port, wait_until
 

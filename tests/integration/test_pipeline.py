@@ -10,11 +10,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from connectors.ingest import ingest_file
-from connectors.postgres_sink import kafka_cluster_id, stored_offsets
+from payeeflow.api.main import create_app
 from payeeflow.config import Settings
-from streams.topics import DLQ, ENRICHED
+from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.postgres_sink import kafka_cluster_id, stored_offsets
+from payeeflow.streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, prefixed_copy, wait_until
 

@@ -9,8 +9,8 @@ import faust
 import pytest
 
 from payeeflow.config import Settings
-from schemas import codec_for
-from streams.worker import build_worker_app
+from payeeflow.schemas import codec_for
+from payeeflow.streams.worker import build_worker_app
 from tests.conftest import EXAMPLES, raw_record
 from tests.fakes.openai_server import FakeOpenAI
 

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from agents.classification.artifacts import HELDOUT_FILE, MODEL_DIR, MODEL_FILE, OUTSIDE_FILE, load_model
-from agents.classification.evaluate import evaluate, read_labeled
-from agents.classification.logic import Classifier
-from agents.classification.model_train import train_all
-from payeeflow.shared_data import DEFAULT_DIR
-
-SHARED_DATA = DEFAULT_DIR
+from payeeflow.agents.classification.artifacts import (
+    HELDOUT_FILE,
+    MODEL_DIR,
+    MODEL_FILE,
+    OUTSIDE_FILE,
+    load_model,
+)
+from payeeflow.agents.classification.evaluate import evaluate, read_labeled
+from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.classification.model_train import train_all
+from tests.conftest import SHARED_DATA
 
 
 @pytest.mark.parametrize(
@@ -129,7 +133,7 @@ def test_government_signal_names_the_strongest_longest_phrase(
 
 
 def test_a_model_with_a_missing_weight_is_refused(classifier: Classifier) -> None:
-    from agents.classification.native import Scorer
+    from payeeflow.agents.classification.native import Scorer
 
     with pytest.raises(ValueError, match="one weight per class"):
         Scorer(classifier.featurize.native, [("w=ACME", [1.0, 2.0])], [0.0, 0.0, 0.0], 1.0, [])
@@ -226,7 +230,7 @@ def test_outside_accuracy_and_calibration(classifier: Classifier) -> None:
 
 
 def test_the_networks_sic_code_wins_with_its_description() -> None:
-    from agents.rows import flat_row
+    from payeeflow.agents.rows import flat_row
 
     record = {
         "classification": {

@@ -28,7 +28,7 @@ def test_compose_environment_is_settings_fields() -> None:
 
 def test_every_worker_deployment_names_known_stages() -> None:
     values = yaml.safe_load((ROOT / "helm/payeeflow/values.yaml").read_text())
-    from streams.worker import parse_stages
+    from payeeflow.streams.worker import parse_stages
 
     stages = [stage for worker in values["workers"] for stage in parse_stages(worker["stages"])]
     assert sorted(stages) == sorted(set(stages)), "a stage in two deployments would be processed twice"

@@ -1,8 +1,8 @@
 import pytest
 
-from agents.enrichment import Enricher
-from agents.enrichment.logic import normalise_address
-from agents.validation import validate_payee
+from payeeflow.agents.enrichment import Enricher
+from payeeflow.agents.enrichment.logic import normalise_address
+from payeeflow.agents.validation import validate_payee
 from payeeflow.errors import RecordError
 
 

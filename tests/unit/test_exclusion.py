@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.exclusion import Screener
-from agents.exclusion.logic import KEYWORDS_FILE, ReloadingScreener, read_keywords
+from payeeflow.agents.exclusion import Screener
+from payeeflow.agents.exclusion.logic import KEYWORDS_FILE, ReloadingScreener, read_keywords
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agents.classification.llm import LLMFallback
+from payeeflow.agents.classification.llm import LLMFallback
 from payeeflow.config import Settings
 from tests.fakes.openai_server import FakeOpenAI
 

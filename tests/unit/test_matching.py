@@ -2,9 +2,9 @@ import random
 
 import pytest
 
-from agents.matching import Matcher, SupplierIndex
-from agents.matching.index import Supplier
-from agents.matching.normalize import match_key, split_dba
+from payeeflow.agents.matching import Matcher, SupplierIndex
+from payeeflow.agents.matching.index import Supplier
+from payeeflow.agents.matching.normalize import match_key, split_dba
 
 
 def index(*suppliers: Supplier) -> SupplierIndex:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.validation import MAX_ID_LENGTH, MAX_VERSION, validate_record
-from connectors.postgres_sink import storable_id, storable_letter
+from payeeflow.agents.validation import MAX_ID_LENGTH, MAX_VERSION, validate_record
+from payeeflow.connectors.postgres_sink import storable_id, storable_letter
 from payeeflow.errors import RecordError
 from payeeflow.logs import WithoutQueryStrings
 from tests.conftest import raw_record

@@ -6,7 +6,7 @@ import fastavro
 import pytest
 
 from payeeflow.errors import DecodeError
-from schemas.codec import SCHEMA_DIR, TOPIC_SCHEMAS, codec_for, load_schema_json
+from payeeflow.schemas.codec import SCHEMA_DIR, TOPIC_SCHEMAS, codec_for, load_schema_json
 from tests.conftest import raw_record
 
 SECTIONS = {
