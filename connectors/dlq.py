@@ -97,7 +97,7 @@ def show(settings: Settings, letter_id: int) -> dict[str, Any]:
         letter["payload"] = payload.decode("utf-8", "backslashreplace")
     else:
         try:
-            letter["payload"] = codec_for(base).decode(payload)
+            letter["payload"] = codec_for(base, settings).decode(payload)
         except Exception as exc:  # the reason it failed may be that it does not decode
             letter["payload"] = {"undecodable": str(exc), "bytes": payload.hex()}
     return json.loads(json.dumps(letter, default=str))  # type: ignore[no-any-return]

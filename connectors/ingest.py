@@ -23,7 +23,7 @@ from payeeflow.errors import RecordError
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
 from payeeflow.streams.delivery import Deliveries
-from payeeflow.streams.topics import BATCHES, DLQ, RAW
+from payeeflow.streams.topics import BATCHES, RAW
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def ingest_file(
     """
     opened = open_rows(path, encoding)
     batch_id = batch_id or new_batch_id()
-    raw = codec_for(RAW)
+    raw = codec_for(RAW, settings)
     topic = settings.topic(RAW)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -68,7 +68,7 @@ async def ingest_file(
     )
     await producer.start()
     deliveries = Deliveries()
-    deadletters = DeadLetters(settings.topic(DLQ), lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
+    deadletters = DeadLetters(settings, lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)
     clock = time.monotonic()
     produced = rejected = repeats = 0
@@ -108,7 +108,7 @@ async def ingest_file(
         }
         await deliveries.add(
             await producer.send(
-                settings.topic(BATCHES), codec_for(BATCHES).encode(manifest), key=batch_id.encode()
+                settings.topic(BATCHES), codec_for(BATCHES, settings).encode(manifest), key=batch_id.encode()
             ),
             f"the manifest of batch {batch_id}",
         )

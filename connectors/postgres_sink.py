@@ -338,7 +338,7 @@ class SinkRunner:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topics = {settings.topic(name): name for name in (ENRICHED, DLQ, BATCHES)}
-        self.codecs = {name: codec_for(name) for name in (ENRICHED, DLQ, BATCHES)}
+        self.codecs = {name: codec_for(name, settings) for name in (ENRICHED, DLQ, BATCHES)}
         self._stopping = asyncio.Event()
         self._deadletters: DeadLetters | None = None
 
@@ -370,7 +370,7 @@ class SinkRunner:
         )
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         self._deadletters = DeadLetters(
-            settings.topic(DLQ), lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
+            settings, lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
         cluster_id = await kafka_cluster_id(settings.kafka_bootstrap_servers)
         sink = PostgresSink(

@@ -28,7 +28,7 @@ class SupplierFeed:
         self.index = index
         self.ready = ready
         self.topic = settings.topic(SUPPLIERS_TOPIC)
-        self._codec = codec_for(SUPPLIERS_TOPIC)
+        self._codec = codec_for(SUPPLIERS_TOPIC, settings)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         if value is None:

@@ -20,7 +20,7 @@ from payeeflow.streams.topics import SUPPLIERS
 
 async def load_suppliers(settings: Settings, path: Path, progress: bool = True) -> int:
     suppliers = read_network(path)
-    codec = codec_for(SUPPLIERS)
+    codec = codec_for(SUPPLIERS, settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from payeeflow.config import Settings, get_settings
 from payeeflow.errors import InputError, PayeeflowError
@@ -117,6 +118,18 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     uvicorn.run("payeeflow.api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
+    return 0
+
+
+def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from payeeflow.registry.app import create_app
+
+    url = urlsplit(settings.schema_registry_url)
+    uvicorn.run(
+        create_app(settings), host=url.hostname or "127.0.0.1", port=url.port or 8081, log_config=None
+    )
     return 0
 
 
@@ -278,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-port", type=int, default=6067, help="port of the sink's /metrics")
 
     add("api", cmd_api, "Run the FastAPI reader (PAYEEFLOW_API_HOST / PAYEEFLOW_API_PORT).")
+    add(
+        "registry",
+        cmd_registry,
+        "Serve the schema-registry stand-in at PAYEEFLOW_SCHEMA_REGISTRY_URL (`stack up` starts it).",
+    )
     add("topics", cmd_topics, "Create the topics that are missing.")
     add(
         "supervise",

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_DATABASE_URL = "postgresql://payeeflow:payeeflow@127.0.0.1:5433/payeeflow"
+LOCAL_REGISTRY = "http://127.0.0.1:8081"
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,17 @@ class Settings(BaseSettings):
         SecretStr(LOCAL_DATABASE_URL),
         validation_alias=AliasChoices("DATABASE_URL", "PAYEEFLOW_DATABASE_URL"),
         description="PostgreSQL DSN; unset means the local stack's server.",
+    )
+    schema_registry_url: str = Field(
+        LOCAL_REGISTRY,
+        description="Confluent-compatible schema registry (Confluent, Apicurio's ccompat API, Karapace, "
+        "Redpanda); unset means the local stack's stand-in, `payeeflow registry`.",
+    )
+    schema_registry_basic_auth: SecretStr | None = Field(
+        None, description="USER:PASSWORD for the registry's HTTP basic authentication."
+    )
+    schema_registry_ca_file: Path | None = Field(
+        None, description="CA bundle the registry's TLS is checked with."
     )
     topic_prefix: str = Field("", description="Prefix of every topic name (isolates tests, tenants).")
     topic_partitions: int = Field(6, ge=1, description="Partitions of each topic created.")
@@ -98,6 +110,11 @@ class Settings(BaseSettings):
         return "database_url" not in self.model_fields_set
 
     @property
+    def registry_is_local(self) -> bool:
+        """True when no registry was configured, so the local stack serves its stand-in."""
+        return "schema_registry_url" not in self.model_fields_set
+
+    @property
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
 
@@ -106,6 +123,16 @@ class Settings(BaseSettings):
 
     def group(self, name: str) -> str:
         return f"{self.group_prefix}.{self.topic_prefix}{name}"
+
+
+def registry_conf(settings: Settings) -> dict[str, str]:
+    """The schema registry client's settings beyond its URL (confluent-kafka's names)."""
+    conf = {}
+    if settings.schema_registry_basic_auth is not None:
+        conf["basic.auth.user.info"] = settings.schema_registry_basic_auth.get_secret_value()
+    if settings.schema_registry_ca_file is not None:
+        conf["ssl.ca.location"] = str(settings.schema_registry_ca_file)
+    return conf
 
 
 @lru_cache(maxsize=1)

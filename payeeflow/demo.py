@@ -101,5 +101,7 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
         f"   {api}/metrics, http://127.0.0.1:{settings.worker_web_port}/metrics (worker), "
         "http://127.0.0.1:6067/metrics (sink)"
     )
+    print(f"   {settings.schema_registry_url}/subjects            the schema registry (Confluent API)")
+    print("   python examples/consume_enriched.py      the enriched topic, read as another team would")
     print("   payeeflow stack down                     stops the services, Kafka and PostgreSQL")
     return 0

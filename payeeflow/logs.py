@@ -53,5 +53,5 @@ def setup_logging(level: str = "INFO", json_logs: bool = True) -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, WithoutQueryStrings) for f in access.filters):
         access.addFilter(WithoutQueryStrings())
-    for noisy in ("aiokafka", "faust", "mode", "kafka", "httpx"):
+    for noisy in ("aiokafka", "faust", "mode", "kafka", "httpx", "httpx2", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -25,7 +25,6 @@ from payeeflow.config import Settings
 from payeeflow.metrics import BATCH_SECONDS, RECORDS
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
-from payeeflow.streams.topics import DLQ
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +92,17 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
     stage k received, and the topic, partition and offset of the message this agent consumed.
     """
     source = app.topic(settings.topic(stages[0].source))
-    decode = codec_for(stages[0].source).decode
+    decode = codec_for(stages[0].source, settings).decode
     links = [
         (
             stage,
             settings.topic(stage.target),
-            codec_for(stage.target).encode,
+            codec_for(stage.target, settings).encode,
             RECORDS.labels(stage.name, "ok"),
         )
         for stage in stages
     ]
-    deadletters = DeadLetters(
-        settings.topic(DLQ), lambda t, k, v, h: app.producer.send(t, k, v, None, None, h)
-    )
+    deadletters = DeadLetters(settings, lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
     timer = BATCH_SECONDS.labels("+".join(stage.name for stage in stages))
     Item = tuple[faust.types.EventT, dict[str, Any], bytes]
 

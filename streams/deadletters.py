@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from payeeflow.config import Settings
 from payeeflow.errors import RecordError
 from payeeflow.metrics import RECORDS
 from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import DLQ
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,10 @@ def dead_letter(
 class DeadLetters:
     """Encodes dead letters and hands them to a producer's send function."""
 
-    def __init__(self, topic: str, send: Send) -> None:
-        self.topic = topic
+    def __init__(self, settings: Settings, send: Send) -> None:
+        self.topic = settings.topic(DLQ)
         self._send = send
-        self._codec = codec_for("payees.dlq")
+        self._codec = codec_for(DLQ, settings)
 
     async def send(self, letter: dict[str, Any]) -> Any:
         RECORDS.labels(letter["stage"], "dead_letter").inc()

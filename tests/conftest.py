@@ -16,6 +16,7 @@ from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+MOCK_REGISTRY = "mock://"  # confluent-kafka's in-process schema registry, for tests without a stack
 SHARED_DATA = Path(os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 

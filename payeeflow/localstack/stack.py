@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from payeeflow.config import Settings
 from payeeflow.connectors.database import migrate, wait_for_database
 from payeeflow.localstack.kafka import LocalKafka
 from payeeflow.localstack.postgres import LocalPostgres
-from payeeflow.localstack.process import stop_pid
+from payeeflow.localstack.process import port_open, stop_pid, wait_for_port
 from payeeflow.streams.topics import create_topics
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,21 @@ def up(settings: Settings) -> dict[str, str]:
     wait_for_database(settings.dsn)
     applied = migrate(settings.dsn)
     report["migrations"] = ", ".join(applied) if applied else "up to date"
+    report["registry"] = start_registry(settings)
     return report
+
+
+def start_registry(settings: Settings) -> str:
+    """The schema-registry stand-in, unless a registry was configured or is already serving."""
+    url = urlsplit(settings.schema_registry_url)
+    if not settings.registry_is_local:
+        return f"{settings.schema_registry_url} (configured, not managed)"
+    host, port = url.hostname or "127.0.0.1", url.port or 8081
+    if port_open(host, port):
+        return f"{settings.schema_registry_url} (already running)"
+    start_service(settings, "registry", ["registry"])
+    wait_for_port(host, port, 60, "the schema registry", run_dir(settings) / "registry.log")
+    return f"{settings.schema_registry_url} (started)"
 
 
 def down(settings: Settings) -> dict[str, str]:

@@ -34,6 +34,7 @@ from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.errors import StackError
 from payeeflow.localstack.kafka import LocalKafka
 from payeeflow.localstack.postgres import LocalPostgres
+from payeeflow.localstack.process import wait_for_port
 from payeeflow.streams.topics import create_topics, delete_topics
 from tests.conftest import EXAMPLES, ROOT
 
@@ -48,10 +49,12 @@ def free_port() -> int:
 
 @dataclass
 class PrivateStack:
-    """The session's own broker and database, which fault tests may kill and bring back."""
+    """The session's own broker, database and schema registry; fault tests may kill and bring
+    back the first two."""
 
     kafka: LocalKafka
     postgres: LocalPostgres
+    registry_url: str
 
     def kill_kafka(self) -> None:
         os.kill(int(self.kafka.pid_file.read_text()), signal.SIGKILL)
@@ -74,17 +77,33 @@ def test_stack() -> Iterator[PrivateStack]:
     home = ROOT / ".stack" / "test"
     kafka = LocalKafka(ROOT / ".stack", free_port(), free_port(), home=home / "kafka")
     postgres = LocalPostgres(ROOT / ".stack", free_port(), name="payeeflow-test", database="payeeflow_test")
+    registry_port = free_port()
+    registry_url = f"http://127.0.0.1:{registry_port}"
+    registry: subprocess.Popen[bytes] | None = None
     try:
         shutil.rmtree(kafka.home, ignore_errors=True)
         shutil.rmtree(postgres.base, ignore_errors=True)
         kafka.start()
         postgres.start()
+        home.mkdir(parents=True, exist_ok=True)
+        registry = subprocess.Popen(  # the stand-in `payeeflow stack up` would start, on its own port
+            [sys.executable, "-m", "payeeflow", "registry"],
+            env={**os.environ, "DATABASE_URL": postgres.url, "PAYEEFLOW_SCHEMA_REGISTRY_URL": registry_url},
+            stdout=(home / "registry.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        wait_for_port("127.0.0.1", registry_port, 60, "the schema registry", home / "registry.log")
     except StackError as exc:
         kafka.stop()
+        if registry:
+            registry.kill()
         if os.environ.get("PAYEEFLOW_REQUIRE_STACK"):
             pytest.fail(f"the test stack did not start: {exc}")
         pytest.skip(f"the test stack did not start: {exc}")
-    yield PrivateStack(kafka, postgres)
+    yield PrivateStack(kafka, postgres, registry_url)
+    registry.terminate()
+    registry.wait(20)
     kafka.stop()
     postgres.stop()
 
@@ -95,6 +114,7 @@ def stack_settings(test_stack: PrivateStack) -> Settings:
         KAFKA_BOOTSTRAP_SERVERS=test_stack.kafka.bootstrap,
         DATABASE_URL=test_stack.postgres.url,
         PAYEEFLOW_STACK_DIR=ROOT / ".stack" / "test",
+        schema_registry_url=test_stack.registry_url,
     )
     wait_for_database(settings.dsn)
     migrate(settings.dsn)
@@ -108,6 +128,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "PAYEEFLOW_STAGE_BATCH_WITHIN": "0.05",
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
         "DATABASE_URL": settings.dsn,
+        "PAYEEFLOW_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
     }
     if settings.network_file:
         env["PAYEEFLOW_NETWORK_FILE"] = str(settings.network_file)

@@ -203,7 +203,7 @@ def test_rows_the_database_refuses_are_isolated_and_the_partition_flows_on(
         record["batch_id"] = f"{p}sinkbatch"
     records[5]["payee"]["address"] = "1 MAIN\u0000 ST"
     records[12]["payee_id"] = p + random.Random(1).randbytes(5_000).hex()  # no compression helps
-    codec = codec_for(ENRICHED)
+    codec = codec_for(ENRICHED, settings)
 
     async def produce() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")

@@ -33,7 +33,7 @@ SECTIONS = {
 
 
 async def produce_payees(settings: Settings, names: list[str], tag: str) -> None:
-    codec = codec_for(CLASSIFIED)
+    codec = codec_for(CLASSIFIED, settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -50,7 +50,7 @@ async def produce_payees(settings: Settings, names: list[str], tag: str) -> None
 
 async def matched(settings: Settings, count: int, timeout: float = 60) -> dict[str, str | None]:
     """payee_id -> supplier_id of the first ``count`` records on the matched topic."""
-    codec = codec_for(MATCHED)
+    codec = codec_for(MATCHED, settings)
     consumer = AIOKafkaConsumer(
         settings.topic(MATCHED),
         bootstrap_servers=settings.kafka_bootstrap_servers,

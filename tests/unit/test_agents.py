@@ -11,7 +11,7 @@ import pytest
 from payeeflow.config import Settings
 from payeeflow.schemas import codec_for
 from payeeflow.streams.worker import build_worker_app
-from tests.conftest import EXAMPLES, raw_record
+from tests.conftest import EXAMPLES, MOCK_REGISTRY, raw_record
 from tests.fakes.openai_server import FakeOpenAI
 
 
@@ -28,10 +28,12 @@ class FakeProducer:
         return future
 
 
+UNIT = Settings(topic_prefix="unit.", stage_batch_within=0.01, schema_registry_url=MOCK_REGISTRY)
+
+
 @pytest.fixture
 def app_and_producer() -> tuple[faust.App, FakeProducer]:
-    settings = Settings(topic_prefix="unit.", stage_batch_within=0.01)
-    app = build_worker_app(settings, ["exclusion"])
+    app = build_worker_app(UNIT, ["exclusion"])
     app.conf.store = "memory://"
     producer = FakeProducer()
     app.producer = producer  # type: ignore[assignment]
@@ -48,10 +50,10 @@ async def run_agent(app: faust.App, values: list[bytes], stage: str = "exclusion
 
 async def test_exclusion_agent_screens_and_forwards(app_and_producer: tuple[faust.App, FakeProducer]) -> None:
     app, producer = app_and_producer
-    await run_agent(app, [codec_for("payees.raw").encode(raw_record("INTERNAL REVENUE SERVICE"))])
+    await run_agent(app, [codec_for("payees.raw", UNIT).encode(raw_record("INTERNAL REVENUE SERVICE"))])
     [(topic, key, value, _)] = producer.sent
     assert topic == "unit.payees.screened" and key == b"k0"
-    record = codec_for("payees.screened").decode(value)
+    record = codec_for("payees.screened", UNIT).decode(value)
     assert record["screening"]["category"] == "tax_authority"
 
 
@@ -59,7 +61,7 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
     app_and_producer: tuple[faust.App, FakeProducer],
 ) -> None:
     app, producer = app_and_producer
-    raw = codec_for("payees.raw")
+    raw = codec_for("payees.raw", UNIT)
     await run_agent(
         app,
         [
@@ -70,7 +72,9 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
     )
     topics = [sent[0] for sent in producer.sent]
     assert topics.count("unit.payees.dlq") == 2 and topics.count("unit.payees.screened") == 1
-    letters = [codec_for("payees.dlq").decode(v) for t, _, v, _ in producer.sent if t == "unit.payees.dlq"]
+    letters = [
+        codec_for("payees.dlq", UNIT).decode(v) for t, _, v, _ in producer.sent if t == "unit.payees.dlq"
+    ]
     assert {letter["reason"] for letter in letters} == {"empty_name", "undecodable"}
     empty = next(letter for letter in letters if letter["reason"] == "empty_name")
     assert empty["payee_id"] == "empty" and empty["stage"] == "exclusion"
@@ -82,12 +86,16 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
 async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeOpenAI) -> None:
     fake.reset()
     settings = Settings(
-        topic_prefix="unit.", stage_batch_within=0.01, llm_enabled=True, llm_base_url=fake.base_url
+        topic_prefix="unit.",
+        stage_batch_within=0.01,
+        llm_enabled=True,
+        llm_base_url=fake.base_url,
+        schema_registry_url=MOCK_REGISTRY,
     )
     app = build_worker_app(settings, ["classification"])
     producer = FakeProducer()
     app.producer = producer  # type: ignore[assignment]
-    screened = codec_for("payees.screened")
+    screened = codec_for("payees.screened", settings)
     unsure, sure = raw_record("ZZZ", payee_id="unsure"), raw_record("ACME PLUMBING LLC", payee_id="sure")
     for record in (unsure, sure):
         record["screening"] = {"excluded": False, "keyword": None, "category": None, "allow_listed": False}
@@ -95,7 +103,7 @@ async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeO
     out = {
         r["payee_id"]: r["classification"]
         for r in (
-            codec_for("payees.classified").decode(v)
+            codec_for("payees.classified", settings).decode(v)
             for t, _, v, _ in producer.sent
             if t == "unit.payees.classified"
         )
@@ -107,12 +115,15 @@ async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeO
 
 async def test_the_fused_chain_writes_every_stage_topic() -> None:
     settings = Settings(
-        topic_prefix="unit.", stage_batch_within=0.01, network_file=EXAMPLES / "suppliers.csv"
+        topic_prefix="unit.",
+        stage_batch_within=0.01,
+        network_file=EXAMPLES / "suppliers.csv",
+        schema_registry_url=MOCK_REGISTRY,
     )
     app = build_worker_app(settings, ["exclusion", "classification", "matching", "enrichment"])
     producer = FakeProducer()
     app.producer = producer  # type: ignore[assignment]
-    raw = codec_for("payees.raw")
+    raw = codec_for("payees.raw", settings)
     await run_agent(
         app,
         [raw.encode(raw_record("REIGN MANAGEMENT GROUP")), raw.encode(raw_record(""))],
@@ -126,6 +137,6 @@ async def test_the_fused_chain_writes_every_stage_topic() -> None:
         "payees.matched",
         "payees.enriched",
     ]
-    enriched = codec_for("payees.enriched").decode(producer.sent[-1][2])
+    enriched = codec_for("payees.enriched", settings).decode(producer.sent[-1][2])
     assert enriched["match"]["supplier_id"] == "S0070001972"
     assert enriched["enrichment"]["payment_method"]

@@ -2,12 +2,26 @@ import itertools
 import json
 from datetime import UTC, datetime
 
-import fastavro
+import avro.schema
 import pytest
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
+from payeeflow.config import Settings
 from payeeflow.errors import DecodeError
-from payeeflow.schemas.codec import SCHEMA_DIR, TOPIC_SCHEMAS, codec_for, load_schema_json
-from tests.conftest import raw_record
+from payeeflow.registry.store import problems
+from payeeflow.schemas.codec import (
+    COMPATIBILITY,
+    SCHEMA_DIR,
+    TOPIC_SCHEMAS,
+    codec_for,
+    legacy_id,
+    load_schema_json,
+    registry_for,
+)
+from tests.conftest import MOCK_REGISTRY, raw_record
+
+MOCK = Settings(schema_registry_url=MOCK_REGISTRY, topic_prefix="schemas.")
 
 SECTIONS = {
     "screening": {"excluded": False, "keyword": None, "category": None, "allow_listed": False},
@@ -95,7 +109,7 @@ def sample(topic: str) -> dict:
 
 @pytest.mark.parametrize("topic", TOPIC_SCHEMAS)
 def test_every_schema_round_trips(topic: str) -> None:
-    codec = codec_for(topic)
+    codec = codec_for(topic, MOCK)
     record = sample(topic)
     assert codec.decode(codec.encode(record)) == record
 
@@ -138,7 +152,7 @@ def test_records_carry_the_envelope() -> None:
 
 
 def test_wire_format_and_bad_bytes() -> None:
-    codec = codec_for("payees.raw")
+    codec = codec_for("payees.raw", MOCK)
     data = codec.encode(sample("payees.raw"))
     assert data[0] == 0 and int.from_bytes(data[1:5], "big") == codec.schema_id
     for bad in (b"", b"\x01" + data[1:], data[:5] + b"\xff\xff", data + b"extra", b"\x00\x00\x00\x00\x01abc"):
@@ -146,7 +160,64 @@ def test_wire_format_and_bad_bytes() -> None:
             codec.decode(bad)
 
 
-def test_schema_ids_are_stable_and_distinct() -> None:
-    ids = {topic: codec_for(topic).schema_id for topic in TOPIC_SCHEMAS}
+def test_each_topic_registers_its_schema_under_its_subject() -> None:
+    ids = {topic: codec_for(topic, MOCK).schema_id for topic in TOPIC_SCHEMAS}
     assert len(set(ids.values())) == len(ids)
-    fastavro.parse_schema(load_schema_json("payees.raw"))
+    registry = registry_for(MOCK)
+    for topic, schema_id in ids.items():
+        latest = registry.get_latest_version(f"schemas.{topic}-value")
+        assert latest.schema_id == schema_id
+
+
+def test_confluent_serializers_read_and_write_our_bytes() -> None:
+    """What another team's confluent-kafka consumer and producer do with a topic."""
+    codec = codec_for("payees.enriched", MOCK)
+    record = sample("payees.enriched")
+    registry = registry_for(MOCK)
+    ctx = SerializationContext("schemas.payees.enriched", MessageField.VALUE)
+    theirs = AvroDeserializer(registry)(codec.encode(record), ctx)
+    assert theirs == codec.decode(codec.encode(record))
+    written = AvroSerializer(registry, json.dumps(load_schema_json("payees.enriched")))(record, ctx)
+    assert codec.decode(written) == codec.decode(codec.encode(record))
+
+
+def test_a_record_from_a_newer_writer_reads_with_todays_schema() -> None:
+    """A producer already on a schema with a new optional field shares the topic with ours."""
+    newer = load_schema_json("payees.raw")
+    newer["fields"].append({"name": "note", "type": ["null", "string"], "default": None})
+    registry = registry_for(MOCK)
+    ctx = SerializationContext("schemas.payees.raw", MessageField.VALUE)
+    record = {**sample("payees.raw"), "note": "from a newer ERP connector"}
+    written = AvroSerializer(registry, json.dumps(newer))(record, ctx)
+    assert codec_for("payees.raw", MOCK).decode(written) == sample("payees.raw")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": "note", "type": "string"}, "note"),  # a new field without a default
+        ({"name": "version", "type": "string"}, "version"),  # a field's type changed
+    ],
+)
+def test_an_incompatible_change_is_named_by_its_field(change: dict, field: str) -> None:
+    old = load_schema_json("payees.raw")
+    new = json.loads(json.dumps(old))
+    new["fields"] = [f for f in new["fields"] if f["name"] != change["name"]] + [change]
+    found = problems(avro.schema.parse(json.dumps(new)), [avro.schema.parse(json.dumps(old))], COMPATIBILITY)
+    assert found and field in found[0]
+
+
+def test_an_optional_field_is_a_compatible_change_at_every_level() -> None:
+    old = load_schema_json("payees.raw")
+    new = json.loads(json.dumps(old))
+    new["fields"].append({"name": "note", "type": ["null", "string"], "default": None})
+    for level in ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FULL_TRANSITIVE"):
+        assert not problems(avro.schema.parse(json.dumps(new)), [avro.schema.parse(json.dumps(old))], level)
+
+
+def test_a_message_from_before_the_registry_still_decodes() -> None:
+    codec = codec_for("payees.raw", MOCK)
+    record = sample("payees.raw")
+    body = codec.encode(record)[5:]
+    old = b"\x00" + legacy_id(codec.schema).to_bytes(4, "big") + body
+    assert codec.decode(old) == codec.decode(codec.encode(record))
