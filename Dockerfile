@@ -24,6 +24,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY --from=build /wheels /wheels
+COPY examples examples
 RUN pip install /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
 USER payeeflow
 ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow
