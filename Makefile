@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/payeeflow schemas check
 	cargo fmt --manifest-path native/Cargo.toml --check
 	cargo clippy --manifest-path native/Cargo.toml --release --quiet -- -D warnings
 

@@ -227,6 +227,22 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.schemas.history import check, release
+
+    if args.action == "release":
+        for path in release():
+            print(f"released {path}")
+        return 0
+    found = check()
+    for why in found:
+        print(why, file=sys.stderr)
+    if found:
+        return 1
+    print("every topic's schema reads all its released versions (BACKWARD_TRANSITIVE)")
+    return 0
+
+
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.agents.classification.evaluate import evaluate, read_labeled, side_by_side
     from payeeflow.agents.classification.logic import Classifier
@@ -359,6 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
     dlq_show = dsub.add_parser("show", help="one letter with its payload decoded, as JSON")
     dlq_show.add_argument("id", type=int)
+
+    p = add(
+        "schemas", cmd_schemas, "Check the topic schemas against their released versions, or release them."
+    )
+    schemas = p.add_subparsers(dest="action", required=True)
+    schemas.add_parser("check", help="fail, naming the field, when a schema cannot read a released version")
+    schemas.add_parser("release", help="record each changed schema as its next version in schemas/history")
 
     p = add(
         "model", cmd_model, "Train the payee-type model from the shared data (deterministic), or evaluate it."

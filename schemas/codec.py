@@ -32,6 +32,7 @@ from payeeflow.errors import DecodeError
 log = logging.getLogger(__name__)
 
 SCHEMA_DIR = Path(__file__).parent
+_TYPED = frozenset({"type", "items", "values", "fields"})  # the keys whose values name or hold types
 TOPIC_SCHEMAS = (
     "payees.raw",
     "payees.screened",
@@ -46,8 +47,29 @@ COMPATIBILITY = "BACKWARD_TRANSITIVE"  # a new schema reads everything any earli
 _HEADER = struct.Struct(">bI")
 
 
-def load_schema_json(topic: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / f"{topic}.avsc").read_text())  # type: ignore[no-any-return]
+def load_schema_json(topic: str, directory: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """A topic's schema, self-contained as a registry and other teams take it: each shared named
+    type (``types/<fullname>.avsc``, defined once for every topic) written out where the topic
+    first uses it, by name after that."""
+    schema = json.loads((directory / f"{topic}.avsc").read_text())
+    return _inline(schema, schema.get("namespace"), set(), directory / "types")  # type: ignore[no-any-return]
+
+
+def _inline(node: Any, namespace: str | None, defined: set[str], types: Path) -> Any:
+    if isinstance(node, str):
+        path = types / f"{node}.avsc"
+        if node in defined or not path.exists():
+            return node
+        defined.add(node)
+        named = json.loads(path.read_text())
+        if named.get("namespace") == namespace:
+            del named["namespace"]  # the topic's own: said once, at the top
+        return _inline(named, namespace, defined, types)
+    if isinstance(node, list):
+        return [_inline(item, namespace, defined, types) for item in node]
+    if isinstance(node, dict):
+        return {k: _inline(v, namespace, defined, types) if k in _TYPED else v for k, v in node.items()}
+    return node
 
 
 class AvroCodec:

@@ -1,8 +1,6 @@
 """Subjects, versions, global ids and compatibility levels, in PostgreSQL (migration 006).
 
-Compatibility is the Apache ``avro`` package's reader/writer check, applied as the Confluent levels
-define it: BACKWARD means the new schema reads data the latest one wrote, FORWARD the reverse, FULL
-both; the ``_TRANSITIVE`` levels check every earlier version, not just the latest.
+Compatibility is ``payeeflow.schemas.compatibility``, the levels as Confluent's registry defines them.
 """
 
 from __future__ import annotations
@@ -12,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import avro.schema
-from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
+
+from payeeflow.schemas.compatibility import problems
 
 LEVELS = frozenset(
     f"{base}{suffix}" for base in ("BACKWARD", "FORWARD", "FULL") for suffix in ("", "_TRANSITIVE")
@@ -46,46 +45,6 @@ def parse(schema: str) -> tuple[Any, str]:
     except Exception as exc:  # avro raises several types for a bad schema
         raise RegistryError(422, 42201, f"Invalid schema: {exc}") from exc
     return parsed, normalized
-
-
-def problems(new: Any, earlier: list[Any], level: str) -> list[str]:
-    """Why ``new`` may not follow ``earlier`` (oldest first) at ``level``; empty when it may."""
-    if level == "NONE" or not earlier:
-        return []
-    against = earlier if level.endswith("_TRANSITIVE") else earlier[-1:]
-    base = level.removesuffix("_TRANSITIVE")
-    checker = ReaderWriterCompatibilityChecker()
-    found = []
-    for old in against:
-        pairs = []
-        if base in ("BACKWARD", "FULL"):
-            pairs.append(("reading data the earlier schema wrote", new, old))
-        if base in ("FORWARD", "FULL"):
-            pairs.append(("the earlier schema reading data this one writes", old, new))
-        for what, reader, writer in pairs:
-            result = checker.get_compatibility(reader, writer)
-            if result.compatibility is not SchemaCompatibilityType.compatible:
-                kinds = ", ".join(sorted(kind.value for kind in result.incompatibilities))
-                fields = ", ".join(sorted(field_at(reader.to_json(), where) for where in result.locations))
-                detail = "; ".join(sorted(result.messages))
-                found.append(f"{what}: field {fields}: {kinds} ({detail})")
-    return found
-
-
-def field_at(schema: Any, location: str) -> str:
-    """The dotted field name a checker location points into: ``/fields/5/type`` -> ``version``."""
-    names, node = [], schema
-    steps = iter(location.strip("/").split("/"))
-    for step in steps:
-        if step == "fields" and isinstance(node, dict):
-            field = node["fields"][int(next(steps, "0"))]
-            names.append(field["name"])
-            node = field
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
-            node = node[int(step)]
-    return ".".join(names) or "(the record itself)"
 
 
 class SchemaStore:

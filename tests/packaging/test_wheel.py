@@ -31,7 +31,12 @@ def test_the_wheel_installs_one_package_whose_commands_work(tmp_path: Path) -> N
     (wheel,) = (tmp_path / "dist").glob("payeeflow-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"payeeflow", wheel.name.split("-cp")[0] + ".dist-info"}
-    for packaged in ("payeeflow/examples/payees.csv", "payeeflow/agents/classification/model/model.json.gz"):
+    for packaged in (
+        "payeeflow/examples/payees.csv",
+        "payeeflow/agents/classification/model/model.json.gz",
+        "payeeflow/schemas/types/io.payeeflow.Payee.avsc",
+        "payeeflow/schemas/history/payees.enriched/v1.avsc",
+    ):
         assert packaged in names
 
     venv.create(tmp_path / "venv", with_pip=True)

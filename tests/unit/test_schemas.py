@@ -1,6 +1,10 @@
 import itertools
 import json
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import avro.schema
 import pytest
@@ -9,7 +13,6 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from payeeflow.config import Settings
 from payeeflow.errors import DecodeError
-from payeeflow.registry.store import problems
 from payeeflow.schemas.codec import (
     COMPATIBILITY,
     SCHEMA_DIR,
@@ -19,6 +22,8 @@ from payeeflow.schemas.codec import (
     load_schema_json,
     registry_for,
 )
+from payeeflow.schemas.compatibility import problems
+from payeeflow.schemas.history import check
 from tests.conftest import MOCK_REGISTRY, raw_record
 
 MOCK = Settings(schema_registry_url=MOCK_REGISTRY, topic_prefix="schemas.")
@@ -118,22 +123,38 @@ def test_every_topic_has_a_schema_file() -> None:
     assert {p.name.removesuffix(".avsc") for p in SCHEMA_DIR.glob("*.avsc")} == set(TOPIC_SCHEMAS)
 
 
-def test_named_types_are_identical_in_every_file() -> None:
-    seen: dict[str, str] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("record", "enum") and "name" in node:
-                text = json.dumps(node, sort_keys=True)
-                assert seen.setdefault(node["name"], text) == text, node["name"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
+def test_shared_types_are_defined_once_in_their_own_files() -> None:
+    shared = {path.stem.rsplit(".", 1)[1] for path in (SCHEMA_DIR / "types").glob("*.avsc")}
+    assert {"Payee", "Screening", "Classification", "Match", "Enrichment"} <= shared
     for topic in TOPIC_SCHEMAS:
-        walk(load_schema_json(topic))
+        text = (SCHEMA_DIR / f"{topic}.avsc").read_text()
+        for name in shared:
+            assert f'"name": "{name}"' not in text, (topic, name)  # referenced, never copied
+
+
+def test_schemas_check_against_their_released_versions() -> None:
+    assert check() == []
+    done = subprocess.run(
+        [sys.executable, "-m", "payeeflow", "schemas", "check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_incompatible_change_fails_the_check_naming_the_field(tmp_path: Path) -> None:
+    schemas = tmp_path / "schemas"
+    shutil.copytree(SCHEMA_DIR, schemas, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    payee = schemas / "types" / "io.payeeflow.Payee.avsc"
+    changed = json.loads(payee.read_text())
+    changed["fields"].append({"name": "iban", "type": ["null", "string"], "default": None})
+    payee.write_text(json.dumps(changed))
+    assert check(schemas) == []  # an optional field flows
+    changed["fields"][-1] = {"name": "iban", "type": "string"}
+    payee.write_text(json.dumps(changed))
+    found = check(schemas)
+    assert {why.split(".avsc")[0] for why in found} == {
+        "payees.raw", "payees.screened", "payees.classified", "payees.matched", "payees.enriched"
+    }  # fmt: skip
+    assert all("field payee.iban" in why for why in found)
 
 
 def test_each_stage_schema_can_read_the_previous_stage_fields() -> None:
