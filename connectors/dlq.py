@@ -18,6 +18,7 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from psycopg.rows import dict_row
 
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.errors import InputError
 from payeeflow.schemas import codec_for
@@ -129,9 +130,7 @@ async def replay(settings: Settings, filters: Filters, dry_run: bool = False) ->
     sent = {topic: len(items) for topic, items in plan.items()}
     if dry_run or not plan:
         return Replay(sent, skipped)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True)
     await producer.start()
     deliveries = Deliveries()
     try:

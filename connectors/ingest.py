@@ -17,6 +17,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.connectors.files import open_rows, to_record
 from payeeflow.errors import RecordError
@@ -60,7 +61,7 @@ async def ingest_file(
     raw = codec_for(RAW, settings)
     topic = settings.topic(RAW)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         acks="all",
         linger_ms=10,
         max_batch_size=256 * 1024,

@@ -48,6 +48,7 @@ from payeeflow.agents.rows import (
     flat_row,
 )
 from payeeflow.agents.validation import MAX_ID_LENGTH
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.connectors.database import is_data_error, migrate, wait_for_database
 from payeeflow.errors import RecordError
@@ -322,9 +323,9 @@ async def stored_offsets(
     return {tp: saved[tp] for tp in tps if tp in saved}
 
 
-async def kafka_cluster_id(bootstrap: str) -> str:
+async def kafka_cluster_id(settings: Settings) -> str:
     """The cluster's id: offsets stored outside Kafka belong to one cluster."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         return str((await admin.describe_cluster())["cluster_id"])
@@ -359,7 +360,7 @@ class SinkRunner:
         await asyncio.to_thread(wait_for_database, settings.dsn, None)
         await asyncio.to_thread(migrate, settings.dsn)
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **client_options(settings),
             group_id=settings.group("sink"),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -368,11 +369,11 @@ class SinkRunner:
             heartbeat_interval_ms=int(settings.session_timeout * 1000 / 3),
             group_instance_id=settings.group_instance_id,
         )
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**client_options(settings), acks="all")
         self._deadletters = DeadLetters(
             settings, lambda t, k, v, h: producer.send_and_wait(t, v, key=k, headers=h)
         )
-        cluster_id = await kafka_cluster_id(settings.kafka_bootstrap_servers)
+        cluster_id = await kafka_cluster_id(settings)
         sink = PostgresSink(
             await psycopg.AsyncConnection.connect(settings.dsn),
             settings.group("sink"),

@@ -13,6 +13,7 @@ import logging
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from payeeflow.agents.matching.index import Supplier, SupplierIndex
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.errors import DecodeError
 from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
@@ -55,7 +56,7 @@ class SupplierFeed:
         # Without a group id, a subscription is assigned every partition: each worker reads all.
         consumer = AIOKafkaConsumer(
             self.topic,
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **client_options(self.settings),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from payeeflow.agents.matching.logic import read_network
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.schemas import codec_for
 from payeeflow.streams.delivery import Deliveries
@@ -22,7 +23,7 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
     suppliers = read_network(path)
     codec = codec_for(SUPPLIERS, settings)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **client_options(settings),
         acks="all",
         linger_ms=20,
         max_batch_size=512 * 1024,
@@ -60,7 +61,7 @@ async def load_suppliers(settings: Settings, path: Path, progress: bool = True) 
 
 async def delete_supplier(settings: Settings, supplier_id: str) -> None:
     """A tombstone: the supplier leaves every match worker's index."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**client_options(settings), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(settings.topic(SUPPLIERS), None, key=supplier_id.encode())

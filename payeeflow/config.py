@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "PAYEEFLOW_DATABASE_URL"),
         description="PostgreSQL DSN; unset means the local stack's server.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients talk to the brokers (Kafka's security.protocol)."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism, with a SASL protocol."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    kafka_ssl_ca_file: Path | None = Field(None, description="CA bundle the brokers' TLS is checked with.")
+    kafka_ssl_cert_file: Path | None = Field(None, description="Client certificate, for mutual TLS.")
+    kafka_ssl_key_file: Path | None = Field(None, description="Client certificate's key, for mutual TLS.")
     schema_registry_url: str = Field(
         LOCAL_REGISTRY,
         description="Confluent-compatible schema registry (Confluent, Apicurio's ccompat API, Karapace, "
@@ -43,6 +55,12 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field("", description="Prefix of every topic name (isolates tests, tenants).")
     topic_partitions: int = Field(6, ge=1, description="Partitions of each topic created.")
+    topic_replication_factor: int = Field(
+        1, ge=1, description="Replicas of each topic created (and of Faust's own topics): 3 on a cluster."
+    )
+    topic_min_insync_replicas: int = Field(
+        1, ge=1, description="Replicas that must have a write before it counts (acks=all): 2 on a cluster."
+    )
     group_prefix: str = Field("payeeflow", description="Prefix of consumer group ids.")
     stack_dir: Path = Field(Path(".stack"), description="Where the local stack keeps binaries and data.")
     worker_web_port: int = Field(6066, description="Port of a worker's /metrics, /health and /ready.")

@@ -21,6 +21,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from payeeflow.brokers import faust_credentials
 from payeeflow.config import Settings
 from payeeflow.metrics import BATCH_SECONDS, RECORDS
 from payeeflow.schemas import codec_for
@@ -62,6 +63,8 @@ def create_app(settings: Settings, name: str) -> faust.App:
     return faust.App(
         settings.group(name),
         broker=brokers,
+        broker_credentials=faust_credentials(settings),
+        topic_replication_factor=settings.topic_replication_factor,
         store="memory://",
         key_serializer="raw",
         value_serializer="raw",

@@ -1,4 +1,5 @@
-"""Topic names and their creation with explicit partition counts (``suppliers`` compacted)."""
+"""Topic names and their creation: partitions, replicas and ``min.insync.replicas`` from the
+settings, ``suppliers`` compacted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,9 @@ class TopicSpec:
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
     for base in ALL:
-        config = {"cleanup.policy": "compact"} if base == SUPPLIERS else {}
+        config = {"min.insync.replicas": str(settings.topic_min_insync_replicas)}
+        if base == SUPPLIERS:
+            config["cleanup.policy"] = "compact"
         partitions = 1 if base == BATCHES else settings.topic_partitions
         specs.append(TopicSpec(settings.topic(base), partitions, config))
     return specs
@@ -41,7 +45,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 async def create_topics(settings: Settings) -> list[str]:
     """Create every topic that is missing; returns the names created. Idempotent."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -50,7 +54,14 @@ async def create_topics(settings: Settings) -> list[str]:
         for spec in wanted:
             try:
                 await admin.create_topics(
-                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config)]
+                    [
+                        NewTopic(
+                            spec.name,
+                            spec.partitions,
+                            settings.topic_replication_factor,
+                            topic_configs=spec.config,
+                        )
+                    ]
                 )
                 created.append(spec.name)
             except TopicAlreadyExistsError:
@@ -64,7 +75,7 @@ async def create_topics(settings: Settings) -> list[str]:
 
 async def delete_topics(settings: Settings) -> None:
     """Delete this prefix's topics (benchmarks and tests clean up after themselves)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

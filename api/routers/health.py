@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from payeeflow.api.deps import ConnDep, SettingsDep
+from payeeflow.brokers import client_options
+from payeeflow.config import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -20,8 +22,8 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _kafka_ok(bootstrap: str) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+async def _kafka_ok(settings: Settings) -> bool:
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=3000)
     try:
         await asyncio.wait_for(admin.start(), 5)
         await asyncio.wait_for(admin.describe_cluster(), 5)
@@ -40,7 +42,7 @@ async def ready(conn: ConnDep, settings: SettingsDep) -> JSONResponse:
         database = True
     except Exception:
         database = False
-    kafka = await _kafka_ok(settings.kafka_bootstrap_servers)
+    kafka = await _kafka_ok(settings)
     ok = database and kafka
     return JSONResponse({"ready": ok, "postgres": database, "kafka": kafka}, status_code=200 if ok else 503)
 

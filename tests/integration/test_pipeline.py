@@ -50,7 +50,7 @@ async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
 
 def sink_caught_up(settings: Settings) -> bool:
     ends = asyncio.run(end_offsets(settings, ENRICHED))
-    cluster = asyncio.run(kafka_cluster_id(settings.kafka_bootstrap_servers))
+    cluster = asyncio.run(kafka_cluster_id(settings))
     stored = dict(
         query(
             settings,
@@ -233,6 +233,6 @@ def test_offsets_stored_for_another_kafka_cluster_are_ignored(
         group,
         topic,
     )
-    cluster = asyncio.run(kafka_cluster_id(settings.kafka_bootstrap_servers))
+    cluster = asyncio.run(kafka_cluster_id(settings))
     stored = asyncio.run(stored_offsets(settings.dsn, group, cluster, [TopicPartition(topic, 0)]))
     assert stored.get(TopicPartition(topic, 0), 0) < 999999
