@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/payeeflow schemas check
+	$(BIN)/payeeflow asyncapi --check -o asyncapi.yaml
 	cargo fmt --manifest-path native/Cargo.toml --check
 	cargo clippy --manifest-path native/Cargo.toml --release --quiet -- -D warnings
 
@@ -49,7 +50,8 @@ down: $(STAMP)
 bench-e2e: stack
 	$(BIN)/python benchmarks/e2e.py $(ARGS)
 
-## deploy-check: helm lint + template validated against Kubernetes 1.37 schemas, and `docker compose config`
+## deploy-check: helm lint + template validated against Kubernetes 1.37 schemas, `docker compose config`,
+## and the AsyncAPI document validated by the AsyncAPI CLI (4.x: 6.x needs Node 24)
 GOBIN ?= $(HOME)/go/bin
 DUMMY_DB := postgresql://user:secret@db:5432/payeeflow
 deploy-check: $(STAMP)
@@ -62,6 +64,9 @@ deploy-check: $(STAMP)
 	mkdir -p .stack && $(GOBIN)/helm template payeeflow helm/payeeflow --set database.url=$(DUMMY_DB) > .stack/chart.yaml
 	$(BIN)/kubernetes-validate -k 1.37.0 --strict .stack/chart.yaml
 	$(GOBIN)/docker-compose -f docker-compose.kafka.yml config -q
+	test -x .stack/asyncapi/node_modules/.bin/asyncapi || (mkdir -p .stack/asyncapi && cd .stack/asyncapi \
+	  && npm install --no-audit --no-fund --silent @asyncapi/cli@4.1.1)
+	ASYNCAPI_ANALYTICS_DISABLED=true .stack/asyncapi/node_modules/.bin/asyncapi validate asyncapi.yaml
 
 ## model: rebuild the classifier's lexicon from ../shared/data (deterministic)
 model: $(STAMP)

@@ -227,6 +227,25 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.asyncapi import render
+
+    text = render(settings)
+    if args.check:
+        if not args.output or not args.output.exists() or args.output.read_text() != text:
+            print(
+                f"{args.output} is not up to date: run `payeeflow asyncapi -o {args.output}`", file=sys.stderr
+            )
+            return 1
+        print(f"{args.output} is up to date")
+    elif args.output:
+        args.output.write_text(text)
+        print(f"AsyncAPI document -> {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.schemas.history import check, release
 
@@ -375,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
     dlq_show = dsub.add_parser("show", help="one letter with its payload decoded, as JSON")
     dlq_show.add_argument("id", type=int)
+
+    p = add("asyncapi", cmd_asyncapi, "The AsyncAPI 3.0 document of every topic (to stdout or -o FILE).")
+    p.add_argument("-o", "--output", type=Path)
+    p.add_argument("--check", action="store_true", help="fail when OUTPUT differs from what would be written")
 
     p = add(
         "schemas", cmd_schemas, "Check the topic schemas against their released versions, or release them."

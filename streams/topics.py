@@ -26,6 +26,66 @@ ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS)
 
 
 @dataclass(frozen=True)
+class Role:
+    """What a topic holds, its key, and who writes and reads it (the AsyncAPI document's)."""
+
+    summary: str
+    key: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+
+
+PAYEE_KEY = "payee_id (UTF-8): all versions of a payee on one partition, in order"
+ROLES = {
+    RAW: Role(
+        "Payees as ERPs send them: the pipeline's entry.",
+        PAYEE_KEY,
+        ("payeeflow ingest", "ERP integrations"),
+        ("exclusion stage",),
+    ),
+    SCREENED: Role(
+        "Payees after keyword exclusion.", PAYEE_KEY, ("exclusion stage",), ("classification stage",)
+    ),
+    CLASSIFIED: Role(
+        "Payees with their type (INDIVIDUAL, BUSINESS, GOVERNMENT, UNKNOWN), confidence, reason, SIC code.",
+        PAYEE_KEY,
+        ("classification stage",),
+        ("matching stage", "other teams"),
+    ),
+    MATCHED: Role(
+        "Payees with their supplier-network match, its best candidates and evidence.",
+        PAYEE_KEY,
+        ("matching stage",),
+        ("enrichment stage",),
+    ),
+    ENRICHED: Role(
+        "Payees with every stage's answer: address, card acceptance and payment method added.",
+        PAYEE_KEY,
+        ("enrichment stage",),
+        ("PostgreSQL sink", "other teams"),
+    ),
+    DLQ: Role(
+        "Records a stage could not process: the stage, a reason tag and the bytes it received.",
+        "payee_id when known, else the original message's key",
+        ("every stage", "payeeflow ingest", "PostgreSQL sink"),
+        ("PostgreSQL sink",),
+    ),
+    BATCHES: Role(
+        "One manifest per ingested batch: the payees it carried and the rows rejected at source.",
+        "batch_id (UTF-8)",
+        ("payeeflow ingest",),
+        ("PostgreSQL sink",),
+    ),
+    SUPPLIERS: Role(
+        "The supplier network, compacted: the latest version of each supplier; a tombstone removes one.",
+        "supplier_id (UTF-8)",
+        ("payeeflow suppliers load", "the network's owner"),
+        ("matching stage",),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class TopicSpec:
     name: str
     partitions: int

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import avro.schema
+import fastavro
 import pytest
+import yaml
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -24,7 +26,7 @@ from payeeflow.schemas.codec import (
 )
 from payeeflow.schemas.compatibility import problems
 from payeeflow.schemas.history import check
-from tests.conftest import MOCK_REGISTRY, raw_record
+from tests.conftest import MOCK_REGISTRY, ROOT, raw_record
 
 MOCK = Settings(schema_registry_url=MOCK_REGISTRY, topic_prefix="schemas.")
 
@@ -242,3 +244,22 @@ def test_a_message_from_before_the_registry_still_decodes() -> None:
     body = codec.encode(record)[5:]
     old = b"\x00" + legacy_id(codec.schema).to_bytes(4, "big") + body
     assert codec.decode(old) == codec.decode(codec.encode(record))
+
+
+def test_the_asyncapi_document_is_up_to_date_and_points_at_readable_schemas() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "payeeflow", "asyncapi", "--check", "-o", str(ROOT / "asyncapi.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = yaml.safe_load((ROOT / "asyncapi.yaml").read_text())
+    assert {c["address"] for c in doc["channels"].values()} == set(TOPIC_SCHEMAS)
+    for message in doc["components"]["messages"].values():
+        path = ROOT / message["payload"]["schema"]["$ref"]
+        fastavro.parse_schema(json.loads(path.read_text()))  # the CLI does not parse Avro deeply
+        assert message["bindings"]["kafka"]["schemaIdPayloadEncoding"] == "confluent"
+    senders = {op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "send"}
+    receivers = {op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "receive"}
+    assert senders == receivers == {f"#/channels/{name}" for name in doc["channels"]}
