@@ -92,6 +92,9 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
             report["postgres"] = "up"
         except PayeeflowError:
             report["postgres"] = "down"
+        registry = urlsplit(settings.schema_registry_url)
+        up = port_open(registry.hostname or "127.0.0.1", registry.port or 8081)
+        report["registry"] = f"{'up' if up else 'down'} ({settings.schema_registry_url})"
     for key, value in report.items():
         print(f"{key:12} {value}")
     return 0
@@ -313,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "stack",
         cmd_stack,
-        "Install/start (up), stop (down) or check (status) the local Kafka and PostgreSQL.",
+        "Install/start (up), stop (down) or check (status) the local Kafka, PostgreSQL and schema registry.",
     )
     p.add_argument("action", choices=["up", "down", "status"])
 

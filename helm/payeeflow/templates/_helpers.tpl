@@ -17,11 +17,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end -}}
 
-{{/* Environment shared by every container: the ConfigMap and the database secret. */}}
+{{/* Environment shared by every container: the ConfigMap, the credentials Secret if any, and the
+     database secret. */}}
 {{- define "payeeflow.env" -}}
 envFrom:
   - configMapRef:
       name: {{ include "payeeflow.fullname" . }}
+  {{- with .Values.credentialsSecret }}
+  - secretRef:
+      name: {{ . }}
+  {{- end }}
 env:
   - name: DATABASE_URL
     valueFrom:
