@@ -434,7 +434,7 @@ class SinkRunner:
         name = self.topics[tp.topic]
         origin = Origin(tp.topic, tp.partition, message.offset, message.key, message.value)
         try:
-            record = self.codecs[name].decode(message.value)
+            record = await self.codecs[name].decode_waiting(message.value)
         except Exception as exc:  # undecodable: never lost, never stops the sink
             letter = dead_letter(
                 "sink", exc, tp.topic, tp.partition, message.offset, message.key, message.value, None

@@ -5,12 +5,17 @@ PayeeflowError
 ├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
 │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
 ├── DeliveryError       the broker did not take a record a command produced: the command fails
+├── RegistryUnavailable the schema registry did not answer: the record waits, it is not bad
 └── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
 """
 
 
 class PayeeflowError(Exception):
     """Base of every error payeeflow raises on purpose."""
+
+
+class RegistryUnavailable(PayeeflowError):
+    """The schema registry did not answer a lookup; the record is fine and is read once it does."""
 
 
 class InputError(PayeeflowError):

@@ -12,6 +12,7 @@ call; the framing stays here (5.7 µs a record to decode, against 24 µs through
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -27,7 +28,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from payeeflow.config import Settings, registry_conf
-from payeeflow.errors import DecodeError
+from payeeflow.errors import DecodeError, RegistryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,18 @@ class AvroCodec:
             raise DecodeError(f"{self.topic}: {len(data) - buf.tell()} trailing bytes")
         return record  # type: ignore[return-value]
 
+    async def decode_waiting(self, data: bytes | None) -> dict[str, Any]:
+        """``decode``, waiting out a registry that does not answer (backoff up to 5 s) instead of
+        calling a good record bad: what the stages and the sink read with."""
+        delay = 0.5
+        while True:
+            try:
+                return self.decode(data)
+            except RegistryUnavailable as exc:
+                log.warning("%s; retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     def _writer(self, sid: int) -> Any:
         """The schema a record was written with, from the registry (once per id). An id the
         registry does not know is a bad record; a registry that does not answer is not."""
@@ -121,7 +134,9 @@ class AvroCodec:
         except SchemaRegistryError as exc:
             if exc.http_status_code == 404:
                 raise DecodeError(f"{self.topic}: unknown schema id {sid}") from exc
-            raise
+            raise RegistryUnavailable(f"schema registry: {exc}") from exc
+        except Exception as exc:  # the HTTP client's own errors: refused, timed out, reset
+            raise RegistryUnavailable(f"schema registry: {type(exc).__name__}: {exc}") from exc
         try:
             writer = fastavro.parse_schema(json.loads(found.schema_str or ""))
         except Exception as exc:  # a registered schema fastavro cannot read: no record of it can

@@ -95,7 +95,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
     stage k received, and the topic, partition and offset of the message this agent consumed.
     """
     source = app.topic(settings.topic(stages[0].source))
-    decode = codec_for(stages[0].source, settings).decode
+    decode = codec_for(stages[0].source, settings).decode_waiting
     links = [
         (
             stage,
@@ -162,7 +162,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
             items: list[Item] = []
             for event in events:
                 try:
-                    items.append((event, decode(event.message.value), event.message.value))
+                    items.append((event, await decode(event.message.value), event.message.value))
                 except Exception as exc:
                     await fail(stages[0], event, exc, event.message.value, None)
             for link in links:

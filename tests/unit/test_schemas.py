@@ -14,11 +14,12 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from payeeflow.config import Settings
-from payeeflow.errors import DecodeError
+from payeeflow.errors import DecodeError, RegistryUnavailable
 from payeeflow.schemas.codec import (
     COMPATIBILITY,
     SCHEMA_DIR,
     TOPIC_SCHEMAS,
+    AvroCodec,
     codec_for,
     legacy_id,
     load_schema_json,
@@ -263,3 +264,28 @@ def test_the_asyncapi_document_is_up_to_date_and_points_at_readable_schemas() ->
     senders = {op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "send"}
     receivers = {op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "receive"}
     assert senders == receivers == {f"#/channels/{name}" for name in doc["channels"]}
+
+
+class FlakyRegistry:
+    """A registry that refuses connections a few times, then answers."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.schema = json.dumps(load_schema_json("payees.raw"))
+
+    def register_schema(self, subject: str, schema: object) -> int:
+        return 7
+
+    def get_schema(self, schema_id: int) -> object:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionRefusedError("registry down")
+        return type("Found", (), {"schema_str": self.schema})()
+
+
+async def test_a_registry_outage_is_waited_out_not_dead_lettered() -> None:
+    codec = AvroCodec("payees.raw", "flaky.payees.raw", FlakyRegistry(failures=2), levels=False)  # type: ignore[arg-type]
+    written_by_another = b"\x00" + (8).to_bytes(4, "big") + codec.encode(sample("payees.raw"))[5:]
+    with pytest.raises(RegistryUnavailable):
+        codec.decode(written_by_another)  # not a DecodeError: the record is not bad
+    assert await codec.decode_waiting(written_by_another) == sample("payees.raw")
