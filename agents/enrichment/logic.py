@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import usaddress
@@ -25,11 +26,57 @@ _STREET_PARTS = (
     "USPSBoxID",
 )
 _ZIP = re.compile(r"^(\d{5})(?:-?\d{4})?$")
+# The common shape, a number, up to four name words and a USPS street suffix (``2062 MILL BLVD``,
+# ``40 N OAK ST W``), which usaddress labels as street parts whole: kept as it is, without the CRF.
+# Name words of one letter, directionals and street types are left to usaddress (``612 A LAKE ST``,
+# ``SAINT JOHN W ST``, ``PECK LANE CHESHIRE CT``), where it reorders or drops a word.
+_SUFFIXES = "ST|AVE|BLVD|RD|DR|LN|CT|WAY|PL|PKWY|HWY|CIR|TER|TRL|SQ|LOOP|PIKE|ROW|PLZ|XING|EXPY|FWY"
+_PLAIN_STREET = re.compile(
+    r"^\d{1,6} (?:(?:[NSEW]{1,2}|NORTH|SOUTH|EAST|WEST) )?"  # number, directional
+    r"((?:(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH)) ){1,4})"  # name words, ordinals
+    rf"(?:{_SUFFIXES})(?: [NSEW]{{1,2}})?$"  # street type, directional
+)
+# The same street with its city, state and ZIP on one line, as mailing lists write it.
+_FULL_LINE = re.compile(r"^(.+), ([A-Z .'-]+), ([A-Z]{2}) (\d{5})(?:-\d{4})?$")
+_NOT_A_NAME_WORD = frozenset(
+    _SUFFIXES.split("|")
+    + "NE NW SE SW STREET AVENUE ROAD DRIVE LANE COURT PLACE BOULEVARD PARKWAY HIGHWAY CIRCLE TERRACE "
+    "TRAIL SQUARE PLAZA CROSSING EXPRESSWAY FREEWAY SUITE STE APT UNIT BOX PO NORTH SOUTH EAST WEST "
+    "NORTHEAST NORTHWEST SOUTHEAST SOUTHWEST".split()
+)
+
+
+def _plain_street(line: str) -> bool:
+    match = _PLAIN_STREET.match(line)
+    return match is not None and not any(word in _NOT_A_NAME_WORD for word in match.group(1).split())
 
 
 def _upper(value: str | None) -> str | None:
     value = (value or "").strip().strip(",").upper()
     return " ".join(value.split()) or None
+
+
+@lru_cache(maxsize=65_536)  # payment-level files repeat a payee's address on every row
+def _read_line(line: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """(street, city, state, ZIP) an address line holds; None when usaddress cannot label it. The
+    plain shapes are read without usaddress's CRF, which labels them the same (tested)."""
+    if _plain_street(line):
+        return line, None, None, None
+    if (full := _FULL_LINE.match(line)) and _plain_street(full.group(1)):
+        street, city, state, zip5 = full.groups()
+        return street, city, state, zip5
+    try:
+        tagged = usaddress.tag(line)[0]
+    except usaddress.RepeatedLabelError:
+        return None
+    street = _upper(" ".join(tagged[part] for part in _STREET_PARTS if part in tagged)) or line
+    zip_match = _ZIP.match(tagged.get("ZipCode", ""))
+    return (
+        street,
+        _upper(tagged.get("PlaceName")),
+        _upper(tagged.get("StateName")),
+        zip_match.group(1) if zip_match else None,
+    )
 
 
 def normalise_address(payee: dict[str, Any]) -> dict[str, Any]:
@@ -48,16 +95,12 @@ def normalise_address(payee: dict[str, Any]) -> dict[str, Any]:
         }
     status = "parsed"
     if line:
-        try:
-            tagged, _ = usaddress.tag(line)
-            street = " ".join(tagged[part] for part in _STREET_PARTS if part in tagged)
-            line = _upper(street) or line
-            city = city or _upper(tagged.get("PlaceName"))
-            state = state or _upper(tagged.get("StateName"))
-            if not zip5 and (z := _ZIP.match(tagged.get("ZipCode", ""))):
-                zip5 = z.group(1)
-        except usaddress.RepeatedLabelError:
+        read = _read_line(line)
+        if read is None:
             status = "unparsed"
+        else:
+            line, line_city, line_state, line_zip = read
+            city, state, zip5 = city or line_city, state or line_state, zip5 or line_zip
     if state not in STATES:
         state = None
     if status == "parsed" and not (line and city and state and zip5):

@@ -1,9 +1,12 @@
+import csv
+
 import pytest
 
-from payeeflow.agents.enrichment import Enricher
+from payeeflow.agents.enrichment import Enricher, logic
 from payeeflow.agents.enrichment.logic import normalise_address
 from payeeflow.agents.validation import validate_payee
 from payeeflow.errors import RecordError
+from tests.conftest import SHARED_DATA
 
 
 def test_address_parsed_from_one_line() -> None:
@@ -53,3 +56,23 @@ def test_validation_rejects_with_a_reason(name: str, reason: str) -> None:
     with pytest.raises(RecordError) as info:
         validate_payee({"name": name}, 300)
     assert info.value.reason == reason
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
+def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared sample (usaddress's labelled files and the NCUA/OCC mailing addresses) comes out
+    as when usaddress read every line, but for one line where it split the city wrongly."""
+    with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
+        payees = [
+            {"address": row["address"], "city": None, "state": None, "zip": None}
+            for row in csv.DictReader(fh)
+        ]
+    plain = ("2062 MILL BLVD", "40 N OAK ST W", "3600 WEST 5TH AVE", "612 A LAKE ST", "SAINT JOHN W ST")
+    assert [logic._plain_street(a) for a in plain] == [True, True, True, False, False]
+    fast = [normalise_address(p) for p in payees]
+    logic._read_line.cache_clear()
+    monkeypatch.setattr(logic, "_plain_street", lambda line: False)
+    slow = [normalise_address(p) for p in payees]
+    logic._read_line.cache_clear()
+    differ = [(f, s) for f, s in zip(fast, slow, strict=True) if f != s]
+    assert [(f["city"], s["city"]) for f, s in differ] == [("SOUTH ST PAUL", "ST PAUL")]
