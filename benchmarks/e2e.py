@@ -41,6 +41,7 @@ def main() -> int:
         default="all",
         help="one worker with every stage, or one worker process per stage",
     )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each stage set")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--rate", type=float, help="ingest at this many payees/s (latency below saturation)")
     parser.add_argument("--timeout", type=float, default=1800)
@@ -60,7 +61,7 @@ def main() -> int:
 
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
-    procs = start_pipeline(settings, args.layout, work)
+    procs = start_pipeline(settings, args.layout, work, args.workers)
     try:
         print(f"workers ready ({args.layout}); ingesting")
         clock_offset = time.time() - time.monotonic()

@@ -4,6 +4,7 @@ worker(s) + sink of a pipeline started on a topic prefix of their own."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import subprocess
@@ -46,17 +47,20 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
-def start_pipeline(settings: Settings, layout: str, work: Path) -> dict[str, subprocess.Popen[bytes]]:
-    """Worker(s) (``all`` fused, or ``per-stage``) and the sink on ``settings``' topic prefix,
-    logging to ``work``; returns once every worker is ready."""
+def start_pipeline(
+    settings: Settings, layout: str, work: Path, workers: int = 1
+) -> dict[str, subprocess.Popen[bytes]]:
+    """Worker(s) (``all`` fused, or ``per-stage``; ``workers`` processes of each, sharing its
+    partitions) and the sink on ``settings``' topic prefix, logging to ``work``; returns once
+    every worker is ready."""
     env = {**os.environ, "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix, "PAYEEFLOW_LOG_LEVEL": "WARNING"}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     ports: list[int] = []
     groups = [",".join(STAGE_NAMES)] if layout == "all" else list(STAGE_NAMES)
-    for stages in groups:
+    for stages, copy in itertools.product(groups, range(workers)):
         port = free_port()
         ports.append(port)
-        name = "worker" if layout == "all" else f"worker-{stages}"
+        name = ("worker" if layout == "all" else f"worker-{stages}") + (f"-{copy}" if copy else "")
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", "payeeflow", "worker", "--stage", stages],
             env={**env, "PAYEEFLOW_WORKER_WEB_PORT": str(port)},
