@@ -38,3 +38,14 @@ class Scorer:
         shape: list[str],
     ) -> None: ...
     def probabilities(self, name: str, tokens: tuple[str, ...]) -> tuple[list[float], Signals, bool]: ...
+
+def align(
+    query: list[str],
+    query_weights: list[float],
+    candidate: list[str],
+    weights: list[float],
+    truncated: bool,
+    weak_floor: float,
+    out_of_order: float,
+    other_number: float,
+) -> float: ...

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from rapidfuzz.distance import OSA, Indel
 
+from payeeflow.agents.classification.native import align
 from payeeflow.agents.matching.index import (
     CITY,
     MAX_POSTING,
@@ -43,8 +43,6 @@ from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
-TOKEN_MIN = 0.75  # a token pair less alike than this does not align
-SHORT_TOKEN_MIN = 0.85  # for tokens of 5 letters or fewer, where one letter makes another name
 NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
 BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this share of the best
 TRUNCATED_AT = (22, 35)  # bank-file field limits
@@ -189,11 +187,14 @@ class Matcher:
         rows, exact = self._rows(tokens, truncated)
         index, where = self.index, _where(payee)
         idf = functools.cache(index.idf)  # the same words recur across the candidates
+        query_weights = [idf(token) for token in tokens]
         scored, places = [], {}
         for row in rows:
             fields = index.fields(row)
             places[row] = (fields[STATE], fields[CITY])
-            base = 100.0 if exact else self.similarity(tokens, index.tokens(row), truncated, idf)
+            base = (
+                100.0 if exact else self.similarity(tokens, query_weights, index.tokens(row), truncated, idf)
+            )
             scored.append((base + _evidence(where, fields, form, index.forms[row]), row))
         if not scored:
             return NO_BEST
@@ -269,56 +270,21 @@ class Matcher:
         return list(itertools.islice(filter(alive, ranked), limit))
 
     def similarity(
-        self, query: list[str], candidate: list[str], truncated: bool, idf: Callable[[str], float]
+        self,
+        query: list[str],
+        query_weights: list[float],
+        candidate: list[str],
+        truncated: bool,
+        idf: Callable[[str], float],
     ) -> float:
-        """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost."""
-        partial = len(query) - 1 if truncated and not _numbered(query[-1]) else -1  # S, GR of GROUP
-        used = [False] * len(candidate)
-        matched = query_total = 0.0
-        last_used, order = -1, []
-        for i, token in enumerate(query):
-            best, best_j = 0.0, -1
-            token_exact_only = _exact_only(token)
-            for j, other in enumerate(candidate):
-                if used[j]:
-                    continue
-                if token == other or (i == partial and other.startswith(token)):
-                    sim = 1.0
-                elif token_exact_only or _exact_only(other):
-                    continue
-                else:
-                    sim = _token_similarity(token, other)
-                    if not sim:
-                        continue
-                if sim > best:
-                    best, best_j = sim, j
-                    if sim == 1.0:
-                        break
-            if best_j >= 0:
-                used[best_j] = True
-                last_used = max(last_used, best_j)
-                order.append(best_j)
-                w = idf(candidate[best_j])
-                matched += best * w
-                query_total += w
-            else:
-                query_total += idf(token)
-        candidate_total = sum(
-            idf(tok) for j, tok in enumerate(candidate) if used[j] or not (truncated and j > last_used)
+        """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost.
+        Compiled (``native/src/align.rs``): each query token takes the unused candidate token
+        most like it; the score is Dice over the weights, less points for shared words in another
+        order and for a number on one side only, looked at only near a match."""
+        weights = [idf(token) for token in candidate]
+        return align(
+            query, query_weights, candidate, weights, truncated, WEAK - TIE_MARGIN, OUT_OF_ORDER, OTHER_NUMBER
         )
-        if not matched:
-            return 0.0
-        score = 100.0 * 2 * matched / (query_total + candidate_total)
-        if score < WEAK - TIE_MARGIN:  # neither a match nor a tie with one: no need to look closer
-            return score
-        if any(a > b for a, b in itertools.pairwise(order)):  # B & D is not D & B
-            score -= OUT_OF_ORDER
-        unexplained = (  # a number cut off with a cut name's end is not missing
-            t for j, t in enumerate(candidate) if not used[j] and not (truncated and j > last_used)
-        )
-        if any(_numbered(t) for t in unexplained) or any(_numbered(t) and t not in candidate for t in query):
-            score -= OTHER_NUMBER  # FUND III is not FUND, MART II is not MART
-        return score
 
     def _maybe_cut(self, token: str) -> bool:
         """Whether a cut name's last word finds candidates by the words it begins. Also when it is
@@ -364,16 +330,6 @@ def _sum_by_row(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray,
     return rows, np.bincount(inverse, weights=np.concatenate([w for _, w in found]))
 
 
-def _token_similarity(token: str, other: str) -> float:
-    """0 when two tokens do not align; short ones need one typo at most, not in the first letter."""
-    if min(len(token), len(other)) <= 5:
-        if token[0] != other[0] or OSA.distance(token, other, score_cutoff=1) > 1:
-            return 0.0
-        return SHORT_TOKEN_MIN
-    sim = Indel.normalized_similarity(token, other)
-    return sim if sim >= TOKEN_MIN else 0.0
-
-
 ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 
 
@@ -381,11 +337,6 @@ ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
 def _exact_only(token: str) -> bool:
     """Numbers, roman numerals and single letters name different entities when they differ."""
     return len(token) == 1 or token.isdigit() or token in ROMAN
-
-
-def _numbered(token: str) -> bool:
-    """A number or roman numeral (not a lone letter such as an initial)."""
-    return _exact_only(token) and (len(token) > 1 or token.isdigit())
 
 
 def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
