@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from payeeflow.config import Settings, get_settings
 from payeeflow.errors import InputError, PayeeflowError
@@ -92,8 +91,7 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
             report["postgres"] = "up"
         except PayeeflowError:
             report["postgres"] = "down"
-        registry = urlsplit(settings.schema_registry_url)
-        up = port_open(registry.hostname or "127.0.0.1", registry.port or 8081)
+        up = port_open(*settings.registry_address)
         report["registry"] = f"{'up' if up else 'down'} ({settings.schema_registry_url})"
     for key, value in report.items():
         print(f"{key:12} {value}")
@@ -129,10 +127,8 @@ def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
 
     from payeeflow.registry.app import create_app
 
-    url = urlsplit(settings.schema_registry_url)
-    uvicorn.run(
-        create_app(settings), host=url.hostname or "127.0.0.1", port=url.port or 8081, log_config=None
-    )
+    host, port = settings.registry_address
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +132,12 @@ class Settings(BaseSettings):
     def registry_is_local(self) -> bool:
         """True when no registry was configured, so the local stack serves its stand-in."""
         return "schema_registry_url" not in self.model_fields_set
+
+    @property
+    def registry_address(self) -> tuple[str, int]:
+        """(host, port) of the registry URL: where the stand-in listens, and what is checked."""
+        url = urlsplit(self.schema_registry_url)
+        return url.hostname or "127.0.0.1", url.port or 8081
 
     @property
     def dsn(self) -> str:

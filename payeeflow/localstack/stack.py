@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from payeeflow.config import Settings
 from payeeflow.connectors.database import migrate, wait_for_database
@@ -46,10 +45,9 @@ def up(settings: Settings) -> dict[str, str]:
 
 def start_registry(settings: Settings) -> str:
     """The schema-registry stand-in, unless a registry was configured or is already serving."""
-    url = urlsplit(settings.schema_registry_url)
     if not settings.registry_is_local:
         return f"{settings.schema_registry_url} (configured, not managed)"
-    host, port = url.hostname or "127.0.0.1", url.port or 8081
+    host, port = settings.registry_address
     if port_open(host, port):
         return f"{settings.schema_registry_url} (already running)"
     start_service(settings, "registry", ["registry"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import avro.schema
 from psycopg import Connection
@@ -67,34 +67,26 @@ class SchemaStore:
 
     def versions(self, subject: str) -> list[int]:
         with self.pool.connection() as conn:
-            return _versions(conn, subject)
+            return [v.version for v in _existing(conn, subject)]
 
     def version(self, subject: str, version: str) -> Registered:
         with self.pool.connection() as conn:
-            numbers = _versions(conn, subject)
-            wanted = _version_number(version, numbers)
-            row = conn.execute(
-                "SELECT v.schema_id, s.schema FROM registry_versions v"
-                " JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = %s AND v.version = %s",
-                (subject, wanted),
-            ).fetchone()
-        if row is None:
-            raise RegistryError(404, 40402, f"Version {version} not found.")
-        return Registered(subject, wanted, row[0], row[1])
+            history = _existing(conn, subject)
+        wanted = _version_number(version, history)
+        for v in history:
+            if v.version == wanted:
+                return Registered(subject, v.version, v.id, v.schema)
+        raise RegistryError(404, 40402, f"Version {version} not found.")
 
     def lookup(self, subject: str, schema: str) -> Registered:
         """The version of ``subject`` that holds ``schema``."""
         _, normalized = parse(schema)
         with self.pool.connection() as conn:
-            _versions(conn, subject)
-            row = conn.execute(
-                "SELECT v.version, s.id, s.schema FROM registry_versions v"
-                " JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = %s AND s.normalized = %s",
-                (subject, normalized),
-            ).fetchone()
-        if row is None:
-            raise RegistryError(404, 40403, "Schema not found")
-        return Registered(subject, row[0], row[1], row[2])
+            history = _existing(conn, subject)
+        for v in history:
+            if v.normalized == normalized:
+                return Registered(subject, v.version, v.id, v.schema)
+        raise RegistryError(404, 40403, "Schema not found")
 
     def register(self, subject: str, schema: str) -> int:
         """The schema's id under ``subject``: its own if registered there, else a new version,
@@ -102,16 +94,12 @@ class SchemaStore:
         parsed, normalized = parse(schema)
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (subject,))  # one writer a subject
-            rows = conn.execute(
-                "SELECT s.id, s.normalized, s.schema FROM registry_versions v"
-                " JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = %s ORDER BY v.version",
-                (subject,),
-            ).fetchall()
-            for schema_id, known, _ in rows:
-                if known == normalized:
-                    return int(schema_id)
-            level = _level(conn, subject) or _level(conn, GLOBAL) or "BACKWARD"
-            found = problems(parsed, [avro.schema.parse(text) for _, _, text in rows], level)
+            history = _history(conn, subject)
+            for v in history:
+                if v.normalized == normalized:
+                    return v.id
+            level = _effective_level(conn, subject)
+            found = problems(parsed, [avro.schema.parse(v.schema) for v in history], level)
             if found:
                 raise RegistryError(
                     409,
@@ -122,7 +110,7 @@ class SchemaStore:
             schema_id = _schema_id(conn, normalized, schema)
             conn.execute(
                 "INSERT INTO registry_versions (subject, version, schema_id) VALUES (%s, %s, %s)",
-                (subject, len(rows) + 1, schema_id),
+                (subject, len(history) + 1, schema_id),
             )
         return schema_id
 
@@ -131,23 +119,19 @@ class SchemaStore:
         only when given (the level's direction, not its transitivity), as Confluent's registry does."""
         parsed, _ = parse(schema)
         with self.pool.connection() as conn:
-            numbers = _versions(conn, subject)
-            level = _level(conn, subject) or _level(conn, GLOBAL) or "BACKWARD"
-            wanted = numbers if version is None else [_version_number(version, numbers)]
-            texts = conn.execute(
-                "SELECT s.schema FROM registry_versions v JOIN registry_schemas s ON s.id = v.schema_id"
-                " WHERE v.subject = %s AND v.version = ANY(%s) ORDER BY v.version",
-                (subject, wanted),
-            ).fetchall()
+            history = _existing(conn, subject)
+            level = _effective_level(conn, subject)
         if version is not None:
+            wanted = _version_number(version, history)
+            history = [v for v in history if v.version == wanted]
             level = level.removesuffix("_TRANSITIVE")
-        return problems(parsed, [avro.schema.parse(text) for (text,) in texts], level)
+        return problems(parsed, [avro.schema.parse(v.schema) for v in history], level)
 
     def level(self, subject: str = GLOBAL, default_to_global: bool = False) -> str:
         with self.pool.connection() as conn:
             level = _level(conn, subject)
             if level is None and (default_to_global or subject == GLOBAL):
-                level = _level(conn, GLOBAL) or "BACKWARD"
+                level = _effective_level(conn, GLOBAL)
         if level is None:
             raise RegistryError(
                 404, 40408, f"Subject '{subject}' does not have subject-level compatibility configured"
@@ -166,21 +150,42 @@ class SchemaStore:
         return level
 
 
-def _versions(conn: Connection[Any], subject: str) -> list[int]:
+class _Version(NamedTuple):
+    version: int
+    id: int
+    normalized: str
+    schema: str
+
+
+def _history(conn: Connection[Any], subject: str) -> list[_Version]:
+    """Every version of ``subject``, oldest first (a subject holds a handful)."""
     rows = conn.execute(
-        "SELECT version FROM registry_versions WHERE subject = %s ORDER BY version", (subject,)
+        "SELECT v.version, s.id, s.normalized, s.schema FROM registry_versions v"
+        " JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = %s ORDER BY v.version",
+        (subject,),
     ).fetchall()
-    if not rows:
+    return [_Version(*row) for row in rows]
+
+
+def _existing(conn: Connection[Any], subject: str) -> list[_Version]:
+    """``_history`` of a subject that must exist (40401 otherwise)."""
+    history = _history(conn, subject)
+    if not history:
         raise RegistryError(404, 40401, f"Subject '{subject}' not found.")
-    return [row[0] for row in rows]
+    return history
 
 
-def _version_number(version: str, numbers: list[int]) -> int:
+def _version_number(version: str, history: list[_Version]) -> int:
     if version in ("latest", "-1"):
-        return numbers[-1]
+        return history[-1].version
     if not version.isdigit() or not 1 <= int(version) <= 2**31 - 1:
         raise RegistryError(422, 42202, f"The specified version '{version}' is not a valid version id.")
     return int(version)
+
+
+def _effective_level(conn: Connection[Any], subject: str) -> str:
+    """The subject's level, else the global one, else Confluent's default."""
+    return _level(conn, subject) or _level(conn, GLOBAL) or "BACKWARD"
 
 
 def _level(conn: Connection[Any], subject: str) -> str | None:
