@@ -71,6 +71,12 @@ pub struct Words {
 }
 
 const LENGTHS: [&str; 8] = ["n=0", "n=1", "n=2", "n=3", "n=4", "n=5", "n=6", "n=7"];
+const AND_SIDES: [[&str; 4]; 4] = [
+    ["and=0/0", "and=0/1", "and=0/2", "and=0/3"],
+    ["and=1/0", "and=1/1", "and=1/2", "and=1/3"],
+    ["and=2/0", "and=2/1", "and=2/2", "and=2/3"],
+    ["and=3/0", "and=3/1", "and=3/2", "and=3/3"],
+];
 
 /// Hands `emit` the parts joined, built in a reused buffer.
 fn joined(buf: &mut String, emit: &mut impl FnMut(&str), parts: &[&str]) {
@@ -263,8 +269,20 @@ impl Lexicon {
         if flags & PROFESSION != 0 {
             emit("profession");
         }
+        if let Some(at) = tokens.iter().position(|&t| t == "AND") {
+            // words either side of the first AND: NELSON & OLSON (1/1) and SMITH, JONES & BROWN
+            // (2/1) are firms, JOHN & MARY SMITH (1/2) and JOHN SMITH & MARY JONES (2/2) people
+            let sides = (at.min(3), (tokens.len() - at - 1).min(3));
+            emit(AND_SIDES[sides.0][sides.1]);
+        }
         if named.is_empty() {
             return;
+        }
+        if name_then_word(words) {
+            // the last word is the trade, not the name: JANE DOE FUEL reads as a name of two
+            emit("name_then_word");
+            named.pop();
+            known -= usize::from(words[words.len() - 1].flags & KNOWN_NAME != 0);
         }
         if named.len() > 1 && signals.person.first() == Some(&LAST_FIRST) {
             named.rotate_left(1); // LAST, FIRST -> FIRST LAST
@@ -279,9 +297,6 @@ impl Lexicon {
             signals.surname = named.len() > 1 || tokens.iter().any(|t| t.chars().count() == 1);
         }
         emit(&format!("namelike={known}/{}", named.len().min(5)));
-        if name_then_word(words) {
-            emit("name_then_word");
-        }
         if known == named.len() && tokens.contains(&"AND") {
             emit("couple");
         }

@@ -53,6 +53,15 @@ from tests.conftest import SHARED_DATA
         ("TELEFONICA S A", "BUSINESS"),
         ("Tio Hardiman & Brunell Donald", "INDIVIDUAL"),  # two people
         ("Confederated Tribes of the Warm Springs Reservation", "GOVERNMENT"),
+        ("NELSON & OLSON", "BUSINESS"),  # two surnames alone: a firm
+        ("CHRISTOPHER CRAWFORD FUEL", "BUSINESS"),  # the trade word is no part of the name
+        ("MITCHELL MITCHELL & BRADLEY", "BUSINESS"),
+        ("MARY RIORDAN LTD. ATTORNEYS AT LAW", "BUSINESS"),  # the legal form decides
+        ("MARY RIORDAN ATTORNEY AT LAW", "INDIVIDUAL"),
+        ("Chi-Haur Wu", "INDIVIDUAL"),  # romanised names the census lists barely hold
+        ("Danfeng (Daphne) Yao", "INDIVIDUAL"),
+        ("MOLLY MAID", "BUSINESS"),
+        ("Rogers Water Utilities", "GOVERNMENT"),
     ],
 )
 def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
@@ -223,9 +232,9 @@ def test_outside_accuracy_and_calibration(classifier: Classifier) -> None:
     """Names and entities training never read (see model_train): the figure the README quotes."""
     report = evaluate(classifier, read_labeled(OUTSIDE_FILE))
     assert report.total > 8_000
-    assert report.accuracy >= 0.965
+    assert report.accuracy >= 0.97
     for kind in ("INDIVIDUAL", "BUSINESS", "GOVERNMENT"):
-        assert report.recall(kind) >= 0.95, kind
+        assert report.recall(kind) >= 0.965, kind
     assert report.ece <= 0.02
 
 
