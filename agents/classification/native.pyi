@@ -39,13 +39,29 @@ class Scorer:
     ) -> None: ...
     def probabilities(self, name: str, tokens: tuple[str, ...]) -> tuple[list[float], Signals, bool]: ...
 
-def align(
-    query: list[str],
-    query_weights: list[float],
-    candidate: list[str],
-    weights: list[float],
-    truncated: bool,
-    weak_floor: float,
-    out_of_order: float,
-    other_number: float,
-) -> float: ...
+class Network:
+    """The supplier network as matching searches it (``native/src/postings.rs``)."""
+
+    def __init__(
+        self, *, max_posting: int, near_weight: float, boost_from: float, prefix_limit: int
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def add(self, tokens: list[str], state: str, city: str, zip: str, form: str) -> int: ...
+    def retire(self, row: int) -> None: ...
+    def alive(self, row: int) -> bool: ...
+    def idf(self, token: str) -> float: ...
+    def candidates(self, tokens: list[str], truncated: bool, limit: int) -> list[int]: ...
+    def score(
+        self,
+        tokens: list[str],
+        truncated: bool,
+        rows: list[int],
+        exact: bool,
+        *,
+        state: str,
+        zip: str,
+        city: str,
+        form: str | None,
+        rules: tuple[float, float, float],
+    ) -> tuple[list[tuple[float, int]], float | None]: ...
+    def footprint(self) -> tuple[int, int]: ...

@@ -1,28 +1,30 @@
 """In-memory supplier index: exact match keys, rare-token postings and typo variants; no full scan.
 
-Rows are append-only columns; an upsert appends a row and retires the old one, a delete retires
-it. A row keeps its supplier packed into one shared byte buffer and its match key (shared with the
-key hash), not objects per field: at 483k suppliers that halves what the rows cost. Postings hold row numbers
-in compact ``array('i')`` buffers, in ascending order. Every token of 4+ letters is also
-indexed by its one-letter deletions (symmetric delete), so a payee token with a typo or a swap
-still finds the supplier tokens within two edits without comparing against every token.
+Rows are append-only; an upsert appends a row and retires the old one, a delete retires it. A
+row keeps its supplier packed into one shared byte buffer and its match key (shared with the key
+hash), not objects per field: at 483k suppliers that halves what the rows cost. The postings,
+the typo variants and each row's key tokens, location and legal form live in the compiled
+``Network`` (``native/src/postings.rs``), which finds and scores candidates: every token of 4+
+letters is also indexed by its one-letter deletions (symmetric delete), so a payee token with a
+typo or a swap still finds the supplier tokens within two edits without comparing against every
+token.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 import sys
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from payeeflow.agents.classification.native import Network
 from payeeflow.agents.matching.normalize import legal_form, match_tokens
 
 MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
+NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
+BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this share of the best
+PREFIX_LIMIT = 50  # the most network tokens a cut word stands for
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +57,6 @@ class Supplier:
             sic_code=text("sic_code"),
             accepts_card=accepts,
         )
-
-
-def deletions(token: str) -> set[str]:
-    """The token's one-letter deletions (tokens of 4+ letters only)."""
-    if len(token) < 4:
-        return set()
-    return {token[:i] + token[i + 1 :] for i in range(len(token))}
 
 
 _SEP = "\x1f"  # unit separator: no supplier field holds one once packed
@@ -101,9 +96,9 @@ class SupplierIndex:
         self.row_of: dict[str, int] = {}
         self.by_key: dict[str, int | list[int]] = {}  # one row, or the rows sharing a key
         self.by_tax_id: dict[str, int | list[int]] = {}  # suppliers may share a tax id
-        self.postings: dict[str, array] = {}
-        self.variants: dict[str, str | list[str]] = {}  # deletion -> the token(s) it comes from
-        self._sorted_tokens: list[str] | None = None  # for prefix lookups; rebuilt after new tokens
+        self.network = Network(
+            max_posting=MAX_POSTING, near_weight=NEAR_WEIGHT, boost_from=BOOST_FROM, prefix_limit=PREFIX_LIMIT
+        )
 
     def __len__(self) -> int:
         return len(self.row_of)
@@ -140,21 +135,13 @@ class SupplierIndex:
     def alive(self, row: int) -> bool:
         return self._sizes[row] != 0
 
-    def tokens(self, row: int) -> list[str]:
-        return self.keys[row].split()
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency; a token the network lacks weighs like a rare one."""
-        posting = self.postings.get(token)
-        return math.log((len(self._sizes) + 1) / ((len(posting) if posting else 0) + 1)) + 1.0
-
     def upsert(self, supplier: Supplier) -> None:
         packed = _pack(supplier)
         old = self.row_of.get(supplier.supplier_id)
         if old is not None and self._packed(old) == packed:
             return  # unchanged (a daily full sync): a new row would only cost memory
         self.delete(supplier.supplier_id)
-        tokens = [sys.intern(tok) for tok in match_tokens(supplier.name)]
+        tokens = match_tokens(supplier.name)
         key = " ".join(tokens)
         if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings
             key = self.keys[present if isinstance(present, int) else present[0]]
@@ -170,15 +157,7 @@ class SupplierIndex:
         _add(self.by_key, key, row)
         if supplier.tax_id:
             _add(self.by_tax_id, supplier.tax_id, row)
-        for token in set(tokens):
-            posting = self.postings.get(token)
-            if posting is None:
-                posting = self.postings[token] = array("i")
-                if self._sorted_tokens is not None:
-                    bisect.insort(self._sorted_tokens, token)
-                for variant in deletions(token):
-                    _add(self.variants, variant, token)
-            posting.append(row)
+        self.network.add(tokens, supplier.state or "", supplier.city or "", supplier.zip or "", form or "")
 
     def delete(self, supplier_id: str) -> bool:
         row = self.row_of.pop(supplier_id, None)
@@ -186,20 +165,11 @@ class SupplierIndex:
             return False
         tax_id = self.fields(row)[TAX_ID]
         self._sizes[row] = 0
+        self.network.retire(row)
         _discard(self.by_key, self.keys[row], row)
         if tax_id:
             _discard(self.by_tax_id, tax_id, row)
         return True
-
-    def rows(self, token: str) -> np.ndarray:
-        """A copy of the token's posting: rows in ascending order, retired ones included."""
-        return np.array(self.postings[token], dtype=np.int32)
-
-    def contains(self, token: str, rows: np.ndarray) -> np.ndarray:
-        """Which of ``rows`` hold ``token``: a binary search in its (ascending) posting."""
-        posting = np.frombuffer(self.postings[token], dtype=np.int32)  # a view, released on return
-        at = np.minimum(np.searchsorted(posting, rows), len(posting) - 1)
-        return posting[at] == rows  # type: ignore[no-any-return]
 
     def exact(self, key: str) -> list[int]:
         return [row for row in _all(self.by_key.get(key)) if self._sizes[row]]
@@ -209,27 +179,11 @@ class SupplierIndex:
         rows = _all(self.by_tax_id.get(tax_id))
         return rows[-1] if rows else None
 
-    def similar_tokens(self, token: str) -> set[str]:
-        """Network tokens within about two edits of ``token`` (itself included when known)."""
-        found = {token} if token in self.postings else set()
-        for variant in deletions(token) | {token}:
-            found.update(_all(self.variants.get(variant)))
-        return found
-
-    def prefixed_tokens(self, prefix: str, limit: int = 50) -> list[str]:
-        """Network tokens that start with ``prefix`` (a token cut by a bank-file field limit)."""
-        if len(prefix) < 3:
-            return []
-        if self._sorted_tokens is None:
-            self._sorted_tokens = sorted(self.postings)
-        tokens = self._sorted_tokens
-        start = bisect.bisect_left(tokens, prefix)
-        found = []
-        for token in tokens[start : start + limit]:
-            if not token.startswith(prefix):
-                break
-            found.append(token)
-        return found
+    def candidates(self, tokens: list[str], truncated: bool, limit: int) -> list[int]:
+        """Live rows sharing the name's tokens or their near spellings (for a cut name, the
+        words its last word begins), heaviest first: each token counts once per row, at the
+        IDF of its best spelling; words too common to find with only re-rank rows near the top."""
+        return self.network.candidates(tokens, truncated, limit)
 
 
 def _add(mapping: dict[str, Any], key: str, value: Any) -> None:

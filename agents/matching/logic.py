@@ -12,19 +12,13 @@ best score under the weak threshold, gives no supplier.
 from __future__ import annotations
 
 import csv
-import functools
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
-from payeeflow.agents.classification.native import align
 from payeeflow.agents.matching.index import (
     CITY,
-    MAX_POSTING,
     NAME,
     STATE,
     SUPPLIER_ID,
@@ -43,12 +37,12 @@ from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
-NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
-BOOST_FROM = 0.5  # common words re-rank the candidates weighing at least this share of the best
 TRUNCATED_AT = (22, 35)  # bank-file field limits
 CUT_LENGTHS = tuple(n - d for n in TRUNCATED_AT for d in (0, 1))
 OUT_OF_ORDER = 15.0  # shared words in another order name another firm (RACINE MARATHON, MARATHON RACING)
 OTHER_NUMBER = 10.0  # a number or roman numeral on one side only names another entity
+# Scoring (``native/src/align.rs``): looked at closer from this score, and the points taken there.
+RULES = (WEAK - TIE_MARGIN, OUT_OF_ORDER, OTHER_NUMBER)
 
 
 def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
@@ -185,26 +179,13 @@ class Matcher:
         if not tokens:
             return NO_BEST
         rows, exact = self._rows(tokens, truncated)
-        index, where = self.index, _where(payee)
-        idf = functools.cache(index.idf)  # the same words recur across the candidates
-        query_weights = [idf(token) for token in tokens]
-        scored, places = [], {}
-        for row in rows:
-            fields = index.fields(row)
-            places[row] = (fields[STATE], fields[CITY])
-            base = (
-                100.0 if exact else self.similarity(tokens, query_weights, index.tokens(row), truncated, idf)
-            )
-            scored.append((base + _evidence(where, fields, form, index.forms[row]), row))
+        state, zip5, city = _where(payee)
+        scored, runner = self.index.network.score(
+            tokens, truncated, rows, exact, state=state, zip=zip5, city=city, form=form, rules=RULES
+        )
         if not scored:
             return NO_BEST
-        scored.sort(reverse=True)
         top_score, top_row = scored[0]
-        top_key, top_place = index.keys[top_row], places[top_row]
-        runner = next(
-            (s for s, r in scored[1:] if index.keys[r] != top_key or places[r] != top_place),
-            None,
-        )
         return Best(top_score, top_row, runner, scored, exact, form=form)
 
     def candidates(self, name: str) -> list[str]:
@@ -221,77 +202,8 @@ class Matcher:
         rows = self.index.exact(" ".join(tokens))
         if rows and not truncated:
             return rows, True
-        return list(dict.fromkeys([*rows, *self._candidates(tokens, truncated)])), False
-
-    def _candidates(self, tokens: list[str], truncated: bool) -> list[int]:
-        """Rows sharing the payee's tokens or their near spellings, best total weight first.
-
-        Postings are summed as numpy arrays: a query touches up to a thousand rows per spelling.
-        """
-        index = self.index
-        found: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, weights), one pair per payee token
-        common: dict[str, float] = {}  # too common to find candidates with, but they rank them
-        for position, token in enumerate(dict.fromkeys(tokens)):
-            similar = index.similar_tokens(token)
-            if truncated and position == len(tokens) - 1 and self._maybe_cut(token):
-                similar.update(index.prefixed_tokens(token))
-            spellings: list[tuple[float, str]] = []
-            for near in similar:
-                w = index.idf(near) * (1.0 if near == token else NEAR_WEIGHT)
-                if len(index.postings[near]) > MAX_POSTING:
-                    common[near] = max(w, common.get(near, 0.0))
-                else:
-                    spellings.append((w, near))
-            if spellings:
-                found.append(_best_spelling(index, spellings))
-        if not found:
-            if not common:
-                return []
-            rarest = min(common, key=lambda t: len(index.postings[t]))  # only common words: bounded
-            alive = filter(index.alive, index.postings[rarest])
-            return list(itertools.islice(alive, self.candidate_limit))
-        rows, weights = found[0] if len(found) == 1 else _sum_by_row(found)
-        if common:  # only rows near the top can be lifted into the candidates
-            near_top = np.flatnonzero(weights >= weights.max() * BOOST_FROM)
-            for near, w in common.items():
-                weights[near_top[index.contains(near, rows[near_top])]] += w
-        return self._alive_best(rows, weights)
-
-    def _alive_best(self, rows: np.ndarray, weights: np.ndarray) -> list[int]:
-        """The ``candidate_limit`` heaviest rows still in the network, heaviest first."""
-        limit, alive = self.candidate_limit, self.index.alive
-        if len(rows) > 2 * limit:  # most rows are alive: partition first, sort only the top
-            top = np.argpartition(-weights, 2 * limit)[: 2 * limit]
-            top = top[np.lexsort((top, -weights[top]))]
-            best = list(filter(alive, rows[top].tolist()))
-            if len(best) >= limit:
-                return best[:limit]
-        ranked = rows[np.argsort(-weights, kind="stable")].tolist()
-        return list(itertools.islice(filter(alive, ranked), limit))
-
-    def similarity(
-        self,
-        query: list[str],
-        query_weights: list[float],
-        candidate: list[str],
-        truncated: bool,
-        idf: Callable[[str], float],
-    ) -> float:
-        """IDF-weighted token alignment, 0-100; a cut name is not blamed for the words it lost.
-        Compiled (``native/src/align.rs``): each query token takes the unused candidate token
-        most like it; the score is Dice over the weights, less points for shared words in another
-        order and for a number on one side only, looked at only near a match."""
-        weights = [idf(token) for token in candidate]
-        return align(
-            query, query_weights, candidate, weights, truncated, WEAK - TIE_MARGIN, OUT_OF_ORDER, OTHER_NUMBER
-        )
-
-    def _maybe_cut(self, token: str) -> bool:
-        """Whether a cut name's last word finds candidates by the words it begins. Also when it is
-        a word of its own (REN, SUPP, DEP are tokens somewhere among half a million suppliers): a
-        cut name that fits two suppliers alike is refused as a tie, never guessed. Shorter starts
-        (GR, K) begin too many words to find with, but still score as the start of one."""
-        return not _exact_only(token) and len(token) >= 3
+        found = self.index.candidates(tokens, truncated, self.candidate_limit)
+        return list(dict.fromkeys([*rows, *found])), False
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("screening", {}).get("excluded"):
@@ -312,31 +224,6 @@ def _read(name: str) -> Query:
     appended = cut_then_formed(name, CUT_LENGTHS)
     truncated = appended or len(name) in CUT_LENGTHS
     return Query(identity_tokens(name, cut=truncated), truncated, None if appended else legal_form(name))
-
-
-def _best_spelling(index: SupplierIndex, spellings: list[tuple[float, str]]) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, weight) of one payee token: a row counts once, at its best-weighted spelling."""
-    spellings.sort(key=lambda s: -s[0])
-    rows = np.concatenate([index.rows(near) for _, near in spellings])
-    weights = np.repeat([w for w, _ in spellings], [len(index.postings[near]) for _, near in spellings])
-    if len(spellings) == 1:
-        return rows, weights
-    rows, first = np.unique(rows, return_index=True)  # stable: the first is the best spelling
-    return rows, weights[first]
-
-
-def _sum_by_row(found: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    rows, inverse = np.unique(np.concatenate([r for r, _ in found]), return_inverse=True)
-    return rows, np.bincount(inverse, weights=np.concatenate([w for _, w in found]))
-
-
-ROMAN = frozenset("I II III IV V VI VII VIII IX X XI XII".split())
-
-
-@functools.lru_cache(maxsize=65536)
-def _exact_only(token: str) -> bool:
-    """Numbers, roman numerals and single letters name different entities when they differ."""
-    return len(token) == 1 or token.isdigit() or token in ROMAN
 
 
 def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:

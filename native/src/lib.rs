@@ -3,12 +3,14 @@
 //!
 //! A payee costs a few microseconds here instead of ~25 in Python; the algorithm is in
 //! `features.rs` and `model.rs`, the word lists and the model stay Python's and arrive at
-//! construction, so training and serving read names the same way. `align.rs` scores a payee's
-//! name against a supplier's as `matching.logic` did in Python, to the same floats.
+//! construction, so training and serving read names the same way. `postings.rs` finds and scores
+//! a payee's candidate suppliers (with `align.rs`'s token alignment) as `matching.logic` did in
+//! Python.
 
 mod align;
 mod features;
 mod model;
+mod postings;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -134,37 +136,105 @@ impl Scorer {
     }
 }
 
-/// Matching's IDF-weighted token alignment of a payee's name against one supplier's, 0–100.
-#[pyfunction(name = "align")]
-#[allow(clippy::too_many_arguments)]
-fn align_tokens(
-    query: Vec<PyBackedStr>,
-    query_weights: Vec<f64>,
-    candidate: Vec<PyBackedStr>,
-    weights: Vec<f64>,
-    truncated: bool,
-    weak_floor: f64,
-    out_of_order: f64,
-    other_number: f64,
-) -> f64 {
-    let rules = align::Rules {
-        weak_floor,
-        out_of_order,
-        other_number,
-    };
-    align::similarity(
-        &strs(&query),
-        &query_weights,
-        &strs(&candidate),
-        &weights,
-        truncated,
-        &rules,
-    )
+/// The supplier network as matching searches it: each row's key tokens, location and legal
+/// form, the postings of every token and its typo variants.
+#[pyclass(module = "agents.classification.native")]
+struct Network {
+    network: postings::Network,
+    search: postings::Search,
+}
+
+#[pymethods]
+impl Network {
+    #[new]
+    #[pyo3(signature = (*, max_posting, near_weight, boost_from, prefix_limit))]
+    fn new(max_posting: usize, near_weight: f64, boost_from: f64, prefix_limit: usize) -> Self {
+        Network {
+            network: postings::Network::new(),
+            search: postings::Search {
+                max_posting,
+                near_weight,
+                boost_from,
+                prefix_limit,
+            },
+        }
+    }
+
+    fn __len__(&self) -> usize {
+        self.network.row_count()
+    }
+
+    /// Appends a row ("" for an unknown field) and returns its number.
+    fn add(
+        &mut self,
+        tokens: Vec<PyBackedStr>,
+        state: &str,
+        city: &str,
+        zip: &str,
+        form: &str,
+    ) -> u32 {
+        self.network.add(&strs(&tokens), state, city, zip, form)
+    }
+
+    fn retire(&mut self, row: usize) {
+        self.network.retire(row);
+    }
+
+    fn alive(&self, row: usize) -> bool {
+        self.network.is_alive(row)
+    }
+
+    fn idf(&self, token: &str) -> f64 {
+        self.network.idf(token)
+    }
+
+    /// Rows sharing the name's tokens or their near spellings, heaviest first.
+    fn candidates(&mut self, tokens: Vec<PyBackedStr>, truncated: bool, limit: usize) -> Vec<u32> {
+        self.network
+            .candidates(&strs(&tokens), truncated, limit, &self.search)
+    }
+
+    /// ((score, row) best first, the best score of another supplier) of a name over `rows`:
+    /// the name's alignment with each row's (100 for `exact` rows), plus the evidence of the
+    /// payee's place and legal form. `rules`: (weak floor, out-of-order and other-number points).
+    #[pyo3(signature = (tokens, truncated, rows, exact, *, state, zip, city, form, rules))]
+    #[allow(clippy::too_many_arguments)]
+    fn score(
+        &self,
+        tokens: Vec<PyBackedStr>,
+        truncated: bool,
+        rows: Vec<u32>,
+        exact: bool,
+        state: &str,
+        zip: &str,
+        city: &str,
+        form: Option<&str>,
+        rules: (f64, f64, f64),
+    ) -> (Vec<(f64, u32)>, Option<f64>) {
+        let at = postings::Where {
+            state,
+            zip,
+            city,
+            form,
+        };
+        let rules = align::Rules {
+            weak_floor: rules.0,
+            out_of_order: rules.1,
+            other_number: rules.2,
+        };
+        self.network
+            .score(&strs(&tokens), truncated, &rows, exact, &at, &rules)
+    }
+
+    /// (distinct tokens, estimated bytes held).
+    fn footprint(&self) -> (usize, usize) {
+        self.network.footprint()
+    }
 }
 
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(align_tokens, m)?)?;
+    m.add_class::<Network>()?;
     m.add_class::<Featurizer>()?;
     m.add_class::<Scorer>()?;
     m.add_class::<features::Signals>()?;

@@ -282,3 +282,40 @@ def test_a_number_on_one_side_only_is_another_entity() -> None:
     assert matcher.match({"name": "BLACKROCK MUNIYIELD QUALITY FUND III, INC."})["supplier_id"] is None
     assert matcher.match({"name": "COLOR SPA ON STATE STREET, LLC"})["supplier_id"] is None
     assert matcher.match({"name": "COLOR SPA ON STATE STREET II"})["supplier_id"] == "S2"
+
+
+@pytest.mark.parametrize(
+    ("payee", "form"),
+    [
+        ({"state": "TX", "zip": "78701", "city": "AUSTIN"}, "INC"),
+        ({"state": "OH", "zip": "43004", "city": "AUSTIN"}, "LLC"),
+        ({"state": "tx ", "zip": "78701-1234"}, None),
+        ({"state": "", "zip": "", "city": ""}, "INC"),
+        ({"state": "ZZ", "city": "NOWHERE"}, "CORP"),
+    ],
+)
+def test_the_evidence_a_clerk_reads_is_the_evidence_that_scored(
+    payee: dict[str, str], form: str | None
+) -> None:
+    """The compiled scoring adds location and legal form as ``_evidence`` explains them."""
+    from payeeflow.agents.matching.logic import _evidence, _where
+
+    built = index(
+        Supplier("S1", "ACME PLUMBING INC", "AUSTIN", "TX", "78701"), Supplier("S2", "ACME PLUMBING")
+    )
+    name = f"ACME PLUMBING {form or ''}".strip()
+    best = Matcher(built)._best(name, {"name": name, **payee})
+    assert best.exact and len(best.scored) == 2
+    for score, row in best.scored:
+        bonus = _evidence(_where({"name": name, **payee}), built.fields(row), best.form, built.forms[row])
+        assert score == pytest.approx(100.0 + bonus)
+
+
+def test_a_retired_row_is_never_a_candidate_and_ties_go_to_the_older_row() -> None:
+    built = index(
+        *(Supplier(f"S{i}", f"ZENITH ROOFING {word}") for i, word in enumerate(["NORTH", "SOUTH", "EAST"]))
+    )
+    matcher = Matcher(built, candidate_limit=2)
+    assert matcher.candidates("ZENITH ROOFING") == ["S0", "S1"]
+    built.delete("S0")
+    assert matcher.candidates("ZENITH ROOFING") == ["S1", "S2"]

@@ -1,0 +1,399 @@
+//! Matching's candidate search and scoring over the supplier network, compiled: the token
+//! postings, the typo variants and each row's key, location and legal form, which
+//! `payeeflow.agents.matching.index` held in Python dicts and numpy arrays. The algorithm is
+//! `matching.logic`'s, step for step, so the same payee finds the same suppliers.
+
+use compact_str::CompactString;
+use rustc_hash::FxHashMap;
+
+use crate::align::{exact_only, similarity, Rules};
+
+/// The knobs of the search, fixed by `matching.logic`.
+pub struct Search {
+    /// A token in more names than this is too common to find candidates with.
+    pub max_posting: usize,
+    /// A near spelling finds candidates, but less surely than the word itself.
+    pub near_weight: f64,
+    /// Common words re-rank the candidates weighing at least this share of the best.
+    pub boost_from: f64,
+    /// The most network tokens a cut word may stand for.
+    pub prefix_limit: usize,
+}
+
+/// What a payee says besides its name: where it is and the legal form its name states.
+pub struct Where<'a> {
+    pub state: &'a str,
+    pub zip: &'a str,
+    pub city: &'a str,
+    pub form: Option<&'a str>,
+}
+
+/// The network's rows as matching reads them. Rows are append-only; a retired row keeps its
+/// postings (it is skipped when found), as the Python index did.
+#[derive(Default)]
+pub struct Network {
+    token_ids: FxHashMap<CompactString, u32>,
+    tokens: Vec<CompactString>,
+    postings: Vec<Vec<u32>>,
+    variants: FxHashMap<CompactString, Vec<u32>>, // one-letter deletion -> tokens it comes from
+    sorted: Option<Vec<u32>>,                     // token ids by text, for prefixes; rebuilt lazily
+    key_starts: Vec<u32>,                         // row -> its tokens in `keys`
+    keys: Vec<u32>,
+    labels: FxHashMap<CompactString, u32>, // state, city, ZIP and form texts; 0 is none
+    label_texts: Vec<CompactString>,
+    places: Vec<[u32; 4]>, // row -> state, city, zip, form
+    alive: Vec<bool>,
+}
+
+/// A token's one-letter deletions (tokens of 4+ characters only).
+fn deletions(token: &str) -> Vec<CompactString> {
+    let chars: Vec<(usize, char)> = token.char_indices().collect();
+    if chars.len() < 4 {
+        return Vec::new();
+    }
+    let mut out: Vec<CompactString> = Vec::with_capacity(chars.len());
+    for &(at, c) in &chars {
+        let mut s = CompactString::with_capacity(token.len() - c.len_utf8());
+        s.push_str(&token[..at]);
+        s.push_str(&token[at + c.len_utf8()..]);
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+impl Network {
+    pub fn new() -> Self {
+        Network {
+            label_texts: vec![CompactString::default()],
+            ..Default::default()
+        }
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.alive.len()
+    }
+
+    fn label(&mut self, text: &str) -> u32 {
+        if text.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.labels.get(text) {
+            return id;
+        }
+        let id = self.label_texts.len() as u32;
+        self.label_texts.push(text.into());
+        self.labels.insert(text.into(), id);
+        id
+    }
+
+    fn label_of(&self, text: &str) -> u32 {
+        if text.is_empty() {
+            0
+        } else {
+            self.labels.get(text).copied().unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Appends a row: its key's tokens, location and legal form ("" for none).
+    pub fn add(&mut self, tokens: &[&str], state: &str, city: &str, zip: &str, form: &str) -> u32 {
+        let row = self.alive.len() as u32;
+        self.key_starts.push(self.keys.len() as u32);
+        let mut seen: Vec<u32> = Vec::with_capacity(tokens.len());
+        for &token in tokens {
+            let id = self.token(token);
+            self.keys.push(id);
+            if !seen.contains(&id) {
+                seen.push(id);
+                self.postings[id as usize].push(row);
+            }
+        }
+        let place = [
+            self.label(state),
+            self.label(city),
+            self.label(zip),
+            self.label(form),
+        ];
+        self.places.push(place);
+        self.alive.push(true);
+        row
+    }
+
+    fn token(&mut self, token: &str) -> u32 {
+        if let Some(&id) = self.token_ids.get(token) {
+            return id;
+        }
+        let id = self.tokens.len() as u32;
+        self.tokens.push(token.into());
+        self.token_ids.insert(token.into(), id);
+        self.postings.push(Vec::new());
+        for variant in deletions(token) {
+            self.variants.entry(variant).or_default().push(id);
+        }
+        self.sorted = None;
+        id
+    }
+
+    pub fn retire(&mut self, row: usize) {
+        if let Some(alive) = self.alive.get_mut(row) {
+            *alive = false;
+        }
+    }
+
+    pub fn is_alive(&self, row: usize) -> bool {
+        self.alive.get(row).copied().unwrap_or(false)
+    }
+
+    fn key(&self, row: usize) -> &[u32] {
+        let start = self.key_starts[row] as usize;
+        let end = self
+            .key_starts
+            .get(row + 1)
+            .map_or(self.keys.len(), |&e| e as usize);
+        &self.keys[start..end]
+    }
+
+    /// Inverse document frequency; a token the network lacks weighs like a rare one.
+    fn idf_of(&self, posting: usize) -> f64 {
+        ((self.alive.len() + 1) as f64 / (posting + 1) as f64).ln() + 1.0
+    }
+
+    pub fn idf(&self, token: &str) -> f64 {
+        let n = self
+            .token_ids
+            .get(token)
+            .map_or(0, |&id| self.postings[id as usize].len());
+        self.idf_of(n)
+    }
+
+    /// Network tokens within about two edits of `token` (itself included when known).
+    fn similar(&self, token: &str, found: &mut Vec<u32>) {
+        if let Some(&id) = self.token_ids.get(token) {
+            found.push(id);
+        }
+        let mut variants = deletions(token);
+        variants.push(token.into());
+        for variant in &variants {
+            if let Some(ids) = self.variants.get(variant.as_str()) {
+                found.extend_from_slice(ids);
+            }
+        }
+    }
+
+    /// Network tokens that start with `prefix` (a token cut by a bank-file field limit).
+    fn prefixed(&mut self, prefix: &str, limit: usize, found: &mut Vec<u32>) {
+        if prefix.chars().count() < 3 {
+            return;
+        }
+        let tokens = &self.tokens;
+        let sorted = self.sorted.get_or_insert_with(|| {
+            let mut ids: Vec<u32> = (0..tokens.len() as u32).collect();
+            ids.sort_unstable_by(|&a, &b| tokens[a as usize].cmp(&tokens[b as usize]));
+            ids
+        });
+        let start = sorted.partition_point(|&id| tokens[id as usize].as_str() < prefix);
+        for &id in sorted[start..].iter().take(limit) {
+            if !tokens[id as usize].starts_with(prefix) {
+                break;
+            }
+            found.push(id);
+        }
+    }
+
+    /// Rows sharing the payee's tokens or their near spellings, heaviest first, `limit` at most;
+    /// each token counts once per row, at its best spelling.
+    pub fn candidates(
+        &mut self,
+        tokens: &[&str],
+        truncated: bool,
+        limit: usize,
+        search: &Search,
+    ) -> Vec<u32> {
+        let mut unique: Vec<&str> = Vec::with_capacity(tokens.len());
+        for &t in tokens {
+            if !unique.contains(&t) {
+                unique.push(t);
+            }
+        }
+        let mut totals: FxHashMap<u32, f64> = FxHashMap::default();
+        let mut order: Vec<u32> = Vec::new(); // rows in first-found order, for a stable tie break
+        let mut common: Vec<(u32, f64)> = Vec::new(); // too common to find with, but they rank
+        let mut best: FxHashMap<u32, f64> = FxHashMap::default();
+        let mut similar: Vec<u32> = Vec::new();
+        let mut found_any = false;
+        for (position, &token) in unique.iter().enumerate() {
+            similar.clear();
+            self.similar(token, &mut similar);
+            if truncated
+                && position == tokens.len() - 1
+                && !exact_only(token)
+                && token.chars().count() >= 3
+            {
+                self.prefixed(token, search.prefix_limit, &mut similar);
+            }
+            similar.sort_unstable();
+            similar.dedup();
+            best.clear();
+            let own = self.token_ids.get(token).copied();
+            for &near in &similar {
+                let posting = &self.postings[near as usize];
+                let scale = if Some(near) == own {
+                    1.0
+                } else {
+                    search.near_weight
+                };
+                let w = self.idf_of(posting.len()) * scale;
+                if posting.len() > search.max_posting {
+                    match common.iter_mut().find(|(id, _)| *id == near) {
+                        Some(entry) => entry.1 = entry.1.max(w),
+                        None => common.push((near, w)),
+                    }
+                    continue;
+                }
+                for &row in posting {
+                    let slot = best.entry(row).or_insert(w);
+                    if w > *slot {
+                        *slot = w;
+                    }
+                }
+            }
+            if best.is_empty() {
+                continue;
+            }
+            found_any = true;
+            let mut rows: Vec<(u32, f64)> = best.iter().map(|(&r, &w)| (r, w)).collect();
+            rows.sort_unstable_by_key(|&(r, _)| r);
+            for (row, w) in rows {
+                match totals.get_mut(&row) {
+                    Some(total) => *total += w,
+                    None => {
+                        totals.insert(row, 0.0 + w);
+                        order.push(row);
+                    }
+                }
+            }
+        }
+        if !found_any {
+            let Some(&(rarest, _)) = common
+                .iter()
+                .min_by_key(|(id, _)| self.postings[*id as usize].len())
+            else {
+                return Vec::new();
+            };
+            return self.postings[rarest as usize]
+                .iter()
+                .copied()
+                .filter(|&r| self.alive[r as usize])
+                .take(limit)
+                .collect();
+        }
+        if !common.is_empty() {
+            // only rows near the top can be lifted into the candidates
+            let top = totals.values().copied().fold(f64::MIN, f64::max);
+            let near_top: Vec<u32> = order
+                .iter()
+                .copied()
+                .filter(|r| totals[r] >= top * search.boost_from)
+                .collect();
+            for &(near, w) in &common {
+                let posting = &self.postings[near as usize];
+                for &row in &near_top {
+                    if posting.binary_search(&row).is_ok() {
+                        *totals.get_mut(&row).expect("a found row") += w;
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, f64)> = totals
+            .into_iter()
+            .filter(|&(r, _)| self.alive[r as usize])
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        ranked.into_iter().map(|(r, _)| r).collect()
+    }
+
+    /// Location and legal form agreeing add points; another state takes some.
+    fn evidence(&self, row: usize, at: &Where, state: u32, zip: u32, city: u32, form: u32) -> f64 {
+        let [s, c, z, f] = self.places[row];
+        let mut bonus = 0.0;
+        if !at.state.is_empty() && s != 0 {
+            bonus += if state == s { 3.0 } else { -6.0 };
+        }
+        if !at.zip.is_empty() && zip == z {
+            bonus += 3.0;
+        }
+        if !at.city.is_empty() && city == c {
+            bonus += 2.0;
+        }
+        if at.form.is_some_and(|f| !f.is_empty()) && f != 0 {
+            bonus += if form == f { 1.0 } else { -1.0 };
+        }
+        bonus
+    }
+
+    /// Every row scored, best first (ties: the later row first), and the best score of another
+    /// supplier: one with another key or another place than the best. `exact` rows hold the
+    /// name's key, and score 100 plus their evidence.
+    pub fn score(
+        &self,
+        tokens: &[&str],
+        truncated: bool,
+        rows: &[u32],
+        exact: bool,
+        at: &Where,
+        rules: &Rules,
+    ) -> (Vec<(f64, u32)>, Option<f64>) {
+        let (state, zip, city) = (
+            self.label_of(at.state),
+            self.label_of(at.zip),
+            self.label_of(at.city),
+        );
+        let form = at.form.map_or(0, |f| self.label_of(f));
+        let query_weights: Vec<f64> = tokens.iter().map(|t| self.idf(t)).collect();
+        let mut words: Vec<&str> = Vec::new();
+        let mut weights: Vec<f64> = Vec::new();
+        let mut scored: Vec<(f64, u32)> = Vec::with_capacity(rows.len());
+        for &row in rows {
+            let r = row as usize;
+            let base = if exact {
+                100.0
+            } else {
+                words.clear();
+                weights.clear();
+                for &id in self.key(r) {
+                    words.push(&self.tokens[id as usize]);
+                    weights.push(self.idf_of(self.postings[id as usize].len()));
+                }
+                similarity(tokens, &query_weights, &words, &weights, truncated, rules)
+            };
+            scored.push((base + self.evidence(r, at, state, zip, city, form), row));
+        }
+        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        let runner = scored.first().and_then(|&(_, top)| {
+            let (key, place) = (self.key(top as usize), &self.places[top as usize][..2]);
+            scored[1..]
+                .iter()
+                .find(|&&(_, r)| {
+                    self.key(r as usize) != key || &self.places[r as usize][..2] != place
+                })
+                .map(|&(s, _)| s)
+        });
+        (scored, runner)
+    }
+
+    /// Distinct tokens, postings and deletion variants held, and an estimate of the bytes.
+    pub fn footprint(&self) -> (usize, usize) {
+        let postings: usize = self.postings.iter().map(|p| p.capacity() * 4 + 24).sum();
+        let variants: usize = self
+            .variants
+            .values()
+            .map(|v| v.capacity() * 4 + 24 + 24)
+            .sum();
+        let rows = self.keys.capacity() * 4 + self.key_starts.capacity() * 4;
+        let rows = rows + self.places.capacity() * 16 + self.alive.capacity();
+        let tokens = self.tokens.capacity() * 24 * 2 + self.token_ids.capacity() * 4;
+        (self.tokens.len(), postings + variants + rows + tokens)
+    }
+}
