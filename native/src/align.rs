@@ -21,34 +21,6 @@ pub fn numbered(t: &str) -> bool {
     exact_only(t) && (t.chars().count() > 1 || is_digits(t))
 }
 
-fn osa_at_most_one(a: &[char], b: &[char]) -> bool {
-    let (n, m) = (a.len(), b.len());
-    if n.abs_diff(m) > 1 {
-        return false;
-    }
-    // full OSA distance (tokens are short), then compare
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[n][m] <= 1
-}
-
 fn lcs(a: &[char], b: &[char]) -> usize {
     let mut prev = vec![0usize; b.len() + 1];
     let mut cur = vec![0usize; b.len() + 1];
@@ -65,18 +37,70 @@ fn lcs(a: &[char], b: &[char]) -> usize {
     prev[b.len()]
 }
 
+/// Whether two strings are at most one edit apart (a substitution, an insertion or deletion, or
+/// two neighbours swapped): optimal string alignment distance <= 1, without its table.
+fn one_edit_apart<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let Some(i) = short.iter().zip(long).position(|(x, y)| x != y) else {
+        return true; // equal, or one letter added at the end
+    };
+    if short.len() == long.len() {
+        short[i + 1..] == long[i + 1..]
+            || (i + 1 < short.len()
+                && short[i] == long[i + 1]
+                && short[i + 1] == long[i]
+                && short[i + 2..] == long[i + 2..])
+    } else {
+        short[i..] == long[i + 1..]
+    }
+}
+
+/// Longest common subsequence of two ASCII words up to 64 letters, on the stack.
+fn lcs_short(a: &[u8], b: &[u8]) -> usize {
+    let mut prev = [0u8; 65];
+    let mut cur = [0u8; 65];
+    for &x in a {
+        for (j, &y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    usize::from(prev[b.len()])
+}
+
 /// 0 when two tokens do not align; short ones need one typo at most, not in the first letter.
 pub fn token_similarity(token: &str, other: &str) -> f64 {
+    if token.is_ascii() && other.is_ascii() && token.len() <= 64 && other.len() <= 64 {
+        let (a, b) = (token.as_bytes(), other.as_bytes());
+        if a.len().min(b.len()) <= 5 {
+            if a.first() != b.first() || !one_edit_apart(a, b) {
+                return 0.0;
+            }
+            return SHORT_TOKEN_MIN;
+        }
+        return dice_of(a.len() + b.len(), lcs_short(a, b));
+    }
     let a: Vec<char> = token.chars().collect();
     let b: Vec<char> = other.chars().collect();
     if a.len().min(b.len()) <= 5 {
-        if a.first() != b.first() || !osa_at_most_one(&a, &b) {
+        if a.first() != b.first() || !one_edit_apart(&a, &b) {
             return 0.0;
         }
         return SHORT_TOKEN_MIN;
     }
-    let total = a.len() + b.len();
-    let distance = total - 2 * lcs(&a, &b);
+    dice_of(a.len() + b.len(), lcs(&a, &b))
+}
+
+/// The LCS similarity of two words of `total` letters together, 0 under `TOKEN_MIN`.
+fn dice_of(total: usize, common: usize) -> f64 {
+    let distance = total - 2 * common;
     let sim = 1.0 - distance as f64 / total as f64;
     if sim >= TOKEN_MIN {
         sim

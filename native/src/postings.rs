@@ -43,6 +43,117 @@ pub struct Network {
     label_texts: Vec<CompactString>,
     places: Vec<[u32; 4]>, // row -> state, city, zip, form
     alive: Vec<bool>,
+    scratch: Scratch,
+}
+
+/// A search's running weights, by row: arrays as long as the network, reused from payee to
+/// payee (a stamp says which search or token wrote a slot), so finding candidates hashes nothing.
+#[derive(Default)]
+struct Scratch {
+    search: u32,
+    token: u32,
+    slots: Vec<Slot>,
+    token_rows: Vec<u32>, // rows the current token found
+    rows: Vec<u32>,       // rows the search found, first found first
+}
+
+/// A row's weights in a search, in one cache line: its best spelling's for the token that last
+/// offered it, and its sum for the search that last added to it.
+#[derive(Default, Clone, Copy)]
+struct Slot {
+    token: u32,
+    search: u32,
+    best: f64,
+    total: f64,
+}
+
+impl Scratch {
+    fn start(&mut self, rows: usize) {
+        if self.slots.len() < rows {
+            self.slots.resize(rows, Slot::default());
+        }
+        self.rows.clear();
+        if self.search == u32::MAX {
+            // wrapped: forget every old stamp
+            self.slots.iter_mut().for_each(|slot| slot.search = 0);
+            self.search = 0;
+        }
+        self.search += 1;
+    }
+
+    fn next_token(&mut self) {
+        self.token_rows.clear();
+        if self.token == u32::MAX {
+            self.slots.iter_mut().for_each(|slot| slot.token = 0);
+            self.token = 0;
+        }
+        self.token += 1;
+    }
+
+    /// A spelling of the current token found `row` at weight `w`: the best spelling counts.
+    fn offer(&mut self, row: u32, w: f64) {
+        let slot = &mut self.slots[row as usize];
+        if slot.token != self.token {
+            slot.token = self.token;
+            slot.best = w;
+            self.token_rows.push(row);
+        } else if w > slot.best {
+            slot.best = w;
+        }
+    }
+
+    /// Adds the current token's weights to the rows' totals.
+    fn add_token(&mut self) {
+        for &row in &self.token_rows {
+            let slot = &mut self.slots[row as usize];
+            if slot.search != self.search {
+                slot.search = self.search;
+                slot.total = 0.0 + slot.best;
+                self.rows.push(row);
+            } else {
+                slot.total += slot.best;
+            }
+        }
+    }
+
+    /// Words too common to find with lift the rows near the top whose key holds them.
+    fn boost<'k>(&mut self, common: &[(u32, f64)], from: f64, key: impl Fn(u32) -> &'k [u32]) {
+        let slots = &mut self.slots;
+        let top = self
+            .rows
+            .iter()
+            .map(|&r| slots[r as usize].total)
+            .fold(f64::MIN, f64::max);
+        for &row in &self.rows {
+            let slot = &mut slots[row as usize];
+            if slot.total < top * from {
+                continue;
+            }
+            let held = key(row);
+            for &(near, w) in common {
+                if held.contains(&near) {
+                    slot.total += w;
+                }
+            }
+        }
+    }
+
+    /// The `limit` heaviest live rows, heaviest first; a tie goes to the older row.
+    fn heaviest(&self, alive: &[bool], limit: usize) -> Vec<u32> {
+        let mut ranked: Vec<(f64, u32)> = self
+            .rows
+            .iter()
+            .filter(|&&r| alive[r as usize])
+            .map(|&r| (self.slots[r as usize].total, r))
+            .collect();
+        let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if limit > 0 && ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+        }
+        ranked.truncate(limit);
+        ranked.sort_unstable_by(order);
+        ranked.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 /// A token's one-letter deletions (tokens of 4+ characters only).
@@ -216,12 +327,10 @@ impl Network {
                 unique.push(t);
             }
         }
-        let mut totals: FxHashMap<u32, f64> = FxHashMap::default();
-        let mut order: Vec<u32> = Vec::new(); // rows in first-found order, for a stable tie break
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.start(self.alive.len());
         let mut common: Vec<(u32, f64)> = Vec::new(); // too common to find with, but they rank
-        let mut best: FxHashMap<u32, f64> = FxHashMap::default();
         let mut similar: Vec<u32> = Vec::new();
-        let mut found_any = false;
         for (position, &token) in unique.iter().enumerate() {
             similar.clear();
             self.similar(token, &mut similar);
@@ -234,8 +343,8 @@ impl Network {
             }
             similar.sort_unstable();
             similar.dedup();
-            best.clear();
             let own = self.token_ids.get(token).copied();
+            scratch.next_token();
             for &near in &similar {
                 let posting = &self.postings[near as usize];
                 let scale = if Some(near) == own {
@@ -252,66 +361,32 @@ impl Network {
                     continue;
                 }
                 for &row in posting {
-                    let slot = best.entry(row).or_insert(w);
-                    if w > *slot {
-                        *slot = w;
-                    }
+                    scratch.offer(row, w);
                 }
             }
-            if best.is_empty() {
-                continue;
-            }
-            found_any = true;
-            let mut rows: Vec<(u32, f64)> = best.iter().map(|(&r, &w)| (r, w)).collect();
-            rows.sort_unstable_by_key(|&(r, _)| r);
-            for (row, w) in rows {
-                match totals.get_mut(&row) {
-                    Some(total) => *total += w,
-                    None => {
-                        totals.insert(row, 0.0 + w);
-                        order.push(row);
-                    }
-                }
-            }
+            scratch.add_token();
         }
-        if !found_any {
-            let Some(&(rarest, _)) = common
+        let found = if scratch.rows.is_empty() {
+            match common
                 .iter()
                 .min_by_key(|(id, _)| self.postings[*id as usize].len())
-            else {
-                return Vec::new();
-            };
-            return self.postings[rarest as usize]
-                .iter()
-                .copied()
-                .filter(|&r| self.alive[r as usize])
-                .take(limit)
-                .collect();
-        }
-        if !common.is_empty() {
-            // only rows near the top can be lifted into the candidates
-            let top = totals.values().copied().fold(f64::MIN, f64::max);
-            let near_top: Vec<u32> = order
-                .iter()
-                .copied()
-                .filter(|r| totals[r] >= top * search.boost_from)
-                .collect();
-            for &(near, w) in &common {
-                let posting = &self.postings[near as usize];
-                for &row in &near_top {
-                    if posting.binary_search(&row).is_ok() {
-                        *totals.get_mut(&row).expect("a found row") += w;
-                    }
-                }
+            {
+                Some(&(rarest, _)) => self.postings[rarest as usize]
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.alive[r as usize])
+                    .take(limit)
+                    .collect(),
+                None => Vec::new(),
             }
-        }
-        let mut ranked: Vec<(u32, f64)> = totals
-            .into_iter()
-            .filter(|&(r, _)| self.alive[r as usize])
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked.into_iter().map(|(r, _)| r).collect()
+        } else {
+            if !common.is_empty() {
+                scratch.boost(&common, search.boost_from, |row| self.key(row as usize));
+            }
+            scratch.heaviest(&self.alive, limit)
+        };
+        self.scratch = scratch;
+        found
     }
 
     /// Location and legal form agreeing add points; another state takes some.
