@@ -80,13 +80,16 @@ class AvroCodec:
     def __init__(self, base: str, topic: str, registry: SchemaRegistryClient, levels: bool = True) -> None:
         self.topic = topic
         self.subject = f"{topic}-value"
-        text = json.dumps(load_schema_json(base))
+        spec = load_schema_json(base)
+        text = json.dumps(spec)
         self.schema = fastavro.parse_schema(json.loads(text))
+        self._fields: list[dict[str, Any]] = spec["fields"]
         self._registry = registry
         if levels:
             _require_compatibility(registry, self.subject)
         self.schema_id: int = registry.register_schema(self.subject, Schema(text, "AVRO"))
         self._header = _HEADER.pack(0, self.schema_id)
+        self._tail = _tail_schema(base)
         self._writers: LRUCache[int, Any] = LRUCache(maxsize=256)  # writer schemas by id
         self._writers[self.schema_id] = self.schema
         self._writers[legacy_id(self.schema)] = self.schema
@@ -95,6 +98,27 @@ class AvroCodec:
         buf = io.BytesIO()
         buf.write(self._header)
         fastavro.schemaless_writer(buf, self.schema, record)
+        return buf.getvalue()
+
+    def extends(self, previous: AvroCodec) -> bool:
+        """Whether this topic's records are ``previous``'s with one section added at the end, each
+        earlier field of the same type: then ``extend`` may write one from the other's bytes."""
+        ours, theirs = self._fields, previous._fields
+        return len(ours) == len(theirs) + 1 and all(
+            _canonical(a) == _canonical(b) for a, b in zip(ours, theirs, strict=False)
+        )
+
+    def extend(self, previous: bytes, record: dict[str, Any]) -> bytes:
+        """``encode(record)`` from the message the previous topic's codec wrote of this record
+        (see ``extends``): an Avro record is its fields' encodings one after the other, so the
+        earlier fields are copied and only the new section is written. The caller vouches that
+        the stage changed nothing but that section (``tests/unit/test_schemas.py`` proves it for
+        every stage)."""
+        buf = io.BytesIO()
+        buf.write(self._header)
+        buf.write(memoryview(previous)[_HEADER.size :])
+        last = self._fields[-1]["name"]
+        fastavro.schemaless_writer(buf, self._tail, {last: record[last]})
         return buf.getvalue()
 
     def decode(self, data: bytes | None) -> dict[str, Any]:
@@ -143,6 +167,25 @@ class AvroCodec:
             raise DecodeError(f"{self.topic}: schema {sid} unreadable: {exc}") from exc
         self._writers[sid] = writer
         return writer
+
+
+def _tail_schema(base: str) -> Any:
+    """A record of the topic's last field alone, its types resolved against the whole schema."""
+    whole = load_schema_json(base)
+    named: dict[str, Any] = {}
+    fastavro.parse_schema(whole, named_schemas=named)
+    raw_last = json.loads((SCHEMA_DIR / f"{base}.avsc").read_text())["fields"][-1]
+    tail = {
+        "type": "record",
+        "name": f"{whole['name']}Tail",
+        "namespace": whole.get("namespace"),
+        "fields": [raw_last],
+    }
+    return fastavro.parse_schema(tail, named_schemas=named)
+
+
+def _canonical(field: dict[str, Any]) -> str:
+    return json.dumps(field, sort_keys=True, default=str)
 
 
 def legacy_id(parsed: Any) -> int:

@@ -289,3 +289,45 @@ async def test_a_registry_outage_is_waited_out_not_dead_lettered() -> None:
     with pytest.raises(RegistryUnavailable):
         codec.decode(written_by_another)  # not a DecodeError: the record is not bad
     assert await codec.decode_waiting(written_by_another) == sample("payees.raw")
+
+
+def test_each_stage_writes_its_topic_from_the_bytes_it_received(screener, classifier) -> None:  # type: ignore[no-untyped-def]
+    """``AvroCodec.extend`` is ``encode`` for every stage's record as the stages really make them:
+    no stage touches a section but its own (else the copied bytes would be stale)."""
+    import csv
+
+    from payeeflow.agents.enrichment import Enricher
+    from payeeflow.agents.matching import Matcher
+    from payeeflow.agents.validation import validate_record
+    from tests.conftest import EXAMPLES
+
+    stages = [
+        ("payees.screened", screener.apply),
+        ("payees.classified", classifier.apply),
+        ("payees.matched", Matcher.from_csv(EXAMPLES / "suppliers.csv").apply),
+        ("payees.enriched", Enricher().apply),
+    ]
+    codecs = [codec_for(topic, MOCK) for topic, _ in stages]
+    assert not codecs[-1].extends(codec_for("payees.raw", MOCK))  # two sections apart: in full
+    with (EXAMPLES / "payees.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(itertools.islice(csv.DictReader(fh), 300))
+    for n, row in enumerate(rows):
+        extra = {"tax_id": "12-3456789"} if n % 7 == 0 else {}
+        record = raw_record(
+            row["name"],
+            row["payee_id"],
+            address=row["address"] or None,
+            city=row["city"] or None,
+            state=row["state"] or None,
+            zip=row["zip"] or None,
+            extra=extra,
+        )
+        validate_record(record, 300)
+        received = codecs[0].encode(screener.apply(record))
+        for (topic, apply), codec, previous in zip(stages[1:], codecs[1:], codecs[:-1], strict=True):
+            assert codec.extends(previous), topic
+            record = apply(record)
+            written = codec.extend(received, record)
+            assert written == codec.encode(record), (topic, row["name"])
+            assert codec.decode(written) == codec.decode(codec.encode(record))
+            received = written
