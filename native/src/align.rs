@@ -21,11 +21,19 @@ pub fn numbered(t: &str) -> bool {
     exact_only(t) && (t.chars().count() > 1 || is_digits(t))
 }
 
-fn lcs(a: &[char], b: &[char]) -> usize {
-    let mut prev = vec![0usize; b.len() + 1];
-    let mut cur = vec![0usize; b.len() + 1];
-    for &x in a {
-        for (j, &y) in b.iter().enumerate() {
+/// Longest common subsequence; rows on the stack for words up to 64 letters.
+fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let (mut stack_prev, mut stack_cur) = ([0usize; 65], [0usize; 65]);
+    let (mut heap_prev, mut heap_cur);
+    let (mut prev, mut cur): (&mut [usize], &mut [usize]) = if b.len() < 65 {
+        (&mut stack_prev, &mut stack_cur)
+    } else {
+        heap_prev = vec![0usize; b.len() + 1];
+        heap_cur = vec![0usize; b.len() + 1];
+        (&mut heap_prev, &mut heap_cur)
+    };
+    for x in a {
+        for (j, y) in b.iter().enumerate() {
             cur[j + 1] = if x == y {
                 prev[j] + 1
             } else {
@@ -58,26 +66,9 @@ fn one_edit_apart<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     }
 }
 
-/// Longest common subsequence of two ASCII words up to 64 letters, on the stack.
-fn lcs_short(a: &[u8], b: &[u8]) -> usize {
-    let mut prev = [0u8; 65];
-    let mut cur = [0u8; 65];
-    for &x in a {
-        for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    usize::from(prev[b.len()])
-}
-
 /// 0 when two tokens do not align; short ones need one typo at most, not in the first letter.
 pub fn token_similarity(token: &str, other: &str) -> f64 {
-    if token.is_ascii() && other.is_ascii() && token.len() <= 64 && other.len() <= 64 {
+    if token.is_ascii() && other.is_ascii() {
         let (a, b) = (token.as_bytes(), other.as_bytes());
         if a.len().min(b.len()) <= 5 {
             if a.first() != b.first() || !one_edit_apart(a, b) {
@@ -85,7 +76,7 @@ pub fn token_similarity(token: &str, other: &str) -> f64 {
             }
             return SHORT_TOKEN_MIN;
         }
-        return dice_of(a.len() + b.len(), lcs_short(a, b));
+        return dice_of(a.len() + b.len(), lcs(a, b));
     }
     let a: Vec<char> = token.chars().collect();
     let b: Vec<char> = other.chars().collect();
