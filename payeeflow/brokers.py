@@ -1,5 +1,6 @@
 """How every client reaches Kafka, in one place: bootstrap servers, TLS and SASL for the workers
-(Faust), the sink, ingest, the supplier load and feed, the dead-letter replay and the admin calls."""
+(Faust, and librdkafka for the stage topics' sends), the sink, ingest, the supplier load and feed,
+the dead-letter replay and the admin calls."""
 
 from __future__ import annotations
 
@@ -42,6 +43,32 @@ def client_options(settings: Settings) -> dict[str, Any]:
             sasl_plain_password=settings.kafka_sasl_password.get_secret_value()
             if settings.kafka_sasl_password
             else None,
+        )
+    return options
+
+
+def librdkafka_options(settings: Settings) -> dict[str, Any]:
+    """The same for a confluent-kafka (librdkafka) client: the stage topics' producer."""
+    options: dict[str, Any] = {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "security.protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol in TLS:
+        files = {
+            "ssl.ca.location": settings.kafka_ssl_ca_file,
+            "ssl.certificate.location": settings.kafka_ssl_cert_file,
+            "ssl.key.location": settings.kafka_ssl_key_file,
+        }
+        options.update({key: str(path) for key, path in files.items() if path})
+    if settings.kafka_security_protocol in SASL:
+        options.update(
+            {
+                "sasl.mechanism": settings.kafka_sasl_mechanism,
+                "sasl.username": settings.kafka_sasl_username,
+                "sasl.password": settings.kafka_sasl_password.get_secret_value()
+                if settings.kafka_sasl_password
+                else None,
+            }
         )
     return options
 

@@ -3,8 +3,10 @@
 A stage is a pure ``apply(record) -> record`` (see ``agents``); this module gives it Kafka:
 take a batch, decode, apply, encode and send each record, and send any record that fails to the
 dead-letter topic. Nothing escapes the per-record ``try``, because Faust acknowledges a message
-whose agent raised, which would lose it. Offsets are committed by Faust after the batch's loop
-body returns, and its commit flushes the producer first, so delivery is at least once.
+whose agent raised, which would lose it. The stage topics are written through librdkafka
+(``streams/sender.py``) and a batch's loop body returns only once all of them are delivered;
+Faust acknowledges the batch after that and commits only acknowledged offsets (flushing its own
+producer, the dead letters', first), so delivery is at least once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from payeeflow.metrics import BATCH_SECONDS, RECORDS
 from payeeflow.schemas import codec_for
 from payeeflow.schemas.codec import AvroCodec
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.sender import StageSender
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
         )
         for k, (stage, codec) in enumerate(zip(stages, codecs, strict=True))
     ]
+    sender = StageSender(settings)
     deadletters = DeadLetters(settings, lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
     timer = BATCH_SECONDS.labels("+".join(stage.name for stage in stages))
     Item = tuple[faust.types.EventT, dict[str, Any], bytes]
@@ -161,7 +165,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
             except Exception as exc:
                 await fail(stage, event, exc, payload, record)
                 continue
-            await app.producer.send(target, event.message.key, value, None, None, None)
+            sender.send(target, event.message.key, value)
             processed.inc()
             delivered.append((event, record, value))
         return delivered
@@ -179,6 +183,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
                     await fail(stages[0], event, exc, event.message.value, None)
             for link in links:
                 items = await run_stage(link, items)
+            await sender.delivered()
             timer.observe(time.perf_counter() - started)
 
     app.agent(source, name="stage-" + "+".join(stage.name for stage in stages))(run)
