@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,7 +29,6 @@ from payeeflow.metrics import BATCH_SECONDS, RECORDS
 from payeeflow.schemas import codec_for
 from payeeflow.schemas.codec import AvroCodec
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
-from payeeflow.streams.sender import StageSender
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,15 @@ def _writer(codec: AvroCodec, previous: AvroCodec | None) -> Write:
     return lambda record, _: codec.encode(record)
 
 
-def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
+class Sender(Protocol):
+    """What writes a chain's stage topics (``streams/sender.py``)."""
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+
+    async def delivered(self) -> None: ...
+
+
+def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: Sender) -> None:
     """One agent running consecutive stages: consume the first's topic, produce every stage's.
 
     A chain of one is a plain stage agent. A longer chain (``--stage all``) decodes each record
@@ -122,7 +129,6 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage]) -> None:
         )
         for k, (stage, codec) in enumerate(zip(stages, codecs, strict=True))
     ]
-    sender = StageSender(settings)
     deadletters = DeadLetters(settings, lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
     timer = BATCH_SECONDS.labels("+".join(stage.name for stage in stages))
     Item = tuple[faust.types.EventT, dict[str, Any], bytes]

@@ -17,7 +17,8 @@ import faust
 from faust import Worker
 
 from payeeflow.config import Settings
-from payeeflow.streams.app import Stage, add_chain, add_probes, create_app
+from payeeflow.streams.app import Sender, Stage, add_chain, add_probes, create_app
+from payeeflow.streams.sender import StageSender
 from payeeflow.streams.topics import create_topics
 
 STAGE_NAMES = ("exclusion", "classification", "matching", "enrichment")
@@ -37,14 +38,17 @@ def parse_stages(value: str) -> list[str]:
     return names
 
 
-def build_worker_app(settings: Settings, names: list[str]) -> faust.App:
+def build_worker_app(settings: Settings, names: list[str], sender: Sender | None = None) -> faust.App:
+    """The worker's app; ``sender`` writes the stage topics (a librdkafka ``StageSender`` unless
+    given, as tests give a fake)."""
     app = create_app(settings, "all" if list(names) == list(STAGE_NAMES) else "-".join(names))
     stages = [builder(name)(settings) for name in names]
+    sender = sender or StageSender(settings)
     if ",".join(names) in ",".join(STAGE_NAMES):  # consecutive stages run fused in one agent
-        add_chain(app, settings, stages)
+        add_chain(app, settings, stages, sender)
     else:
         for stage in stages:
-            add_chain(app, settings, [stage])
+            add_chain(app, settings, [stage], sender)
     add_probes(app, stages)
     return app
 

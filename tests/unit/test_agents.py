@@ -1,4 +1,5 @@
-"""Stage agents under Faust's ``test_context()``: no broker, a fake producer records the sends."""
+"""Stage agents under Faust's ``test_context()``: no broker, fakes of the two producers (the stage
+topics' and Faust's, for the dead letters) record the sends."""
 
 from __future__ import annotations
 
@@ -28,15 +29,33 @@ class FakeProducer:
         return future
 
 
+class FakeSender:
+    """The stage topics' sends, recorded into the same list as the dead letters'."""
+
+    def __init__(self, producer: FakeProducer) -> None:
+        self.producer = producer
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self.producer.sent.append((topic, key, value, None))
+
+    async def delivered(self) -> None:
+        return None
+
+
+def worker_app(settings: Settings, names: list[str]) -> tuple[faust.App, FakeProducer]:
+    producer = FakeProducer()
+    app = build_worker_app(settings, names, sender=FakeSender(producer))
+    app.producer = producer  # type: ignore[assignment]
+    return app, producer
+
+
 UNIT = Settings(topic_prefix="unit.", stage_batch_within=0.01, schema_registry_url=MOCK_REGISTRY)
 
 
 @pytest.fixture
 def app_and_producer() -> tuple[faust.App, FakeProducer]:
-    app = build_worker_app(UNIT, ["exclusion"])
+    app, producer = worker_app(UNIT, ["exclusion"])
     app.conf.store = "memory://"
-    producer = FakeProducer()
-    app.producer = producer  # type: ignore[assignment]
     return app, producer
 
 
@@ -92,9 +111,7 @@ async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeO
         llm_base_url=fake.base_url,
         schema_registry_url=MOCK_REGISTRY,
     )
-    app = build_worker_app(settings, ["classification"])
-    producer = FakeProducer()
-    app.producer = producer  # type: ignore[assignment]
+    app, producer = worker_app(settings, ["classification"])
     screened = codec_for("payees.screened", settings)
     unsure, sure = raw_record("ZZZ", payee_id="unsure"), raw_record("ACME PLUMBING LLC", payee_id="sure")
     for record in (unsure, sure):
@@ -120,9 +137,7 @@ async def test_the_fused_chain_writes_every_stage_topic() -> None:
         network_file=EXAMPLES / "suppliers.csv",
         schema_registry_url=MOCK_REGISTRY,
     )
-    app = build_worker_app(settings, ["exclusion", "classification", "matching", "enrichment"])
-    producer = FakeProducer()
-    app.producer = producer  # type: ignore[assignment]
+    app, producer = worker_app(settings, ["exclusion", "classification", "matching", "enrichment"])
     raw = codec_for("payees.raw", settings)
     await run_agent(
         app,
