@@ -69,7 +69,7 @@ def strip_erp_noise(name: str) -> str:
     stripped = _REMIT_PREFIX.sub("", name)
     for pattern in (_ATTENTION, _TRAILING_DEPT, _TRAILING_ACCOUNTS):
         cut = pattern.sub("", stripped)
-        if any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
+        if cut != stripped and any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
             stripped = cut
     return stripped.strip()
 
