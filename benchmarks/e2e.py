@@ -3,7 +3,8 @@
 Generates a supplier network and N payees (default 100,000), starts the stage worker(s) and the
 sink on fresh topics, ingests the payees and waits for the last row to commit. Prints payees/s
 from the first produce to the last committed row, p50/p95/p99 of per-record latency (source
-timestamp to the row's write in the sink's transaction) and the peak RSS (VmHWM) of every process.
+timestamp to the row's write in the sink's transaction), the CPU each process (workers, sink,
+broker, PostgreSQL) spent a payee, and the peak RSS (VmHWM) of every process.
 
     python benchmarks/e2e.py --count 100000 --suppliers 50000 [--layout all|per-stage] [--rate 1000]
 """
@@ -18,7 +19,16 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import SHARED_DATA, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
+from measure import (
+    SHARED_DATA,
+    cpu_seconds,
+    kafka_pid,
+    percentile,
+    postgres_pids,
+    rss_mib,
+    start_pipeline,
+    stop_pipeline,
+)
 
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
@@ -65,6 +75,11 @@ def main() -> int:
     try:
         print(f"workers ready ({args.layout}); ingesting")
         clock_offset = time.time() - time.monotonic()
+        watched = {name: [proc.pid] for name, proc in procs.items()}
+        if (broker := kafka_pid()) is not None:
+            watched["kafka broker (JVM)"] = [broker]
+        cpu_before = {pid: cpu_seconds(pid) for pids in watched.values() for pid in pids}
+        cpu_before |= {pid: cpu_seconds(pid) for pid in postgres_pids()}
         t_ingest = time.perf_counter()
         result = asyncio.run(ingest_file(settings, payees, progress=False, rate=args.rate))
         ingest_s = time.perf_counter() - t_ingest
@@ -80,6 +95,11 @@ def main() -> int:
                 ).fetchall()
                 if stored + dead >= result.produced:
                     t_done = time.perf_counter()
+                    watched["postgresql (all processes)"] = postgres_pids()
+                    cpu_used = {
+                        name: sum(cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in pids)
+                        for name, pids in watched.items()
+                    }
                     break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"timed out with {stored}/{result.produced} stored; see {work}")
@@ -113,6 +133,12 @@ def main() -> int:
             f"p95 {percentile(latencies, 95):,.0f}  p99 {percentile(latencies, 99):,.0f}  "
             f"max {latencies[-1]:,.0f}"
         )
+        budget = 2e6 / (result.produced / observed)  # µs of two cores per payee at the rate seen
+        print(f"CPU a payee, ingest start to the last row (two cores give {budget:,.0f} µs at this rate):")
+        for name, seconds in cpu_used.items():
+            print(f"  {name:28} {seconds / result.produced * 1e6:7.0f} µs")
+        total = sum(cpu_used.values()) / result.produced * 1e6
+        print(f"  {'all of them':28} {total:7.0f} µs (and the ingest, in this process)")
         print("peak RSS (VmHWM):")
         for name, proc in procs.items():
             print(f"  {name:28} {rss_mib(proc.pid, 'VmHWM'):7.0f} MiB")
