@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.connectors.files import open_rows, to_record
 from payeeflow.errors import RecordError
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
 from payeeflow.streams.delivery import Deliveries
+from payeeflow.streams.sender import AsyncProducer
 from payeeflow.streams.topics import BATCHES, RAW
 
 log = logging.getLogger(__name__)
@@ -60,14 +59,7 @@ async def ingest_file(
     batch_id = batch_id or new_batch_id()
     raw = codec_for(RAW, settings)
     topic = settings.topic(RAW)
-    producer = AIOKafkaProducer(
-        **client_options(settings),
-        acks="all",
-        linger_ms=10,
-        max_batch_size=256 * 1024,
-        enable_idempotence=True,
-    )
-    await producer.start()
+    producer = AsyncProducer(settings, acks="all", **{"linger.ms": 10, "enable.idempotence": True})
     deliveries = Deliveries()
     deadletters = DeadLetters(settings, lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)
@@ -97,7 +89,6 @@ async def ingest_file(
             produced += 1
             if rate and produced % 50 == 0 and (ahead := produced / rate - (time.monotonic() - clock)) > 0:
                 await asyncio.sleep(ahead)
-        await producer.flush()
         await deliveries.check()
         manifest = {
             "batch_id": batch_id,

@@ -1,6 +1,7 @@
 """Checked sends for the commands that produce (ingest, supplier load): no refusal goes unseen.
 
-aiokafka's ``send()`` returns a future per record once it is queued; a record the broker refuses
+A producer's ``send()`` (aiokafka's, or ``streams.sender.AsyncProducer`` over librdkafka) returns a
+future per record once it is queued; a record the broker refuses
 (too large, authorisation, a topic gone) fails only that future. ``Deliveries`` keeps the futures
 of a bounded window, awaits them as the window fills and at the end, and turns the first failure
 into a ``DeliveryError`` naming the record, so the command fails loudly instead of reporting success.
@@ -12,6 +13,7 @@ import asyncio
 from typing import Any
 
 from aiokafka.errors import KafkaError
+from confluent_kafka import KafkaException
 
 from payeeflow.errors import DeliveryError
 
@@ -32,7 +34,7 @@ class Deliveries:
         pending, self._pending = self._pending, []
         results = await asyncio.gather(*(future for future, _ in pending), return_exceptions=True)
         for (_, what), result in zip(pending, results, strict=True):
-            if isinstance(result, KafkaError | OSError | asyncio.TimeoutError):
+            if isinstance(result, KafkaError | KafkaException | OSError | asyncio.TimeoutError):
                 raise DeliveryError(f"Kafka did not take {what}: {type(result).__name__}: {result}")
             if isinstance(result, BaseException):
                 raise result

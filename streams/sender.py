@@ -1,4 +1,5 @@
-"""The stage topics' producer: confluent-kafka (librdkafka), which batches and sends in C threads.
+"""Producers over confluent-kafka (librdkafka), which batches and sends in C threads: the stage
+topics' (``StageSender``) and the ingest's (``AsyncProducer``).
 
 Faust's aiokafka producer cost a fused worker about a fifth of its time (a Python future, a
 partitioner call and an accumulator append per message, four messages a payee); librdkafka takes
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from payeeflow.brokers import librdkafka_options
 from payeeflow.config import Settings
@@ -24,6 +27,8 @@ from payeeflow.config import Settings
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 30.0  # one wait for delivery; the loop waits again, so an outage is waited out
+# As Kafka's Java client and aiokafka partition a key, so a payee keeps its partition across topics.
+PARTITIONER = {"partitioner": "murmur2_random"}
 
 
 class StageSender:
@@ -35,7 +40,7 @@ class StageSender:
                 **librdkafka_options(settings),
                 "acks": "all",
                 "enable.idempotence": True,
-                "partitioner": "murmur2_random",  # Java's and aiokafka's partition for a key
+                **PARTITIONER,
                 "linger.ms": 5,
                 "queue.buffering.max.messages": 1_000_000,
             }
@@ -74,3 +79,50 @@ class StageSender:
             delay = min(delay * 2, 5.0)
             for topic, key, value in failed:
                 self.send(topic, key, value)
+
+
+class AsyncProducer:
+    """librdkafka behind aiokafka's ``send``: ``await send(...)`` queues a message and gives the
+    future of its delivery (a ``KafkaException`` when refused), which ``Deliveries`` checks. A
+    thread serves the delivery reports while the loop awaits."""
+
+    def __init__(self, settings: Settings, **config: Any) -> None:
+        self._producer = Producer({**librdkafka_options(settings), **PARTITIONER, **config})
+        self._loop = asyncio.get_running_loop()
+        self._closing = threading.Event()
+        self._poller = threading.Thread(target=self._poll, name="delivery-reports", daemon=True)
+        self._poller.start()
+
+    def _poll(self) -> None:
+        while not self._closing.is_set():
+            self._producer.poll(0.05)
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes | None = None, headers: Any = None
+    ) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = self._loop.create_future()
+
+        def report(error: KafkaError | None, _: Message) -> None:
+            self._loop.call_soon_threadsafe(_settle, future, error)
+
+        while True:
+            try:
+                self._producer.produce(topic, value, key, headers=headers, on_delivery=report)
+                return future
+            except BufferError:  # librdkafka's queue is full: let it send some first
+                await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Deliver what is queued (each future settles), then stop serving reports."""
+        await asyncio.to_thread(self._producer.flush)
+        self._closing.set()
+        await asyncio.to_thread(self._poller.join)
+
+
+def _settle(future: asyncio.Future[None], error: KafkaError | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(KafkaException(error))
