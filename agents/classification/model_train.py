@@ -435,8 +435,13 @@ CREDENTIALS = ("MD", "M.D.", "CPA", "DO", "DDS", "PHD", "RN", "ESQ", "ATTORNEY A
 GROUPS = (
     "{city} {trade} PAC", "{last} FOR {office} POLITICAL ACTION COMMITTEE", "LOCAL {n} {union}",
     "{city} TOWNSHIP DEMOCRATIC ORGANIZATION", "{city} REPUBLICAN WOMENS CLUB", "{city} LABOR COUNCIL",
-    "{union} LOCAL {n}", "{city} {trade} ASSOCIATION",
+    "{union} LOCAL {n}", "{city} {trade} ASSOCIATION", "{county} COUNTY {party} CENTRAL COMMITTEE",
+    "{county} COUNTY {party} PARTY", "{city} TOWNSHIP {party} ORGANIZATION", "{county} COUNTY GOP",
+    "FRATERNAL ORDER OF POLICE LODGE {n}", "{state} FRATERNAL ORDER OF POLICE", "{union} DISTRICT COUNCIL {n}",
+    "{city} POLICE BENEVOLENT ASSOCIATION", "{city} FIREFIGHTERS LOCAL {n}", "{state} EDUCATION ASSOCIATION",
+    "{state} {trade} POLITICAL ACTION COMMITTEE", "{state} {party} LEGISLATIVE FUND", "{union} COUNCIL {n}",
 )  # fmt: skip
+PARTIES = ("REPUBLICAN", "DEMOCRATIC", "DEMOCRAT", "LIBERTARIAN", "GREEN")
 UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENTERS", "PLUMBERS")
 # A probablepeople "corporation" naming a public body disagrees with DESIGN.md's GOVERNMENT: such rows
 # are left out of the outside set rather than counted under either label.
@@ -513,6 +518,7 @@ def _organisations_like_people_or_places(
     firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 1000]
     cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
     counties = sorted({r["county"].upper() for r in rows(data / "us_cities.csv")})
+    states = sorted({r["state_name"].upper() for r in rows(data / "us_cities.csv")})
     names = lexicon["first_names"].keys() | lexicon["surnames"].keys()
     words = sorted(  # trade words from the SIC manual and real company names, none a person's name
         w
@@ -553,6 +559,9 @@ def _organisations_like_people_or_places(
                 office=rng.choice(OFFICES),
                 n=rng.randint(1, 999),
                 union=rng.choice(UNIONS),
+                county=rng.choice(counties),
+                state=rng.choice(states),
+                party=rng.choice(PARTIES),
             )
         elif kind < 0.94:
             where = rng.choice((rng.choice(cities), f"ST {rng.choice(firsts)}", "FIRST", "GRACE", "NEW HOPE"))
