@@ -185,7 +185,7 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: S
             if not settled:
                 # What the stages built to start (the supplier index, the models) lives as long as
                 # the worker: out of the collector's generations, a full collection no longer
-                # rescans it every few batches (a fifth of a fused worker's time at 483k suppliers).
+                # rescans it every few batches (a fused worker at 483k suppliers: 282 -> 240 µs a payee).
                 gc.freeze()
                 settled = True
             started = time.perf_counter()

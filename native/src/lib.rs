@@ -225,11 +225,6 @@ impl Network {
         self.network
             .score(&strs(&tokens), truncated, &rows, exact, &at, &rules)
     }
-
-    /// (distinct tokens, estimated bytes held).
-    fn footprint(&self) -> (usize, usize) {
-        self.network.footprint()
-    }
 }
 
 #[pymodule]

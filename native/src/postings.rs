@@ -1,14 +1,14 @@
 //! Matching's candidate search and scoring over the supplier network, compiled: the token
-//! postings, the typo variants and each row's key, location and legal form, which
-//! `payeeflow.agents.matching.index` held in Python dicts and numpy arrays. The algorithm is
-//! `matching.logic`'s, step for step, so the same payee finds the same suppliers.
+//! postings, the typo variants and each row's key, location and legal form.
+//! `payeeflow.agents.matching.index` keeps the packed suppliers and the exact keys beside it, and
+//! `matching.logic` asks it for candidates and scores (the rules are described there).
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::align::{exact_only, similarity, Rules};
 
-/// The knobs of the search, fixed by `matching.logic`.
+/// The knobs of the search, set by `matching.index`.
 pub struct Search {
     /// A token in more names than this is too common to find candidates with.
     pub max_posting: usize,
@@ -29,7 +29,7 @@ pub struct Where<'a> {
 }
 
 /// The network's rows as matching reads them. Rows are append-only; a retired row keeps its
-/// postings (it is skipped when found), as the Python index did.
+/// postings and is skipped when found (a rebuild drops it).
 #[derive(Default)]
 pub struct Network {
     token_ids: FxHashMap<CompactString, u32>,
@@ -456,19 +456,5 @@ impl Network {
                 .map(|&(s, _)| s)
         });
         (scored, runner)
-    }
-
-    /// Distinct tokens, postings and deletion variants held, and an estimate of the bytes.
-    pub fn footprint(&self) -> (usize, usize) {
-        let postings: usize = self.postings.iter().map(|p| p.capacity() * 4 + 24).sum();
-        let variants: usize = self
-            .variants
-            .values()
-            .map(|v| v.capacity() * 4 + 24 + 24)
-            .sum();
-        let rows = self.keys.capacity() * 4 + self.key_starts.capacity() * 4;
-        let rows = rows + self.places.capacity() * 16 + self.alive.capacity();
-        let tokens = self.tokens.capacity() * 24 * 2 + self.token_ids.capacity() * 4;
-        (self.tokens.len(), postings + variants + rows + tokens)
     }
 }
