@@ -26,18 +26,25 @@ _STREET_PARTS = (
     "USPSBoxID",
 )
 _ZIP = re.compile(r"^(\d{5})(?:-?\d{4})?$")
-# The common shape, a number, up to four name words and a USPS street suffix (``2062 MILL BLVD``,
-# ``40 N OAK ST W``), which usaddress labels as street parts whole: kept as it is, without the CRF.
-# Name words of one letter, directionals and street types are left to usaddress (``612 A LAKE ST``,
-# ``SAINT JOHN W ST``, ``PECK LANE CHESHIRE CT``), where it reorders or drops a word.
+# The common shapes, which usaddress labels as street parts whole, are kept as they are without
+# the CRF: a number, up to four name words and a street type, abbreviated or spelled out, with
+# directionals and a suite (``2062 MILL BLVD``, ``40 N OAK ST W``, ``500 W. MADISON STREET STE 4``),
+# and PO boxes. Name words of one letter, directionals and street types are left to usaddress
+# (``612 A LAKE ST``, ``SAINT JOHN W ST``, ``PECK LANE CHESHIRE CT``), where it reorders or drops a word.
 _SUFFIXES = "ST|AVE|BLVD|RD|DR|LN|CT|WAY|PL|PKWY|HWY|CIR|TER|TRL|SQ|LOOP|PIKE|ROW|PLZ|XING|EXPY|FWY"
+_SPELLED = "STREET|AVENUE|ROAD|DRIVE|LANE|COURT|PLACE|BOULEVARD|PARKWAY|CIRCLE|TERRACE|TRAIL"
 _PLAIN_STREET = re.compile(
-    r"^\d{1,6} (?:(?:[NSEW]{1,2}|NORTH|SOUTH|EAST|WEST) )?"  # number, directional
+    r"^\d{1,6} (?:(?:[NSEW]{1,2}\.?|NORTH|SOUTH|EAST|WEST) )?"  # number, directional
     r"((?:(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH)) ){1,4})"  # name words, ordinals
-    rf"(?:{_SUFFIXES})(?: [NSEW]{{1,2}})?$"  # street type, directional
+    rf"(?:{_SUFFIXES}|{_SPELLED})\.?(?: [NSEW]{{1,2}})?"  # street type, directional
+    r"(?: (?:STE|SUITE|APT|UNIT) [A-Z0-9-]+)?$"  # suite
 )
-# The same street with its city, state and ZIP on one line, as mailing lists write it.
-_FULL_LINE = re.compile(r"^(.+), ([A-Z .'-]+), ([A-Z]{2}) (\d{5})(?:-\d{4})?$")
+_PO_BOX = re.compile(r"^(?:PO|P\.O\.|P O|P\. O\.) BOX \d+$")
+# The same street with its city, state and ZIP (if any) on one line, as mailing lists write it. A
+# "city" that starts with an abbreviated directional holds the street's (``BOLTON ROAD, NW ATLANTA``).
+_FULL_LINE = re.compile(
+    r"^(.+), (?!(?:[NSEW]{1,2}|[NS]\.[EW]\.) )([A-Z .'-]+), ([A-Z]{2})(?: (\d{5})(?:-\d{4})?)?$"
+)
 _NOT_A_NAME_WORD = frozenset(
     _SUFFIXES.split("|")
     + "NE NW SE SW STREET AVENUE ROAD DRIVE LANE COURT PLACE BOULEVARD PARKWAY HIGHWAY CIRCLE TERRACE "
@@ -47,6 +54,8 @@ _NOT_A_NAME_WORD = frozenset(
 
 
 def _plain_street(line: str) -> bool:
+    if _PO_BOX.match(line):
+        return True
     match = _PLAIN_STREET.match(line)
     return match is not None and not any(word in _NOT_A_NAME_WORD for word in match.group(1).split())
 
@@ -56,15 +65,26 @@ def _upper(value: str | None) -> str | None:
     return " ".join(value.split()) or None
 
 
-@lru_cache(maxsize=65_536)  # payment-level files repeat a payee's address on every row
-def _read_line(line: str) -> tuple[str, str | None, str | None, str | None] | None:
-    """(street, city, state, ZIP) an address line holds; None when usaddress cannot label it. The
-    plain shapes are read without usaddress's CRF, which labels them the same (tested)."""
+def _plain(line: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """(street, city, state, ZIP) of a line in a plain shape, read without usaddress's CRF."""
     if _plain_street(line):
         return line, None, None, None
     if (full := _FULL_LINE.match(line)) and _plain_street(full.group(1)):
         street, city, state, zip5 = full.groups()
         return street, city, state, zip5
+    return None
+
+
+def _reads_plainly(line: str) -> bool:
+    return _plain(line) is not None
+
+
+@lru_cache(maxsize=65_536)  # payment-level files repeat a payee's address on every row
+def _read_line(line: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """(street, city, state, ZIP) an address line holds; None when usaddress cannot label it. The
+    plain shapes are read without usaddress's CRF, which labels them the same (tested)."""
+    if (plain := _plain(line)) is not None:
+        return plain
     try:
         tagged = usaddress.tag(line)[0]
     except usaddress.RepeatedLabelError:

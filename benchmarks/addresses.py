@@ -1,0 +1,55 @@
+"""The address step on real address lines: the shared sample (usaddress's labelled files and the
+NCUA/OCC mailing addresses), one core.
+
+    python benchmarks/addresses.py [--repeat 5]
+
+Prints lines/s with every line read once (cache cleared: each line costs what a new payee's
+does), then with each line ``--repeat`` times as payment files have them, and the share of lines
+read without usaddress's CRF (the plain shapes ``agents/enrichment/logic.py`` recognises).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+
+from measure import SHARED_DATA
+
+from payeeflow.agents.enrichment import logic
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
+        payees = [
+            {"address": row["address"], "city": None, "state": None, "zip": None}
+            for row in csv.DictReader(fh)
+        ]
+    lines = [line for p in payees if (line := logic._upper(p["address"]))]
+    plain = sum(logic._reads_plainly(line) for line in lines)
+    logic._read_line.cache_clear()
+    started = time.process_time()
+    for payee in payees:
+        logic.normalise_address(payee)
+    once = time.process_time() - started
+    logic._read_line.cache_clear()
+    repeated = payees * args.repeat
+    started = time.process_time()
+    for payee in repeated:
+        logic.normalise_address(payee)
+    again = time.process_time() - started
+    print(f"{len(payees):,} real address lines ({len(set(lines)):,} distinct), one core, CPU time")
+    print(f"read without the CRF: {plain / len(lines):.1%} of lines")
+    per_line = once / len(payees) * 1e6
+    print(f"each line once:       {len(payees) / once:10,.0f} lines/s ({per_line:.1f} µs a line)")
+    print(f"each line {args.repeat} times:    {len(repeated) / again:10,.0f} lines/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
