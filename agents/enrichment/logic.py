@@ -37,8 +37,9 @@ _PLAIN_STREET = re.compile(
     r"^\d{1,6} (?:(?:[NSEW]{1,2}\.?|NORTH|SOUTH|EAST|WEST) )?"  # number, directional
     r"((?:(?:[A-Z]{2,}|\d+(?:ST|ND|RD|TH)) ){1,4})"  # name words, ordinals
     rf"(?:{_SUFFIXES}|{_SPELLED})\.?(?: [NSEW]{{1,2}})?"  # street type, directional
-    r"(?: (?:STE|SUITE|APT|UNIT) [A-Z0-9-]+)?$"  # suite
+    r"(?: (?:STE|SUITE|APT|UNIT)\.? #?[A-Z0-9-]+)?$"  # suite
 )
+_COMMA_SUITE = re.compile(r", (?=(?:STE|SUITE|APT|UNIT)\.? )")  # usaddress drops that comma
 _PO_BOX = re.compile(r"^(?:PO|P\.O\.|P O|P\. O\.) BOX \d+$")
 # The same street with its city, state and ZIP (if any) on one line, as mailing lists write it. A
 # "city" that starts with an abbreviated directional holds the street's (``BOLTON ROAD, NW ATLANTA``).
@@ -67,6 +68,7 @@ def _upper(value: str | None) -> str | None:
 
 def _plain(line: str) -> tuple[str, str | None, str | None, str | None] | None:
     """(street, city, state, ZIP) of a line in a plain shape, read without usaddress's CRF."""
+    line = _COMMA_SUITE.sub(" ", line)
     if _plain_street(line):
         return line, None, None, None
     if (full := _FULL_LINE.match(line)) and _plain_street(full.group(1)):
