@@ -59,7 +59,7 @@ async def ingest_file(
     batch_id = batch_id or new_batch_id()
     raw = codec_for(RAW, settings)
     topic = settings.topic(RAW)
-    producer = AsyncProducer(settings, acks="all", **{"linger.ms": 10, "enable.idempotence": True})
+    producer = AsyncProducer(settings, linger_ms=10)
     deliveries = Deliveries()
     deadletters = DeadLetters(settings, lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
     started = datetime.now(UTC)

@@ -82,14 +82,15 @@ class AvroCodec:
         self.subject = f"{topic}-value"
         spec = load_schema_json(base)
         text = json.dumps(spec)
-        self.schema = fastavro.parse_schema(json.loads(text))
+        named: dict[str, Any] = {}  # the named types the schema defines, for ``_tail_schema``
+        self.schema = fastavro.parse_schema(json.loads(text), named_schemas=named)
         self._fields: list[dict[str, Any]] = spec["fields"]
         self._registry = registry
         if levels:
             _require_compatibility(registry, self.subject)
         self.schema_id: int = registry.register_schema(self.subject, Schema(text, "AVRO"))
         self._header = _HEADER.pack(0, self.schema_id)
-        self._tail = _tail_schema(base)
+        self._tail = _tail_schema(base, spec, named)
         self._writers: LRUCache[int, Any] = LRUCache(maxsize=256)  # writer schemas by id
         self._writers[self.schema_id] = self.schema
         self._writers[legacy_id(self.schema)] = self.schema
@@ -169,19 +170,17 @@ class AvroCodec:
         return writer
 
 
-def _tail_schema(base: str) -> Any:
-    """A record of the topic's last field alone, its types resolved against the whole schema."""
-    whole = load_schema_json(base)
-    named: dict[str, Any] = {}
-    fastavro.parse_schema(whole, named_schemas=named)
-    raw_last = json.loads((SCHEMA_DIR / f"{base}.avsc").read_text())["fields"][-1]
+def _tail_schema(base: str, spec: dict[str, Any], named: dict[str, Any]) -> Any:
+    """A record of the topic's last field alone, its types resolved against the whole schema's
+    ``named`` types (the field as the topic's file writes it: its type by name, not inlined)."""
+    last = json.loads((SCHEMA_DIR / f"{base}.avsc").read_text())["fields"][-1]
     tail = {
         "type": "record",
-        "name": f"{whole['name']}Tail",
-        "namespace": whole.get("namespace"),
-        "fields": [raw_last],
+        "name": f"{spec['name']}Tail",
+        "namespace": spec.get("namespace"),
+        "fields": [last],
     }
-    return fastavro.parse_schema(tail, named_schemas=named)
+    return fastavro.parse_schema(tail, named_schemas=dict(named))
 
 
 def _canonical(field: dict[str, Any]) -> str:

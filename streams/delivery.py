@@ -1,10 +1,10 @@
 """Checked sends for the commands that produce (ingest, supplier load): no refusal goes unseen.
 
-A producer's ``send()`` (aiokafka's, or ``streams.sender.AsyncProducer`` over librdkafka) returns a
-future per record once it is queued; a record the broker refuses
-(too large, authorisation, a topic gone) fails only that future. ``Deliveries`` keeps the futures
-of a bounded window, awaits them as the window fills and at the end, and turns the first failure
-into a ``DeliveryError`` naming the record, so the command fails loudly instead of reporting success.
+A producer's ``send()`` (aiokafka's, or ``streams.sender.AsyncProducer`` over librdkafka) returns
+a future per record once it is queued; a record the broker refuses (too large, authorisation, a
+topic gone) fails only that future. ``Deliveries`` keeps the futures of a bounded window, awaits
+them as the window fills and at the end, and turns the first failure into a ``DeliveryError``
+naming the record, so the command fails loudly instead of reporting success.
 """
 
 from __future__ import annotations

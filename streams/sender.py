@@ -27,24 +27,20 @@ from payeeflow.config import Settings
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 30.0  # one wait for delivery; the loop waits again, so an outage is waited out
-# As Kafka's Java client and aiokafka partition a key, so a payee keeps its partition across topics.
-PARTITIONER = {"partitioner": "murmur2_random"}
+# Every message on the brokers' every replica, once, in the partition Kafka's Java client and
+# aiokafka give its key, so a payee keeps its partition from topic to topic.
+RELIABLE = {"acks": "all", "enable.idempotence": True, "partitioner": "murmur2_random"}
+
+
+def _producer(settings: Settings, linger_ms: int, **config: Any) -> Producer:
+    return Producer({**librdkafka_options(settings), **RELIABLE, "linger.ms": linger_ms, **config})
 
 
 class StageSender:
     """Sends a chain's stage records and says when they are all delivered."""
 
     def __init__(self, settings: Settings) -> None:
-        self._producer = Producer(
-            {
-                **librdkafka_options(settings),
-                "acks": "all",
-                "enable.idempotence": True,
-                **PARTITIONER,
-                "linger.ms": 5,
-                "queue.buffering.max.messages": 1_000_000,
-            }
-        )
+        self._producer = _producer(settings, 5, **{"queue.buffering.max.messages": 1_000_000})
         self._failed: list[tuple[str, bytes | None, bytes]] = []
 
     def send(self, topic: str, key: bytes | None, value: bytes) -> None:
@@ -86,8 +82,8 @@ class AsyncProducer:
     future of its delivery (a ``KafkaException`` when refused), which ``Deliveries`` checks. A
     thread serves the delivery reports while the loop awaits."""
 
-    def __init__(self, settings: Settings, **config: Any) -> None:
-        self._producer = Producer({**librdkafka_options(settings), **PARTITIONER, **config})
+    def __init__(self, settings: Settings, linger_ms: int) -> None:
+        self._producer = _producer(settings, linger_ms)
         self._loop = asyncio.get_running_loop()
         self._closing = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="delivery-reports", daemon=True)

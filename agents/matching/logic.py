@@ -57,31 +57,27 @@ def _evidence(
     supplier: list[str],
     form: str | None,
     supplier_form: str | None,
-    explain: list[str] | None = None,
+    explain: list[str],
 ) -> float:
-    """Bonus for agreeing location and legal form; another state is a penalty. ``explain``
-    collects the words a clerk reads for each piece of evidence that counted."""
+    """The points location and legal form gave a shown candidate (an agreeing one adds, another
+    state takes), and in ``explain`` the words a clerk reads for each. The compiled scoring
+    (``native/src/postings.rs``) adds the same points; a test holds the two together."""
     state, zip5, city = where
     bonus = 0.0
-    said = explain.append if explain is not None else _unsaid
     if state and supplier[STATE]:
         same = state == supplier[STATE]
         bonus += 3.0 if same else -6.0
-        said("same state" if same else f"other state ({supplier[STATE]})")
+        explain.append("same state" if same else f"other state ({supplier[STATE]})")
     if zip5 and zip5 == supplier[ZIP]:
         bonus += 3.0
-        said("same ZIP")
+        explain.append("same ZIP")
     if city and city == supplier[CITY]:
         bonus += 2.0
-        said("same city")
+        explain.append("same city")
     if form and supplier_form:
         bonus += 1.0 if form == supplier_form else -1.0
-        said("same legal form" if form == supplier_form else "other legal form")
+        explain.append("same legal form" if form == supplier_form else "other legal form")
     return bonus
-
-
-def _unsaid(_: str) -> None:
-    """Where no one asked for the explanation (scoring every candidate)."""
 
 
 class Best(NamedTuple):

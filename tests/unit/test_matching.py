@@ -307,7 +307,10 @@ def test_the_evidence_a_clerk_reads_is_the_evidence_that_scored(
     best = Matcher(built)._best(name, {"name": name, **payee})
     assert best.exact and len(best.scored) == 2
     for score, row in best.scored:
-        bonus = _evidence(_where({"name": name, **payee}), built.fields(row), best.form, built.forms[row])
+        said: list[str] = []
+        bonus = _evidence(
+            _where({"name": name, **payee}), built.fields(row), best.form, built.forms[row], said
+        )
         assert score == pytest.approx(100.0 + bonus)
 
 
