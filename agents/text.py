@@ -95,3 +95,28 @@ def canonical_tokens(text: str) -> tuple[str, ...]:
 
 def canonical(text: str) -> str:
     return " ".join(canonical_tokens(text))
+
+
+# Remit-to, attention and department wording ERP exports write around a payee's name.
+_REMIT_PREFIX = re.compile(r"^\s*(?:(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*)+", re.I)
+_ATTENTION = re.compile(r"[\s,;-]*\b(?:ATTN|ATTENTION|C/O|C\\O|CARE\s+OF)\b.*$", re.I)
+_DEPARTMENT = (
+    r"AP|A/P|AR|A/R|ACCOUNTS\s+(?:PAYABLE|RECEIVABLE)|ACCTS?\s+(?:PAY|REC)\w*|BILLING|REMIT\w*|"
+    r"LOCKBOX(?:\s+\d+)?|PAYMENTS?|DEPT|DEPARTMENT"
+)
+_TRAILING_DEPT = re.compile(rf"\s+-\s+(?:{_DEPARTMENT})\b.*$", re.I)
+_TRAILING_ACCOUNTS = re.compile(
+    r"\s+(?:ACCOUNTS\s+(?:RECEIVABLE|PAYABLE)|ACCTS?\s+REC\w*|(?:AR|A/R|AP|A/P|BILLING)\s+DEPT\w*|"
+    r"LOCKBOX\s+\d+)\b.*$",
+    re.I,
+)
+
+def strip_erp_noise(name: str) -> str:
+    """The payee's name without remit-to, attention, care-of and department wording around it: the
+    type and the supplier of ``ACME INC - AP DEPT`` are those of ``ACME INC``."""
+    stripped = _REMIT_PREFIX.sub("", name)
+    for pattern in (_ATTENTION, _TRAILING_DEPT, _TRAILING_ACCOUNTS):
+        cut = pattern.sub("", stripped)
+        if cut != stripped and any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
+            stripped = cut
+    return stripped.strip()

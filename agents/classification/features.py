@@ -16,7 +16,7 @@ from typing import Any
 
 from payeeflow.agents.classification.native import Featurizer as NativeFeaturizer
 from payeeflow.agents.classification.native import Signals
-from payeeflow.agents.text import canonical, canonical_tokens
+from payeeflow.agents.text import canonical, canonical_tokens, strip_erp_noise
 
 TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"})
 GENERATIONS = frozenset({"JR", "SR", "II", "III", "IV", "2ND", "3RD"})
@@ -63,20 +63,22 @@ class Featurizer:
 
         self.legal = frozenset(lexicon["legal_suffixes"])
 
-    def tokens(self, name: str) -> tuple[str, ...]:
-        """``canonical_tokens``, with a legal form spelled in letters joined: ``BLACK & MCDONALD,
-        P. C.`` ends in PC, ``TELEFONICA S A`` in SA."""
+    def read(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """The name without ERP wording (``strip_erp_noise``: ``ACME INC - AP DEPT`` is ``ACME INC``)
+        and its ``canonical_tokens``, with a legal form spelled in letters joined: ``BLACK &
+        MCDONALD, P. C.`` ends in PC, ``TELEFONICA S A`` in SA."""
+        name = strip_erp_noise(name)
         tokens = canonical_tokens(name)
         if len(tokens) < 3 or len(tokens[-1]) != 1:  # nearly every name: no letters at the end
-            return tokens
+            return name, tokens
         for k in (3, 2):
             tail = tokens[-k:]
             if len(tokens) > k and all(len(t) == 1 for t in tail) and "".join(tail) in self.legal:
-                return (*tokens[:-k], "".join(tail))
-        return tokens
+                return name, (*tokens[:-k], "".join(tail))
+        return name, tokens
 
     def __call__(self, name: str) -> tuple[list[str], Signals, str]:
         """(features, signals, canonical text) of a name; a feature may come more than once."""
-        tokens = self.tokens(name)
+        name, tokens = self.read(name)
         features, signals = self.native.features(name, tokens)
         return features, signals, " ".join(tokens)

@@ -47,7 +47,7 @@ class Classifier:
 
     def probabilities(self, name: str) -> tuple[list[float], Signals, str, bool]:
         """(class probabilities, signals, canonical text, whether any content feature is known)."""
-        tokens = self.featurize.tokens(name)
+        name, tokens = self.featurize.read(name)
         probs, signals, evidence = self.scorer.probabilities(name, tokens)
         return probs, signals, " ".join(tokens), evidence
 

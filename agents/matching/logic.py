@@ -26,13 +26,8 @@ from payeeflow.agents.matching.index import (
     Supplier,
     SupplierIndex,
 )
-from payeeflow.agents.matching.normalize import (
-    cut_then_formed,
-    identity_tokens,
-    legal_form,
-    split_dba,
-    strip_erp_noise,
-)
+from payeeflow.agents.matching.normalize import cut_then_formed, identity_tokens, legal_form, split_dba
+from payeeflow.agents.text import strip_erp_noise
 from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0

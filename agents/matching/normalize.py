@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz.distance import Indel
 
-from payeeflow.agents.text import ABBREVIATIONS, canonical_tokens, clean
+from payeeflow.agents.text import ABBREVIATIONS, canonical_tokens, clean, strip_erp_noise
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
 LEGAL_FORMS = frozenset(
@@ -16,19 +16,6 @@ LEGAL_FORMS = frozenset(
 # Tokens that ERP clerks add around a supplier's name.
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ STORE NO NUMBER UNIT BRANCH LOCATION".split())
 _STORE_NUMBER = re.compile(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b")
-# Remit-to and attention lines ERP exports write around a supplier's name.
-_REMIT_PREFIX = re.compile(r"^\s*(?:(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*)+", re.I)
-_ATTENTION = re.compile(r"[\s,;-]*\b(?:ATTN|ATTENTION|C/O|C\\O|CARE\s+OF)\b.*$", re.I)
-_DEPARTMENT = (
-    r"AP|A/P|AR|A/R|ACCOUNTS\s+(?:PAYABLE|RECEIVABLE)|ACCTS?\s+(?:PAY|REC)\w*|BILLING|REMIT\w*|"
-    r"LOCKBOX(?:\s+\d+)?|PAYMENTS?|DEPT|DEPARTMENT"
-)
-_TRAILING_DEPT = re.compile(rf"\s+-\s+(?:{_DEPARTMENT})\b.*$", re.I)
-_TRAILING_ACCOUNTS = re.compile(
-    r"\s+(?:ACCOUNTS\s+(?:RECEIVABLE|PAYABLE)|ACCTS?\s+REC\w*|(?:AR|A/R|AP|A/P|BILLING)\s+DEPT\w*|"
-    r"LOCKBOX\s+\d+)\b.*$",
-    re.I,
-)
 # A name cut at a field limit and then given a legal form: the form's words after the cut.
 _APPENDED_FORM = re.compile(r"[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?$", re.I)
 # Plural and singular trade words are one supplier (WHOLESALE SUPPLIES == WHOLESALE SUPPLY).
@@ -62,16 +49,6 @@ PLURALS = {
     "GRAPHICS": "GRAPHIC",
     "WORKS": "WORK",
 }
-
-
-def strip_erp_noise(name: str) -> str:
-    """The supplier's name without remit-to, attention, care-of and department wording around it."""
-    stripped = _REMIT_PREFIX.sub("", name)
-    for pattern in (_ATTENTION, _TRAILING_DEPT, _TRAILING_ACCOUNTS):
-        cut = pattern.sub("", stripped)
-        if cut != stripped and any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
-            stripped = cut
-    return stripped.strip()
 
 
 def cut_then_formed(name: str, limits: tuple[int, ...]) -> bool:

@@ -272,3 +272,18 @@ def test_the_networks_sic_code_wins_with_its_description() -> None:
 )
 def test_sic_from_curated_phrases(classifier: Classifier, name: str, code: str) -> None:
     assert classifier.classify(name)["sic_code"] == code
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        "DEASY ENTERPRISE #207 - AP DEPT",
+        "REMIT TO: DEASY ENTERPRISE #207",
+        "DEASY ENTERPRISE #207 ATTN ACCOUNTS RECEIVABLE",
+        "DEASY ENTERPRISE #207 C/O JOHN SMITH",
+    ],
+)
+def test_erp_wording_around_a_name_changes_nothing(classifier: Classifier, noisy: str) -> None:
+    """A payment file writes the same payee with and without remit-to, attention and department
+    wording: one payee, one answer (DEPT read as a department made this one GOVERNMENT)."""
+    assert classifier.classify(noisy) == classifier.classify("DEASY ENTERPRISE #207")
