@@ -111,6 +111,7 @@ _TRAILING_ACCOUNTS = re.compile(
     re.I,
 )
 
+
 def strip_erp_noise(name: str) -> str:
     """The payee's name without remit-to, attention, care-of and department wording around it: the
     type and the supplier of ``ACME INC - AP DEPT`` are those of ``ACME INC``."""
