@@ -177,8 +177,8 @@ def test_an_older_version_never_overwrites_a_newer_one(
     older.write_text(f"payee_id,name,version\n{payee_id},OLDER NAME LLC,3\n")
     asyncio.run(ingest_file(settings, newer, progress=False))
     wait_until(lambda: query(settings, "SELECT 1 FROM payees WHERE payee_id = %s AND version = 5", payee_id))
-    asyncio.run(ingest_file(settings, older, progress=False))
-    wait_until(lambda: sink_caught_up(settings))
+    late = asyncio.run(ingest_file(settings, older, progress=False))
+    wait_until(lambda: query(settings, "SELECT 1 FROM batch_payees WHERE batch_id = %s", late.batch_id))
     assert query(settings, "SELECT name, version FROM payees WHERE payee_id = %s", payee_id) == [
         ("NEWER NAME LLC", 5)
     ]
