@@ -31,7 +31,7 @@ def main() -> int:
             for row in csv.DictReader(fh)
         ]
     lines = [line for p in payees if (line := logic._upper(p["address"]))]
-    plain = sum(logic._reads_plainly(line) for line in lines)
+    plain = sum(logic._plain(line) is not None for line in lines)
     logic._read_line.cache_clear()
     started = time.process_time()
     for payee in payees:

@@ -77,10 +77,6 @@ def _plain(line: str) -> tuple[str, str | None, str | None, str | None] | None:
     return None
 
 
-def _reads_plainly(line: str) -> bool:
-    return _plain(line) is not None
-
-
 @lru_cache(maxsize=65_536)  # payment-level files repeat a payee's address on every row
 def _read_line(line: str) -> tuple[str, str | None, str | None, str | None] | None:
     """(street, city, state, ZIP) an address line holds; None when usaddress cannot label it. The
