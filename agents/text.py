@@ -1,14 +1,13 @@
-"""Name normalisation shared by every stage, so the index and the query see names alike."""
+"""Name normalisation shared by every stage, so the index and the query see names alike.
+
+The word list is here; the reading is compiled (``native/src/names.rs``).
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
 
-_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}(?=\s|$|[^A-Z])")  # I.R.S. / L.L.C. / U.S.
-_NON_WORD = re.compile(r"[^A-Z0-9 ]+")
-_APOSTROPHE = re.compile(r"(?<=[A-Z])'(?=[A-Z])")  # O'BRIEN -> OBRIEN, MCDONALD'S -> MCDONALDS
+from payeeflow.agents.classification.native import Text
 
 # AP-file abbreviations, expanded to one canonical spelling before any lookup.
 ABBREVIATIONS: dict[str, str] = {
@@ -69,18 +68,14 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 
+_TEXT = Text(abbreviations=ABBREVIATIONS)
+
+
 def clean(text: str) -> str:
-    """Upper-case, ASCII-folded, punctuation-free, single-spaced; ``&`` becomes ``AND``."""
-    if not text.isascii():  # most AP names are ASCII already: skip the Unicode work
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = text.upper()
-    if "." in text:
-        text = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
-    if "'" in text:
-        text = _APOSTROPHE.sub("", text)
-    if "&" in text:
-        text = text.replace("&", " AND ")
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    """Upper-case, ASCII-folded, punctuation-free, single-spaced; ``&`` becomes ``AND``; dotted
+    initials and apostrophes inside a word are closed up (``I.R.S.`` -> ``IRS``, ``O'BRIEN`` ->
+    ``OBRIEN``)."""
+    return _TEXT.clean(text)
 
 
 @lru_cache(maxsize=8192)
@@ -89,35 +84,16 @@ def canonical_tokens(text: str) -> tuple[str, ...]:
 
     Cached (bounded): screening, classification and matching each canonicalise the same name.
     """
-    words = clean(text).split()
-    return tuple(map(ABBREVIATIONS.get, words, words))  # each word, or its expansion
+    return _TEXT.canonical_tokens(text)
 
 
 def canonical(text: str) -> str:
     return " ".join(canonical_tokens(text))
 
 
-# Remit-to, attention and department wording ERP exports write around a payee's name.
-_REMIT_PREFIX = re.compile(r"^\s*(?:(?:REMIT(?:TANCE)?(?:\s+TO)?|PAY\s+TO)\b\s*:?\s*)+", re.I)
-_ATTENTION = re.compile(r"[\s,;-]*\b(?:ATTN|ATTENTION|C/O|C\\O|CARE\s+OF)\b.*$", re.I)
-_DEPARTMENT = (
-    r"AP|A/P|AR|A/R|ACCOUNTS\s+(?:PAYABLE|RECEIVABLE)|ACCTS?\s+(?:PAY|REC)\w*|BILLING|REMIT\w*|"
-    r"LOCKBOX(?:\s+\d+)?|PAYMENTS?|DEPT|DEPARTMENT"
-)
-_TRAILING_DEPT = re.compile(rf"\s+-\s+(?:{_DEPARTMENT})\b.*$", re.I)
-_TRAILING_ACCOUNTS = re.compile(
-    r"\s+(?:ACCOUNTS\s+(?:RECEIVABLE|PAYABLE)|ACCTS?\s+REC\w*|(?:AR|A/R|AP|A/P|BILLING)\s+DEPT\w*|"
-    r"LOCKBOX\s+\d+)\b.*$",
-    re.I,
-)
-
-
 def strip_erp_noise(name: str) -> str:
-    """The payee's name without remit-to, attention, care-of and department wording around it: the
-    type and the supplier of ``ACME INC - AP DEPT`` are those of ``ACME INC``."""
-    stripped = _REMIT_PREFIX.sub("", name)
-    for pattern in (_ATTENTION, _TRAILING_DEPT, _TRAILING_ACCOUNTS):
-        cut = pattern.sub("", stripped)
-        if cut != stripped and any(ch.isalnum() for ch in cut):  # never strip a name down to nothing
-            stripped = cut
-    return stripped.strip()
+    """The payee's name without remit-to, attention, care-of and department wording around it
+    (``REMIT TO``, ``ATTN …``, ``C/O …``, `` - AP DEPT``, ``ACCOUNTS RECEIVABLE``, ``LOCKBOX 12``):
+    the type and the supplier of ``ACME INC - AP DEPT`` are those of ``ACME INC``. Never strips
+    a name down to nothing."""
+    return _TEXT.strip_erp_noise(name)

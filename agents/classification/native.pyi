@@ -1,5 +1,8 @@
 """Type stubs for the compiled ``agents.classification.native`` (source: ``native/src``)."""
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+
 class Signals:
     """What a name shows, in words a person reads."""
 
@@ -64,3 +67,32 @@ class Network:
         form: str | None,
         rules: tuple[float, float, float],
     ) -> tuple[list[tuple[float, int]], float | None]: ...
+
+class Text:
+    """Clean text, canonical tokens and ERP wording, the same for every stage."""
+
+    def __init__(self, *, abbreviations: Mapping[str, str]) -> None: ...
+    def clean(self, text: str) -> str: ...
+    def canonical_tokens(self, text: str) -> tuple[str, ...]: ...
+    def strip_erp_noise(self, name: str) -> str: ...
+
+class MatchKeys:
+    """Match keys: the part of a name that identifies a supplier, for index and query alike."""
+
+    def __init__(
+        self,
+        *,
+        abbreviations: Mapping[str, str],
+        legal_forms: AbstractSet[str],
+        noise: AbstractSet[str],
+        plurals: Mapping[str, str],
+        form_of: Mapping[str, str],
+        long_forms: list[str],
+        form_prefixes: AbstractSet[str],
+        begun_forms: AbstractSet[str],
+        swapped_forms: AbstractSet[str],
+        cut_lengths: list[int],
+    ) -> None: ...
+    def key(self, name: str) -> tuple[list[str], str | None]: ...
+    def query(self, name: str) -> tuple[list[str], bool, str | None]: ...
+    def legal_form(self, name: str) -> str | None: ...

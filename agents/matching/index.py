@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from payeeflow.agents.classification.native import Network
-from payeeflow.agents.matching.normalize import legal_form, match_tokens
+from payeeflow.agents.matching.normalize import supplier_key
 
 MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
 NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
@@ -141,7 +141,7 @@ class SupplierIndex:
         if old is not None and self._packed(old) == packed:
             return  # unchanged (a daily full sync): a new row would only cost memory
         self.delete(supplier.supplier_id)
-        tokens = match_tokens(supplier.name)
+        tokens, form = supplier_key(supplier.name)
         key = " ".join(tokens)
         if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings
             key = self.keys[present if isinstance(present, int) else present[0]]
@@ -151,7 +151,6 @@ class SupplierIndex:
         self._sizes.append(len(data))
         self._blob += data
         self.keys.append(key)
-        form = legal_form(supplier.name)
         self.forms.append(sys.intern(form) if form else None)
         self.row_of[supplier.supplier_id] = row
         _add(self.by_key, key, row)

@@ -26,14 +26,11 @@ from payeeflow.agents.matching.index import (
     Supplier,
     SupplierIndex,
 )
-from payeeflow.agents.matching.normalize import cut_then_formed, identity_tokens, legal_form, split_dba
-from payeeflow.agents.text import strip_erp_noise
+from payeeflow.agents.matching.normalize import legal_form, read_query, split_dba
 from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
-TRUNCATED_AT = (22, 35)  # bank-file field limits
-CUT_LENGTHS = tuple(n - d for n in TRUNCATED_AT for d in (0, 1))
 OUT_OF_ORDER = 15.0  # shared words in another order name another firm (RACINE MARATHON, MARATHON RACING)
 OTHER_NUMBER = 10.0  # a number or roman numeral on one side only names another entity
 # Scoring (``native/src/align.rs``): looked at closer from this score, and the points taken there.
@@ -85,14 +82,6 @@ class Best(NamedTuple):
     exact: bool = False
     by_tax_id: bool = False
     form: str | None = None  # the legal form the name states, as evidence
-
-
-class Query(NamedTuple):
-    """One name of a payee as matching reads it."""
-
-    tokens: list[str]
-    truncated: bool  # the name may be cut at a bank-file limit
-    form: str | None  # the legal form it states; none when appended after a cut
 
 
 NO_BEST = Best(0.0, None, None, [])
@@ -166,7 +155,7 @@ class Matcher:
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
             return Best(100.0, row, None, [(100.0, row)], by_tax_id=True, form=legal_form(name))
-        tokens, truncated, form = _read(name)
+        tokens, truncated, form = read_query(name)
         if not tokens:
             return NO_BEST
         rows, exact = self._rows(tokens, truncated)
@@ -183,7 +172,7 @@ class Matcher:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
         ids: list[str] = []
         for part in filter(None, split_dba(name)):
-            tokens, truncated, _ = _read(part)
+            tokens, truncated, _ = read_query(part)
             if tokens:
                 ids += (self.index.fields(row)[SUPPLIER_ID] for row in self._rows(tokens, truncated)[0])
         return ids
@@ -202,19 +191,6 @@ class Matcher:
         else:
             record["match"] = self.match(record["payee"])
         return record
-
-
-def _read(name: str) -> Query:
-    """One name of a payee as matching reads it, ERP wording stripped once.
-
-    A name is cut when it is as long as a field limit (or one less: the cut fell on a space the
-    export then trimmed), or when it was and then got a legal form. That appended form says
-    nothing of the supplier's (``SHUR OFFICE SUPPLY COR LLC``): it is no evidence.
-    """
-    name = strip_erp_noise(name)
-    appended = cut_then_formed(name, CUT_LENGTHS)
-    truncated = appended or len(name) in CUT_LENGTHS
-    return Query(identity_tokens(name, cut=truncated), truncated, None if appended else legal_form(name))
 
 
 def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:

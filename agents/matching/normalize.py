@@ -1,12 +1,16 @@
-"""Match keys: the part of a name that identifies a supplier, the same for index and query."""
+"""Match keys: the part of a name that identifies a supplier, the same for index and query.
+
+The word lists are here; the reading is compiled (``native/src/names.rs``): an index build reads
+483k names.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
-from rapidfuzz.distance import Indel
-
-from payeeflow.agents.text import ABBREVIATIONS, canonical_tokens, clean, strip_erp_noise
+from payeeflow.agents.classification.native import MatchKeys
+from payeeflow.agents.text import ABBREVIATIONS
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
 LEGAL_FORMS = frozenset(
@@ -15,9 +19,9 @@ LEGAL_FORMS = frozenset(
 )
 # Tokens that ERP clerks add around a supplier's name.
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ STORE NO NUMBER UNIT BRANCH LOCATION".split())
-_STORE_NUMBER = re.compile(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b")
-# A name cut at a field limit and then given a legal form: the form's words after the cut.
-_APPENDED_FORM = re.compile(r"[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?$", re.I)
+TRUNCATED_AT = (22, 35)  # bank-file field limits
+# A name as long as a limit, or one less: the cut fell on a space the export then trimmed.
+CUT_LENGTHS = tuple(n - d for n in TRUNCATED_AT for d in (0, 1))
 # Plural and singular trade words are one supplier (WHOLESALE SUPPLIES == WHOLESALE SUPPLY).
 PLURALS = {
     "SUPPLIES": "SUPPLY",
@@ -51,12 +55,6 @@ PLURALS = {
 }
 
 
-def cut_then_formed(name: str, limits: tuple[int, ...]) -> bool:
-    """A name cut at a field limit, then given a legal form: ``DRIAXOU PROPERTY MANAG INC``."""
-    stem = _APPENDED_FORM.sub("", name)
-    return stem != name and len(stem.rstrip(" ,")) in limits
-
-
 _DBA = re.compile(r"\b(?:D/B/A|DBA|D B A|T/A|AKA)\b", re.I)
 
 
@@ -70,12 +68,6 @@ def split_dba(name: str) -> tuple[str, str | None]:
 
 # Equivalent spellings of a legal form, to one; siblings differ by form (X INC in TX, X LLC in OH).
 FORM_OF = {"INCORPORATED": "INC", "CORPORATION": "CORP", "COMPANY": "CO", "LIMITED": "LTD", "LC": "LLC"}
-
-
-def legal_form(name: str) -> str | None:
-    """The name's (last) legal form, canonical: ``Acme Corporation`` -> ``CORP``."""
-    forms = [tok for tok in canonical_tokens(name) if tok in LEGAL_FORMS]
-    return FORM_OF.get(forms[-1], forms[-1]) if forms else None
 
 
 _LONG_FORMS = ("CORPORATION", "INCORPORATED", "COMPANY", "LIMITED")
@@ -96,63 +88,48 @@ _SWAPPED_FORMS = (
 )
 
 
-def _is_form(token: str, last: bool, cut: bool) -> bool:
-    """A legal form, also misspelled (CORPORATINO), or as the last word begun (COR, COMP), and as a
-    cut name's last word begun further (INC -> I) or with two letters swapped (ICN, CMO)."""
-    if token in LEGAL_FORMS:
-        return True
-    if last and (token in _BEGUN_FORMS or (cut and (token in _FORM_PREFIXES or token in _SWAPPED_FORMS))):
-        return True
-    return len(token) >= 6 and any(Indel.normalized_similarity(token, form) >= 0.8 for form in _LONG_FORMS)
+_KEYS = MatchKeys(
+    abbreviations=ABBREVIATIONS,
+    legal_forms=LEGAL_FORMS,
+    noise=NOISE,
+    plurals=PLURALS,
+    form_of=FORM_OF,
+    long_forms=list(_LONG_FORMS),
+    form_prefixes=_FORM_PREFIXES,
+    begun_forms=_BEGUN_FORMS,
+    swapped_forms=_SWAPPED_FORMS,
+    cut_lengths=list(CUT_LENGTHS),
+)
 
 
-def match_tokens(name: str, cut: bool = False) -> list[str]:
-    """Identity tokens of a name: canonical, without legal forms, noise and store numbers.
+class Query(NamedTuple):
+    """One name of a payee as matching reads it."""
 
-    ``cut``: the name was truncated at a bank-file field limit, so its last word may be partial.
+    tokens: list[str]  # identity tokens: canonical, without legal forms, noise and store numbers
+    truncated: bool  # the name may be cut at a bank-file limit
+    form: str | None  # the legal form it states; none when appended after a cut
+
+
+def read_query(name: str) -> Query:
+    """A payee's name as matching reads it, ERP wording stripped.
+
+    A name is cut when it is as long as a field limit, or when it was and then got a legal form:
+    that appended form says nothing of the supplier's (``SHUR OFFICE SUPPLY COR LLC``). A cut
+    name's last word may be partial, and a legal form misspelled or begun (``CORPORATINO``,
+    ``COR``, ``L.L..C``) is still a legal form.
     """
-    return identity_tokens(strip_erp_noise(name), cut)
+    return Query(*_KEYS.query(name))
 
 
-def identity_tokens(stripped: str, cut: bool = False) -> list[str]:
-    """``match_tokens`` of a name ``strip_erp_noise`` has already cleaned (a query strips it
-    once, and needs the stripped length to tell a cut name)."""
-    name = _STORE_NUMBER.sub(" ", stripped.upper())
-    words = _cut_words(name) if cut else canonical_tokens(name)
-    tokens = [PLURALS.get(tok, tok) for tok in words if tok not in NOISE]
-    end = len(tokens)  # the cut word is the last before any form appended after the cut
-    while end > 1:
-        if pieces := _form_pieces(tokens[:end]):
-            end -= pieces
-        elif tokens[end - 1] in LEGAL_FORMS:
-            end -= 1
-        else:
-            break
-    core = [tok for i, tok in enumerate(tokens[:end]) if not _is_form(tok, i == end - 1, cut)]
-    return core or tokens
+def supplier_key(name: str) -> tuple[list[str], str | None]:
+    """(identity tokens, canonical legal form) of a supplier's name, as the index stores them."""
+    return _KEYS.key(name)
 
 
-def _cut_words(name: str) -> tuple[str, ...]:
-    """``canonical_tokens`` of a cut name, but its cut word as typed: ``MEDICAL SUPP`` was cut from
-    SUPPLY as likely as from SUPPORT, which the abbreviation would make of it."""
-    words = clean(name).split()
-    end = len(words)
-    while end > 1 and words[end - 1] in LEGAL_FORMS:
-        end -= 1
-    return tuple(w if i == end - 1 else ABBREVIATIONS.get(w, w) for i, w in enumerate(words))
-
-
-def _form_pieces(tokens: list[str]) -> int:
-    """How many last tokens are a legal form typed with stray dots (``L.L..C`` -> ``LL C``,
-    ``L.LC..`` -> ``L LC``): short pieces that together spell a form or its start."""
-    for k in (3, 2):
-        tail = tokens[-k:]
-        if len(tokens) > k and all(len(t) <= 2 and t.isalpha() for t in tail):
-            joined = "".join(tail)
-            if joined in LEGAL_FORMS or joined in _FORM_PREFIXES:
-                return k
-    return 0
+def legal_form(name: str) -> str | None:
+    """The name's (last) legal form, canonical: ``Acme Corporation`` -> ``CORP``."""
+    return _KEYS.legal_form(name)
 
 
 def match_key(name: str) -> str:
-    return " ".join(match_tokens(name))
+    return " ".join(supplier_key(name)[0])

@@ -22,7 +22,7 @@ pub fn numbered(t: &str) -> bool {
 }
 
 /// Longest common subsequence; rows on the stack for words up to 64 letters.
-fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+pub fn lcs<T: PartialEq>(a: &[T], b: &[T]) -> usize {
     let (mut stack_prev, mut stack_cur) = ([0usize; 65], [0usize; 65]);
     let (mut heap_prev, mut heap_cur);
     let (mut prev, mut cur): (&mut [usize], &mut [usize]) = if b.len() < 65 {

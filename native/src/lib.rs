@@ -10,6 +10,7 @@
 mod align;
 mod features;
 mod model;
+mod names;
 mod postings;
 
 use std::borrow::Cow;
@@ -18,7 +19,8 @@ use std::sync::Arc;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::PyString;
+use pyo3::types::{PyString, PyTuple};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A name as UTF-8. A lone surrogate, which a Python str may hold and UTF-8 cannot, reads as `?`:
 /// one character for one, as `str.encode("utf-8", "replace")` gives.
@@ -227,9 +229,103 @@ impl Network {
     }
 }
 
+/// Clean text, canonical tokens and ERP wording, the same for every stage.
+#[pyclass(frozen, module = "agents.classification.native")]
+struct Text {
+    text: names::Text,
+}
+
+#[pymethods]
+impl Text {
+    #[new]
+    #[pyo3(signature = (*, abbreviations))]
+    fn new(abbreviations: FxHashMap<String, String>) -> Self {
+        Text {
+            text: names::Text::new(abbreviations),
+        }
+    }
+
+    /// Upper-case, ASCII-folded, punctuation-free, single-spaced; `&` becomes `AND`.
+    fn clean(&self, text: &Bound<'_, PyString>) -> PyResult<String> {
+        Ok(self.text.clean_words(&utf8(text)?).join(" "))
+    }
+
+    /// The clean words with AP abbreviations expanded.
+    fn canonical_tokens<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.text.canonical_tokens(&utf8(text)?))
+    }
+
+    /// The name without remit-to, attention, care-of and department wording around it.
+    fn strip_erp_noise(&self, name: &Bound<'_, PyString>) -> PyResult<String> {
+        Ok(self.text.strip_erp_noise(&utf8(name)?))
+    }
+}
+
+/// Match keys: the part of a name that identifies a supplier, for index and query alike.
+#[pyclass(frozen, module = "agents.classification.native")]
+struct MatchKeys {
+    keys: names::MatchKeys,
+}
+
+#[pymethods]
+impl MatchKeys {
+    #[new]
+    #[pyo3(signature = (*, abbreviations, legal_forms, noise, plurals, form_of, long_forms, form_prefixes, begun_forms, swapped_forms, cut_lengths))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        abbreviations: FxHashMap<String, String>,
+        legal_forms: FxHashSet<String>,
+        noise: FxHashSet<String>,
+        plurals: FxHashMap<String, String>,
+        form_of: FxHashMap<String, String>,
+        long_forms: Vec<String>,
+        form_prefixes: FxHashSet<String>,
+        begun_forms: FxHashSet<String>,
+        swapped_forms: FxHashSet<String>,
+        cut_lengths: Vec<usize>,
+    ) -> Self {
+        let words = names::KeyWords {
+            legal_forms,
+            noise,
+            plurals,
+            form_of,
+            long_forms,
+            form_prefixes,
+            begun_forms,
+            swapped_forms,
+            cut_lengths,
+        };
+        MatchKeys {
+            keys: names::MatchKeys::new(names::Text::new(abbreviations), words),
+        }
+    }
+
+    /// (key tokens, legal form) of a supplier's name, as the index stores them.
+    fn key(&self, name: &Bound<'_, PyString>) -> PyResult<(Vec<String>, Option<String>)> {
+        Ok(self.keys.key(&utf8(name)?))
+    }
+
+    /// (identity tokens, whether cut, legal form) of a payee's name, as a query reads it.
+    fn query(&self, name: &Bound<'_, PyString>) -> PyResult<(Vec<String>, bool, Option<String>)> {
+        let query = self.keys.query(&utf8(name)?);
+        Ok((query.tokens, query.truncated, query.form))
+    }
+
+    /// The name's (last) legal form, canonical.
+    fn legal_form(&self, name: &Bound<'_, PyString>) -> PyResult<Option<String>> {
+        Ok(self.keys.legal_form(&utf8(name)?))
+    }
+}
+
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Network>()?;
+    m.add_class::<Text>()?;
+    m.add_class::<MatchKeys>()?;
     m.add_class::<Featurizer>()?;
     m.add_class::<Scorer>()?;
     m.add_class::<features::Signals>()?;

@@ -4,7 +4,8 @@ import pytest
 
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
-from payeeflow.agents.matching.normalize import match_key, split_dba
+from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
+from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
 
 
 def index(*suppliers: Supplier) -> SupplierIndex:
@@ -15,6 +16,49 @@ def test_match_key_drops_legal_forms_noise_and_punctuation() -> None:
     assert match_key("The Acme Plumbing, Inc. #123") == "ACME PLUMBING"
     assert match_key("ACME PLUMBING INCORPORATED") == match_key("Acme Plumbing L.L.C.")
     assert match_key("Smith & Sons Co - AP Dept") == "SMITH AND SONS"
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("I.R.S. of U.S.", "IRS OF US"),  # dotted initials close up
+        ("A.B.CD.E.F.", "A B CD EF"),  # not when a letter follows the last dot
+        ("O'Brien's Deli", "OBRIENS DELI"),
+        ("Rock 'n' Roll", "ROCK N ROLL"),
+        ("AT&T", "AT AND T"),
+        ("Café Müller Straße", "CAFE MULLER STRAE"),  # folded to ASCII, ß has no ASCII form
+        ("\uff21\uff23\uff2d\uff25  Inc\n", "ACME INC"),  # full-width letters, any spacing
+        ("", ""),
+    ],
+)
+def test_clean_reads_a_name_as_every_stage_sees_it(text: str, cleaned: str) -> None:
+    assert clean(text) == cleaned
+
+
+def test_canonical_tokens_expand_ap_abbreviations() -> None:
+    assert canonical_tokens("Cnty Treas Dept") == ("COUNTY", "TREASURY", "DEPARTMENT")
+
+
+@pytest.mark.parametrize(
+    ("name", "stripped"),
+    [
+        ("remit to: Acme Inc", "Acme Inc"),
+        ("ACME INC ATTN ACCOUNTS RECEIVABLE", "ACME INC"),
+        ("Acme Inc, c/o Bob", "Acme Inc"),
+        ("ACME INC - ap dept", "ACME INC"),
+        ("ACME INC LOCKBOX 4471", "ACME INC"),
+        ("ACME INC ATTN BOB\n", "ACME INC"),  # an end anchor also matches before a final newline
+        ("ACME ATTN BOB\nSMITH", "ACME ATTN BOB\nSMITH"),  # but not before an inner one
+        ("ATTN ACME", "ATTN ACME"),  # never stripped to nothing
+    ],
+)
+def test_erp_wording_is_stripped_from_a_name(name: str, stripped: str) -> None:
+    assert strip_erp_noise(name) == stripped
+
+
+def test_a_cut_name_given_a_legal_form_reads_as_cut_without_that_form() -> None:
+    assert read_query("SHUR OFFICE SUPPLY COR LLC") == (["SHUR", "OFFICE", "SUPPLY"], True, None)
+    assert read_query("Acme Plumbing Corporation") == (["ACME", "PLUMBING"], False, "CORP")
 
 
 def test_dba_split() -> None:
