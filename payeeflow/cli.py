@@ -62,7 +62,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     }[args.command] + REVIEW_COLUMNS
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
-    result = run_file(pipeline, args.input, args.output, columns, args.encoding)
+    result = run_file(pipeline, args.input, args.output, columns, args.encoding, args.processes)
     elapsed = time.perf_counter() - started
     print(
         f"{result.rows} rows ({result.encoding}) -> {result.output}"
@@ -288,6 +288,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, args.network, args.payees, args.timeout)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="payeeflow",
@@ -372,6 +378,12 @@ def build_parser() -> argparse.ArgumentParser:
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
         p.add_argument("--encoding", help=ENCODING_HELP)
+        p.add_argument(
+            "--processes",
+            type=_positive,
+            default=len(os.sched_getaffinity(0)),
+            help="processes answering rows, sharing the loaded stages (default: the cores this may use)",
+        )
 
     p = add("dlq", cmd_dlq, "Dead letters: list them by reason, show one decoded, replay after a fix.")
     dsub = p.add_subparsers(dest="action", required=True)

@@ -1,12 +1,18 @@
-"""``payeeflow classify | match | process``: the stages over a CSV file, in this process.
+"""``payeeflow classify | match | process``: the stages over a CSV file, without Kafka.
 
 Every input row comes out, in order: in OUTPUT with the stage columns appended, or in
 ``OUTPUT.rejects.csv`` with its line and reason. Rows stream through; the file is never held.
+With several processes, this one reads and writes while forked copies of the loaded pipeline
+(the supplier index shared copy-on-write) answer chunks of rows, a bounded number at a time.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,8 +46,18 @@ def rejects_path(output: Path) -> Path:
     return output.with_name(f"{name}.rejects.csv")
 
 
+Answer = list[str] | tuple[str, str]  # the output row's cells, or a reject's (reason, detail)
+CHUNK = 256  # rows a forked process answers at a time
+_PIPELINE: Pipeline | None = None  # what forked processes run: set before the fork, inherited
+
+
 def run_file(
-    pipeline: Pipeline, source: Path, output: Path, columns: list[str], encoding: str | None = None
+    pipeline: Pipeline,
+    source: Path,
+    output: Path,
+    columns: list[str],
+    encoding: str | None = None,
+    processes: int = 1,
 ) -> FileResult:
     """Run ``pipeline`` over every row of ``source``; ``columns`` are the ones appended.
 
@@ -56,7 +72,7 @@ def run_file(
     out_columns = in_columns + [c for c in columns if c not in in_columns]
     reject_file = rejects_path(output)
     written = rejected = 0
-    now = datetime.now(UTC)
+    job = _Job(out_columns, source.name, datetime.now(UTC))
     try:
         out_fh = output.open("w", newline="", encoding="utf-8")
     except OSError as exc:
@@ -66,27 +82,88 @@ def run_file(
         writer = csv.writer(out_fh)
         writer.writerow(out_columns)
         reject_writer = None
-        for line, row, raw in opened.rows:
-            try:
-                if isinstance(row, RecordError):
-                    raise row
-                result = flat_row(pipeline.process(to_record(row, "cli", source.name, now)))
-            except RecordError as exc:
-                if reject_writer is None:
-                    reject_fh = reject_file.open("w", newline="", encoding="utf-8")
-                    reject_writer = csv.writer(reject_fh)
-                    reject_writer.writerow(["line", "reason", "error", *in_columns, "raw"])
-                values = row if isinstance(row, dict) else {}
-                original = raw.decode(opened.encoding, errors="backslashreplace").rstrip("\r\n")
-                reject_writer.writerow(
-                    [line, exc.reason, exc.detail, *(values.get(c, "") for c in in_columns), original]
-                )
-                rejected += 1
+        for (line, row, raw), answer in _answers(pipeline, job, opened.rows, processes):
+            if isinstance(answer, list):
+                writer.writerow(answer)
+                written += 1
                 continue
-            writer.writerow([row[c] if c in row else _cell(result.get(c)) for c in out_columns])
-            written += 1
+            if reject_writer is None:
+                reject_fh = reject_file.open("w", newline="", encoding="utf-8")
+                reject_writer = csv.writer(reject_fh)
+                reject_writer.writerow(["line", "reason", "error", *in_columns, "raw"])
+            values = row if isinstance(row, dict) else {}
+            original = raw.decode(opened.encoding, errors="backslashreplace").rstrip("\r\n")
+            reject_writer.writerow([line, *answer, *(values.get(c, "") for c in in_columns), original])
+            rejected += 1
     if reject_fh is not None:
         reject_fh.close()
     elif reject_file.exists():
         reject_file.unlink()  # a stale rejects file from an earlier run would mislead
     return FileResult(written, rejected, output, reject_file if rejected else None, opened.encoding)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What answering a row needs besides the pipeline (sent with each chunk)."""
+
+    out_columns: list[str]
+    source: str
+    now: datetime
+
+    def answer(self, pipeline: Pipeline, row: dict[str, str] | RecordError) -> Answer:
+        try:
+            if isinstance(row, RecordError):
+                raise row
+            result = flat_row(pipeline.process(to_record(row, "cli", self.source, self.now)))
+        except RecordError as exc:
+            return exc.reason, exc.detail
+        return [row[c] if c in row else _cell(result.get(c)) for c in self.out_columns]
+
+
+Row = tuple[int, dict[str, str] | RecordError, bytes]  # (line, the row or why it is unreadable, raw)
+
+
+def _answers(
+    pipeline: Pipeline, job: _Job, rows: Iterable[Row], processes: int
+) -> Iterator[tuple[Row, Answer]]:
+    """Each row with its answer, in order."""
+    if processes <= 1:
+        for row in rows:
+            yield row, job.answer(pipeline, row[1])
+        return
+    global _PIPELINE
+    _PIPELINE = pipeline
+    gc.freeze()  # the forked copies then never write to the index's pages to collect it
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pending: deque[tuple[list[Row], Any]] = deque()
+        for chunk in _chunks(rows, CHUNK):
+            readable = [None if isinstance(row[1], RecordError) else row[1] for row in chunk]
+            pending.append((chunk, pool.apply_async(_answer_chunk, (job, readable))))
+            if len(pending) > 2 * processes:  # bounded: a file is never held
+                yield from _collect(pipeline, job, *pending.popleft())
+        while pending:
+            yield from _collect(pipeline, job, *pending.popleft())
+    gc.unfreeze()
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _collect(pipeline: Pipeline, job: _Job, chunk: list[Row], result: Any) -> Iterator[tuple[Row, Answer]]:
+    """A chunk's rows with their answers; an unreadable row's is its reject, given here."""
+    for row, answer in zip(chunk, result.get(), strict=True):
+        yield row, job.answer(pipeline, row[1]) if answer is None else answer
+
+
+def _answer_chunk(job: _Job, rows: list[dict[str, str] | None]) -> list[Answer | None]:
+    """In a forked process: the answers to a chunk's readable rows (``None`` for the others)."""
+    assert _PIPELINE is not None
+    return [None if row is None else job.answer(_PIPELINE, row) for row in rows]

@@ -21,6 +21,7 @@ from payeeflow.agents.matching.index import (
     CITY,
     NAME,
     STATE,
+    SUPPLIER_FIELDS,
     SUPPLIER_ID,
     ZIP,
     Supplier,
@@ -212,16 +213,19 @@ def read_network(path: Path) -> Iterator[Supplier]:
         fh = path.open(newline="", encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read network CSV: {exc.strerror or exc}") from exc
-    reader = csv.DictReader(fh)
-    missing = {"supplier_id", "name"} - set(reader.fieldnames or ())
+    reader = csv.reader(fh)
+    header = next(reader, [])
+    missing = {"supplier_id", "name"} - set(header)
     if missing:
         fh.close()
         raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
-    return _suppliers(reader, fh)
+    return _suppliers(reader, fh, [header.index(f) if f in header else None for f in SUPPLIER_FIELDS])
 
 
-def _suppliers(reader: csv.DictReader, fh: Any) -> Iterator[Supplier]:
+def _suppliers(reader: Iterator[list[str]], fh: Any, positions: list[int | None]) -> Iterator[Supplier]:
+    """Rows as ``Supplier.from_values`` takes them; a short row's missing cells are blank."""
     with fh:
         for row in reader:
-            if row["supplier_id"] and row["name"]:
-                yield Supplier.from_record(row)
+            values = [row[i] if i is not None and i < len(row) else "" for i in positions]
+            if values[0] and values[1]:
+                yield Supplier.from_values(*values)

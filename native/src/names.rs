@@ -336,20 +336,38 @@ impl MatchKeys {
         {
             return true;
         }
-        token.chars().count() >= 6
-            && w.long_forms
-                .iter()
-                .any(|form| indel_similarity(token, form) >= 0.8)
+        token.chars().count() >= 6 && w.long_forms.iter().any(|form| indel_similar(token, form))
     }
 }
 
-/// rapidfuzz's `Indel.normalized_similarity`, in its arithmetic.
-fn indel_similarity(a: &str, b: &str) -> f64 {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let total = a.len() + b.len();
+/// rapidfuzz's `Indel.normalized_similarity(a, b) >= 0.8`, in its arithmetic. The letters two
+/// ASCII words share bound their common subsequence: most words are told from a form by that.
+fn indel_similar(a: &str, b: &str) -> bool {
+    let total = a.chars().count() + b.chars().count();
+    let similar = |common: usize| 1.0 - (total - 2 * common) as f64 / total as f64 >= 0.8;
     if total == 0 {
-        return 1.0;
+        return true;
     }
-    let distance = total - 2 * lcs(&a, &b);
-    1.0 - distance as f64 / total as f64
+    if a.is_ascii() && b.is_ascii() && !similar(shared_letters(a.as_bytes(), b.as_bytes())) {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    similar(lcs(&a, &b))
+}
+
+/// How many letters two ASCII words share, counted with repeats: at least their common
+/// subsequence's length.
+fn shared_letters(a: &[u8], b: &[u8]) -> usize {
+    let mut counts = [0u16; 128];
+    for &c in a {
+        counts[usize::from(c)] += 1;
+    }
+    b.iter()
+        .filter(|&&c| {
+            let n = &mut counts[usize::from(c)];
+            let found = *n > 0;
+            *n = n.saturating_sub(1);
+            found
+        })
+        .count()
 }

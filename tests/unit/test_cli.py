@@ -177,6 +177,24 @@ def test_examples_process_end_to_end(tmp_path: Path) -> None:
     assert len(read(tmp_path / "p.rejects.csv")) == 3
 
 
+def test_several_processes_answer_every_row_in_order_as_one_does(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    lines = (EXAMPLES / "payees.csv").read_bytes().splitlines(keepends=True)
+    source.write_bytes(b"".join([*lines, *lines[1:], b"BAD \xff NAME,1\n"]))  # past a chunk, a bad line
+    outputs = []
+    for processes in ("1", "2"):
+        out = tmp_path / f"p{processes}.csv"
+        network = str(EXAMPLES / "suppliers.csv")
+        result = payeeflow(
+            "process", str(source), "--network", network, "-o", str(out), "--processes", processes
+        )
+        assert result.returncode == 0, result.stderr
+        rejects = read(tmp_path / f"p{processes}.rejects.csv")
+        outputs.append((out.read_bytes(), rejects))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0][1]) == 7 and outputs[0][1][-1]["raw"] == "BAD \\xff NAME,1"
+
+
 def test_every_command_says_which_payees_a_clerk_should_review(tmp_path: Path) -> None:
     network = tmp_path / "n.csv"
     network.write_text(
