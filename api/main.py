@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
 from payeeflow import __version__
 from payeeflow.agents.classification.logic import Classifier
 from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.pipeline import Pipeline
+from payeeflow.api.metrics import RequestMetrics
 from payeeflow.api.routers import batches, classify, health, payees
+from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
 
@@ -25,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_for_database(settings.dsn)  # pre-start: the database answers and is migrated
         migrate(settings.dsn)
         app.state.settings = settings
+        app.state.guard = Guard(settings.api_key_cache_seconds)
         app.state.pipeline = Pipeline(
             Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file),
             Classifier.load(),
@@ -34,15 +42,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = pool
             yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # the docs pages' assets come from this server, not a CDN
         title="payeeflow",
         version=__version__,
-        description="Lookups, search and batch progress over the payees the pipeline stored.",
+        description="Lookups, search and batch progress over the payees the pipeline stored. Data "
+        "endpoints take an API key (`payeeflow apikey create`) in the `X-API-Key` header; health, "
+        "readiness and metrics are open.",
         lifespan=lifespan,
     )
+    app.add_middleware(RequestMetrics)
+    app.add_exception_handler(RequestValidationError, _invalid)
     for router in (payees.router, batches.router, classify.router, health.router):
         app.include_router(router)
     return app
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, but with each offending input cut short: never echo a 100k-character id."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{**e, "input": _short(e.get("input"))} for e in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _short(value: Any) -> Any:
+    return value[:100] + "…" if isinstance(value, str) and len(value) > 100 else value
 
 
 app = create_app()

@@ -87,6 +87,19 @@ class BatchStatus(BaseModel):
     finished_at: datetime | None
 
 
+# Text the API takes: no NUL (PostgreSQL text cannot hold one), and ids of a sane length.
+NO_NUL = r"^[^\x00]*$"
+ID_LENGTH = 200
+
+
 class ClassifyRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=1000)
-    payee_id: str = "api"
+    name: str = Field(
+        min_length=1, max_length=300, description="A payee name; longer ones are refused as absurd"
+    )
+    payee_id: str = Field("api", max_length=ID_LENGTH)
+
+
+class Problem(BaseModel):
+    """An error other than a validation error: what went wrong, in a sentence."""
+
+    detail: str

@@ -226,6 +226,38 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.api import keys
+    from payeeflow.connectors.database import migrate, wait_for_database
+
+    wait_for_database(settings.dsn, timeout=10)
+    migrate(settings.dsn)
+    if args.action == "create":
+        try:
+            key, text = keys.create(
+                settings.dsn, args.name, args.scope, args.rate_limit or settings.api_rate_limit
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        print(f"created key {key.key_id} ({key.name}; {', '.join(key.scopes)}; {key.rate_limit})")
+        print("send it as the X-API-Key header; it is shown only now:")
+        print(text)
+        return 0
+    if args.action == "list":
+        print(f"{'key id':14} {'scopes':28} {'rate limit':14} {'created':17} {'revoked':17} name")
+        for k in keys.list_keys(settings.dsn):
+            revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-"
+            created = f"{k.created_at:%Y-%m-%d %H:%M}" if k.created_at else "-"
+            print(
+                f"{k.key_id:14} {','.join(k.scopes):28} {k.rate_limit:14} {created:17} {revoked:17} {k.name}"
+            )
+        return 0
+    if not keys.revoke(settings.dsn, args.key_id):
+        raise InputError(f"no live key {args.key_id!r} (see payeeflow apikey list)")
+    print(f"revoked {args.key_id}; the API refuses it within {settings.api_key_cache_seconds:.0f}s")
+    return 0
+
+
 def cmd_asyncapi(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.asyncapi import render
 
@@ -384,6 +416,23 @@ def build_parser() -> argparse.ArgumentParser:
             default=len(os.sched_getaffinity(0)),
             help="processes answering rows, sharing the loaded stages (default: the cores this may use)",
         )
+
+    p = add("apikey", cmd_apikey, "API keys: create one (shown once), list them, revoke one.")
+    ksub = p.add_subparsers(dest="action", required=True)
+    create = ksub.add_parser("create", help="a new key with its scopes")
+    create.add_argument("--name", required=True, help="who or what uses it, e.g. 'ERP nightly upload'")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=("read", "ingest", "review", "admin"),
+        help="repeatable: read (lookups, search, batches), ingest (uploads), review (corrections), "
+        "admin (everything)",
+    )
+    create.add_argument("--rate-limit", help="e.g. 100/second, 5000/minute (default: api_rate_limit)")
+    ksub.add_parser("list", help="every key, revoked ones too (never the secrets)")
+    revoke = ksub.add_parser("revoke", help="stop a key")
+    revoke.add_argument("key_id")
 
     p = add("dlq", cmd_dlq, "Dead letters: list them by reason, show one decoded, replay after a fix.")
     dsub = p.add_subparsers(dest="action", required=True)

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(6066, description="Port of a worker's /metrics, /health and /ready.")
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8000, description="Port of the API.")
+    api_rate_limit: str = Field(
+        "100/second",
+        description="Requests a new API key may make, in the notation of the `limits` library "
+        "(`100/second`, `5000/minute`); each key keeps the limit it was created with.",
+    )
+    api_key_cache_seconds: float = Field(
+        30.0, gt=0, description="How long the API trusts a key it checked: a revocation takes this long."
+    )
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text).")
     stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")

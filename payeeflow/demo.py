@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from payeeflow.api import keys
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
@@ -70,6 +71,10 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
     api = f"http://{settings.api_host}:{settings.api_port}"
     _wait_ready(f"{api}/ready", 60)
     _wait_ready(f"http://127.0.0.1:{settings.worker_web_port}/ready", 90)
+    demo_key, secret = keys.create(
+        settings.dsn, "payeeflow run (local demo)", ["read"], settings.api_rate_limit
+    )
+    headers = {"X-API-Key": secret}
     result = asyncio.run(ingest_file(settings, payees, progress=False))
     print(
         f"   {result.produced} payees from {payees} -> batch {result.batch_id} "
@@ -78,7 +83,7 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
     started = time.monotonic()
     status: dict = {}
     while time.monotonic() - started < timeout:
-        response = httpx.get(f"{api}/batches/{result.batch_id}", timeout=5)
+        response = httpx.get(f"{api}/batches/{result.batch_id}", headers=headers, timeout=5)
         if response.status_code == 200:
             status = response.json()
             if status["status"].startswith("complete"):
@@ -94,9 +99,11 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
     )
     print(f"   types {status['by_payee_type']}  matches {status['by_match_type']}")
     print("== look at the results")
-    print(f"   {api}/docs                              the API (OpenAPI)")
-    print(f"   {api}/batches/{result.batch_id}")
-    print(f"   {api}/payees?batch_id={result.batch_id}&limit=5")
+    print(f"   a read-only API key for this demo (key id {demo_key.key_id}), sent as the X-API-Key header:")
+    print(f"   export PAYEEFLOW_KEY={secret}")
+    print(f"   {api}/docs                              the API (OpenAPI; Authorize with the key)")
+    print(f'   curl -H "X-API-Key: $PAYEEFLOW_KEY" {api}/batches/{result.batch_id}')
+    print(f'   curl -H "X-API-Key: $PAYEEFLOW_KEY" "{api}/payees?batch_id={result.batch_id}&limit=5"')
     print(
         f"   {api}/metrics, http://127.0.0.1:{settings.worker_web_port}/metrics (worker), "
         "http://127.0.0.1:6067/metrics (sink)"

@@ -8,12 +8,15 @@ could not read at all are ``rejected_at_source``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
 
 from payeeflow.api.deps import ConnDep
-from payeeflow.api.models import BatchStatus
+from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
+from payeeflow.api.security import REFUSALS, require
 
-router = APIRouter(prefix="/batches", tags=["batches"])
+router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
 
 COUNTS = """
 WITH members AS (SELECT payee_id, outcome FROM batch_payees WHERE batch_id = %(id)s),
@@ -37,8 +40,10 @@ SELECT
 """
 
 
-@router.get("/{batch_id}", response_model=BatchStatus)
-async def get_batch(batch_id: str, conn: ConnDep) -> dict:
+@router.get("/{batch_id}", response_model=BatchStatus, responses={404: {"model": Problem}})
+async def get_batch(
+    batch_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)], conn: ConnDep
+) -> dict:
     cur = await conn.execute(COUNTS, {"id": batch_id})
     row = await cur.fetchone()
     assert row is not None

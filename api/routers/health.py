@@ -6,7 +6,7 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from payeeflow.api.deps import ConnDep, SettingsDep
@@ -47,6 +47,11 @@ async def ready(conn: ConnDep, settings: SettingsDep) -> JSONResponse:
     return JSONResponse({"ready": ok, "postgres": database, "kafka": kafka}, status_code=200 if ok else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
 async def metrics() -> Response:
+    """Prometheus metrics of this process, requests by route and status among them."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

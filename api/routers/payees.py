@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from payeeflow.api.deps import ConnDep
-from payeeflow.api.models import Payee, PayeePage, PayeeType
+from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType, Problem
+from payeeflow.api.security import REFUSALS, require
 
-router = APIRouter(prefix="/payees", tags=["payees"])
+router = APIRouter(prefix="/payees", tags=["payees"], dependencies=[require("read")], responses=REFUSALS)
+Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 
 
-@router.get("/{payee_id}", response_model=Payee)
-async def get_payee(payee_id: str, conn: ConnDep) -> dict:
+@router.get("/{payee_id}", response_model=Payee, responses={404: {"model": Problem}})
+async def get_payee(
+    payee_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)], conn: ConnDep
+) -> dict:
     cur = await conn.execute("SELECT * FROM payees WHERE payee_id = %s", (payee_id,))
     row = await cur.fetchone()
     if row is None:
@@ -25,12 +29,15 @@ async def get_payee(payee_id: str, conn: ConnDep) -> dict:
 async def search_payees(
     conn: ConnDep,
     name: Annotated[
-        str | None, Query(min_length=2, max_length=200, description="Substring, any case")
+        str | None, Query(min_length=2, max_length=200, pattern=NO_NUL, description="Substring, any case")
     ] = None,
     payee_type: PayeeType | None = None,
-    batch_id: str | None = None,
+    batch_id: Id = None,
     excluded: bool | None = None,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=ID_LENGTH, pattern=NO_NUL, description="next_cursor of the previous page"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     where: list[str] = []

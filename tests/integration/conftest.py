@@ -22,12 +22,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from payeeflow.api import keys
+from payeeflow.api.main import create_app
 from payeeflow.config import Settings
 from payeeflow.connectors.database import migrate, wait_for_database
 from payeeflow.connectors.suppliers import load_suppliers
@@ -239,6 +243,15 @@ def prefixed_copy(source: Path, target: Path, prefix: str, version: int | None =
                 row["version"] = str(version)
             writer.writerow(row)
     return target
+
+
+@contextmanager
+def api(settings: Settings, *scopes: str, rate_limit: str = "10000/second") -> Iterator[TestClient]:
+    """The API in this process, its requests sent with a new key of ``scopes`` (``read`` if none)."""
+    with TestClient(create_app(settings)) as client:
+        _, secret = keys.create(settings.dsn, "tests", list(scopes or ["read"]), rate_limit)
+        client.headers["X-API-Key"] = secret
+        yield client
 
 
 def wait_until(check, timeout: float = 120, every: float = 0.5):  # type: ignore[no-untyped-def]

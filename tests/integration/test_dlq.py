@@ -11,14 +11,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 
-from payeeflow.api.main import create_app
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import Services, free_port, settings_env, wait_until
+from tests.integration.conftest import Services, api, free_port, settings_env, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +77,7 @@ def test_dead_letters_replayed_after_a_fix_are_stored_and_counted_once(
     assert f"sent 2 to {p}payees.raw" in out
     wait_until(lambda: outcomes() == {"stored": 7})
     assert "nothing to replay" in dlq(settings, "replay", "--batch", batch).stdout
-    with TestClient(create_app(settings)) as client:
+    with api(settings) as client:
         status = client.get(f"/batches/{batch}").json()
     assert (status["status"], status["total"], status["stored"], status["dead_lettered"]) == (
         "complete",

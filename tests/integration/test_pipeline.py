@@ -8,15 +8,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from fastapi.testclient import TestClient
 
-from payeeflow.api.main import create_app
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.postgres_sink import kafka_cluster_id, stored_offsets
 from payeeflow.streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import Services, prefixed_copy, wait_until
+from tests.integration.conftest import Services, api, prefixed_copy, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -190,7 +188,7 @@ def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tu
     [(name, payee_type, supplier_id)] = query(
         settings, "SELECT name, payee_type, supplier_id FROM payees WHERE payee_id = %s", payee_id
     )
-    with TestClient(create_app(settings)) as client:
+    with api(settings) as client:
         payee = client.get(f"/payees/{payee_id}").json()
         assert (payee["name"], payee["payee_type"], payee["supplier_id"]) == (name, payee_type, supplier_id)
         assert payee["needs_review"] == bool(payee["review_reason"])

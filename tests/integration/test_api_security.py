@@ -1,0 +1,129 @@
+"""The API's keys, scopes, limits and strictness, against the test PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from payeeflow.api import keys
+from payeeflow.api.main import create_app
+from payeeflow.config import Settings
+from tests.integration.conftest import api, settings_env
+
+DATA = ["/payees/P1", "/payees?name=acme", "/batches/B1"]
+
+
+@pytest.fixture(scope="module")
+def anonymous(settings: Settings) -> TestClient:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", DATA)
+def test_without_a_key_every_data_endpoint_answers_401(anonymous: TestClient, path: str) -> None:
+    response = anonymous.get(path)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "APIKey"
+    assert anonymous.get(path, headers={"X-API-Key": "pf_nokey_secret"}).status_code == 401
+    assert anonymous.get(path, headers={"X-API-Key": "not a key"}).status_code == 401
+    assert anonymous.post("/classify", json={"name": "ACME INC"}).status_code == 401
+
+
+def test_health_readiness_metrics_and_docs_stay_open(anonymous: TestClient) -> None:
+    assert anonymous.get("/health").status_code == 200
+    assert anonymous.get("/metrics").headers["content-type"].startswith("text/plain")
+    docs = anonymous.get("/docs").text
+    assert "cdn" not in docs and "/static-offline-docs/swagger-ui-bundle.js" in docs
+    assert anonymous.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+    assert "cdn" not in anonymous.get("/redoc").text
+
+
+def test_a_key_needs_the_scope_and_a_wrong_secret_is_refused(settings: Settings) -> None:
+    with api(settings, "ingest") as client:
+        assert client.get("/payees/P1").status_code == 403
+        key_id = client.headers["X-API-Key"].split("_")[1]
+        assert client.get("/payees/P1", headers={"X-API-Key": f"pf_{key_id}_wrong"}).status_code == 401
+    with api(settings, "admin") as client:
+        assert client.get("/payees/P1").status_code == 404  # admin may do what read may
+
+
+def test_over_its_limit_a_key_gets_429_with_retry_after(settings: Settings) -> None:
+    with api(settings, rate_limit="3/minute") as client:
+        assert [client.get("/payees/P1").status_code for _ in range(3)] == [404] * 3
+        refused = client.get("/payees/P1")
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_a_revoked_key_is_refused_once_the_cache_forgets_it(settings: Settings) -> None:
+    quick = settings.model_copy(update={"api_key_cache_seconds": 0.01})
+    with api(quick) as client:
+        assert client.get("/payees/P1").status_code == 404
+        assert keys.revoke(settings.dsn, client.headers["X-API-Key"].split("_")[1], actor="tests")
+        assert client.get("/payees/P1").status_code == 401
+
+
+def test_the_apikey_commands_store_only_a_hash_and_audit_every_change(settings: Settings) -> None:
+    env = {**settings_env(settings), "PATH": "/usr/bin:/bin"}
+
+    def payeeflow(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "payeeflow", "apikey", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    secret = payeeflow("create", "--name", "ERP upload", "--scope", "ingest", "--scope", "read").split()[-1]
+    key_id = secret.split("_")[1]
+    assert key_id in payeeflow("list")
+    with psycopg.connect(settings.dsn) as conn:
+        stored = conn.execute("SELECT secret_sha256 FROM api_keys WHERE key_id = %s", (key_id,)).fetchone()
+        assert stored is not None and secret.split("_", 2)[2].encode() not in bytes(stored[0])
+    payeeflow("revoke", key_id)
+    with psycopg.connect(settings.dsn) as conn:
+        actions = conn.execute(
+            "SELECT actor, action FROM audit_log WHERE target = %s ORDER BY id", (key_id,)
+        ).fetchall()
+    assert actions == [("cli", "apikey.create"), ("cli", "apikey.revoke")]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/payees/a\x00b", None),
+        ("/payees", {"name": "ab\x00"}),
+        ("/payees", {"batch_id": "\x00"}),
+        ("/payees", {"cursor": "\x00"}),
+        ("/batches/a\x00b", None),
+        ("/payees/" + "x" * 20_000, None),
+    ],
+)
+def test_bad_text_is_a_422_never_a_500(settings: Settings, path: str, params: dict | None) -> None:
+    with api(settings) as client:
+        response = client.get(path.replace("\x00", "%00"), params=params)
+        assert response.status_code == 422 and isinstance(response.json()["detail"], list)
+        assert len(response.text) < 2_000  # a long id is not echoed back whole
+
+
+def test_classify_refuses_what_the_pipeline_refuses_as_documented(settings: Settings) -> None:
+    with api(settings) as client:
+        assert client.post("/classify", json={"name": "X" * 301}).status_code == 422
+        refused = client.post("/classify", json={"name": "\ufffd\ufffd"})
+        assert refused.status_code == 422 and isinstance(refused.json()["detail"], list)
+        assert client.post("/classify", json={"name": "ACME PLUMBING LLC"}).json()["payee_type"] == "BUSINESS"
+        schema = client.get("/openapi.json").json()
+        assert schema["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+        assert schema["components"]["schemas"]["ClassifyRequest"]["properties"]["name"]["maxLength"] == 300
+
+
+def test_metrics_count_requests_by_route_template_and_status(settings: Settings) -> None:
+    with api(settings) as client:
+        client.get("/payees/P-METRIC-1")
+        text = client.get("/metrics").text
+    assert 'payeeflow_api_request_seconds_count{method="GET",route="/payees/{payee_id}",status="404"}' in text
