@@ -16,6 +16,7 @@ from fastapi.security import APIKeyHeader
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
+from psycopg.rows import dict_row
 
 from payeeflow.api import keys
 from payeeflow.api.deps import get_pool
@@ -68,8 +69,9 @@ class Guard:
 
 
 async def _lookup(request: Request, key_id: str) -> tuple[keys.ApiKey, bytes] | None:
-    async with get_pool(request).connection() as conn:
-        cur = await conn.execute(
+    async with get_pool(request).connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        # the cursor's own row factory: a pooled connection keeps whichever a route gave it
+        await cur.execute(
             "SELECT name, scopes, rate_limit, secret_sha256 FROM api_keys"
             " WHERE key_id = %s AND revoked_at IS NULL",
             (key_id,),
@@ -77,8 +79,8 @@ async def _lookup(request: Request, key_id: str) -> tuple[keys.ApiKey, bytes] | 
         row = await cur.fetchone()
     if row is None:
         return None
-    name, scopes, rate_limit, digest = row
-    return keys.ApiKey(key_id, name, tuple(scopes), rate_limit), bytes(digest)
+    key = keys.ApiKey(key_id, row["name"], tuple(row["scopes"]), row["rate_limit"])
+    return key, bytes(row["secret_sha256"])
 
 
 def require(scope: str) -> Any:

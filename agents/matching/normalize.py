@@ -70,6 +70,8 @@ def split_dba(name: str) -> tuple[str, str | None]:
 FORM_OF = {"INCORPORATED": "INC", "CORPORATION": "CORP", "COMPANY": "CO", "LIMITED": "LTD", "LC": "LLC"}
 
 
+# Legal forms as a typo or a cut leaves them: the long forms a misspelling is measured against,
+# the beginnings of forms, those a last word may stop at, and forms with two letters swapped.
 _LONG_FORMS = ("CORPORATION", "INCORPORATED", "COMPANY", "LIMITED")
 _FORM_PREFIXES = frozenset(
     f[:n] for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD", "PLLC", "LLP") for n in range(1, len(f))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import psycopg
 import pytest
@@ -41,6 +42,12 @@ def test_health_readiness_metrics_and_docs_stay_open(anonymous: TestClient) -> N
     assert "cdn" not in anonymous.get("/redoc").text
 
 
+def test_a_key_is_checked_on_a_connection_a_route_used_before(settings: Settings) -> None:
+    with api(settings) as client:
+        assert client.get("/ready").status_code == 200  # leaves its row factory on the pooled connection
+        assert client.get("/batches/B-NONE").status_code == 404
+
+
 def test_a_key_needs_the_scope_and_a_wrong_secret_is_refused(settings: Settings) -> None:
     with api(settings, "ingest") as client:
         assert client.get("/payees/P1").status_code == 403
@@ -62,6 +69,7 @@ def test_a_revoked_key_is_refused_once_the_cache_forgets_it(settings: Settings) 
     with api(quick) as client:
         assert client.get("/payees/P1").status_code == 404
         assert keys.revoke(settings.dsn, client.headers["X-API-Key"].split("_")[1], actor="tests")
+        time.sleep(0.05)  # past the cache's 0.01 s
         assert client.get("/payees/P1").status_code == 401
 
 
