@@ -19,6 +19,7 @@ from limits import parse
 from psycopg.types.json import Jsonb
 
 SCOPES = ("read", "ingest", "review", "admin")  # admin may do everything
+AUDIT = "INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)"
 PREFIX = "pf_"
 
 
@@ -95,7 +96,4 @@ def audit(
     conn: psycopg.Connection[Any], actor: str, action: str, target: str | None, detail: Any = None
 ) -> None:
     """Record a write in ``audit_log``, in the caller's transaction."""
-    conn.execute(
-        "INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
-        (actor, action, target, Jsonb(detail or {})),
-    )
+    conn.execute(AUDIT, (actor, action, target, Jsonb(detail or {})))

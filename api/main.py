@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,13 +16,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from payeeflow import __version__
 from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.enrichment import Enricher
 from payeeflow.agents.exclusion import Screener
+from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api.metrics import RequestMetrics
-from payeeflow.api.routers import batches, classify, health, payees
+from payeeflow.api.routers import batches, classify, health, intake, payees
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.streams.sender import AsyncProducer
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,14 +37,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings.dsn)
         app.state.settings = settings
         app.state.guard = Guard(settings.api_key_cache_seconds)
-        app.state.pipeline = Pipeline(
-            Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file),
-            Classifier.load(),
-            max_name_length=settings.max_name_length,
+        screener = Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
+        classifier = Classifier.load()
+        app.state.pipeline = Pipeline(screener, classifier, max_name_length=settings.max_name_length)
+        matcher = Matcher.from_csv(settings.network_file) if settings.network_file else None
+        app.state.full_pipeline = Pipeline(
+            screener, classifier, matcher, Enricher(), settings.max_name_length
         )
+        app.state.ingests = set()  # uploads being ingested: finished before the API stops
+        producer: list[AsyncProducer] = []  # made on first use: a reader that never sends needs none
+
+        async def get_producer() -> AsyncProducer:
+            if not producer:
+                producer.append(AsyncProducer(settings, linger_ms=5))
+            return producer[0]
+
+        app.state.producer = get_producer
         async with AsyncConnectionPool(settings.dsn, min_size=1, max_size=10, open=False) as pool:
             app.state.pool = pool
             yield
+            await asyncio.gather(*app.state.ingests)
+            if producer:
+                await producer[0].stop()
 
     app = FastAPIOffline(  # the docs pages' assets come from this server, not a CDN
         title="payeeflow",
@@ -52,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
-    for router in (payees.router, batches.router, classify.router, health.router):
+    for router in (payees.router, batches.router, intake.router, classify.router, health.router):
         app.include_router(router)
     return app
 

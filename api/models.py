@@ -71,7 +71,8 @@ class PayeePage(BaseModel):
 
 class BatchStatus(BaseModel):
     batch_id: str
-    status: Literal["receiving", "processing", "complete", "complete_with_errors"]
+    status: Literal["receiving", "processing", "complete", "complete_with_errors", "failed"]
+    error: str | None = Field(None, description="Why an uploaded file's ingest failed")
     source: str | None
     total: int | None = Field(None, description="Records the source produced (None until its manifest)")
     rejected_at_source: int
@@ -97,6 +98,49 @@ class ClassifyRequest(BaseModel):
         min_length=1, max_length=300, description="A payee name; longer ones are refused as absurd"
     )
     payee_id: str = Field("api", max_length=ID_LENGTH)
+
+
+class PayeeEvent(BaseModel):
+    """One payee as an ERP sends it: the fields of a file row (``payeeflow ingest``'s columns)."""
+
+    name: str = Field(description="The payee's name as the ERP holds it")
+    payee_id: str | None = Field(
+        None, max_length=ID_LENGTH, description="The ERP's id; without one, an id from name and address"
+    )
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    version: int | None = Field(None, ge=0, description="Newer versions replace older; default: now in ms")
+    batch_id: str = Field("api", max_length=ID_LENGTH, pattern=NO_NUL, description="The batch it belongs to")
+    extra: dict[str, str] = Field(default_factory=dict, description="Other columns, kept as they are")
+
+    def row(self) -> dict[str, str]:
+        """The event as a file row, for ``to_record``."""
+        fields: dict[str, object] = {"name": self.name, "address": self.address, "city": self.city}
+        fields |= {"state": self.state, "zip": self.zip, "payee_id": self.payee_id, "version": self.version}
+        return {**self.extra, **{k: "" if v is None else str(v) for k, v in fields.items()}}
+
+
+class PayeeAccepted(BaseModel):
+    payee_id: str
+    batch_id: str
+    version: int
+
+
+class UploadAccepted(BaseModel):
+    batch_id: str
+    status_url: str = Field(description="Where the batch's progress is read")
+
+
+class Processed(BaseModel):
+    """One payee through every stage, in this process: each stage's section as the topics carry it."""
+
+    payee_id: str
+    screening: dict[str, Any]
+    classification: dict[str, Any]
+    match: dict[str, Any] | None = Field(description="None when the API has no supplier network")
+    enrichment: dict[str, Any]
 
 
 class Problem(BaseModel):

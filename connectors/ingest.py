@@ -48,8 +48,10 @@ async def ingest_file(
     progress: bool = True,
     rate: float | None = None,
     encoding: str | None = None,
+    source: str | None = None,
 ) -> IngestResult:
     """Produce every distinct payee of ``path``; ``rate`` caps records per second (None: no cap).
+    ``source`` names the file in the records and the manifest (default: the path's name).
 
     A payee repeated in the file (same ``payee_id``) is produced once per batch, so the batch's
     ``total`` counts distinct payees and each gets exactly one outcome. Every send is checked: if
@@ -57,6 +59,7 @@ async def ingest_file(
     """
     opened = open_rows(path, encoding)
     batch_id = batch_id or new_batch_id()
+    source = source or path.name
     raw = codec_for(RAW, settings)
     topic = settings.topic(RAW)
     producer = AsyncProducer(settings, linger_ms=10)
@@ -68,15 +71,15 @@ async def ingest_file(
     seen: set[str] = set()  # payee ids of this batch (bounded by the file's distinct payees)
     try:
         for line, row, original in tqdm(
-            opened.rows, desc=f"ingest {path.name}", unit=" rows", disable=not progress
+            opened.rows, desc=f"ingest {source}", unit=" rows", disable=not progress
         ):
             try:
                 if isinstance(row, RecordError):
                     raise row
-                record = to_record(row, batch_id, path.name, datetime.now(UTC))
+                record = to_record(row, batch_id, source, datetime.now(UTC))
             except RecordError as exc:
                 rejected += 1
-                letter = dead_letter("ingest", exc, path.name, 0, line, None, original, None)
+                letter = dead_letter("ingest", exc, source, 0, line, None, original, None)
                 letter["batch_id"] = batch_id
                 await deliveries.add(await deadletters.send(letter), f"the reject of line {line}")
                 continue
@@ -92,7 +95,7 @@ async def ingest_file(
         await deliveries.check()
         manifest = {
             "batch_id": batch_id,
-            "source": path.name,
+            "source": source,
             "total": produced,
             "rejected": rejected,
             "started_at": started,

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         description="Requests a new API key may make, in the notation of the `limits` library "
         "(`100/second`, `5000/minute`); each key keeps the limit it was created with.",
     )
+    api_upload_max_bytes: int = Field(
+        1 << 30, gt=0, description="The largest file POST /batches takes (written to disk as it arrives)."
+    )
     api_key_cache_seconds: float = Field(
         30.0, gt=0, description="How long the API trusts a key it checked: a revocation takes this long."
     )

@@ -24,6 +24,7 @@ WITH members AS (SELECT payee_id, outcome FROM batch_payees WHERE batch_id = %(i
                   FROM members m JOIN payees p USING (payee_id) WHERE m.outcome = 'stored')
 SELECT
   (SELECT row_to_json(b) FROM batches b WHERE b.batch_id = %(id)s) AS manifest,
+  (SELECT row_to_json(u) FROM uploads u WHERE u.batch_id = %(id)s) AS upload,
   (SELECT count(*) FROM members WHERE outcome = 'stored') AS stored,
   (SELECT count(*) FROM members WHERE outcome = 'dead_letter') AS dead,
   (SELECT coalesce(json_object_agg(stage, n), '{}') FROM
@@ -50,12 +51,16 @@ async def get_batch(
     manifest = row["manifest"]
     stored, dead = row["stored"], row["dead"]
     by_stage: dict[str, int] = row["dl_stage"]
-    if manifest is None and not stored and not dead and not by_stage:
+    upload = row["upload"]
+    if manifest is None and upload is None and not stored and not dead and not by_stage:
         raise HTTPException(404, f"no batch {batch_id!r}")
+    error = upload["error"] if upload else None
     total = manifest["total"] if manifest else None
     rejected = manifest["rejected"] if manifest else 0
     pending = max(total - stored - dead, 0) if total is not None else None
-    if total is None:
+    if error and total is None:
+        status = "failed"
+    elif total is None:
         status = "receiving"
     elif pending:
         status = "processing"
@@ -64,7 +69,8 @@ async def get_batch(
     return {
         "batch_id": batch_id,
         "status": status,
-        "source": manifest["source"] if manifest else None,
+        "error": error,
+        "source": manifest["source"] if manifest else upload["source"] if upload else None,
         "total": total,
         "rejected_at_source": rejected,
         "stored": stored,

@@ -1,0 +1,167 @@
+"""HTTP intake (``ingest`` scope): a file as a batch, one payee event, and one payee processed now.
+
+The same validation, rejects and Avro as ``payeeflow ingest``: an upload is written to a file as
+it arrives (never held in memory), checked as the command checks a file (a clear 422 when it has
+no usable header), then ingested in the background while the answer gives the batch id at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, HTTPException, Query, Request
+from psycopg.types.json import Jsonb
+
+from payeeflow.agents.validation import validate_record
+from payeeflow.api import keys
+from payeeflow.api.deps import ConnDep, get_pool
+from payeeflow.api.models import NO_NUL, PayeeAccepted, PayeeEvent, Processed, UploadAccepted
+from payeeflow.api.security import REFUSALS, require
+from payeeflow.config import Settings
+from payeeflow.connectors.files import JSONL_SUFFIXES, open_rows, to_record
+from payeeflow.connectors.ingest import ingest_file, new_batch_id
+from payeeflow.errors import InputError, RecordError
+from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import RAW
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["intake"], responses=REFUSALS)
+IngestKey = Annotated[keys.ApiKey, require("ingest")]
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in ("text/csv", "application/x-ndjson", "application/octet-stream")
+    },
+}
+
+
+def _invalid(message: str, where: str = "body") -> HTTPException:
+    """A 422 in FastAPI's validation shape, as the OpenAPI document says a 422 is."""
+    return HTTPException(422, [{"loc": [where], "msg": message, "type": "value_error"}])
+
+
+@router.post(
+    "/batches",
+    status_code=202,
+    response_model=UploadAccepted,
+    responses={413: {"description": "Larger than api_upload_max_bytes"}},
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+async def upload(
+    request: Request,
+    key: IngestKey,
+    source: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=NO_NUL,
+            description="The file's name: `.jsonl`/`.ndjson` is read as JSON lines, anything else as CSV",
+        ),
+    ] = "upload.csv",
+) -> dict[str, str]:
+    """A CSV or JSONL payee file as a new batch: answered at once, ingested in the background."""
+    settings: Settings = request.app.state.settings
+    suffix = ".jsonl" if Path(source).suffix.lower() in JSONL_SUFFIXES else ".csv"
+    path = Path(tempfile.mkstemp(prefix="payeeflow-upload-", suffix=suffix)[1])
+    try:
+        size = await _receive(request, path, settings.api_upload_max_bytes)
+        try:
+            open_rows(path).rows.close()  # type: ignore[attr-defined]
+        except InputError as exc:
+            raise _invalid(str(exc).replace(str(path), source)) from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    batch_id = new_batch_id()
+    async with get_pool(request).connection() as conn, conn.transaction():  # not held while receiving
+        await conn.execute(
+            "INSERT INTO uploads (batch_id, key_id, source, bytes) VALUES (%s, %s, %s, %s)",
+            (batch_id, key.key_id, source, size),
+        )
+        await _audit(conn, key, "batch.upload", batch_id, {"source": source, "bytes": size})
+    task = asyncio.create_task(_ingest(settings, path, batch_id, source))
+    request.app.state.ingests.add(task)
+    task.add_done_callback(request.app.state.ingests.discard)
+    return {"batch_id": batch_id, "status_url": f"/batches/{batch_id}"}
+
+
+async def _receive(request: Request, path: Path, limit: int) -> int:
+    size = 0
+    with path.open("wb") as fh:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"the upload is larger than {limit:,} bytes")
+            fh.write(chunk)
+    if not size:
+        raise _invalid("the upload is empty")
+    return size
+
+
+async def _ingest(settings: Settings, path: Path, batch_id: str, source: str) -> None:
+    """Ingest an upload in a thread of its own (its parsing would stall this loop's requests),
+    then record how it ended; the file goes either way."""
+    error = None
+    try:
+        await asyncio.to_thread(
+            asyncio.run, ingest_file(settings, path, batch_id, progress=False, source=source)
+        )
+    except Exception as exc:  # whatever stopped it, the batch must say so
+        error = str(exc)[:500] or type(exc).__name__
+        log.error("upload ingest failed", extra={"batch_id": batch_id, "error": error})
+    finally:
+        path.unlink(missing_ok=True)
+    async with await psycopg.AsyncConnection.connect(settings.dsn) as conn:
+        await conn.execute(
+            "UPDATE uploads SET ingested_at = now(), error = %s WHERE batch_id = %s", (error, batch_id)
+        )
+
+
+@router.post("/payees", status_code=202, response_model=PayeeAccepted)
+async def send_payee(event: PayeeEvent, request: Request, key: IngestKey, conn: ConnDep) -> dict[str, Any]:
+    """One payee event into ``payees.raw``, answered once the broker has it."""
+    settings: Settings = request.app.state.settings
+    record = _record(event, settings, "api")
+    producer = await request.app.state.producer()
+    future = await producer.send(
+        settings.topic(RAW), codec_for(RAW, settings).encode(record), key=record["payee_id"].encode()
+    )
+    await future
+    async with conn.transaction():
+        await _audit(conn, key, "payee.send", record["payee_id"], {"batch_id": record["batch_id"]})
+    return {"payee_id": record["payee_id"], "batch_id": record["batch_id"], "version": record["version"]}
+
+
+@router.post("/process", response_model=Processed, dependencies=[require("read")])
+async def process(event: PayeeEvent, request: Request) -> dict[str, Any]:
+    """One payee through every stage in this process, without Kafka, for interactive use."""
+    settings: Settings = request.app.state.settings
+    record = request.app.state.full_pipeline.process(_record(event, settings, "api-process"))
+    return {
+        "payee_id": record["payee_id"],
+        **{s: record.get(s) for s in Processed.model_fields if s != "payee_id"},
+    }
+
+
+def _record(event: PayeeEvent, settings: Settings, source: str) -> dict[str, Any]:
+    """The ``payees.raw`` record of an event, validated as ingest validates a row."""
+    try:
+        record = to_record(event.row(), event.batch_id, source, datetime.now(UTC))
+        validate_record(record, settings.max_name_length)
+    except RecordError as exc:
+        raise HTTPException(
+            422, [{"loc": ["body"], "msg": exc.detail or exc.reason, "type": exc.reason}]
+        ) from exc
+    return record
+
+
+async def _audit(conn: Any, key: keys.ApiKey, action: str, target: str, detail: dict[str, Any]) -> None:
+    await conn.execute(keys.AUDIT, (key.key_id, action, target, Jsonb(detail)))

@@ -1,0 +1,100 @@
+"""HTTP intake against the real broker, worker, sink and PostgreSQL: what a file or an event sent
+over HTTP becomes, compared with what ``payeeflow ingest`` and ``payeeflow process`` make of it."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from payeeflow.config import Settings
+from tests.conftest import EXAMPLES
+from tests.integration.conftest import Services, api, prefixed_copy, wait_until
+
+pytestmark = pytest.mark.usefixtures("running")
+STAGE_COLUMNS = ["excluded", "exclusion_category", "payee_type", "sic_code", "supplier_id", "match_type"]
+
+
+def test_a_file_uploaded_over_http_is_stored_as_process_answers_it(
+    settings: Settings, running: Services, tmp_path: Path
+) -> None:
+    path = prefixed_copy(EXAMPLES / "payees.csv", tmp_path / "payees.csv", settings.topic_prefix + "up-")
+    with api(settings, "read") as reader:
+        assert reader.post("/batches", content=path.read_bytes()).status_code == 403
+    with api(settings, "ingest", "read") as client:
+        accepted = client.post("/batches", params={"source": "payees.csv"}, content=path.read_bytes())
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["batch_id"]
+        assert client.get(f"/batches/{batch_id}").status_code == 200  # known at once
+        status = wait_until(
+            lambda: (s := client.get(f"/batches/{batch_id}").json())["status"].startswith("complete") and s
+        )
+    assert (status["source"], status["total"], status["stored"], status["dead_lettered"]) == (
+        "payees.csv",
+        1003,
+        1000,
+        3,  # the sample's three poison rows, dead-lettered as after payeeflow ingest
+    )
+    out = tmp_path / "processed.csv"
+    network = str(EXAMPLES / "suppliers.csv")
+    done = subprocess.run(
+        [sys.executable, "-m", "payeeflow", "process", str(path), "--network", network, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    with out.open(newline="") as fh:
+        expected = {r["payee_id"]: [r[c] for c in STAGE_COLUMNS] for r in csv.DictReader(fh)}
+    with psycopg.connect(settings.dsn) as conn:
+        rows = conn.execute(
+            f"SELECT payee_id, {', '.join(STAGE_COLUMNS)} FROM payees WHERE batch_id = %s", (batch_id,)
+        ).fetchall()
+    stored = {
+        r[0]: ["true" if v is True else "false" if v is False else v or "" for v in r[1:]] for r in rows
+    }
+    assert stored == expected
+
+
+def test_an_unusable_upload_is_a_422_naming_the_problem(settings: Settings) -> None:
+    with api(settings, "ingest") as client:
+        refused = client.post("/batches", params={"source": "v.csv"}, content=b"vendor,city\nACME,X\n")
+        assert refused.status_code == 422
+        assert "no 'name' column (columns: vendor, city)" in refused.json()["detail"][0]["msg"]
+        assert client.post("/batches", content=b"").status_code == 422
+
+
+def test_one_payee_event_is_stored_and_a_bad_one_refused(settings: Settings) -> None:
+    payee_id = settings.topic_prefix + "EVENT-1"
+    with api(settings, "ingest", "read") as client:
+        sent = client.post("/payees", json={"payee_id": payee_id, "name": "ACME PLUMBING LLC", "state": "TX"})
+        assert sent.status_code == 202, sent.text
+        assert sent.json()["batch_id"] == "api"
+        stored = wait_until(lambda: (r := client.get(f"/payees/{payee_id}")).status_code == 200 and r.json())
+        assert (stored["name"], stored["payee_type"], stored["state"]) == (
+            "ACME PLUMBING LLC",
+            "BUSINESS",
+            "TX",
+        )
+        refused = client.post("/payees", json={"payee_id": payee_id + "x", "name": "   "})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["type"] == "empty_name"
+        key_id = client.headers["X-API-Key"].split("_")[1]
+    with psycopg.connect(settings.dsn) as conn:
+        audited = conn.execute(
+            "SELECT action, target FROM audit_log WHERE actor = %s ORDER BY id", (key_id,)
+        ).fetchall()
+    assert audited == [("payee.send", payee_id)]
+
+
+def test_process_runs_every_stage_in_the_api_process(settings: Settings) -> None:
+    with api(settings) as client:
+        answer = client.post("/process", json={"name": "Internal Revenue Service", "address": "1 MAIN ST"})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["screening"]["excluded"] is True and body["classification"]["payee_type"] == "GOVERNMENT"
+    assert body["match"] is None  # this API has no supplier network (PAYEEFLOW_NETWORK_FILE)
+    assert body["enrichment"]["address_line"] == "1 MAIN ST"
