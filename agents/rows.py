@@ -25,6 +25,15 @@ ENRICHMENT_COLUMNS = [
 ]
 
 
+def cell(value: Any) -> str:
+    """A value as the file commands and the exports write a CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     """The flat column view of a processed record (CLI output, the ``payees`` table)."""
     row: dict[str, Any] = {}

@@ -7,7 +7,6 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from payeeflow.config import Settings
@@ -27,8 +26,7 @@ Row = dict[str, Any]
 async def get_conn(
     pool: Annotated[AsyncConnectionPool, Depends(get_pool)],
 ) -> AsyncIterator[AsyncConnection[Row]]:
-    async with pool.connection() as conn:
-        conn.row_factory = dict_row  # type: ignore[assignment]
+    async with pool.connection() as conn:  # the pool's connections give dict rows
         yield cast(AsyncConnection[Row], conn)
 
 

@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from payeeflow import __version__
@@ -21,7 +22,7 @@ from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api.metrics import RequestMetrics
-from payeeflow.api.routers import batches, classify, health, intake, payees
+from payeeflow.api.routers import batches, classify, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return producer[0]
 
         app.state.producer = get_producer
-        async with AsyncConnectionPool(settings.dsn, min_size=1, max_size=10, open=False) as pool:
+        async with AsyncConnectionPool(
+            settings.dsn, min_size=1, max_size=10, open=False, kwargs={"row_factory": dict_row}
+        ) as pool:
             app.state.pool = pool
             yield
             await asyncio.gather(*app.state.ingests)
@@ -70,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
-    for router in (payees.router, batches.router, intake.router, classify.router, health.router):
+    routers = (payees, batches, deadletters, intake, classify, health)
+    for router in (module.router for module in routers):
         app.include_router(router)
     return app
 

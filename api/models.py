@@ -143,6 +143,29 @@ class Processed(BaseModel):
     enrichment: dict[str, Any]
 
 
+class DeadLetter(BaseModel):
+    """A message or file row that did not become a stored payee, decoded."""
+
+    id: int
+    stage: str = Field(description="ingest, exclusion, classification, matching, enrichment or sink")
+    reason: str
+    error: str
+    payee_id: str | None
+    batch_id: str | None
+    topic: str = Field(description="The topic read, or the file's name for an ingest reject")
+    partition: int
+    offset: int = Field(description="The message's offset, or the file's line for an ingest reject")
+    failed_at: datetime
+    replayed_at: datetime | None
+    key: str | None
+    payload: Any = Field(description="The record decoded from Avro, or the file row's text")
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetter]
+    next_cursor: int | None = Field(None, description="Pass as ?cursor= for the next page")
+
+
 class Problem(BaseModel):
     """An error other than a validation error: what went wrong, in a sentence."""
 

@@ -70,7 +70,6 @@ class Guard:
 
 async def _lookup(request: Request, key_id: str) -> tuple[keys.ApiKey, bytes] | None:
     async with get_pool(request).connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        # the cursor's own row factory: a pooled connection keeps whichever a route gave it
         await cur.execute(
             "SELECT name, scopes, rate_limit, secret_sha256 FROM api_keys"
             " WHERE key_id = %s AND revoked_at IS NULL",

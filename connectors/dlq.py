@@ -87,6 +87,13 @@ def show(settings: Settings, letter_id: int) -> dict[str, Any]:
         letter = conn.execute("SELECT * FROM dead_letters WHERE id = %s", (letter_id,)).fetchone()
     if letter is None:
         raise InputError(f"no dead letter {letter_id}")
+    return decoded(settings, letter)
+
+
+def decoded(settings: Settings, letter: dict[str, Any]) -> dict[str, Any]:
+    """A ``dead_letters`` row as readable JSON: its key as text, its payload decoded (Avro to
+    JSON, a file row to text, bytes that do not decode as hex with the error)."""
+    letter = dict(letter)
     payload: bytes | None = letter.pop("payload")
     key: bytes | None = letter.pop("key")
     letter["key"] = key.decode("utf-8", "backslashreplace") if key else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from payeeflow.agents.pipeline import Pipeline
-from payeeflow.agents.rows import flat_row
+from payeeflow.agents.rows import cell, flat_row
 from payeeflow.connectors.files import open_rows, to_record
 from payeeflow.errors import InputError, RecordError
 
@@ -31,14 +31,6 @@ class FileResult:
     output: Path
     rejects: Path | None
     encoding: str
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def rejects_path(output: Path) -> Path:
@@ -117,7 +109,7 @@ class _Job:
             result = flat_row(pipeline.process(to_record(row, "cli", self.source, self.now)))
         except RecordError as exc:
             return exc.reason, exc.detail
-        return [row[c] if c in row else _cell(result.get(c)) for c in self.out_columns]
+        return [row[c] if c in row else cell(result.get(c)) for c in self.out_columns]
 
 
 Row = tuple[int, dict[str, str] | RecordError, bytes]  # (line, the row or why it is unreadable, raw)

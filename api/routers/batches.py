@@ -8,11 +8,25 @@ could not read at all are ``rejected_at_source``.
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import StreamingResponse
+from psycopg.rows import tuple_row
 
-from payeeflow.api.deps import ConnDep
+from payeeflow.agents.rows import (
+    CLASSIFICATION_COLUMNS,
+    ENRICHMENT_COLUMNS,
+    MATCH_COLUMNS,
+    REVIEW_COLUMNS,
+    SCREENING_COLUMNS,
+    cell,
+)
+from payeeflow.api.deps import ConnDep, get_pool
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.security import REFUSALS, require
 
@@ -84,3 +98,90 @@ async def get_batch(
         "started_at": manifest["started_at"] if manifest else None,
         "finished_at": manifest["finished_at"] if manifest else None,
     }
+
+
+EXPORT_COLUMNS = [
+    *("payee_id", "outcome", "name", "address", "city", "state", "zip"),
+    *SCREENING_COLUMNS,
+    *CLASSIFICATION_COLUMNS,
+    *MATCH_COLUMNS,
+    *ENRICHMENT_COLUMNS,
+    *REVIEW_COLUMNS,
+    "dead_letter_reason",
+]
+_PAYEE_COLUMNS = ", ".join(f"p.{c}" for c in EXPORT_COLUMNS[2:-1])
+EXPORT = f"""
+SELECT m.payee_id, m.outcome, {_PAYEE_COLUMNS}, dl.reason AS dead_letter_reason
+  FROM batch_payees m
+  LEFT JOIN payees p ON p.payee_id = m.payee_id AND m.outcome = 'stored'
+  LEFT JOIN LATERAL (SELECT reason FROM dead_letters d
+                      WHERE d.batch_id = m.batch_id AND d.payee_id = m.payee_id
+                      ORDER BY d.id DESC LIMIT 1) dl ON m.outcome = 'dead_letter'
+ WHERE m.batch_id = %s
+ ORDER BY m.payee_id
+"""
+EXPORT_ROWS = 2000  # rows fetched from the server-side cursor at a time
+
+
+@router.get(
+    "/{batch_id}/results.{fmt}",
+    responses={
+        200: {
+            "content": {"text/csv": {}, "application/x-ndjson": {}},
+            "description": "Every payee of the batch",
+        },
+        404: {"model": Problem},
+    },
+    response_class=StreamingResponse,
+)
+async def export(
+    request: Request,
+    batch_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)],
+    fmt: Literal["csv", "jsonl"],
+) -> StreamingResponse:
+    """Every payee the batch carried, in the file commands' column order: a stored payee's
+    answers, or the reason it was dead-lettered. Streamed from a server-side cursor."""
+    pool = get_pool(request)
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT 1 FROM batch_payees WHERE batch_id = %s LIMIT 1", (batch_id,))
+        if await cur.fetchone() is None:
+            raise HTTPException(404, f"no payees in batch {batch_id!r}")
+    lines = _csv_lines if fmt == "csv" else _json_lines
+    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    name = f"{batch_id}.{fmt}".replace('"', "")
+    return StreamingResponse(
+        lines(pool, batch_id),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def _rows(pool: Any, batch_id: str) -> AsyncIterator[list[tuple[Any, ...]]]:
+    # tuples, not the pool's dict rows: a CSV row is the values in column order
+    async with (
+        pool.connection() as conn,
+        conn.transaction(),
+        conn.cursor(name="export", row_factory=tuple_row) as cur,
+    ):
+        await cur.execute(EXPORT, (batch_id,))
+        while rows := await cur.fetchmany(EXPORT_ROWS):
+            yield rows
+
+
+async def _csv_lines(pool: Any, batch_id: str) -> AsyncIterator[str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    async for rows in _rows(pool, batch_id):
+        writer.writerows([cell(v) for v in row] for row in rows)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
+
+
+async def _json_lines(pool: Any, batch_id: str) -> AsyncIterator[str]:
+    async for rows in _rows(pool, batch_id):
+        yield "".join(
+            json.dumps(dict(zip(EXPORT_COLUMNS, row, strict=True)), default=str) + "\n" for row in rows
+        )
