@@ -12,7 +12,9 @@ from psycopg_pool import AsyncConnectionPool
 from payeeflow.config import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are ``async``: FastAPI runs a plain ``def`` one in a worker thread, a thread
+# hop that cost more than the lookup it served.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -23,10 +25,8 @@ def get_pool(request: Request) -> AsyncConnectionPool:
 Row = dict[str, Any]
 
 
-async def get_conn(
-    pool: Annotated[AsyncConnectionPool, Depends(get_pool)],
-) -> AsyncIterator[AsyncConnection[Row]]:
-    async with pool.connection() as conn:  # the pool's connections give dict rows
+async def get_conn(request: Request) -> AsyncIterator[AsyncConnection[Row]]:
+    async with get_pool(request).connection() as conn:  # the pool's connections give dict rows
         yield cast(AsyncConnection[Row], conn)
 
 

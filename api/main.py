@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings.dsn)
         app.state.settings = settings
         app.state.guard = Guard(settings.api_key_cache_seconds)
+        app.state.batch_counts = batches.counted_lately()
         screener = Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
         classifier = Classifier.load()
         app.state.pipeline = Pipeline(screener, classifier, max_name_length=settings.max_name_length)
@@ -55,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.state.producer = get_producer
         async with AsyncConnectionPool(
-            settings.dsn, min_size=1, max_size=10, open=False, kwargs={"row_factory": dict_row}
+            # autocommit: a lookup is one round trip, not BEGIN, SELECT and the pool's ROLLBACK
+            settings.dsn,
+            min_size=1,
+            max_size=10,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True},
         ) as pool:
             app.state.pool = pool
             yield

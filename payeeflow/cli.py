@@ -118,7 +118,14 @@ def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run("payeeflow.api.main:app", host=settings.api_host, port=settings.api_port, log_config=None)
+    uvicorn.run(
+        "payeeflow.api.main:app",
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_config=None,
+        access_log=settings.api_access_log,
+    )
     return 0
 
 

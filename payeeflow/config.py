@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(6066, description="Port of a worker's /metrics, /health and /ready.")
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8000, description="Port of the API.")
+    api_workers: int = Field(1, ge=1, description="API processes (uvicorn workers) sharing its port.")
+    api_access_log: bool = Field(True, description="A log line per request (off for load tests).")
     api_rate_limit: str = Field(
         "100/second",
         description="Requests a new API key may make, in the notation of the `limits` library "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from payeeflow.api.deps import ConnDep
 from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType, Problem
@@ -17,12 +18,12 @@ Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 @router.get("/{payee_id}", response_model=Payee, responses={404: {"model": Problem}})
 async def get_payee(
     payee_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)], conn: ConnDep
-) -> dict:
-    cur = await conn.execute("SELECT * FROM payees WHERE payee_id = %s", (payee_id,))
+) -> Response:
+    cur = await conn.execute("SELECT to_json(p)::text AS doc FROM payees p WHERE payee_id = %s", (payee_id,))
     row = await cur.fetchone()
     if row is None:
         raise HTTPException(404, f"no payee {payee_id!r}")
-    return row  # type: ignore[return-value]
+    return Response(row["doc"], media_type="application/json")
 
 
 @router.get("", response_model=PayeePage)
@@ -39,9 +40,19 @@ async def search_payees(
         Query(max_length=ID_LENGTH, pattern=NO_NUL, description="next_cursor of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict:
+) -> Response:
     where: list[str] = []
     params: list[object] = []
+    source = "payees p"
+    if batch_id is not None:  # every batch that carried the payee, not only the latest
+        # the batch's members in key order, each looked up by key (OFFSET 0 keeps the planner from
+        # merging with a walk of the whole payees index up to the batch's first id)
+        source = (
+            "batch_payees m CROSS JOIN LATERAL"
+            " (SELECT * FROM payees WHERE payees.payee_id = m.payee_id OFFSET 0) p"
+        )
+        where.append("m.batch_id = %s")
+        params.append(batch_id)
     if name:
         where.append("name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -49,19 +60,20 @@ async def search_payees(
         if value is not None:
             where.append(f"{column} = %s")
             params.append(value)
-    if batch_id is not None:  # every batch that carried the payee, not only the latest
-        where.append("payee_id IN (SELECT payee_id FROM batch_payees WHERE batch_id = %s)")
-        params.append(batch_id)
+    order = "m.payee_id" if batch_id is not None else "p.payee_id"
     if cursor:
-        where.append("payee_id > %s")
+        where.append(f"{order} > %s")
         params.append(cursor)
-    sql = "SELECT * FROM payees"
+    sql = f"SELECT p.payee_id, to_json(p)::text AS doc FROM {source}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY payee_id LIMIT %s"
+    sql += f" ORDER BY {order} LIMIT %s"
     params.append(limit + 1)
     cur = await conn.execute(sql, params)  # type: ignore[arg-type]
     rows = await cur.fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": rows[-1]["payee_id"] if more else None}  # type: ignore[index]
+    # the rows as PostgreSQL wrote them to JSON, spliced in: no decoding and re-encoding of 50 rows
+    items = ",".join(row["doc"] for row in rows)
+    next_cursor = json.dumps(rows[-1]["payee_id"] if more else None)
+    return Response(f'{{"items":[{items}],"next_cursor":{next_cursor}}}', media_type="application/json")
