@@ -9,11 +9,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from payeeflow import __version__
 from payeeflow.agents.classification.logic import Classifier
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _refused)
     routers = (payees, batches, deadletters, intake, classify, health)
     for router in (module.router for module in routers):
         app.include_router(router)
@@ -90,6 +94,18 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{**e, "input": _short(e.get("input"))} for e in exc.errors()]
     return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    """FastAPI's answer to an HTTP error, but a 405's ``Allow`` lists the methods of every route on
+    the path (``GET /payees`` and ``POST /payees`` are two routes; Starlette names only the first)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 405:
+        return await http_exception_handler(request, exc)
+    path = request.url.path
+    routes = [r for r in request.app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+    methods = {method for route in routes for method in route.methods or ()}
+    return JSONResponse({"detail": exc.detail}, 405, headers={"Allow": ", ".join(sorted(methods))})
 
 
 def _short(value: Any) -> Any:

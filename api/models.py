@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PayeeType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"]
 MatchType = Literal["exact", "strong", "weak", "none"]
@@ -91,29 +92,62 @@ class BatchStatus(BaseModel):
 # Text the API takes: no NUL (PostgreSQL text cannot hold one), and ids of a sane length.
 NO_NUL = r"^[^\x00]*$"
 ID_LENGTH = 200
+# What record validation (``agents.validation``) refuses, said in the schema so that a client
+# knows before it sends: text without C0 controls (tab and newlines aside) or DEL; an id with
+# something besides spaces; a name with a letter or digit (any script) and without newlines or
+# U+FFFD. (JSON's lone surrogates, which no schema pattern can name, are refused with a 422.)
+_BAD = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_BAD_IN_NAME = r"\x00-\x08\x0a-\x1f\x7f\ufffd"
+TEXT = rf"^[^{_BAD}]*$"
+ID = rf"^[^{_BAD}]*[^\s{_BAD}][^{_BAD}]*$"
+NAME = rf"^[^{_BAD_IN_NAME}]*[\p{{L}}\p{{N}}][^{_BAD_IN_NAME}]*$"
+_ID = re.compile(ID)
+Name = Annotated[str, Field(max_length=300, pattern=NAME, description="A payee name; 300 characters at most")]
+Text = Annotated[str | None, Field(max_length=1000, pattern=TEXT)]
+STRICT = ConfigDict(extra="forbid", strict=True)  # JSON false is not a version 0
 
 
 class ClassifyRequest(BaseModel):
-    name: str = Field(
-        min_length=1, max_length=300, description="A payee name; longer ones are refused as absurd"
-    )
-    payee_id: str = Field("api", max_length=ID_LENGTH)
+    model_config = STRICT
+
+    name: Name
+    payee_id: str = Field("api", max_length=ID_LENGTH, pattern=ID)
 
 
 class PayeeEvent(BaseModel):
     """One payee as an ERP sends it: the fields of a file row (``payeeflow ingest``'s columns)."""
 
-    name: str = Field(description="The payee's name as the ERP holds it")
+    model_config = STRICT
+
+    name: Name
     payee_id: str | None = Field(
-        None, max_length=ID_LENGTH, description="The ERP's id; without one, an id from name and address"
+        None,
+        max_length=ID_LENGTH,
+        pattern=TEXT,
+        description="The ERP's id; without one, an id from name and address",
     )
-    address: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    version: int | None = Field(None, ge=0, description="Newer versions replace older; default: now in ms")
-    batch_id: str = Field("api", max_length=ID_LENGTH, pattern=NO_NUL, description="The batch it belongs to")
-    extra: dict[str, str] = Field(default_factory=dict, description="Other columns, kept as they are")
+    address: Text = None
+    city: Text = None
+    state: Text = None
+    zip: Text = None
+    version: int | None = Field(
+        None, ge=0, le=2**53, description="Newer versions replace older; default: now in ms"
+    )
+    batch_id: str = Field("api", max_length=ID_LENGTH, pattern=ID, description="The batch it belongs to")
+    extra: dict[str, Annotated[str, Field(pattern=TEXT)]] = Field(
+        default_factory=dict,
+        description="Other columns, kept as they are (64 KiB in all)",
+        json_schema_extra={"propertyNames": {"maxLength": ID_LENGTH, "pattern": ID}},
+    )
+
+    @field_validator("extra")
+    @classmethod
+    def _column_names(cls, extra: dict[str, str]) -> dict[str, str]:
+        """As ``propertyNames`` says (pydantic's own key constraints would say it less plainly)."""
+        for name in extra:
+            if len(name) > ID_LENGTH or not _ID.match(name):
+                raise ValueError(f"a column name must be 1..{ID_LENGTH} printable characters, not all spaces")
+        return extra
 
     def row(self) -> dict[str, str]:
         """The event as a file row, for ``to_record``."""

@@ -31,6 +31,10 @@ UNAUTHORIZED = {"WWW-Authenticate": "APIKey"}
 _UNCHECKED: Any = object()
 # What a secured route may answer besides its own responses, for its OpenAPI entry.
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": Problem,
+        "description": "A body that is not what the content type says (JSON that does not parse)",
+    },
     401: {"model": Problem, "description": "No API key, or one unknown or revoked"},
     403: {"model": Problem, "description": "The key lacks the scope"},
     429: {"model": Problem, "description": "Over the key's rate limit; see Retry-After"},

@@ -3,10 +3,12 @@ decoded to readable JSON (``payeeflow dlq show`` for many, with filters)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BeforeValidator
 
 from payeeflow.api.deps import ConnDep
 from payeeflow.api.models import ID_LENGTH, NO_NUL, DeadLetterPage
@@ -17,6 +19,16 @@ router = APIRouter(tags=["dead letters"], dependencies=[require("read")], respon
 Text = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(ge=1, description="next_cursor of the previous page")]
+
+
+def _not_a_number(value: Any) -> Any:
+    """A date-time, not seconds since 1970 (which pydantic would take and the schema does not)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*", value):
+        raise ValueError("a date-time such as 2026-11-29T08:00:00Z")
+    return value
+
+
+Since = Annotated[datetime | None, BeforeValidator(_not_a_number), Query(description="Failed at or after")]
 
 
 async def _page(
@@ -44,7 +56,7 @@ async def dead_letters(
     reason: Text = None,
     stage: Text = None,
     batch_id: Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)] = None,
-    since: datetime | None = None,
+    since: Since = None,
     include_replayed: bool = False,
     cursor: Cursor = None,
     limit: Limit = 50,
