@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -30,6 +32,8 @@ from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
 from payeeflow.streams.sender import AsyncProducer
+
+UI = Path(__file__).parent / "ui"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
+    app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")  # the clerk's page
     routers = (payees, batches, deadletters, intake, classify, health)
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -35,6 +35,7 @@ async def search_payees(
     payee_type: PayeeType | None = None,
     batch_id: Id = None,
     excluded: bool | None = None,
+    needs_review: Annotated[bool | None, Query(description="true: the review queue")] = None,
     cursor: Annotated[
         str | None,
         Query(max_length=ID_LENGTH, pattern=NO_NUL, description="next_cursor of the previous page"),
@@ -56,7 +57,7 @@ async def search_payees(
     if name:
         where.append("name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    for column, value in (("payee_type", payee_type), ("excluded", excluded)):
+    for column, value in (("payee_type", payee_type), ("excluded", excluded), ("needs_review", needs_review)):
         if value is not None:
             where.append(f"{column} = %s")
             params.append(value)
