@@ -91,6 +91,7 @@ def test_a_clerk_works_a_batch_through_the_page(
         assert len(list(csv.DictReader(fh))) == 1003  # every payee of the batch, stored or not
 
     page.click("nav button[data-tab=search]")
+    page.fill("#search-name", "spa emilia")  # a sample payee the sample network holds
     page.select_option("#search-type", "BUSINESS")
     page.click("#search-form button")
     matched = page.locator("#results tbody tr").filter(has=page.locator("td:nth-child(6)", has_text="exact"))
