@@ -12,6 +12,7 @@ token.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from array import array
 from collections.abc import Iterable
@@ -159,7 +160,14 @@ class SupplierIndex:
         _add(self.by_key, key, row)
         if supplier.tax_id:
             _add(self.by_tax_id, supplier.tax_id, row)
-        self.network.add(tokens, supplier.state or "", supplier.city or "", supplier.zip or "", form or "")
+        self.network.add(
+            tokens,
+            supplier.state or "",
+            supplier.city or "",
+            supplier.zip or "",
+            form or "",
+            rank(supplier.supplier_id),
+        )
 
     def delete(self, supplier_id: str) -> bool:
         row = self.row_of.pop(supplier_id, None)
@@ -186,6 +194,14 @@ class SupplierIndex:
         words its last word begins), heaviest first: each token counts once per row, at the
         IDF of its best spelling; words too common to find with only re-rank rows near the top."""
         return self.network.candidates(tokens, truncated, limit)
+
+
+def rank(supplier_id: str) -> int:
+    """Where a supplier stands among rows that tie: a stable hash of its id, so that matching gives
+    the same answers whatever order the network was loaded in."""
+    return int.from_bytes(
+        hashlib.blake2b(supplier_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    )
 
 
 def _add(mapping: dict[str, Any], key: str, value: Any) -> None:

@@ -166,7 +166,9 @@ impl Network {
         self.network.row_count()
     }
 
-    /// Appends a row ("" for an unknown field) and returns its number.
+    /// Appends a row ("" for an unknown field) and returns its number. `rank` orders rows that
+    /// tie (a hash of the supplier's id: the same whatever order the network arrives in).
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         tokens: Vec<PyBackedStr>,
@@ -174,8 +176,10 @@ impl Network {
         city: &str,
         zip: &str,
         form: &str,
+        rank: u64,
     ) -> u32 {
-        self.network.add(&strs(&tokens), state, city, zip, form)
+        self.network
+            .add(&strs(&tokens), [state, city, zip, form], rank)
     }
 
     fn retire(&mut self, row: usize) {

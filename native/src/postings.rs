@@ -42,6 +42,9 @@ pub struct Network {
     labels: FxHashMap<CompactString, u32>, // state, city, ZIP and form texts; 0 is none
     label_texts: Vec<CompactString>,
     places: Vec<[u32; 4]>, // row -> state, city, zip, form
+    // row -> a rank from its supplier's id: ties go by it, so answers do not depend on the
+    // order the network was loaded in (a file's rows, or a topic's partitions interleaved)
+    ranks: Vec<u64>,
     alive: Vec<bool>,
     scratch: Scratch,
 }
@@ -138,15 +141,18 @@ impl Scratch {
         }
     }
 
-    /// The `limit` heaviest live rows, heaviest first; a tie goes to the older row.
-    fn heaviest(&self, alive: &[bool], limit: usize) -> Vec<u32> {
+    /// The `limit` heaviest live rows, heaviest first; a tie goes to the lower rank.
+    fn heaviest(&self, alive: &[bool], ranks: &[u64], limit: usize) -> Vec<u32> {
         let mut ranked: Vec<(f64, u32)> = self
             .rows
             .iter()
             .filter(|&&r| alive[r as usize])
             .map(|&r| (self.slots[r as usize].total, r))
             .collect();
-        let order = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        let order = |a: &(f64, u32), b: &(f64, u32)| {
+            b.0.total_cmp(&a.0)
+                .then(ranks[a.1 as usize].cmp(&ranks[b.1 as usize]))
+        };
         if limit > 0 && ranked.len() > limit {
             ranked.select_nth_unstable_by(limit - 1, order);
         }
@@ -207,8 +213,9 @@ impl Network {
         }
     }
 
-    /// Appends a row: its key's tokens, location and legal form ("" for none).
-    pub fn add(&mut self, tokens: &[&str], state: &str, city: &str, zip: &str, form: &str) -> u32 {
+    /// Appends a row: its key's tokens, location and legal form ("" for none), and its rank.
+    pub fn add(&mut self, tokens: &[&str], at: [&str; 4], rank: u64) -> u32 {
+        let [state, city, zip, form] = at;
         let row = self.alive.len() as u32;
         self.key_starts.push(self.keys.len() as u32);
         let mut seen: Vec<u32> = Vec::with_capacity(tokens.len());
@@ -227,6 +234,7 @@ impl Network {
             self.label(form),
         ];
         self.places.push(place);
+        self.ranks.push(rank);
         self.alive.push(true);
         row
     }
@@ -383,7 +391,7 @@ impl Network {
             if !common.is_empty() {
                 scratch.boost(&common, search.boost_from, |row| self.key(row as usize));
             }
-            scratch.heaviest(&self.alive, limit)
+            scratch.heaviest(&self.alive, &self.ranks, limit)
         };
         self.scratch = scratch;
         found
@@ -408,7 +416,7 @@ impl Network {
         bonus
     }
 
-    /// Every row scored, best first (ties: the later row first), and the best score of another
+    /// Every row scored, best first (ties: the lower rank first), and the best score of another
     /// supplier: one with another key or another place than the best. `exact` rows hold the
     /// name's key, and score 100 plus their evidence.
     pub fn score(
@@ -445,7 +453,10 @@ impl Network {
             };
             scored.push((base + self.evidence(r, at, state, zip, city, form), row));
         }
-        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        scored.sort_unstable_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(self.ranks[a.1 as usize].cmp(&self.ranks[b.1 as usize]))
+        });
         let runner = scored.first().and_then(|&(_, top)| {
             let (key, place) = (self.key(top as usize), &self.places[top as usize][..2]);
             scored[1..]

@@ -3,7 +3,7 @@ import random
 import pytest
 
 from payeeflow.agents.matching import Matcher, SupplierIndex
-from payeeflow.agents.matching.index import Supplier
+from payeeflow.agents.matching.index import Supplier, rank
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
 
@@ -358,11 +358,31 @@ def test_the_evidence_a_clerk_reads_is_the_evidence_that_scored(
         assert score == pytest.approx(100.0 + bonus)
 
 
-def test_a_retired_row_is_never_a_candidate_and_ties_go_to_the_older_row() -> None:
-    built = index(
-        *(Supplier(f"S{i}", f"ZENITH ROOFING {word}") for i, word in enumerate(["NORTH", "SOUTH", "EAST"]))
-    )
-    matcher = Matcher(built, candidate_limit=2)
-    assert matcher.candidates("ZENITH ROOFING") == ["S0", "S1"]
-    built.delete("S0")
-    assert matcher.candidates("ZENITH ROOFING") == ["S1", "S2"]
+def test_a_retired_row_is_never_a_candidate_and_ties_go_by_supplier_not_load_order() -> None:
+    suppliers = [
+        Supplier(f"S{i}", f"ZENITH ROOFING {word}") for i, word in enumerate(["NORTH", "SOUTH", "EAST"])
+    ]
+    by_rank = sorted(suppliers, key=lambda s: rank(s.supplier_id))
+    for order in (suppliers, suppliers[::-1]):  # as a file lists them, or a topic's partitions give them
+        built = index(*order)
+        matcher = Matcher(built, candidate_limit=2)
+        assert matcher.candidates("ZENITH ROOFING") == [s.supplier_id for s in by_rank[:2]]
+        built.delete(by_rank[0].supplier_id)
+        assert matcher.candidates("ZENITH ROOFING") == [s.supplier_id for s in by_rank[1:]]
+
+
+def test_a_network_answers_alike_whatever_order_it_was_loaded_in() -> None:
+    rng = random.Random(3)
+    words = ["ACME", "ZENITH", "ROOFING", "SUPPLY", "NORTH", "SOUTH", "DENTAL", "GROUP", "PLUMBING", "CITY"]
+    suppliers = [
+        Supplier(
+            f"S{i}", " ".join(rng.sample(words, 3)) + rng.choice([" INC", " LLC", ""]), state=rng.choice("AB")
+        )
+        for i in range(300)
+    ]
+    shuffled = suppliers[:]
+    rng.shuffle(shuffled)
+    first, second = Matcher(index(*suppliers)), Matcher(index(*shuffled))
+    for _ in range(300):
+        payee = {"name": " ".join(rng.sample(words, rng.choice([2, 3]))), "state": rng.choice(["A", "B", ""])}
+        assert first.match(payee) == second.match(payee)
