@@ -6,7 +6,7 @@ database of its own (``payeeflow_apibench``, never the stack's data) with N paye
 wrk (T threads, C connections, D seconds) through a Lua script that sends the key, spreads id
 lookups over random payees and reports p95 (wrk itself prints p50/p75/p90/p99 only).
 
-    python benchmarks/api.py --rows 1000000 --workers 2 --duration 20 --connections 32
+    python benchmarks/api.py --rows 1000000 --workers 2 --duration 10 --connections 16
 """
 
 from __future__ import annotations
@@ -117,8 +117,8 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per endpoint")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--reuse", action="store_true", help="keep the database an earlier run filled")
     args = parser.parse_args()

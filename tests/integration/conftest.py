@@ -254,6 +254,31 @@ def api(settings: Settings, *scopes: str, rate_limit: str = "10000/second") -> I
         yield client
 
 
+@contextmanager
+def api_service(settings: Settings, log: Path) -> Iterator[str]:
+    """``payeeflow api`` as a service of its own on a free port (as a browser or a fuzzer sees it);
+    yields its URL once it answers."""
+    port = free_port()
+    env = {**settings_env(settings), "PAYEEFLOW_API_PORT": str(port), "PAYEEFLOW_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "payeeflow", "api"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: proc.poll() is None and _answers(f"{url}/health"), timeout=60, every=0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def wait_until(check, timeout: float = 120, every: float = 0.5):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -20,31 +16,15 @@ from payeeflow.api import keys
 from payeeflow.config import Settings
 from payeeflow.localstack.process import apt_install
 from tests.conftest import EXAMPLES, ROOT
-from tests.integration.conftest import Services, free_port, prefixed_copy, settings_env
+from tests.integration.conftest import Services, api_service, prefixed_copy
 
 SCREENSHOTS = ROOT / ".stack" / "test" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def api_url(settings: Settings, running: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**settings_env(settings), "PAYEEFLOW_API_PORT": str(port), "PAYEEFLOW_LOG_LEVEL": "WARNING"}
-    log = tmp_path_factory.mktemp("ui") / "api.log"
-    api = subprocess.Popen(
-        [sys.executable, "-m", "payeeflow", "api"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.3)
-    yield url
-    api.terminate()
-    api.wait(20)
+    with api_service(settings, tmp_path_factory.mktemp("ui") / "api.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
