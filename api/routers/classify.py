@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from payeeflow.api.models import Classification, ClassifyRequest
+from payeeflow.api.routers.intake import record_from
 from payeeflow.api.security import REFUSALS, require
-from payeeflow.errors import RecordError
 
 router = APIRouter(tags=["classify"], dependencies=[require("read")], responses=REFUSALS)
 
@@ -16,20 +14,8 @@ router = APIRouter(tags=["classify"], dependencies=[require("read")], responses=
 @router.post("/classify", response_model=Classification)
 async def classify(body: ClassifyRequest, request: Request) -> dict:
     state = request.app.state
-    record = {
-        "payee_id": body.payee_id,
-        "batch_id": "api",
-        "source": "api",
-        "version": 0,
-        "source_ts": datetime.now(UTC),
-        "payee": {"name": body.name},
-    }
-    try:
-        record = state.pipeline.process(record)
-    except RecordError as exc:
-        # shaped as FastAPI's own validation errors, as the OpenAPI document says a 422 is
-        problem = {"loc": ["body", "name"], "msg": exc.detail or exc.reason, "type": exc.reason}
-        raise HTTPException(422, [problem]) from exc
+    record = record_from({"name": body.name, "payee_id": body.payee_id}, "api", "api", state.settings)
+    record = state.pipeline.process(record)
     screening, classification = record["screening"], record["classification"]
     return {
         "excluded": screening["excluded"],

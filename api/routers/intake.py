@@ -129,7 +129,7 @@ async def _ingest(settings: Settings, path: Path, batch_id: str, source: str) ->
 async def send_payee(event: PayeeEvent, request: Request, key: IngestKey, conn: ConnDep) -> dict[str, Any]:
     """One payee event into ``payees.raw``, answered once the broker has it."""
     settings: Settings = request.app.state.settings
-    record = _record(event, settings, "api")
+    record = record_from(event.row(), event.batch_id, "api", settings)
     producer = await request.app.state.producer()
     future = await producer.send(
         settings.topic(RAW), codec_for(RAW, settings).encode(record), key=record["payee_id"].encode()
@@ -144,17 +144,20 @@ async def send_payee(event: PayeeEvent, request: Request, key: IngestKey, conn: 
 async def process(event: PayeeEvent, request: Request) -> dict[str, Any]:
     """One payee through every stage in this process, without Kafka, for interactive use."""
     settings: Settings = request.app.state.settings
-    record = request.app.state.full_pipeline.process(_record(event, settings, "api-process"))
+    record = request.app.state.full_pipeline.process(
+        record_from(event.row(), event.batch_id, "api-process", settings)
+    )
     return {
         "payee_id": record["payee_id"],
         **{s: record.get(s) for s in Processed.model_fields if s != "payee_id"},
     }
 
 
-def _record(event: PayeeEvent, settings: Settings, source: str) -> dict[str, Any]:
-    """The ``payees.raw`` record of an event, validated as ingest validates a row."""
+def record_from(row: dict[str, str], batch_id: str, source: str, settings: Settings) -> dict[str, Any]:
+    """The ``payees.raw`` record of a row sent over HTTP, validated as ingest validates a file's
+    row; a refusal is a 422 in FastAPI's validation shape, as the OpenAPI document says."""
     try:
-        record = to_record(event.row(), event.batch_id, source, datetime.now(UTC))
+        record = to_record(row, batch_id, source, datetime.now(UTC))
         validate_record(record, settings.max_name_length)
     except RecordError as exc:
         raise HTTPException(
