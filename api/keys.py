@@ -57,17 +57,18 @@ def create(dsn: str, name: str, scopes: list[str], rate_limit: str, actor: str =
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}")
+    scopes = sorted(set(scopes))
     parse(rate_limit)  # a clear error now rather than at the key's first request
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "INSERT INTO api_keys (key_id, name, scopes, secret_sha256, rate_limit)"
             " VALUES (%s, %s, %s, %s, %s) RETURNING created_at",
-            (key_id, name, sorted(set(scopes)), _digest(secret), rate_limit),
+            (key_id, name, scopes, _digest(secret), rate_limit),
         ).fetchone()
-        audit(conn, actor, "apikey.create", key_id, {"name": name, "scopes": sorted(set(scopes))})
+        audit(conn, actor, "apikey.create", key_id, {"name": name, "scopes": scopes})
     assert row is not None
-    key = ApiKey(key_id, name, tuple(sorted(set(scopes))), rate_limit, row[0])
+    key = ApiKey(key_id, name, tuple(scopes), rate_limit, row[0])
     return key, f"{PREFIX}{key_id}_{secret}"
 
 

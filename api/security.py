@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from cachetools import TTLCache
 from fastapi import Depends, HTTPException, Request, Security
@@ -16,10 +16,9 @@ from fastapi.security import APIKeyHeader
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
-from psycopg.rows import dict_row
 
 from payeeflow.api import keys
-from payeeflow.api.deps import get_pool
+from payeeflow.api.deps import Row, get_pool
 from payeeflow.api.models import Problem
 
 HEADER = APIKeyHeader(
@@ -73,13 +72,13 @@ class Guard:
 
 
 async def _lookup(request: Request, key_id: str) -> tuple[keys.ApiKey, bytes] | None:
-    async with get_pool(request).connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
+    async with get_pool(request).connection() as conn:  # the pool's connections give dict rows
+        cur = await conn.execute(
             "SELECT name, scopes, rate_limit, secret_sha256 FROM api_keys"
             " WHERE key_id = %s AND revoked_at IS NULL",
             (key_id,),
         )
-        row = await cur.fetchone()
+        row = cast(Row | None, await cur.fetchone())
     if row is None:
         return None
     key = keys.ApiKey(key_id, row["name"], tuple(row["scopes"]), row["rate_limit"])

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request
 from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
 
 from payeeflow.agents.validation import validate_record
 from payeeflow.api import keys
@@ -42,9 +42,9 @@ UPLOAD_BODY = {
 }
 
 
-def _invalid(message: str, where: str = "body") -> HTTPException:
+def _invalid(message: str, kind: str = "value_error") -> HTTPException:
     """A 422 in FastAPI's validation shape, as the OpenAPI document says a 422 is."""
-    return HTTPException(422, [{"loc": [where], "msg": message, "type": "value_error"}])
+    return HTTPException(422, [{"loc": ["body"], "msg": message, "type": kind}])
 
 
 @router.post(
@@ -87,7 +87,7 @@ async def upload(
             (batch_id, key.key_id, source, size),
         )
         await _audit(conn, key, "batch.upload", batch_id, {"source": source, "bytes": size})
-    task = asyncio.create_task(_ingest(settings, path, batch_id, source))
+    task = asyncio.create_task(_ingest(settings, get_pool(request), path, batch_id, source))
     request.app.state.ingests.add(task)
     task.add_done_callback(request.app.state.ingests.discard)
     return {"batch_id": batch_id, "status_url": f"/batches/{batch_id}"}
@@ -106,7 +106,9 @@ async def _receive(request: Request, path: Path, limit: int) -> int:
     return size
 
 
-async def _ingest(settings: Settings, path: Path, batch_id: str, source: str) -> None:
+async def _ingest(
+    settings: Settings, pool: AsyncConnectionPool, path: Path, batch_id: str, source: str
+) -> None:
     """Ingest an upload in a thread of its own (its parsing would stall this loop's requests),
     then record how it ended; the file goes either way."""
     error = None
@@ -119,7 +121,7 @@ async def _ingest(settings: Settings, path: Path, batch_id: str, source: str) ->
         log.error("upload ingest failed", extra={"batch_id": batch_id, "error": error})
     finally:
         path.unlink(missing_ok=True)
-    async with await psycopg.AsyncConnection.connect(settings.dsn) as conn:
+    async with pool.connection() as conn:  # the pool outlives every ingest (the API awaits them)
         await conn.execute(
             "UPDATE uploads SET ingested_at = now(), error = %s WHERE batch_id = %s", (error, batch_id)
         )
@@ -160,9 +162,7 @@ def record_from(row: dict[str, str], batch_id: str, source: str, settings: Setti
         record = to_record(row, batch_id, source, datetime.now(UTC))
         validate_record(record, settings.max_name_length)
     except RecordError as exc:
-        raise HTTPException(
-            422, [{"loc": ["body"], "msg": exc.detail or exc.reason, "type": exc.reason}]
-        ) from exc
+        raise _invalid(exc.detail or exc.reason, exc.reason) from exc
     return record
 
 
