@@ -27,7 +27,7 @@ from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api.metrics import RequestMetrics
-from payeeflow.api.routers import batches, classify, deadletters, health, intake, payees
+from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
     app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")  # the clerk's page
-    routers = (payees, batches, deadletters, intake, classify, health)
+    routers = (payees, corrections, batches, deadletters, intake, classify, health)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app

@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PayeeType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"]
 MatchType = Literal["exact", "strong", "weak", "none"]
+CorrectedType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT"]
 
 
 class Classification(BaseModel):
@@ -28,6 +29,27 @@ class MatchCandidate(BaseModel):
     supplier_name: str
     score: float = Field(description="0..100, evidence included")
     evidence: list[str] = Field(description="name similarity, state, ZIP, city, legal form, tax id")
+
+
+class CorrectionOut(BaseModel):
+    """A reviewer's correction: applied by the stages to every later record of the payee and of
+    the same normalised name (``name_key``)."""
+
+    payee_id: str
+    name: str
+    name_key: str
+    payee_type: CorrectedType | None
+    supplier_id: str | None
+    supplier_name: str | None
+    not_supplier: bool
+    note: str
+    reviewer: str = Field(description="The name of the API key that made it")
+    corrected_at: datetime
+
+
+class CorrectionPage(BaseModel):
+    items: list[CorrectionOut]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page")
 
 
 class Payee(Classification):
@@ -63,6 +85,14 @@ class Payee(Classification):
     )
     stored_at: datetime
     updated_at: datetime
+    correction: CorrectionOut | None = Field(
+        None, description="The reviewer's correction in force (on one payee's page; not in searches)"
+    )
+
+
+class CorrectionWithdrawn(BaseModel):
+    payee_id: str
+    withdrawn: bool = True
 
 
 class PayeePage(BaseModel):
@@ -154,6 +184,25 @@ class PayeeEvent(BaseModel):
         fields: dict[str, object] = {"name": self.name, "address": self.address, "city": self.city}
         fields |= {"state": self.state, "zip": self.zip, "payee_id": self.payee_id, "version": self.version}
         return {**self.extra, **{k: "" if v is None else str(v) for k, v in fields.items()}}
+
+
+class CorrectionRequest(BaseModel):
+    """What a reviewer says of a payee: its type, its supplier, or that it is no supplier."""
+
+    model_config = STRICT
+
+    payee_type: CorrectedType | None = None
+    supplier_id: str | None = Field(None, max_length=ID_LENGTH, pattern=ID)
+    not_supplier: bool = False
+    note: str = Field("", max_length=500, pattern=TEXT)
+
+    @model_validator(mode="after")
+    def says_something(self) -> CorrectionRequest:
+        if self.not_supplier and self.supplier_id is not None:
+            raise ValueError("name a supplier or say not_supplier, not both")
+        if self.payee_type is None and self.supplier_id is None and not self.not_supplier:
+            raise ValueError("set payee_type, supplier_id or not_supplier")
+        return self
 
 
 class PayeeAccepted(BaseModel):

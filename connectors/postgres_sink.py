@@ -1,4 +1,4 @@
-"""The PostgreSQL sink: final records, dead letters and batch manifests into their tables.
+"""The PostgreSQL sink: final records, dead letters, batch manifests and corrections into their tables.
 
 Contract (as in quix-streams): ``add_*()`` per record, ``flush()`` per checkpoint in one
 transaction. The flush also stores the next Kafka offset of every partition it consumed, with the
@@ -39,6 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
+from payeeflow.agents.corrections import Correction
 from payeeflow.agents.rows import (
     CLASSIFICATION_COLUMNS,
     ENRICHMENT_COLUMNS,
@@ -55,7 +56,7 @@ from payeeflow.errors import RecordError
 from payeeflow.metrics import DB_RETRIES, RECORDS, SINK_LAG_SECONDS
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
-from payeeflow.streams.topics import BATCHES, DLQ, ENRICHED
+from payeeflow.streams.topics import BATCHES, CORRECTIONS, DLQ, ENRICHED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,6 +112,36 @@ VALUES (%(batch_id)s, %(source)s, %(total)s, %(rejected)s, %(started_at)s, %(fin
 ON CONFLICT (batch_id) DO UPDATE SET total = EXCLUDED.total, rejected = EXCLUDED.rejected,
     finished_at = EXCLUDED.finished_at
 """
+UPSERT_CORRECTION = """
+INSERT INTO corrections (payee_id, name, name_key, payee_type, supplier_id, supplier_name, not_supplier,
+                         note, reviewer, corrected_at)
+VALUES (%(payee_id)s, %(name)s, %(name_key)s, %(payee_type)s, %(supplier_id)s, %(supplier_name)s,
+        %(not_supplier)s, %(note)s, %(reviewer)s, %(corrected_at)s)
+ON CONFLICT (payee_id) DO UPDATE SET name = EXCLUDED.name, name_key = EXCLUDED.name_key,
+    payee_type = EXCLUDED.payee_type, supplier_id = EXCLUDED.supplier_id,
+    supplier_name = EXCLUDED.supplier_name, not_supplier = EXCLUDED.not_supplier, note = EXCLUDED.note,
+    reviewer = EXCLUDED.reviewer, corrected_at = EXCLUDED.corrected_at
+"""
+# The payee's stored row takes the reviewer's answer at once (the stages give every later record
+# of it, and of its name, the full answer: SIC code, card acceptance and payment method included).
+CORRECT_PAYEE = """
+UPDATE payees p SET
+    payee_type = coalesce(c.payee_type, p.payee_type),
+    confidence = CASE WHEN c.payee_type IS NULL THEN p.confidence ELSE 1.0 END,
+    reason = CASE WHEN c.payee_type IS NULL THEN p.reason ELSE %(reason)s END,
+    sic_code = CASE WHEN c.payee_type = 'INDIVIDUAL' THEN NULL ELSE p.sic_code END,
+    sic_description = CASE WHEN c.payee_type = 'INDIVIDUAL' THEN NULL ELSE p.sic_description END,
+    supplier_id = CASE WHEN c.not_supplier THEN NULL ELSE coalesce(c.supplier_id, p.supplier_id) END,
+    supplier_name = CASE WHEN c.not_supplier THEN NULL WHEN c.supplier_id IS NOT NULL THEN c.supplier_name
+                         ELSE p.supplier_name END,
+    match_score = CASE WHEN c.not_supplier THEN 0 WHEN c.supplier_id IS NOT NULL THEN 100
+                       ELSE p.match_score END,
+    match_type = CASE WHEN c.not_supplier THEN 'none' WHEN c.supplier_id IS NOT NULL THEN 'exact'
+                      ELSE p.match_type END,
+    needs_review = false, review_reason = '', updated_at = clock_timestamp()
+FROM corrections c WHERE c.payee_id = %(payee_id)s AND p.payee_id = c.payee_id
+"""
+WITHDRAW_CORRECTION = "DELETE FROM corrections WHERE payee_id = %s"
 MAX_BACKOFF = 5.0  # a retry is one connection attempt: cheap; a long wait after the outage is not
 
 
@@ -198,6 +229,7 @@ class PostgresSink:
         self.payees: list[Item] = []
         self.dead_letters: list[Item] = []
         self.batches: list[Item] = []
+        self.corrections: list[Item] = []  # a Correction, or the payee id of a withdrawn one
 
     def add_payee(self, record: dict[str, Any], origin: Origin) -> None:
         self.payees.append(Item(origin, payee_row(record)))
@@ -208,8 +240,11 @@ class PostgresSink:
     def add_batch(self, batch: dict[str, Any], origin: Origin) -> None:
         self.batches.append(Item(origin, batch))
 
+    def add_correction(self, correction: Correction | str, origin: Origin) -> None:
+        self.corrections.append(Item(origin, correction))
+
     def __len__(self) -> int:
-        return len(self.payees) + len(self.dead_letters) + len(self.batches)
+        return len(self.payees) + len(self.dead_letters) + len(self.batches) + len(self.corrections)
 
     async def flush(self, offsets: dict[TopicPartition, int]) -> None:
         """Write everything buffered, and ``offsets``, in one transaction.
@@ -220,6 +255,7 @@ class PostgresSink:
         async with self.conn.transaction(), self.conn.cursor() as cur:
             refused = await self._isolate(cur, self.payees, self._write_payees)
             refused += await self._isolate(cur, self.batches, self._write_batches)
+            refused += await self._isolate(cur, self.corrections, self._write_corrections)
             letters = [item.data for item in self.dead_letters]
             for item, exc in refused:
                 letters.append(self._refused_letter(item, exc))
@@ -246,6 +282,7 @@ class PostgresSink:
         self.payees.clear()
         self.dead_letters.clear()
         self.batches.clear()
+        self.corrections.clear()
 
     async def _isolate(
         self,
@@ -281,6 +318,15 @@ class PostgresSink:
     async def _write_batches(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
         await cur.executemany(UPSERT_BATCH, [item.data for item in items])
 
+    async def _write_corrections(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
+        for item in items:  # in order: a correction and its withdrawal may share a flush
+            if isinstance(item.data, str):
+                await cur.execute(WITHDRAW_CORRECTION, (item.data,))
+                continue
+            correction = item.data.to_record()
+            await cur.execute(UPSERT_CORRECTION, correction)
+            await cur.execute(CORRECT_PAYEE, {"payee_id": correction["payee_id"], "reason": item.data.reason})
+
     async def _write_letters(self, cur: psycopg.AsyncCursor[Any], items: Sequence[Item]) -> None:
         letters = [item.data for item in items]
         await cur.executemany(INSERT_DEAD_LETTER, letters)
@@ -290,11 +336,12 @@ class PostgresSink:
 
     def _refused_letter(self, item: Item, exc: psycopg.Error) -> dict[str, Any]:
         origin = item.origin
-        is_payee = isinstance(item.data, tuple)
-        record = {
-            "payee_id": item.data[0] if is_payee else None,
-            "batch_id": item.data[1] if is_payee else item.data.get("batch_id"),
-        }
+        if isinstance(item.data, tuple):
+            record = {"payee_id": item.data[0], "batch_id": item.data[1]}
+        elif isinstance(item.data, Correction):
+            record = {"payee_id": item.data.payee_id, "batch_id": None}
+        else:
+            record = {"payee_id": None, "batch_id": item.data.get("batch_id")}
         error = RecordError(f"db_{exc.sqlstate or 'client'}", str(exc).strip().splitlines()[0][:500])
         letter = dead_letter(
             "sink", error, origin.topic, origin.partition, origin.offset, origin.key, origin.value, record
@@ -338,8 +385,9 @@ class SinkRunner:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.topics = {settings.topic(name): name for name in (ENRICHED, DLQ, BATCHES)}
-        self.codecs = {name: codec_for(name, settings) for name in (ENRICHED, DLQ, BATCHES)}
+        read = (ENRICHED, DLQ, BATCHES, CORRECTIONS)
+        self.topics = {settings.topic(name): name for name in read}
+        self.codecs = {name: codec_for(name, settings) for name in read}
         self._stopping = asyncio.Event()
         self._deadletters: DeadLetters | None = None
 
@@ -433,8 +481,12 @@ class SinkRunner:
     async def _add(self, sink: PostgresSink, tp: TopicPartition, message: Any) -> None:
         name = self.topics[tp.topic]
         origin = Origin(tp.topic, tp.partition, message.offset, message.key, message.value)
+        if name == CORRECTIONS and message.value is None and message.key is not None:
+            sink.add_correction(message.key.decode("utf-8", "replace"), origin)  # withdrawn
+            return
         try:
             record = await self.codecs[name].decode_waiting(message.value)
+            correction = Correction.from_record(record) if name == CORRECTIONS else None
         except Exception as exc:  # undecodable: never lost, never stops the sink
             letter = dead_letter(
                 "sink", exc, tp.topic, tp.partition, message.offset, message.key, message.value, None
@@ -443,7 +495,9 @@ class SinkRunner:
             if name != DLQ:  # the topic carries it too; the table keeps it once
                 await self._publish(letter)
             return
-        if name == ENRICHED:
+        if correction is not None:
+            sink.add_correction(correction, origin)
+        elif name == ENRICHED:
             sink.add_payee(record, origin)
         elif name == DLQ:
             sink.add_dead_letter(record, origin)

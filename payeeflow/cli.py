@@ -22,24 +22,35 @@ if TYPE_CHECKING:
 
 EXAMPLES = Path(__file__).parent / "examples"  # package data: the samples `payeeflow run` pushes
 DATA_HELP = "folder of the shared data CSVs (default: PAYEEFLOW_SHARED_DATA_DIR)"
+CORRECTIONS_HELP = "reviewers' corrections to apply or learn from (a GET /corrections.csv export)"
 ENCODING_HELP = "the file's encoding (default: detected: a BOM, else UTF-8, else Windows-1252)"
 
 
-def _pipeline(settings: Settings, network: Path | None, command: str) -> Pipeline:
-    """The stages a file command runs: ``classify``, ``match`` or ``process``."""
+def _pipeline(
+    settings: Settings, network: Path | None, command: str, corrections_file: Path | None = None
+) -> Pipeline:
+    """The stages a file command runs: ``classify``, ``match`` or ``process``, applying the
+    corrections of ``corrections_file`` (a ``GET /corrections.csv`` export) when given."""
     from payeeflow.agents.classification.logic import Classifier
+    from payeeflow.agents.corrections import Corrections, read_corrections
     from payeeflow.agents.enrichment import Enricher
     from payeeflow.agents.exclusion import Screener
     from payeeflow.agents.matching import Matcher
     from payeeflow.agents.pipeline import Pipeline
 
     screening = command != "match"
+    corrections = Corrections(read_corrections(corrections_file) if corrections_file else ())
+    classifier = Classifier.load() if screening else None
+    matcher = Matcher.from_csv(network) if network else None
+    for stage in (classifier, matcher):
+        if stage is not None:
+            stage.corrections = corrections
     return Pipeline(
         Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
         if screening
         else None,
-        Classifier.load() if screening else None,
-        Matcher.from_csv(network) if network else None,
+        classifier,
+        matcher,
         Enricher() if command == "process" else None,
         settings.max_name_length,
     )
@@ -61,7 +72,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
         "process": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS + MATCH_COLUMNS + ENRICHMENT_COLUMNS,
     }[args.command] + REVIEW_COLUMNS
     started = time.perf_counter()
-    pipeline = _pipeline(settings, getattr(args, "network", None), args.command)
+    pipeline = _pipeline(settings, getattr(args, "network", None), args.command, args.corrections)
     result = run_file(pipeline, args.input, args.output, columns, args.encoding, args.processes)
     elapsed = time.perf_counter() - started
     print(
@@ -316,7 +327,7 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from payeeflow.agents.classification.model_train import train_all
 
-    for line in train_all(_data(args, settings)):
+    for line in train_all(_data(args, settings), corrections=args.corrections):
         print(line)
     return 0
 
@@ -417,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
         p.add_argument("--encoding", help=ENCODING_HELP)
+        p.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
         p.add_argument(
             "--processes",
             type=_positive,
@@ -481,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="rebuild agents/classification/model/ (lexicon, model, held-out set)"
     )
     train.add_argument("--data", type=Path, help=DATA_HELP)
+    train.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
     evaluate = msub.add_parser(
         "eval",
         help="accuracy, per-class recall, confusion, calibration; by default the packaged in-distribution "

@@ -23,3 +23,4 @@ SINK_LAG_SECONDS = Histogram(
 DB_RETRIES = Counter(
     "payeeflow_database_retries_total", "Flushes retried because the database was unavailable or failing"
 )
+CORRECTIONS = Gauge("payeeflow_corrections", "Reviewers' corrections this worker's stage applies")

@@ -43,6 +43,7 @@ TOPIC_SCHEMAS = (
     "payees.dlq",
     "payees.batches",
     "suppliers",
+    "payees.corrections",
 )
 COMPATIBILITY = "BACKWARD_TRANSITIVE"  # a new schema reads everything any earlier one wrote
 _HEADER = struct.Struct(">bI")

@@ -16,7 +16,7 @@ import gc
 import logging
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,9 +37,19 @@ Apply = Callable[[dict[str, Any]], dict[str, Any]]
 Refine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+class Feed(Protocol):
+    """A topic a stage follows beside its records (``connectors/feeds.py``): ready once read up
+    to where it stood when the worker started."""
+
+    base: str
+    ready: asyncio.Event
+
+    async def run(self) -> None: ...
+
+
 @dataclass
 class Stage:
-    """A pure stage and what it needs around it: topics, readiness and background tasks.
+    """A pure stage and what it needs around it: its topics and the feeds it waits for.
 
     ``refine`` is an optional async step after ``apply`` (a slow provider, the LLM fallback), run
     concurrently over a batch; it must return the record unchanged when it has nothing better.
@@ -50,12 +60,10 @@ class Stage:
     target: str
     apply: Apply
     refine: Refine | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    feeds: list[Feed] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        if not self.tasks:
-            self.ready.set()
+    def waiting_for(self) -> list[str]:
+        return [feed.base for feed in self.feeds if not feed.ready.is_set()]
 
 
 def create_app(settings: Settings, name: str) -> faust.App:
@@ -181,7 +189,8 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: S
         settled = False
         async for events in stream.take_events(settings.stage_batch_size, settings.stage_batch_within):
             for stage in stages:
-                await stage.ready.wait()
+                for feed in stage.feeds:
+                    await feed.ready.wait()
             if not settled:
                 # What the stages built to start (the supplier index, the models) lives as long as
                 # the worker: out of the collector's generations, a full collection no longer
@@ -202,8 +211,8 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: S
 
     app.agent(source, name="stage-" + "+".join(stage.name for stage in stages))(run)
     for stage in stages:
-        for task in stage.tasks:
-            app.task(task)
+        for feed in stage.feeds:
+            app.task(feed.run)
 
 
 def add_probes(app: faust.App, stages: list[Stage]) -> None:
@@ -220,6 +229,6 @@ def add_probes(app: faust.App, stages: list[Stage]) -> None:
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        waiting = [stage.name for stage in stages if not stage.ready.is_set()]
+        waiting = [f"{stage.name}: {base}" for stage in stages for base in stage.waiting_for()]
         status = 503 if waiting else 200
         return web.json({"ready": not waiting, "waiting_for": waiting}, status=status)

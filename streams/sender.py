@@ -94,7 +94,7 @@ class AsyncProducer:
             self._producer.poll(0.05)
 
     async def send(
-        self, topic: str, value: bytes, key: bytes | None = None, headers: Any = None
+        self, topic: str, value: bytes | None, key: bytes | None = None, headers: Any = None
     ) -> asyncio.Future[None]:
         future: asyncio.Future[None] = self._loop.create_future()
 

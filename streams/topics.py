@@ -1,5 +1,5 @@
 """Topic names and their creation: partitions, replicas and ``min.insync.replicas`` from the
-settings, ``suppliers`` compacted."""
+settings, ``suppliers`` and ``payees.corrections`` compacted."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED = (
     "payees.matched",
     "payees.enriched",
 )
-DLQ, BATCHES, SUPPLIERS = "payees.dlq", "payees.batches", "suppliers"
-ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS)
+DLQ, BATCHES, SUPPLIERS, CORRECTIONS = "payees.dlq", "payees.batches", "suppliers", "payees.corrections"
+ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS, CORRECTIONS)
+COMPACTED = (SUPPLIERS, CORRECTIONS)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ ROLES = {
         ("payeeflow suppliers load", "the network's owner"),
         ("matching stage",),
     ),
+    CORRECTIONS: Role(
+        "Reviewers' answers, compacted: a payee's type, supplier or 'not a supplier'; a tombstone"
+        " withdraws one. Applied by the stages to later records of the payee and of the same name.",
+        "payee_id (UTF-8)",
+        ("the API (review scope)",),
+        ("classification stage", "matching stage", "PostgreSQL sink"),
+    ),
 }
 
 
@@ -96,7 +104,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
     for base in ALL:
         config = {"min.insync.replicas": str(settings.topic_min_insync_replicas)}
-        if base == SUPPLIERS:
+        if base in COMPACTED:
             config["cleanup.policy"] = "compact"
         partitions = 1 if base == BATCHES else settings.topic_partitions
         specs.append(TopicSpec(settings.topic(base), partitions, config))

@@ -1,5 +1,8 @@
 """Faust agent of the classification stage: payees.screened -> payees.classified.
 
+Reviewers' corrections (``payees.corrections``) are followed while the agent runs and set the type
+of every later record of the payee and of the same name.
+
 With ``PAYEEFLOW_LLM_ENABLED``, payees the offline model is unsure of are also asked of an
 OpenAI-compatible LLM (``payeeflow.agents.classification.llm``), concurrently within each batch.
 """
@@ -10,12 +13,15 @@ from typing import Any
 
 from payeeflow.agents.classification.logic import Classifier
 from payeeflow.config import Settings
+from payeeflow.connectors.feeds import CorrectionFeed
 from payeeflow.streams.app import Stage
 from payeeflow.streams.topics import CLASSIFIED, SCREENED
 
 
 def build(settings: Settings) -> Stage:
-    stage = Stage("classification", SCREENED, CLASSIFIED, Classifier.load().apply)
+    classifier = Classifier.load()
+    feed = CorrectionFeed(settings, classifier.corrections)
+    stage = Stage("classification", SCREENED, CLASSIFIED, classifier.apply, feeds=[feed])
     if settings.llm_enabled:
         from payeeflow.agents.classification.llm import (
             LLMFallback,  # the openai client costs ~40 MiB to import

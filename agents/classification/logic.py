@@ -15,6 +15,7 @@ from typing import Any
 from payeeflow.agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
 from payeeflow.agents.classification.features import SHAPE, Featurizer, Signals
 from payeeflow.agents.classification.native import Scorer
+from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.phrases import PhraseIndex
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
@@ -26,6 +27,7 @@ class Classifier:
 
     lexicon: dict[str, Any]
     model: dict[str, Any]
+    corrections: Corrections = field(default_factory=Corrections)
     featurize: Featurizer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,8 +87,25 @@ class Classifier:
                 return hit[0], hit[1]
         return None, None
 
+    def corrected(self, name: str, correction: Correction) -> dict[str, Any]:
+        """The ``classification`` section a reviewer's type gives: certain, with its SIC code."""
+        assert correction.payee_type is not None
+        sic_code, sic_description = self._sic(correction.payee_type, " ".join(self.featurize.read(name)[1]))
+        return {
+            "payee_type": correction.payee_type,
+            "confidence": 1.0,
+            "reason": correction.reason,
+            "sic_code": sic_code,
+            "sic_description": sic_description,
+        }
+
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
-        record["classification"] = self.classify(record["payee"]["name"])
+        name = record["payee"]["name"]
+        correction = self.corrections.find(record["payee_id"], name)
+        if correction is not None and correction.payee_type is not None:
+            record["classification"] = self.corrected(name, correction)
+        else:
+            record["classification"] = self.classify(name)
         return record
 
 

@@ -44,6 +44,7 @@ from payeeflow.agents.classification.artifacts import (
 )
 from payeeflow.agents.classification.features import Featurizer
 from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS
+from payeeflow.agents.corrections import read_corrections
 from payeeflow.agents.text import canonical
 from payeeflow.errors import InputError
 from payeeflow.shared_data import may_be_a_person, rows
@@ -53,6 +54,7 @@ OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
 CALIBRATION_SHARE = 10  # % of the other real organisation entities, for the temperature only
 CALIBRATION_PEOPLE = 1500
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
+CORRECTION_WEIGHT = 20  # copies of a reviewer's correction among the training examples
 SEED = 20261123
 L2 = 1.0
 MIN_COUNT = 2
@@ -778,8 +780,18 @@ def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
         writer.writerows(examples)
 
 
-def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
-    """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did."""
+def corrected_examples(path: Path, unseen: set[str]) -> tuple[list[tuple[str, str]], int]:
+    """(name, type) of every reviewer's type correction, each ``CORRECTION_WEIGHT`` times (a clerk's
+    word outweighs a generated name), and how many were left out for naming an outside
+    evaluation name: learning those would grade the model on its homework."""
+    taught = [(c.name, c.payee_type) for c in read_corrections(path) if c.payee_type]
+    kept = [example for example in taught if canonical(example[0]) not in unseen]
+    return kept * CORRECTION_WEIGHT, len(taught) - len(kept)
+
+
+def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None) -> Iterator[str]:
+    """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did.
+    Reviewers' type corrections (a ``GET /corrections.csv`` export) join the training side."""
     from payeeflow.agents.classification.train import build_lexicon, legal_suffixes, write_lexicon
 
     if not (data / "us_surnames_census1990.csv").exists():
@@ -795,6 +807,13 @@ def train_all(data: Path, out: Path = MODEL_DIR) -> Iterator[str]:
     train, held = split(examples)
     counts = Counter(label for _, label, _ in examples)
     yield f"{len(examples)} examples ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+    if corrections is not None:
+        taught, left_out = corrected_examples(corrections, unseen)
+        train += taught
+        yield (
+            f"{len(taught) // CORRECTION_WEIGHT} reviewers' corrections learned (weight {CORRECTION_WEIGHT})"
+            f", {left_out} left out as outside evaluation names"
+        )
     calib = calibration_examples(data, legal)
     model = fit(Featurizer(lexicon), train, calib)
     write_model(model, out / MODEL_FILE.name)

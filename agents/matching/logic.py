@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.matching.index import (
     CITY,
     NAME,
@@ -93,6 +94,7 @@ CANDIDATES_SHOWN = 3
 class Matcher:
     index: SupplierIndex
     candidate_limit: int = 30
+    corrections: Corrections = field(default_factory=Corrections)
 
     @classmethod
     def from_csv(cls, path: Path) -> Matcher:
@@ -186,11 +188,37 @@ class Matcher:
         found = self.index.candidates(tokens, truncated, self.candidate_limit)
         return list(dict.fromkeys([*rows, *found])), False
 
+    def corrected(self, correction: Correction, candidates: list[dict[str, Any]]) -> dict[str, Any]:
+        """The ``match`` section a reviewer's answer gives: no supplier, or theirs, first among the
+        candidates with the reviewer as its evidence."""
+        if correction.not_supplier:
+            return _no_match(0.0, candidates)
+        assert correction.supplier_id is not None
+        row = self.index.row_of.get(correction.supplier_id)
+        supplier = None if row is None else self.index.supplier(row)
+        name = supplier.name if supplier else correction.supplier_name or ""
+        chosen = {"supplier_id": correction.supplier_id, "supplier_name": name, "score": 100.0}
+        others = [c for c in candidates if c["supplier_id"] != correction.supplier_id]
+        return {
+            "supplier_id": correction.supplier_id,
+            "supplier_name": name or None,
+            "score": 100.0,
+            "match_type": "exact",
+            "supplier_sic_code": supplier.sic_code if supplier else None,
+            "supplier_accepts_card": supplier.accepts_card if supplier else None,
+            "review": None if supplier else "the supplier a reviewer chose is not in the network",
+            "candidates": [{**chosen, "evidence": [correction.reason]}, *others][:CANDIDATES_SHOWN],
+        }
+
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         if record.get("screening", {}).get("excluded"):
             record["match"] = _no_match(0.0, [])
-        else:
-            record["match"] = self.match(record["payee"])
+            return record
+        payee = record["payee"]
+        record["match"] = self.match(payee)
+        correction = self.corrections.find(record["payee_id"], payee["name"])
+        if correction is not None and (correction.supplier_id or correction.not_supplier):
+            record["match"] = self.corrected(correction, record["match"]["candidates"])
         return record
 
 

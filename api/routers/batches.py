@@ -8,16 +8,11 @@ could not read at all are ``rejected_at_source``.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from cachetools import TTLCache
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
-from psycopg.rows import tuple_row
 
 from payeeflow.agents.rows import (
     CLASSIFICATION_COLUMNS,
@@ -25,9 +20,9 @@ from payeeflow.agents.rows import (
     MATCH_COLUMNS,
     REVIEW_COLUMNS,
     SCREENING_COLUMNS,
-    cell,
 )
 from payeeflow.api.deps import ConnDep, get_pool
+from payeeflow.api.exports import csv_lines, json_lines
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.security import REFUSALS, require
 
@@ -135,7 +130,6 @@ SELECT m.payee_id, m.outcome, {_PAYEE_COLUMNS}, dl.reason AS dead_letter_reason
  WHERE m.batch_id = %s
  ORDER BY m.payee_id
 """
-EXPORT_ROWS = 2000  # rows fetched from the server-side cursor at a time
 
 
 @router.get(
@@ -161,42 +155,11 @@ async def export(
         cur = await conn.execute("SELECT 1 FROM batch_payees WHERE batch_id = %s LIMIT 1", (batch_id,))
         if await cur.fetchone() is None:
             raise HTTPException(404, f"no payees in batch {batch_id!r}")
-    lines = _csv_lines if fmt == "csv" else _json_lines
+    lines = csv_lines if fmt == "csv" else json_lines
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
     name = f"{batch_id}.{fmt}".replace('"', "")
     return StreamingResponse(
-        lines(pool, batch_id),
+        lines(pool, EXPORT, (batch_id,), EXPORT_COLUMNS),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-async def _rows(pool: Any, batch_id: str) -> AsyncIterator[list[tuple[Any, ...]]]:
-    # tuples, not the pool's dict rows: a CSV row is the values in column order
-    async with (
-        pool.connection() as conn,
-        conn.transaction(),
-        conn.cursor(name="export", row_factory=tuple_row) as cur,
-    ):
-        await cur.execute(EXPORT, (batch_id,))
-        while rows := await cur.fetchmany(EXPORT_ROWS):
-            yield rows
-
-
-async def _csv_lines(pool: Any, batch_id: str) -> AsyncIterator[str]:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    async for rows in _rows(pool, batch_id):
-        writer.writerows([cell(v) for v in row] for row in rows)
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    yield out.getvalue()
-
-
-async def _json_lines(pool: Any, batch_id: str) -> AsyncIterator[str]:
-    async for rows in _rows(pool, batch_id):
-        yield "".join(
-            json.dumps(dict(zip(EXPORT_COLUMNS, row, strict=True)), default=str) + "\n" for row in rows
-        )

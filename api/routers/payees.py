@@ -12,6 +12,11 @@ from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType,
 from payeeflow.api.security import REFUSALS, require
 
 router = APIRouter(prefix="/payees", tags=["payees"], dependencies=[require("read")], responses=REFUSALS)
+# the row, with the correction in force (or null) as an object of its own
+PAYEE = """
+SELECT (to_jsonb(p) || jsonb_build_object('correction', to_jsonb(c)))::text AS doc
+  FROM payees p LEFT JOIN corrections c ON c.payee_id = p.payee_id WHERE p.payee_id = %s
+"""
 Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 
 
@@ -19,7 +24,7 @@ Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 async def get_payee(
     payee_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)], conn: ConnDep
 ) -> Response:
-    cur = await conn.execute("SELECT to_json(p)::text AS doc FROM payees p WHERE payee_id = %s", (payee_id,))
+    cur = await conn.execute(PAYEE, (payee_id,))
     row = await cur.fetchone()
     if row is None:
         raise HTTPException(404, f"no payee {payee_id!r}")

@@ -4,12 +4,17 @@ topics' and Faust's, for the dead letters) record the sends."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+from unittest.mock import patch
 
 import faust
 import pytest
 
+from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.config import Settings
+from payeeflow.connectors.feeds import CorrectionFeed
 from payeeflow.schemas import codec_for
 from payeeflow.streams.worker import build_worker_app
 from tests.conftest import EXAMPLES, MOCK_REGISTRY, raw_record
@@ -42,9 +47,21 @@ class FakeSender:
         return None
 
 
-def worker_app(settings: Settings, names: list[str]) -> tuple[faust.App, FakeProducer]:
+def worker_app(
+    settings: Settings, names: list[str], corrections: Sequence[Correction] = ()
+) -> tuple[faust.App, FakeProducer]:
+    """The worker's app, its corrections feed read to the end of a topic holding ``corrections``."""
     producer = FakeProducer()
-    app = build_worker_app(settings, names, sender=FakeSender(producer))
+    follow = CorrectionFeed.__init__
+
+    def read_to_end(feed: CorrectionFeed, settings: Settings, store: Corrections) -> None:
+        follow(feed, settings, store)
+        for correction in corrections:
+            store.put(correction)
+        feed.ready.set()
+
+    with patch.object(CorrectionFeed, "__init__", read_to_end):
+        app = build_worker_app(settings, names, sender=FakeSender(producer))
     app.producer = producer  # type: ignore[assignment]
     return app, producer
 
@@ -155,3 +172,52 @@ async def test_the_fused_chain_writes_every_stage_topic() -> None:
     enriched = codec_for("payees.enriched", settings).decode(producer.sent[-1][2])
     assert enriched["match"]["supplier_id"] == "S0070001972"
     assert enriched["enrichment"]["payment_method"]
+
+
+async def test_the_stages_apply_corrections_to_the_payee_and_its_name() -> None:
+    settings = Settings(
+        topic_prefix="unit.",
+        stage_batch_within=0.01,
+        network_file=EXAMPLES / "suppliers.csv",
+        schema_registry_url=MOCK_REGISTRY,
+    )
+    when = datetime(2026, 11, 29, tzinfo=UTC)
+    corrections = [
+        # on one payee of this name: "not a supplier", and a person after all
+        Correction(
+            "p-1", "REIGN MANAGEMENT GROUP", "alice", when, payee_type="INDIVIDUAL", not_supplier=True
+        ),
+        # on another payee: its supplier
+        Correction("p-2", "ACME WIDGETS", "bob", when, supplier_id="S0070001972", note="same EIN"),
+    ]
+    app, producer = worker_app(
+        settings, ["exclusion", "classification", "matching", "enrichment"], corrections
+    )
+    raw = codec_for("payees.raw", settings)
+    await run_agent(
+        app,
+        [
+            raw.encode(raw_record("REIGN MANAGEMENT GROUP - AP DEPT", payee_id="p-9")),  # same name
+            raw.encode(raw_record("ACME WIDGETS", payee_id="p-2")),  # same payee
+            raw.encode(raw_record("REIGN MANAGEMENT GROUP INC", payee_id="p-3")),  # another name
+        ],
+        "exclusion+classification+matching+enrichment",
+    )
+    enriched = codec_for("payees.enriched", settings)
+    out = {
+        r["payee_id"]: r
+        for r in (enriched.decode(v) for t, _, v, _ in producer.sent if t.endswith("enriched"))
+    }
+    same_name = out["p-9"]
+    assert same_name["classification"]["payee_type"] == "INDIVIDUAL"
+    assert same_name["classification"]["confidence"] == 1.0
+    assert same_name["classification"]["reason"] == "set by reviewer alice on 2026-11-29"
+    assert same_name["match"]["supplier_id"] is None and same_name["match"]["match_type"] == "none"
+    chosen = out["p-2"]["match"]
+    assert (chosen["supplier_id"], chosen["match_type"], chosen["score"]) == ("S0070001972", "exact", 100.0)
+    assert chosen["supplier_name"] == "REIGN MANAGEMENT GROUP, INC"  # from the network
+    assert chosen["candidates"][0]["evidence"] == ["set by reviewer bob on 2026-11-29: same EIN"]
+    assert out["p-2"]["classification"]["reason"].startswith("model")  # its type was not corrected
+    other = out["p-3"]  # a different name keeps the stages' own answers
+    assert other["match"]["supplier_id"] == "S0070001972"
+    assert other["classification"]["reason"].startswith("model (business)")

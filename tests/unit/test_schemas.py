@@ -82,6 +82,18 @@ OTHERS = {
         "accepts_card": None,
         "updated_at": NOW,
     },
+    "payees.corrections": {
+        "payee_id": "p1",
+        "name": "ACME PLUMBING - AP DEPT",
+        "name_key": "ACME PLUMBING",
+        "payee_type": "BUSINESS",
+        "supplier_id": None,
+        "supplier_name": None,
+        "not_supplier": True,
+        "note": "",
+        "reviewer": "alice",
+        "corrected_at": NOW,
+    },
     "payees.batches": {
         "batch_id": "b",
         "source": "f.csv",
