@@ -114,7 +114,8 @@ class Matcher:
             return _no_match(score, candidates)
         if runner_up is not None and score - runner_up < TIE_MARGIN:
             refused = _no_match(score, candidates)
-            refused["review"] = f"ambiguous between suppliers (scores {score:.0f} and {runner_up:.0f})"
+            shown = min(score, 100.0), min(runner_up, 100.0)  # as the candidates' scores are shown
+            refused["review"] = f"ambiguous between suppliers (scores {shown[0]:.0f} and {shown[1]:.0f})"
             return refused
         supplier = self.index.supplier(row)
         assert supplier is not None

@@ -189,6 +189,9 @@ async function open(payeeId) {
     ["cards", payee.card_acceptance],
     ["pay by", payee.payment_method],
     ["review", payee.needs_review ? payee.review_reason : "no"],
+    ["corrected", payee.correction
+      ? `by ${payee.correction.reviewer} at ${payee.correction.corrected_at}${payee.correction.note ? `: ${payee.correction.note}` : ""}`
+      : null],
   ]);
   const body = $("#candidates").tBodies[0];
   body.replaceChildren();
@@ -199,8 +202,67 @@ async function open(payeeId) {
     cell(row, candidate.score);
     cell(row, candidate.evidence.join(", "));
   }
+  showCorrection(payee);
   $("#payee").hidden = false;
 }
+
+// Corrections (a key with the review scope): a type, a supplier of the candidates, or none.
+let correcting = null;
+
+function showCorrection(payee) {
+  correcting = payee.payee_id;
+  const suppliers = $("#correct-supplier");
+  suppliers.replaceChildren(new Option("keep", ""), new Option("not a supplier", "none"));
+  for (const candidate of payee.match_candidates) {
+    suppliers.append(new Option(`${candidate.supplier_name} (${candidate.supplier_id})`, candidate.supplier_id));
+  }
+  $("#correct-type").value = "";
+  $("#correct-note").value = "";
+  $("#correct-status").textContent = "";
+  $("#correct-status").className = "";
+  $("#withdraw").hidden = !payee.correction;
+}
+
+async function saveCorrection(method, body) {
+  const payeeId = correcting;
+  const status = $("#correct-status");
+  try {
+    await api(`/payees/${encodeURIComponent(payeeId)}/correction`, {
+      method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (error) {
+    status.className = "error";
+    status.textContent = error.message;
+    return;
+  }
+  status.className = "";
+  status.textContent = method === "POST" ? "Saved." : "Withdrawn.";
+  // the sink gives the stored row the answer within a moment: show it, and the queue without it
+  setTimeout(async () => {
+    if (correcting === payeeId) await open(payeeId);
+    $("#correct-status").textContent = method === "POST" ? "Saved." : "Withdrawn.";
+    if (!$("#review").hidden) loadQueue();
+  }, 1500);
+}
+
+$("#correct-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const body = {};
+  if ($("#correct-type").value) body.payee_type = $("#correct-type").value;
+  const supplier = $("#correct-supplier").value;
+  if (supplier === "none") body.not_supplier = true;
+  else if (supplier) body.supplier_id = supplier;
+  if ($("#correct-note").value.trim()) body.note = $("#correct-note").value.trim();
+  if (!body.payee_type && !body.supplier_id && !body.not_supplier) {
+    $("#correct-status").className = "error";
+    $("#correct-status").textContent = "Choose a type or a supplier first.";
+    return;
+  }
+  saveCorrection("POST", body);
+});
+$("#withdraw").addEventListener("click", () => saveCorrection("DELETE", null));
 
 $("#close-payee").addEventListener("click", () => { $("#payee").hidden = true; });
 

@@ -1,6 +1,7 @@
 """The clerk's page in a real browser (Debian's chromium, driven by Playwright) against the API
 as a service, the worker and the sink: sign in, upload, watch the batch, download, search, open
-a payee, work the review queue. Screenshots go to ``.stack/test/screenshots``."""
+a payee, work the review queue (correct a payee, which leaves the queue). Screenshots go to
+``.stack/test/screenshots``."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def shot(page: Page, name: str) -> None:
 def test_a_clerk_works_a_batch_through_the_page(
     settings: Settings, api_url: str, page: Page, tmp_path: Path
 ) -> None:
-    _, secret = keys.create(settings.dsn, "ui test", ["read", "ingest"], "1000/second")
+    _, secret = keys.create(settings.dsn, "ui test", ["read", "ingest", "review"], "1000/second")
     payees = prefixed_copy(EXAMPLES / "payees.csv", tmp_path / "payees.csv", settings.topic_prefix + "ui-")
 
     page.goto(f"{api_url}/ui/")
@@ -88,3 +89,18 @@ def test_a_clerk_works_a_batch_through_the_page(
     expect(flagged.first).to_be_visible()
     expect(flagged.first.locator("td.flag")).not_to_be_empty()
     shot(page, "4-review-queue")
+
+    first = flagged.first
+    payee_id = first.get_attribute("data-payee-id")
+    first.click()
+    expect(page.locator("#payee")).to_be_visible()
+    page.select_option("#correct-type", "BUSINESS")
+    page.select_option("#correct-supplier", "none")
+    page.fill("#correct-note", "checked with AP")
+    page.click("#correct-form button[type=submit]")
+    expect(page.locator("#payee-facts")).to_contain_text("by ui test", timeout=30_000)
+    expect(page.locator("#payee-facts")).to_contain_text("checked with AP")
+    expect(page.locator("#withdraw")).to_be_visible()
+    shot(page, "5-corrected")
+    page.click("#close-payee")
+    expect(page.locator(f'#queue tbody tr[data-payee-id="{payee_id}"]')).to_have_count(0, timeout=30_000)
