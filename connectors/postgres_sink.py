@@ -84,11 +84,24 @@ SELECT DISTINCT ON (payee_id) {_COLS} FROM payees_in ORDER BY payee_id, version 
 ON CONFLICT (payee_id) DO UPDATE SET {_UPDATES}, updated_at = clock_timestamp()
 WHERE payees.version < EXCLUDED.version
 """
-STORED_MEMBERS = """
-INSERT INTO batch_payees (batch_id, payee_id, outcome)
-SELECT DISTINCT batch_id, payee_id, 'stored' FROM payees_in
-ON CONFLICT (batch_id, payee_id) DO UPDATE SET outcome = 'stored', updated_at = clock_timestamp()
-WHERE batch_payees.outcome <> 'stored'
+# What a batch keeps of each payee it stored: the answers of the latest version it carried.
+SNAPSHOT_COLUMNS = (
+    *("version", "name", "address", "city", "state", "zip"),
+    *SCREENING_COLUMNS,
+    *CLASSIFICATION_COLUMNS,
+    *MATCH_COLUMNS,
+    *ENRICHMENT_COLUMNS,
+    *REVIEW_COLUMNS,
+)
+_SNAPSHOT = ", ".join(SNAPSHOT_COLUMNS)
+STORED_MEMBERS = f"""
+INSERT INTO batch_payees (batch_id, payee_id, outcome, {_SNAPSHOT})
+SELECT DISTINCT ON (batch_id, payee_id) batch_id, payee_id, 'stored', {_SNAPSHOT}
+  FROM payees_in ORDER BY batch_id, payee_id, version DESC
+ON CONFLICT (batch_id, payee_id) DO UPDATE
+   SET outcome = 'stored', {", ".join(f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_COLUMNS)},
+       updated_at = clock_timestamp()
+ WHERE batch_payees.outcome <> 'stored' OR batch_payees.version < EXCLUDED.version
 """
 DEAD_MEMBER = """
 INSERT INTO batch_payees (batch_id, payee_id, outcome) VALUES (%s, %s, 'dead_letter')

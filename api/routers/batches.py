@@ -1,7 +1,8 @@
 """``/batches/{batch_id}``: how far a batch has come, per stage and outcome.
 
 Progress is counted from ``batch_payees``: one outcome (stored or dead-lettered) per payee the
-batch carried, kept when a later batch carries the same payee again. ``total`` is the number of
+batch carried, with the payee's answers as this batch stored them, so counts and exports stay
+as they were when a later batch (or a correction) changes the payee. ``total`` is the number of
 distinct payees ingest produced, so ``stored + dead_lettered + pending == total``; rows ingest
 could not read at all are ``rejected_at_source``.
 """
@@ -29,9 +30,8 @@ from payeeflow.api.security import REFUSALS, require
 router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
 
 COUNTS = """
-WITH members AS (SELECT payee_id, outcome FROM batch_payees WHERE batch_id = %(id)s),
-     stored AS (SELECT p.payee_type, p.match_type, p.excluded
-                  FROM members m JOIN payees p USING (payee_id) WHERE m.outcome = 'stored')
+WITH members AS (SELECT outcome, payee_type, match_type, excluded FROM batch_payees WHERE batch_id = %(id)s),
+     stored AS (SELECT payee_type, match_type, excluded FROM members WHERE outcome = 'stored')
 SELECT
   (SELECT row_to_json(b) FROM batches b WHERE b.batch_id = %(id)s) AS manifest,
   (SELECT row_to_json(u) FROM uploads u WHERE u.batch_id = %(id)s) AS upload,
@@ -119,11 +119,10 @@ EXPORT_COLUMNS = [
     *REVIEW_COLUMNS,
     "dead_letter_reason",
 ]
-_PAYEE_COLUMNS = ", ".join(f"p.{c}" for c in EXPORT_COLUMNS[2:-1])
+_SNAPSHOT = ", ".join(f"m.{c}" for c in EXPORT_COLUMNS[2:-1])
 EXPORT = f"""
-SELECT m.payee_id, m.outcome, {_PAYEE_COLUMNS}, dl.reason AS dead_letter_reason
+SELECT m.payee_id, m.outcome, {_SNAPSHOT}, dl.reason AS dead_letter_reason
   FROM batch_payees m
-  LEFT JOIN payees p ON p.payee_id = m.payee_id AND m.outcome = 'stored'
   LEFT JOIN LATERAL (SELECT reason FROM dead_letters d
                       WHERE d.batch_id = m.batch_id AND d.payee_id = m.payee_id
                       ORDER BY d.id DESC LIMIT 1) dl ON m.outcome = 'dead_letter'

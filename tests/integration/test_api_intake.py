@@ -102,3 +102,22 @@ def test_process_runs_every_stage_in_the_api_process(settings: Settings) -> None
     assert body["screening"]["excluded"] is True and body["classification"]["payee_type"] == "GOVERNMENT"
     assert body["match"] is None  # this API has no supplier network (PAYEEFLOW_NETWORK_FILE)
     assert body["enrichment"]["address_line"] == "1 MAIN ST"
+
+
+def test_a_batch_keeps_its_rows_when_a_later_batch_changes_the_payee(settings: Settings) -> None:
+    payee_id, first, later = (settings.topic_prefix + s for s in ("SNAP-1", "snap-a", "snap-b"))
+    with api(settings, "ingest", "read") as client:
+        for batch_id, name, version in ((first, "ACME PLUMBING LLC", 1), (later, "JOHN A SMITH", 2)):
+            event = {"payee_id": payee_id, "name": name, "version": version, "batch_id": batch_id}
+            assert client.post("/payees", json=event).status_code == 202
+            wait_until(lambda b=batch_id: client.get(f"/batches/{b}").json().get("stored") == 1)
+        rows = {
+            batch_id: next(csv.DictReader(io.StringIO(client.get(f"/batches/{batch_id}/results.csv").text)))
+            for batch_id in (first, later)
+        }
+        counts = {b: client.get(f"/batches/{b}").json()["by_payee_type"] for b in (first, later)}
+        current = client.get(f"/payees/{payee_id}").json()
+    assert (rows[first]["name"], rows[first]["payee_type"]) == ("ACME PLUMBING LLC", "BUSINESS")
+    assert (rows[later]["name"], rows[later]["payee_type"]) == ("JOHN A SMITH", "INDIVIDUAL")
+    assert counts == {first: {"BUSINESS": 1}, later: {"INDIVIDUAL": 1}}
+    assert (current["name"], current["batch_id"]) == ("JOHN A SMITH", later)
