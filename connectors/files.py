@@ -1,11 +1,16 @@
-"""Reading payee files (CSV with a header, or JSON Lines) one row at a time, never whole.
+"""Reading payee files (CSV with a header, JSON Lines, or an Excel workbook) one row at a time,
+never whole.
 
 A file is read as bytes and decoded line by line, so every row keeps the exact bytes it came from:
 a row that cannot be used is rejected with those bytes, never silently repaired. The encoding is
 the one given, or detected from the first 64 KiB (a BOM; else UTF-8 when the sample is UTF-8 or
 holds UTF-8 sequences; else Windows-1252, the usual ERP export). A line that does not decode is a
-reject naming its line and byte. Binary files (NUL bytes, a zip such as ``.xlsx``) and files with
-no rows are one-line ``InputError``\\ s, whatever the format.
+reject naming its line and byte. Binary files (NUL bytes) and files with no rows are one-line
+``InputError``\\ s, whatever the format.
+
+An ``.xlsx`` workbook's first sheet is read with openpyxl's read-only mode (rows streamed from the
+zip, not loaded): its first non-blank row is the header, cells become text as a clerk sees them
+(``2138.0`` is ``2138``, a date ``2026-11-29``), and a reject carries the row as a CSV line.
 
 A row becomes a ``payees.raw`` record: known columns go to ``payee``, the others to
 ``payee.extra`` unchanged.
@@ -20,9 +25,10 @@ import io
 import json
 import re
 import sys
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
@@ -31,6 +37,7 @@ from payeeflow.errors import InputError, RecordError
 PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
 ENVELOPE_FIELDS = ("payee_id", "version")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SNIFF_BYTES = 64 * 1024
 BINARY_PROBE = 8000  # git's rule: a NUL in the first 8,000 bytes makes a file binary
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # absurd rows are rejected by validation
@@ -67,7 +74,9 @@ def detect_encoding(path: Path, sample: bytes) -> str:
                 raise InputError(f"{path}: the file is UTF-16; save it as UTF-8 (or CSV UTF-8 in Excel)")
             return name
     if sample.startswith(b"PK\x03\x04"):
-        raise InputError(f"{path}: this is a zip archive (an Excel .xlsx?), not CSV or JSON Lines")
+        raise InputError(
+            f"{path}: this is a zip archive (an Excel workbook? name it .xlsx), not CSV or JSON Lines"
+        )
     if (nul := sample.find(b"\x00", 0, BINARY_PROBE)) >= 0:  # a stray NUL later is one row's problem
         raise InputError(f"{path}: binary data (a NUL byte at offset {nul}), not a CSV or JSON Lines file")
     try:
@@ -141,7 +150,9 @@ def _printable(text: str, limit: int = 200) -> str:
 
 
 def open_rows(path: Path, encoding: str | None = None) -> Source:
-    """Open a CSV or JSONL payee file; its first row is read here so an empty file fails at once."""
+    """Open a CSV, JSONL or XLSX payee file; its first row is read here so an empty file fails at once."""
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return _open_xlsx(path)
     try:
         fh = cast(io.BufferedReader, path.open("rb", buffering=SNIFF_BYTES))  # peek() sees the sample
     except OSError as exc:
@@ -181,10 +192,80 @@ def open_rows(path: Path, encoding: str | None = None) -> Source:
     return Source(columns, encoding, _chain(first, rows, fh))
 
 
-def _chain(first: Row, rows: Iterator[Row], fh: IO[bytes]) -> Iterator[Row]:
-    with fh:
+def _chain(first: Row, rows: Iterator[Row], source: IO[bytes] | Any) -> Iterator[Row]:
+    """The rows, the file (or workbook) closed when they end or the reader stops."""
+    try:
         yield first
         yield from rows
+    finally:
+        source.close()
+
+
+def _open_xlsx(path: Path) -> Source:
+    import openpyxl  # only for workbooks
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        sheet = book.worksheets[0]
+        cells = ([_text(v) for v in values] for values in sheet.iter_rows(values_only=True))
+        numbered = ((n, row) for n, row in enumerate(cells, start=1) if any(row))
+        _, header = next(numbered, (0, []))
+        columns = _trimmed(header)
+        if "name" not in columns:
+            shown = _printable(", ".join(columns)) or "none"
+            raise InputError(f"{path}: the sheet {sheet.title!r} has no 'name' column (columns: {shown})")
+        rows = _xlsx_rows(numbered, columns)
+        first = next(rows, None)
+        if first is None:
+            raise InputError(f"{path}: no payee rows in the sheet {sheet.title!r}")
+    except BaseException:
+        book.close()
+        raise
+    return Source(columns, "utf-8", _chain(first, rows, book))  # a reject's bytes: its CSV line
+
+
+def _xlsx_rows(numbered: Iterator[tuple[int, list[str]]], columns: list[str]) -> Iterator[Row]:
+    for number, cells in numbered:
+        cells = _trimmed(cells)
+        raw = _csv_line(cells)
+        if len(cells) > len(columns):
+            yield Row(number, RecordError("malformed_row", "more cells than header columns"), raw)
+        else:
+            cells += [""] * (len(columns) - len(cells))
+            yield Row(number, dict(zip(columns, cells, strict=True)), raw)
+
+
+def _text(value: Any) -> str:
+    """A cell as its text: what a clerk reads in the sheet, not Python's spelling of it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    """Without the empty cells a sheet's used range adds after the last value."""
+    end = len(cells)
+    while end and not cells[end - 1]:
+        end -= 1
+    return cells[:end]
+
+
+def _csv_line(cells: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue().encode()
 
 
 def _csv_rows(reader: Any, lines: _Decoded, columns: list[str]) -> Iterator[Row]:

@@ -393,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Run the worker, sink and API, restarting any that exits (what `run` starts in the background).",
     )
 
-    p = add("ingest", cmd_ingest, "Produce a payee file (CSV or JSONL) to payees.raw as one batch.")
+    p = add("ingest", cmd_ingest, "Produce a payee file (CSV, JSONL or XLSX) to payees.raw as one batch.")
     p.add_argument("file", type=Path)
     p.add_argument("--batch-id", help="batch id (default: time + random)")
     p.add_argument("--rate", type=float, help="at most this many records per second")
@@ -421,7 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("process", "All stages over a CSV, in-process."),
     ):
         p = add(name, cmd_file_job, help)
-        p.add_argument("input", type=Path, help="CSV with a header and a 'name' column")
+        p.add_argument(
+            "input", type=Path, help="CSV, JSONL or XLSX (first sheet) with a header and a 'name' column"
+        )
         if name != "classify":
             p.add_argument("--network", type=Path, required=True, help="network CSV (supplier_id, name, ...)")
         p.add_argument(

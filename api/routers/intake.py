@@ -1,4 +1,5 @@
-"""HTTP intake (``ingest`` scope): a file as a batch, one payee event, and one payee processed now.
+"""HTTP intake (``ingest`` scope): a file (CSV, JSONL or XLSX) as a batch, one payee event, and
+one payee processed now.
 
 The same validation, rejects and Avro as ``payeeflow ingest``: an upload is written to a file as
 it arrives (never held in memory), checked as the command checks a file (a clear 422 when it has
@@ -24,7 +25,7 @@ from payeeflow.api.deps import ConnDep, get_pool
 from payeeflow.api.models import NO_NUL, PayeeAccepted, PayeeEvent, Processed, UploadAccepted
 from payeeflow.api.security import REFUSALS, require
 from payeeflow.config import Settings
-from payeeflow.connectors.files import JSONL_SUFFIXES, open_rows, to_record
+from payeeflow.connectors.files import JSONL_SUFFIXES, XLSX_SUFFIXES, open_rows, to_record
 from payeeflow.connectors.ingest import ingest_file, new_batch_id
 from payeeflow.errors import InputError, RecordError
 from payeeflow.schemas import codec_for
@@ -33,11 +34,12 @@ from payeeflow.streams.topics import RAW
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"], responses=REFUSALS)
 IngestKey = Annotated[keys.ApiKey, require("ingest")]
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_BODY = {
     "required": True,
     "content": {
         media: {"schema": {"type": "string", "format": "binary"}}
-        for media in ("text/csv", "application/x-ndjson", "application/octet-stream")
+        for media in ("text/csv", "application/x-ndjson", XLSX_MEDIA, "application/octet-stream")
     },
 }
 
@@ -63,18 +65,21 @@ async def upload(
             min_length=1,
             max_length=200,
             pattern=NO_NUL,
-            description="The file's name: `.jsonl`/`.ndjson` is read as JSON lines, anything else as CSV",
+            description="The file's name: `.xlsx` is read as an Excel workbook (its first sheet),"
+            " `.jsonl`/`.ndjson` as JSON lines, anything else as CSV",
         ),
     ] = "upload.csv",
 ) -> dict[str, str]:
-    """A CSV or JSONL payee file as a new batch: answered at once, ingested in the background."""
+    """A CSV, JSONL or XLSX payee file as a new batch: answered at once, ingested in the background."""
     settings: Settings = request.app.state.settings
-    suffix = ".jsonl" if Path(source).suffix.lower() in JSONL_SUFFIXES else ".csv"
+    suffix = Path(source).suffix.lower()
+    suffix = suffix if suffix in JSONL_SUFFIXES + XLSX_SUFFIXES else ".csv"
     path = Path(tempfile.mkstemp(prefix="payeeflow-upload-", suffix=suffix)[1])
     try:
         size = await _receive(request, path, settings.api_upload_max_bytes)
         try:
-            open_rows(path).rows.close()  # type: ignore[attr-defined]
+            # a workbook's shared strings are parsed when it opens: not on the loop's thread
+            await asyncio.to_thread(lambda: open_rows(path).rows.close())  # type: ignore[attr-defined]
         except InputError as exc:
             raise _invalid(str(exc).replace(str(path), source)) from exc
     except BaseException:

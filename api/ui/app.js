@@ -78,7 +78,9 @@ $("#upload-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = $("#file").files[0];
   $("#upload-error").textContent = "";
-  const type = /\.(jsonl|ndjson)$/i.test(file.name) ? "application/x-ndjson" : "text/csv";
+  const type = /\.(jsonl|ndjson)$/i.test(file.name) ? "application/x-ndjson"
+    : /\.xlsx$/i.test(file.name) ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    : "text/csv";
   try {
     const response = await api(`/batches?source=${encodeURIComponent(file.name)}`, {
       method: "POST",

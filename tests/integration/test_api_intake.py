@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import psycopg
 import pytest
 
@@ -121,3 +122,41 @@ def test_a_batch_keeps_its_rows_when_a_later_batch_changes_the_payee(settings: S
     assert (rows[later]["name"], rows[later]["payee_type"]) == ("JOHN A SMITH", "INDIVIDUAL")
     assert counts == {first: {"BUSINESS": 1}, later: {"INDIVIDUAL": 1}}
     assert (current["name"], current["batch_id"]) == ("JOHN A SMITH", later)
+
+
+def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["payee_id", "name", "city", "state", "zip"])
+    with (EXAMPLES / "payees.csv").open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["name"].isprintable()][:200]
+    for row in rows:
+        sheet.append(
+            [
+                settings.topic_prefix + "x-" + row["payee_id"],
+                row["name"],
+                row["city"],
+                row["state"],
+                row["zip"],
+            ]
+        )
+    path = tmp_path / "vendors.xlsx"
+    book.save(path)
+    with api(settings, "ingest", "read") as client:
+        accepted = client.post("/batches", params={"source": "vendors.xlsx"}, content=path.read_bytes())
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["batch_id"]
+        status = wait_until(
+            lambda: (
+                (s := client.get(f"/batches/{batch_id}").json()).get("status", "").startswith("complete")
+                and s
+            )
+        )
+        assert (
+            client.post("/batches", params={"source": "v.xlsx"}, content=b"name\nACME\n").status_code == 422
+        )
+    assert (status["source"], status["total"], status["stored"] + status["dead_lettered"]) == (
+        "vendors.xlsx",
+        200,
+        200,
+    )

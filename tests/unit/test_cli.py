@@ -3,8 +3,10 @@
 import csv
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from tests.conftest import EXAMPLES
@@ -146,6 +148,7 @@ def test_a_bom_is_not_part_of_the_first_column(tmp_path: Path) -> None:
             "binary data (a NUL byte at offset 7)",
         ),
         ("book.csv", b"PK\x03\x04\x14\x00\x06\x00", "zip archive"),
+        ("renamed.xlsx", b"name\nACME\n", "not a readable Excel workbook"),
     ],
 )
 def test_empty_and_binary_files_are_one_readable_line(
@@ -215,3 +218,28 @@ def test_every_command_says_which_payees_a_clerk_should_review(tmp_path: Path) -
     assert rows[0]["supplier_id"] == "" and rows[0]["review_reason"].startswith("ambiguous between suppliers")
     assert rows[1]["needs_review"] == "false" and rows[1]["supplier_id"] == "S3"
     assert "payee type" in rows[2]["review_reason"]
+
+
+def test_an_excel_workbook_is_read_as_a_clerk_sees_it(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Vendors"
+    sheet.append([])  # exports often start lower down
+    sheet.append(["payee_id", "name", "state", "zip", "paid_on", "amount"])
+    sheet.append(["V1", "ACME PLUMBING LLC", "TX", 77002, datetime(2026, 11, 2), 125.5])
+    sheet.append([None] * 6)
+    sheet.append(["V2", "JOHN A SMITH", "MA", "02139", None, 40.0])
+    sheet.append(["V3", "EXTRA CELL INC", "TX", None, None, None, "stray"])
+    path = tmp_path / "vendors.xlsx"
+    book.save(path)
+    out = tmp_path / "out.csv"
+    result = payeeflow("classify", str(path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = read(out)
+    assert [(r["payee_id"], r["zip"], r["paid_on"], r["amount"]) for r in rows] == [
+        ("V1", "77002", "2026-11-02", "125.5"),
+        ("V2", "02139", "", "40"),
+    ]
+    assert [r["payee_type"] for r in rows] == ["BUSINESS", "INDIVIDUAL"]
+    rejects = read(tmp_path / "out.rejects.csv")
+    assert [(r["line"], r["reason"]) for r in rejects] == [("6", "malformed_row")]
