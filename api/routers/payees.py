@@ -60,11 +60,11 @@ async def search_payees(
         where.append("m.batch_id = %s")
         params.append(batch_id)
     if name:
-        where.append("name ILIKE %s")
+        where.append("p.name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     for column, value in (("payee_type", payee_type), ("excluded", excluded), ("needs_review", needs_review)):
         if value is not None:
-            where.append(f"{column} = %s")
+            where.append(f"p.{column} = %s")
             params.append(value)
     order = "m.payee_id" if batch_id is not None else "p.payee_id"
     if cursor:

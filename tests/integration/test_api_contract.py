@@ -16,7 +16,7 @@ from tests.integration.conftest import api_service
 
 def test_schemathesis_finds_no_failure_with_every_check(settings: Settings, tmp_path: Path) -> None:
     with api_service(settings, tmp_path / "api.log") as url:
-        _, secret = keys.create(settings.dsn, "schemathesis", ["read", "ingest"], "100000/second")
+        _, secret = keys.create(settings.dsn, "schemathesis", ["read", "ingest", "review"], "100000/second")
         run = subprocess.run(
             [
                 *(str(Path(sys.executable).parent / "schemathesis"), "run"),

@@ -118,10 +118,13 @@ def test_a_batch_keeps_its_rows_when_a_later_batch_changes_the_payee(settings: S
         }
         counts = {b: client.get(f"/batches/{b}").json()["by_payee_type"] for b in (first, later)}
         current = client.get(f"/payees/{payee_id}").json()
+        # a batch's search finds its payees as they are now, filtered on the payee's columns
+        found = client.get("/payees", params={"batch_id": first, "name": "smith", "excluded": False}).json()
     assert (rows[first]["name"], rows[first]["payee_type"]) == ("ACME PLUMBING LLC", "BUSINESS")
     assert (rows[later]["name"], rows[later]["payee_type"]) == ("JOHN A SMITH", "INDIVIDUAL")
     assert counts == {first: {"BUSINESS": 1}, later: {"INDIVIDUAL": 1}}
     assert (current["name"], current["batch_id"]) == ("JOHN A SMITH", later)
+    assert [p["payee_id"] for p in found["items"]] == [payee_id]
 
 
 def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: Path) -> None:
