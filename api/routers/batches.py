@@ -25,6 +25,7 @@ from payeeflow.agents.rows import (
 from payeeflow.api.deps import ConnDep, get_pool
 from payeeflow.api.exports import csv_lines, json_lines
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
+from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
 from payeeflow.api.security import REFUSALS, require
 
 router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
@@ -34,7 +35,9 @@ WITH members AS (SELECT outcome, payee_type, match_type, excluded FROM batch_pay
      stored AS (SELECT payee_type, match_type, excluded FROM members WHERE outcome = 'stored')
 SELECT
   (SELECT row_to_json(b) FROM batches b WHERE b.batch_id = %(id)s) AS manifest,
-  (SELECT row_to_json(u) FROM uploads u WHERE u.batch_id = %(id)s) AS upload,
+  (SELECT row_to_json(u) FROM (SELECT source, error, ingested_at IS NULL
+                                       AND alive_at < now() - make_interval(secs => %(orphaned)s) AS orphaned
+                                  FROM uploads WHERE batch_id = %(id)s) u) AS upload,
   (SELECT count(*) FROM members WHERE outcome = 'stored') AS stored,
   (SELECT count(*) FROM members WHERE outcome = 'dead_letter') AS dead,
   (SELECT coalesce(json_object_agg(stage, n), '{}') FROM
@@ -69,7 +72,7 @@ async def get_batch(
 
 
 async def _count(batch_id: str, conn: Any) -> dict[str, Any]:
-    cur = await conn.execute(COUNTS, {"id": batch_id})
+    cur = await conn.execute(COUNTS, {"id": batch_id, "orphaned": UPLOAD_ORPHANED_AFTER})
     row = await cur.fetchone()
     assert row is not None
     manifest = row["manifest"]
@@ -80,6 +83,8 @@ async def _count(batch_id: str, conn: Any) -> dict[str, Any]:
         raise HTTPException(404, f"no batch {batch_id!r}")
     error = upload["error"] if upload else None
     total = manifest["total"] if manifest else None
+    if total is None and upload and upload["orphaned"] and not error:
+        error = "the API process ingesting this upload ended before it was read; upload the file again"
     rejected = manifest["rejected"] if manifest else 0
     pending = max(total - stored - dead, 0) if total is not None else None
     if error and total is None:

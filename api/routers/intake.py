@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Query, Request
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -34,6 +35,8 @@ from payeeflow.streams.topics import RAW
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["intake"], responses=REFUSALS)
 IngestKey = Annotated[keys.ApiKey, require("ingest")]
+UPLOAD_HEARTBEAT = 10.0  # seconds between an ingesting upload's signs of life
+UPLOAD_ORPHANED_AFTER = 60  # seconds without one: its API process ended, the batch failed
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_BODY = {
     "required": True,
@@ -117,6 +120,7 @@ async def _ingest(
     """Ingest an upload in a thread of its own (its parsing would stall this loop's requests),
     then record how it ended; the file goes either way."""
     error = None
+    alive = asyncio.create_task(_heartbeat(pool, batch_id))
     try:
         await asyncio.to_thread(
             asyncio.run, ingest_file(settings, path, batch_id, progress=False, source=source)
@@ -125,11 +129,23 @@ async def _ingest(
         error = str(exc)[:500] or type(exc).__name__
         log.error("upload ingest failed", extra={"batch_id": batch_id, "error": error})
     finally:
+        alive.cancel()
         path.unlink(missing_ok=True)
     async with pool.connection() as conn:  # the pool outlives every ingest (the API awaits them)
         await conn.execute(
             "UPDATE uploads SET ingested_at = now(), error = %s WHERE batch_id = %s", (error, batch_id)
         )
+
+
+async def _heartbeat(pool: AsyncConnectionPool, batch_id: str) -> None:
+    """Say the upload is still being ingested, so that one whose API process ended reads failed."""
+    while True:
+        await asyncio.sleep(UPLOAD_HEARTBEAT)
+        try:
+            async with pool.connection() as conn:
+                await conn.execute("UPDATE uploads SET alive_at = now() WHERE batch_id = %s", (batch_id,))
+        except psycopg.Error as exc:  # the database is away: the ingest goes on without it
+            log.warning("upload heartbeat failed: %s", exc, extra={"batch_id": batch_id})
 
 
 @router.post("/payees", status_code=202, response_model=PayeeAccepted)

@@ -163,3 +163,17 @@ def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: P
         200,
         200,
     )
+
+
+def test_an_upload_whose_api_process_ended_reads_failed_not_receiving(settings: Settings) -> None:
+    orphan, fresh = settings.topic_prefix + "orphan", settings.topic_prefix + "fresh"
+    with psycopg.connect(settings.dsn) as conn:  # as a killed API process leaves its uploads
+        conn.execute(
+            "INSERT INTO uploads (batch_id, key_id, source, bytes, alive_at)"
+            " VALUES (%s, 'k', 'a.csv', 10, now() - interval '5 minutes'), (%s, 'k', 'b.csv', 10, now())",
+            (orphan, fresh),
+        )
+    with api(settings, "read") as client:
+        orphaned, receiving = (client.get(f"/batches/{b}").json() for b in (orphan, fresh))
+    assert orphaned["status"] == "failed" and "upload the file again" in orphaned["error"]
+    assert receiving["status"] == "receiving" and receiving["error"] is None
