@@ -28,6 +28,7 @@ from measure import SHARED_DATA, free_port, rss_mib
 from payeeflow.api import keys
 from payeeflow.config import Settings
 from payeeflow.connectors.database import migrate
+from payeeflow.connectors.postgres_sink import SNAPSHOT_COLUMNS
 
 DATABASE = "payeeflow_apibench"
 BATCH = 10_000
@@ -41,8 +42,9 @@ SELECT 'P' || lpad(i::text, 9, '0'), 'B' || lpad((i / {BATCH})::text, 4, '0'), '
        'complete', 'ACH', false, ''
   FROM generate_series(0, %(rows)s - 1) AS i JOIN bench_names n ON n.n = mod(i, %(names)s)
 """
-MEMBERS = (
-    "INSERT INTO batch_payees (batch_id, payee_id, outcome) SELECT batch_id, payee_id, 'stored' FROM payees"
+MEMBERS = (  # each batch's snapshot of its payees, as the sink writes it
+    f"INSERT INTO batch_payees (batch_id, payee_id, outcome, {', '.join(SNAPSHOT_COLUMNS)})"
+    f" SELECT batch_id, payee_id, 'stored', {', '.join(SNAPSHOT_COLUMNS)} FROM payees"
 )
 LUA = """
 local key = "%(key)s"
