@@ -22,6 +22,9 @@ ENRICHMENT_COLUMNS = [
     "address_status",
     "card_acceptance",
     "payment_method",
+    "payment_confidence",
+    "payment_reason",
+    "providers_pending",
 ]
 
 
@@ -31,6 +34,8 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # providers_pending: names without spaces
+        return " ".join(map(str, value))
     return str(value)
 
 
@@ -67,6 +72,9 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
             address_status=enrichment["address_status"],
             card_acceptance=enrichment["card_acceptance"],
             payment_method=enrichment["payment_method"],
+            payment_confidence=enrichment["payment_confidence"],
+            payment_reason=enrichment["payment_reason"],
+            providers_pending=list(enrichment["providers_pending"]),
         )
     return row
 

@@ -74,10 +74,12 @@ class Payee(Classification):
     address_city: str | None
     address_state: str | None
     address_zip: str | None
-    address_status: str | None
+    address_status: str | None = Field(description="complete | corrected | inconsistent | missing")
     card_acceptance: str | None
-    payment_method: str | None
-    providers_pending: list[str]
+    payment_method: str | None = Field(description="CARD | ACH | CHECK")
+    payment_confidence: float | None = Field(description="0..1, the payment rules' estimate")
+    payment_reason: str | None = Field(description="Why this payment method, in a clerk's words")
+    providers_pending: list[str] = Field(description="Slow providers whose answer comes as a new version")
     needs_review: bool = Field(description="A clerk should look at this payee")
     review_reason: str = Field(description="Why, when so: unsure type, ambiguous or weak match")
     match_candidates: list[MatchCandidate] = Field(

@@ -70,7 +70,6 @@ PAYEE_COLUMNS = (
     *ENRICHMENT_COLUMNS,
     *REVIEW_COLUMNS,
     "match_candidates",
-    "providers_pending",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PAYEE_COLUMNS if c != "payee_id")
@@ -218,7 +217,6 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
         "state": payee["state"],
         "zip": payee["zip"],
         "extra": Jsonb(payee["extra"]),
-        "providers_pending": record["enrichment"]["providers_pending"],
         "match_candidates": Jsonb(record["match"]["candidates"]),
         **flat_row(record),
     }

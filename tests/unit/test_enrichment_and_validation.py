@@ -1,44 +1,110 @@
 import csv
+from pathlib import Path
 
 import pytest
 
-from payeeflow.agents.enrichment import Enricher, logic
-from payeeflow.agents.enrichment.logic import normalise_address
+from payeeflow.agents.enrichment import Enricher, address, zip_table
+from payeeflow.agents.enrichment.address import standardise_address
 from payeeflow.agents.validation import validate_payee
 from payeeflow.errors import RecordError
 from tests.conftest import SHARED_DATA
 
 
-def test_address_parsed_from_one_line() -> None:
-    result = normalise_address({"address": "123 N Main St Suite 4, Springfield, IL 62701"})
+def test_an_address_comes_out_in_usps_forms() -> None:
+    result = standardise_address({"address": "123 North Main Street Suite 4, Springfield, Illinois 62701"})
     assert result == {
-        "address_line": "123 N MAIN ST SUITE 4",
+        "address_line": "123 N MAIN ST STE 4",
         "city": "SPRINGFIELD",
         "state": "IL",
         "zip": "62701",
-        "address_status": "parsed",
+        "address_status": "complete",
+    }
+    assert standardise_address({"address": "P.O. Box 1756", "zip": "60601"})["address_line"] == "PO BOX 1756"
+    unit = standardise_address({"address": "500 W. Madison Apartment 4B", "zip": "60661"})
+    assert unit["address_line"] == "500 W MADISON APT 4B"
+
+
+@pytest.mark.parametrize(
+    ("payee", "status", "city", "state"),
+    [
+        ({}, "missing", None, None),
+        ({"address": "419 W 4TH ST", "city": "CHICAGO", "state": "IL"}, "missing", "CHICAGO", "IL"),
+        (
+            {"address": "419 W 4th St", "city": "Chicago", "state": "IL", "zip": "60601"},
+            "complete",
+            "CHICAGO",
+            "IL",
+        ),
+        # city and state from the ZIP, and a city in USPS's spelling: consistent once corrected
+        ({"address": "419 W 4TH ST", "zip": "60601-1234"}, "corrected", "CHICAGO", "IL"),
+        (
+            {"address": "25 W 4TH ST", "city": "ST PAUL", "zip": "55101"},
+            "corrected",
+            "SAINT PAUL",
+            "MN",
+        ),
+        (
+            {"address": "1151 SOUTHVIEW BLVD", "city": "SOUTH ST PAUL", "state": "MN", "zip": "55075"},
+            "complete",
+            "SOUTH ST PAUL",
+            "MN",
+        ),
+        # a ZIP of another state or city, a ZIP USPS does not have, a line no parser reads
+        ({"address": "419 W 4TH ST", "state": "TX", "zip": "60601"}, "inconsistent", None, "TX"),
+        ({"address": "419 W 4TH ST", "city": "DALLAS", "zip": "60601"}, "inconsistent", "DALLAS", None),
+        ({"address": "419 W 4TH ST", "zip": "00000"}, "inconsistent", None, None),
+    ],
+)
+def test_the_verdict_checks_city_and_state_against_the_zip(
+    payee: dict[str, str], status: str, city: str | None, state: str | None
+) -> None:
+    result = standardise_address(payee)
+    assert (result["address_status"], result["city"], result["state"]) == (status, city, state)
+    if payee.get("zip"):
+        assert result["zip"] == payee["zip"][:5]
+
+
+def record(kind: str, match: dict | None = None, excluded: str | None = None) -> dict:
+    return {
+        "payee": {"name": "x", "address": "419 W 4TH ST", "zip": "60601"},
+        "screening": {"excluded": excluded is not None, "category": excluded},
+        "classification": {"payee_type": kind},
+        "match": match or {},
     }
 
 
-def test_missing_and_partial_addresses() -> None:
-    assert normalise_address({})["address_status"] == "missing"
-    assert normalise_address({"address": "419 W 4TH ST"})["address_status"] == "partial"
-    assert (
-        normalise_address({"address": "1 A St", "zip": "75501-1234", "city": "X", "state": "TX"})["zip"]
-        == "75501"
+@pytest.mark.parametrize(
+    ("payee", "card", "method", "reason"),
+    [
+        (record("BUSINESS", {"supplier_id": "S1", "supplier_accepts_card": True, "match_type": "exact"}),
+         "ACCEPTS", "CARD", "network supplier S1 takes cards (exact match)"),
+        (record("BUSINESS", {"supplier_id": "S1", "supplier_accepts_card": None, "match_type": "strong"}),
+         "UNKNOWN", "ACH", "network supplier S1, card acceptance unknown: ACH"),
+        (record("BUSINESS"), "UNKNOWN", "CHECK",
+         "business not in the network: check to its verified address"),
+        (record("INDIVIDUAL"), "NOT_APPLICABLE", "ACH", "a person: ACH to their bank account"),
+        (record("GOVERNMENT"), "NOT_APPLICABLE", "ACH", "a government body: ACH"),
+        (record("BUSINESS", excluded="tax_authority"), "NOT_APPLICABLE", "ACH",
+         "excluded from card programs (tax_authority): ACH"),
+    ],
+)  # fmt: skip
+def test_payment_method_comes_with_its_reason_and_confidence(
+    payee: dict, card: str, method: str, reason: str
+) -> None:
+    enriched = Enricher().enrich(payee)
+    assert (enriched["card_acceptance"], enriched["payment_method"], enriched["payment_reason"]) == (
+        card,
+        method,
+        reason,
     )
+    assert 0 < enriched["payment_confidence"] <= 1
 
 
-def test_payment_method_follows_the_match_and_type() -> None:
-    enricher = Enricher()
-    card = {
-        "payee": {"name": "x"},
-        "classification": {"payee_type": "BUSINESS"},
-        "match": {"supplier_id": "S1", "supplier_accepts_card": True},
-    }
-    assert enricher.enrich(card)["payment_method"] == "CARD"
-    person = {"payee": {"name": "x"}, "classification": {"payee_type": "INDIVIDUAL"}, "match": {}}
-    assert enricher.enrich(person)["card_acceptance"] == "NOT_APPLICABLE"
+def test_a_check_to_an_unverified_address_is_the_least_sure() -> None:
+    verified = Enricher().enrich(record("BUSINESS"))
+    unverified = Enricher().enrich({**record("BUSINESS"), "payee": {"name": "x", "address": "419 W 4TH ST"}})
+    assert unverified["payment_method"] == "CHECK" and "address missing" in unverified["payment_reason"]
+    assert unverified["payment_confidence"] < verified["payment_confidence"]
 
 
 @pytest.mark.parametrize(
@@ -61,8 +127,9 @@ def test_validation_rejects_with_a_reason(name: str, reason: str) -> None:
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
 def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shared sample (usaddress's labelled files and the NCUA/OCC mailing addresses) comes out
-    as when usaddress read every line, but for two lines where usaddress is wrong: it splits the
-    city of South St Paul and drops the street of ``100 ONE JACKSON PLACE``."""
+    as when usaddress read every line, but for three lines where usaddress is wrong: it splits the
+    city of South St Paul, drops the street of ``100 ONE JACKSON PLACE`` and reads the PARKWAY of
+    ``TOWNE RIDGE PARKWAY`` as a name word."""
     with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
         payees = [
             {"address": row["address"], "city": None, "state": None, "zip": None}
@@ -72,15 +139,22 @@ def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.Monke
         "2062 MILL BLVD", "40 N OAK ST W", "3600 WEST 5TH AVE", "500 W. MADISON STREET", "P.O. BOX 1756",
         "3458 ELLICOTT CENTER DR STE 106", "612 A LAKE ST", "SAINT JOHN W ST", "US HIGHWAY 22",
     )  # fmt: skip
-    assert [logic._plain_street(a) for a in plain] == [True] * 6 + [False] * 3
-    assert logic._plain("1105 BOLTON ROAD, NW ATLANTA, GA 30331") is None  # NW is the street's
-    fast = [normalise_address(p) for p in payees]
-    logic._read_line.cache_clear()
-    monkeypatch.setattr(logic, "_plain", lambda line: None)
-    slow = [normalise_address(p) for p in payees]
-    logic._read_line.cache_clear()
+    assert [address._plain_parts(a) is not None for a in plain] == [True] * 6 + [False] * 3
+    assert address._plain("1105 BOLTON ROAD, NW ATLANTA, GA 30331") is None  # NW is the street's
+    fast = [standardise_address(p) for p in payees]
+    address._read_line.cache_clear()
+    monkeypatch.setattr(address, "_plain", lambda line: None)
+    slow = [standardise_address(p) for p in payees]
+    address._read_line.cache_clear()
     differ = [(f, s) for f, s in zip(fast, slow, strict=True) if f != s]
     assert [(f["address_line"], s["address_line"], f["city"], s["city"]) for f, s in differ] == [
-        ("100 ONE JACKSON PLACE", "100", None, None),
-        ("1151 SOUTHVIEW BLVD", "1151 SOUTHVIEW BLVD SOUTH", "SOUTH ST PAUL", "ST PAUL"),
+        ("100 ONE JACKSON PL", "100", None, None),
+        ("1151 SOUTHVIEW BLVD", "1151 SOUTHVIEW BLVD S", "SOUTH ST PAUL", "ST PAUL"),
+        ("115 W TOWNE RIDGE PKWY", "115 W TOWNE RIDGE PARKWAY", "SANDY", "SANDY"),  # a name word to usaddress
     ]
+
+
+def test_the_committed_zip_table_is_what_its_script_builds(tmp_path: Path) -> None:
+    built = tmp_path / "zip_codes.tsv.gz"
+    assert zip_table.build(built) > 40_000
+    assert built.read_bytes() == zip_table.TABLE_FILE.read_bytes()

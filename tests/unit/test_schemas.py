@@ -65,6 +65,8 @@ SECTIONS = {
         "address_status": "missing",
         "card_acceptance": "ACCEPTS",
         "payment_method": "CARD",
+        "payment_confidence": 0.9,
+        "payment_reason": "network supplier S1 takes cards (exact match)",
         "providers_pending": [],
     },
 }
