@@ -80,6 +80,9 @@ class Payee(Classification):
     payment_confidence: float | None = Field(description="0..1, the payment rules' estimate")
     payment_reason: str | None = Field(description="Why this payment method, in a clerk's words")
     providers_pending: list[str] = Field(description="Slow providers whose answer comes as a new version")
+    card_network: dict[str, Any] | None = Field(
+        None, description="The card network's answer (outcome, matched, confidence, merchant_id, mcc…)"
+    )
     needs_review: bool = Field(description="A clerk should look at this payee")
     review_reason: str = Field(description="Why, when so: unsure type, ambiguous or weak match")
     match_candidates: list[MatchCandidate] = Field(

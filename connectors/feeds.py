@@ -35,7 +35,10 @@ class CompactedFeed:
         self.settings = settings
         self.ready = asyncio.Event()
         self.topic = settings.topic(self.base)
-        self._codec = codec_for(self.base, settings)
+
+    def decode(self, value: bytes) -> dict[str, Any]:
+        """A message's record: Avro through the registry, as the topic's schema says."""
+        return codec_for(self.base, self.settings).decode(value)
 
     def upsert(self, record: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -52,8 +55,8 @@ class CompactedFeed:
                 self.delete(key.decode())
             return
         try:
-            self.upsert(self._codec.decode(value))
-        except (DecodeError, KeyError, InputError) as exc:
+            self.upsert(self.decode(value))
+        except (DecodeError, KeyError, InputError, ValueError) as exc:
             log.warning("skipped a bad %s record: %s", self.base, exc)
 
     async def run(self) -> None:

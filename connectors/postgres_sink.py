@@ -17,7 +17,8 @@ Two kinds of database failure, told apart by SQLSTATE class, never by message te
   never exits for an outage.
 
 Upserts are keyed by ``payee_id`` and guarded by ``version`` (an older record never overwrites a
-newer one, a re-sent one changes nothing); dead letters are unique by the message that failed
+newer one, a re-sent one changes nothing; of one version, the one with fewer providers pending
+wins: a slow provider's answer); dead letters are unique by the message that failed
 (cluster, topic, partition, offset, batch); each batch keeps one outcome per payee it carried
 (``batch_payees``). So neither a crash, a replay nor a re-sent record duplicates anything.
 """
@@ -70,6 +71,7 @@ PAYEE_COLUMNS = (
     *ENRICHMENT_COLUMNS,
     *REVIEW_COLUMNS,
     "match_candidates",
+    "card_network",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PAYEE_COLUMNS if c != "payee_id")
@@ -79,9 +81,11 @@ TRUNCATE payees_in
 """
 UPSERT_PAYEES = f"""
 INSERT INTO payees ({_COLS})
-SELECT DISTINCT ON (payee_id) {_COLS} FROM payees_in ORDER BY payee_id, version DESC
+SELECT DISTINCT ON (payee_id) {_COLS} FROM payees_in
+ ORDER BY payee_id, version DESC, cardinality(providers_pending)
 ON CONFLICT (payee_id) DO UPDATE SET {_UPDATES}, updated_at = clock_timestamp()
-WHERE payees.version < EXCLUDED.version
+WHERE payees.version < EXCLUDED.version OR (payees.version = EXCLUDED.version
+      AND cardinality(EXCLUDED.providers_pending) < cardinality(payees.providers_pending))
 """
 # What a batch keeps of each payee it stored: the answers of the latest version it carried.
 SNAPSHOT_COLUMNS = (
@@ -96,11 +100,13 @@ _SNAPSHOT = ", ".join(SNAPSHOT_COLUMNS)
 STORED_MEMBERS = f"""
 INSERT INTO batch_payees (batch_id, payee_id, outcome, {_SNAPSHOT})
 SELECT DISTINCT ON (batch_id, payee_id) batch_id, payee_id, 'stored', {_SNAPSHOT}
-  FROM payees_in ORDER BY batch_id, payee_id, version DESC
+  FROM payees_in ORDER BY batch_id, payee_id, version DESC, cardinality(providers_pending)
 ON CONFLICT (batch_id, payee_id) DO UPDATE
    SET outcome = 'stored', {", ".join(f"{c} = EXCLUDED.{c}" for c in SNAPSHOT_COLUMNS)},
        updated_at = clock_timestamp()
  WHERE batch_payees.outcome <> 'stored' OR batch_payees.version < EXCLUDED.version
+    OR (batch_payees.version = EXCLUDED.version
+        AND cardinality(EXCLUDED.providers_pending) < cardinality(batch_payees.providers_pending))
 """
 DEAD_MEMBER = """
 INSERT INTO batch_payees (batch_id, payee_id, outcome) VALUES (%s, %s, 'dead_letter')
@@ -218,6 +224,7 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
         "zip": payee["zip"],
         "extra": Jsonb(payee["extra"]),
         "match_candidates": Jsonb(record["match"]["candidates"]),
+        "card_network": Jsonb(card) if (card := record["enrichment"].get("card_network")) else None,
         **flat_row(record),
     }
     return tuple(row[column] for column in PAYEE_COLUMNS)

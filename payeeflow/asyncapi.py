@@ -18,7 +18,7 @@ from payeeflow.config import LOCAL_KAFKA, LOCAL_REGISTRY, Settings
 from payeeflow.errors import InputError
 from payeeflow.schemas.codec import load_schema_json
 from payeeflow.schemas.history import released
-from payeeflow.streams.topics import ROLES, topic_specs
+from payeeflow.streams.topics import INTERNAL, ROLES, topic_specs
 
 AVRO = "application/vnd.apache.avro+json;version=1.9.0"
 BINDING = "0.5.0"
@@ -38,6 +38,8 @@ def document(settings: Settings | None = None) -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for spec in topic_specs(settings):
         base = spec.name.removeprefix(settings.topic_prefix)
+        if base in INTERNAL:
+            continue
         role = ROLES[base]
         history = released(base)
         if not history or history[-1] != load_schema_json(base):

@@ -130,6 +130,38 @@ class Settings(BaseSettings):
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )
+    card_network_enabled: bool = Field(
+        False,
+        description="Search the card network (Mastercard's bulk supplier search) for businesses the "
+        "supplier network does not know to take cards; their answer comes as a new version.",
+    )
+    card_network_url: str = Field(
+        "https://api.mastercard.com/track/search", description="The bulk-search API's base URL."
+    )
+    card_network_consumer_key: SecretStr = Field(SecretStr(""), description="OAuth 1.0a consumer key.")
+    card_network_signing_key_file: Path | None = Field(
+        None, description="PEM file of the RSA key requests are signed with (OAuth 1.0a, RSA-SHA256)."
+    )
+    card_network_batch_size: int = Field(100, ge=1, le=100, description="Payees a bulk search holds.")
+    card_network_batch_wait: float = Field(
+        2.0, gt=0, description="Seconds a partly filled bulk search waits for more payees."
+    )
+    card_network_poll_seconds: float = Field(5.0, gt=0, description="Seconds between polls of a job.")
+    card_network_job_timeout: float = Field(
+        1500.0, gt=0, description="Seconds after which a pending job is given up (the old system's 25 min)."
+    )
+    card_network_timeout: float = Field(10.0, gt=0, description="Seconds per HTTP request.")
+    card_network_retries: int = Field(3, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts.")
+    card_network_concurrency: int = Field(1, ge=1, description="Bulk searches submitted at a time.")
+    card_network_daily_budget: int = Field(
+        10_000, ge=0, description="Payees searched a day (UTC) at most; past it, the offline answer stands."
+    )
+    card_network_cache_size: int = Field(50_000, ge=0, description="Answers kept, by normalised name.")
+    card_network_cache_ttl: float = Field(7 * 86_400, gt=0, description="Seconds an answer is kept.")
+    card_network_breaker_failures: int = Field(
+        5, ge=1, description="Consecutive failures that open the card network's circuit."
+    )
+    card_network_breaker_reset: float = Field(60.0, gt=0, description="Seconds its circuit stays open.")
 
     @property
     def kafka_is_local(self) -> bool:

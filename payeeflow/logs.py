@@ -11,7 +11,18 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_FIELDS = ("payee_id", "batch_id", "stage", "topic", "partition", "offset", "count", "reason")
+_FIELDS = (
+    "payee_id",
+    "batch_id",
+    "stage",
+    "topic",
+    "partition",
+    "offset",
+    "count",
+    "reason",
+    "job",
+    "job_id",
+)
 
 
 class JsonFormatter(logging.Formatter):

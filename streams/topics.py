@@ -22,8 +22,10 @@ RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED = (
     "payees.enriched",
 )
 DLQ, BATCHES, SUPPLIERS, CORRECTIONS = "payees.dlq", "payees.batches", "suppliers", "payees.corrections"
+CARD_JOBS = "payees.card-jobs"
 ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS, CORRECTIONS)
-COMPACTED = (SUPPLIERS, CORRECTIONS)
+INTERNAL = (CARD_JOBS,)  # a worker's own state, JSON, no contract: not in the AsyncAPI document
+COMPACTED = (SUPPLIERS, CORRECTIONS, CARD_JOBS)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class TopicSpec:
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     specs = []
-    for base in ALL:
+    for base in ALL + INTERNAL:
         config = {"min.insync.replicas": str(settings.topic_min_insync_replicas)}
         if base in COMPACTED:
             config["cleanup.policy"] = "compact"

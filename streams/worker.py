@@ -50,6 +50,10 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
         for stage in stages:
             add_chain(app, settings, [stage], sender)
     add_probes(app, stages)
+    if settings.card_network_enabled and "enrichment" in names:
+        from payeeflow.streams.cardsearch import add_card_search  # its client loads a signing key
+
+        add_card_search(app, settings)
     return app
 
 

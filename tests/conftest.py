@@ -12,6 +12,7 @@ import pytest
 
 from payeeflow.agents.classification.logic import Classifier
 from payeeflow.agents.exclusion import Screener
+from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,14 @@ SHARED_DATA = Path(os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or ROOT.parent / 
 def fake() -> Iterator[FakeOpenAI]:
     """A local OpenAI-compatible chat-completions server (see tests/fakes)."""
     server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def card_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCardNetwork]:
+    """A local card-network bulk-search server checking OAuth 1.0a signatures (see tests/fakes)."""
+    server = FakeCardNetwork(tmp_path_factory.mktemp("card-network")).start()
     yield server
     server.stop()
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from typing import Any, Literal
 
 import openai
 from cachetools import TTLCache
 from pydantic import BaseModel, Field, ValidationError
 
+from payeeflow.agents.providers import CircuitBreaker
 from payeeflow.config import Settings
 
 log = logging.getLogger(__name__)
@@ -36,28 +36,6 @@ class Answer(BaseModel):
     payee_type: Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT"]
     confidence: float = Field(ge=0, le=1)
     reason: str = Field(max_length=300)
-
-
-class CircuitBreaker:
-    """Opens after ``failures`` consecutive failures; lets one trial through after ``reset`` s."""
-
-    def __init__(self, failures: int, reset: float) -> None:
-        self.failures, self.reset = failures, reset
-        self.count = 0
-        self.opened_at: float | None = None
-
-    def allow(self) -> bool:
-        if self.opened_at is None:
-            return True
-        return time.monotonic() - self.opened_at >= self.reset  # half-open: one trial
-
-    def success(self) -> None:
-        self.count, self.opened_at = 0, None
-
-    def failure(self) -> None:
-        self.count += 1
-        if self.count >= self.failures:
-            self.opened_at = time.monotonic()
 
 
 class LLMFallback:

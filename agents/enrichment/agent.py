@@ -1,4 +1,5 @@
-"""Faust agent of the enrichment stage: payees.matched -> payees.enriched."""
+"""Faust agent of the enrichment stage: payees.matched -> payees.enriched (with the card network's
+search left pending when ``PAYEEFLOW_CARD_NETWORK_ENABLED``: see ``streams/cardsearch.py``)."""
 
 from __future__ import annotations
 
@@ -9,4 +10,4 @@ from payeeflow.streams.topics import ENRICHED, MATCHED
 
 
 def build(settings: Settings) -> Stage:
-    return Stage("enrichment", MATCHED, ENRICHED, Enricher().apply)
+    return Stage("enrichment", MATCHED, ENRICHED, Enricher(card_network=settings.card_network_enabled).apply)

@@ -21,8 +21,9 @@ class Payment(NamedTuple):
     reason: str
 
 
-def recommend(record: dict[str, Any], address_status: str) -> Payment:
-    """The payment recommendation for a record the stages before enrichment answered."""
+def recommend(record: dict[str, Any], address_status: str, card: dict[str, Any] | None = None) -> Payment:
+    """The payment recommendation for a record the stages before enrichment answered, and the
+    card network's answer (``enrichment.card_network``) when it came."""
     screening = record.get("screening") or {}
     kind = (record.get("classification") or {}).get("payee_type")
     match = record.get("match") or {}
@@ -39,6 +40,15 @@ def recommend(record: dict[str, Any], address_status: str) -> Payment:
     if supplier and match.get("supplier_accepts_card"):
         sure = 0.9 if strength in ("exact", "strong") else 0.7
         return Payment("ACCEPTS", "CARD", sure, f"network supplier {supplier} takes cards ({strength} match)")
+    if card is not None and takes_cards(card):
+        sure = 0.85 if card["confidence"] == "HIGH" else 0.7
+        return Payment(
+            "ACCEPTS",
+            "CARD",
+            sure,
+            f"the card network knows it as {card['matched_name']}, taking purchase cards "
+            f"(level {card['purchase_card_level']}, {card['confidence']} confidence)",
+        )
     if supplier:
         return Payment("UNKNOWN", "ACH", 0.6, f"network supplier {supplier}, card acceptance unknown: ACH")
     if kind == "UNKNOWN":
@@ -48,3 +58,19 @@ def recommend(record: dict[str, Any], address_status: str) -> Payment:
     return Payment(
         "UNKNOWN", "CHECK", 0.35, f"business not in the network, address {address_status}: check after a look"
     )
+
+
+def takes_cards(card: dict[str, Any]) -> bool:
+    """A card-network match it is at least moderately sure of, of a merchant taking purchase cards."""
+    return bool(
+        card.get("matched")
+        and card.get("confidence") in ("HIGH", "MEDIUM")
+        and (card.get("purchase_card_level") or 0) >= 1
+    )
+
+
+def needs_card_search(record: dict[str, Any], payment: Payment) -> bool:
+    """Whether the card network may tell more: a business not excluded, not known to take cards."""
+    screening = record.get("screening") or {}
+    kind = (record.get("classification") or {}).get("payee_type")
+    return kind == "BUSINESS" and not screening.get("excluded") and payment.method != "CARD"

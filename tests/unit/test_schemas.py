@@ -68,6 +68,15 @@ SECTIONS = {
         "payment_confidence": 0.9,
         "payment_reason": "network supplier S1 takes cards (exact match)",
         "providers_pending": [],
+        "card_network": {
+            "outcome": "answered",
+            "matched": True,
+            "confidence": "HIGH",
+            "merchant_id": "M1",
+            "matched_name": "ACME",
+            "mcc": "5085",
+            "purchase_card_level": 3,
+        },
     },
 }
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,0 +1,90 @@
+"""The card network's pending bulk searches, as a worker keeps them (``streams/cardsearch.py``
+runs them against Kafka and the network's API).
+
+A job holds up to 100 payees of one partition of ``payees.enriched`` (their records as the topic
+carried them) and, once submitted, the network's job id. Its state is written to the compacted
+topic ``payees.card-jobs`` before anything depends on it: before the source offsets are committed
+(so a payee is never dropped) and right after the network accepted it (so a restarted worker polls
+the same job and does not submit it again). Each partition's watermark, the last offset a job
+took, is kept there too: a record at or below it is already in a job, however the restarted
+worker happens to batch what it reads again.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+WATERMARK = "watermark-"  # key prefix of a partition's watermark in the jobs topic
+GIVE_UP_AFTER = 3  # submissions of one job (a lost job is submitted again) before it is failed
+
+
+@dataclass
+class Job:
+    key: str
+    partition: int
+    last_offset: int
+    records: list[bytes]  # the enriched records, as payees.enriched carried them
+    created_at: float = field(default_factory=time.time)
+    job_id: str | None = None
+    submitted_at: float | None = None
+    attempts: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "records": [base64.b64encode(r).decode() for r in self.records]}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Job:
+        return cls(**{**value, "records": [base64.b64decode(r) for r in value["records"]]})
+
+
+class CardJobs:
+    """Jobs not yet answered, and each partition's watermark."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+        self.watermarks: dict[int, int] = {}
+
+    def seen(self, partition: int, offset: int) -> bool:
+        """Whether a record is already in a job (or was, and the job is done)."""
+        return offset <= self.watermarks.get(partition, -1)
+
+    def open(self, partition: int, items: list[tuple[int, bytes]]) -> Job:
+        """A new job of ``(offset, record bytes)`` items of one partition, in offset order."""
+        first, last = items[0][0], items[-1][0]
+        job = Job(f"p{partition}-{first}-{last}", partition, last, [value for _, value in items])
+        self.put(job)
+        return job
+
+    def put(self, job: Job) -> None:
+        self.jobs[job.key] = job
+        self.watermarks[job.partition] = max(self.watermarks.get(job.partition, -1), job.last_offset)
+
+    def done(self, key: str) -> None:
+        self.jobs.pop(key, None)
+
+    def apply(self, key: str, value: dict[str, Any] | None) -> None:
+        """A message of the jobs topic: a job's state, a tombstone, or a watermark."""
+        if key.startswith(WATERMARK):
+            if value is not None:
+                partition = int(key.removeprefix(WATERMARK))
+                self.watermarks[partition] = max(self.watermarks.get(partition, -1), value["offset"])
+        elif value is None:
+            self.done(key)
+        else:
+            self.put(Job.from_json(value))
+
+
+def outcome(kind: str) -> dict[str, Any]:
+    """The ``card_network`` section of a payee the network did not answer, and why."""
+    return {
+        "outcome": kind,
+        "matched": False,
+        "confidence": None,
+        "merchant_id": None,
+        "matched_name": None,
+        "mcc": None,
+        "purchase_card_level": None,
+    }

@@ -1,0 +1,230 @@
+"""The card network's search as an agent of the enrichment worker (``PAYEEFLOW_CARD_NETWORK_ENABLED``).
+
+Payees the enrichment stage left pending (``providers_pending`` holds ``card_network``) are read
+back from ``payees.enriched``, already stored once without the answer. They are grouped into bulk
+searches (``agents/enrichment/cardsearch.py`` keeps the jobs and says why they survive a
+``kill -9``), which a timer submits, polls and reads; each payee then gets its next version on
+``payees.enriched``: the answer (or why there is none: timed out, failed, over budget, circuit
+open), the payment method reconsidered, the card network no longer pending. The sink keeps it over
+the first version (same version, fewer providers pending). Nothing else waits for the network:
+the stages' agents never see these jobs, and a slow or failing network only delays these payees'
+second versions. Answers are cached by normalised name, so one supplier is searched once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import faust
+from cachetools import TTLCache
+from prometheus_client import Counter, Gauge
+
+from payeeflow.agents.corrections import name_key
+from payeeflow.agents.enrichment.cardsearch import GIVE_UP_AFTER, WATERMARK, CardJobs, Job, outcome
+from payeeflow.agents.enrichment.logic import CARD_NETWORK, Enricher
+from payeeflow.agents.providers import CircuitBreaker, DailyBudget
+from payeeflow.config import Settings
+from payeeflow.connectors.cardnetwork import PROVIDER, CardNetworkClient, ProviderError, Search
+from payeeflow.connectors.feeds import CompactedFeed
+from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import CARD_JOBS, ENRICHED
+
+log = logging.getLogger(__name__)
+
+PAYEES = Counter(
+    "payeeflow_card_network_payees_total", "Payees the card network settled, by outcome", ["outcome"]
+)
+SPENT = Counter(
+    "payeeflow_provider_spend_total", "Units of paid provider budget spent, by provider", ["provider"]
+)
+JOBS = Gauge("payeeflow_card_network_jobs", "Bulk searches pending in this worker")
+BREAKER = Gauge("payeeflow_provider_breaker_open", "1 while a provider's circuit is open", ["provider"])
+
+
+class CardJobFeed(CompactedFeed):
+    """The jobs topic (JSON values: a worker's own state) into the worker's ``CardJobs``."""
+
+    base = CARD_JOBS
+
+    def __init__(self, settings: Settings, jobs: CardJobs) -> None:
+        super().__init__(settings)
+        self.jobs = jobs
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        if key is not None:
+            self.jobs.apply(key.decode(), None if value is None else json.loads(value))
+
+    def caught_up(self) -> None:
+        JOBS.set(len(self.jobs.jobs))
+
+
+class CardSearch:
+    """The agent's state and its two loops: grouping pending payees into jobs, and advancing them."""
+
+    def __init__(self, app: faust.App, settings: Settings, client: CardNetworkClient | None = None) -> None:
+        self.app = app
+        self.settings = settings
+        self.enriched = settings.topic(ENRICHED)
+        self.jobs_topic = settings.topic(CARD_JOBS)
+        self.codec = codec_for(ENRICHED, settings)
+        self.state = CardJobs()
+        self.feed = CardJobFeed(settings, self.state)
+        self.client = client or CardNetworkClient(settings)
+        self.enricher = Enricher(card_network=True)
+        self.cache: TTLCache[str, dict[str, Any]] = TTLCache(
+            max(settings.card_network_cache_size, 1), settings.card_network_cache_ttl
+        )
+        self.budget = DailyBudget(settings.card_network_daily_budget)
+        self.breaker = CircuitBreaker(
+            settings.card_network_breaker_failures, settings.card_network_breaker_reset
+        )
+
+    async def _send(self, topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
+        future = await self.app.producer.send(topic, key.encode(), value, partition, None, None)
+        await future
+
+    async def _write(self, job: Job | None, key: str, partition: int) -> None:
+        """A job's state (None: done) on the jobs topic, in its source partition, delivered."""
+        value = None if job is None else json.dumps(job.to_json()).encode()
+        await self._send(self.jobs_topic, key, value, partition)
+
+    async def collect(self, stream: Any) -> None:
+        """The agent: pending payees of each batch into one job per partition."""
+        wait = self.settings.card_network_batch_wait
+        async for events in stream.take_events(self.settings.card_network_batch_size, wait):
+            await self.feed.ready.wait()
+            pending: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+            for event in events:
+                message = event.message
+                if self.state.seen(message.partition, message.offset):
+                    continue
+                try:
+                    record = await self.codec.decode_waiting(message.value)
+                except Exception:  # not this agent's to dead-letter: the sink does
+                    continue
+                if CARD_NETWORK not in record["enrichment"]["providers_pending"]:
+                    continue
+                if (known := self.cache.get(name_key(record["payee"]["name"]))) is not None:
+                    await self._answer(record, known)
+                    continue
+                pending[message.partition].append((message.offset, message.value))
+            for partition, items in pending.items():
+                job = self.state.open(partition, items)
+                # the job, then the watermark, delivered before this batch's offsets may commit
+                await self._write(job, job.key, partition)
+                watermark = json.dumps({"offset": job.last_offset}).encode()
+                await self._send(self.jobs_topic, f"{WATERMARK}{partition}", watermark, partition)
+                log.info("card-network job opened", extra={"job": job.key, "count": len(job.records)})
+            JOBS.set(len(self.state.jobs))
+
+    async def advance(self) -> None:
+        """The timer: every job of this worker's partitions one step further."""
+        await self.feed.ready.wait()
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.enriched}
+        log.debug("card-network poll", extra={"owned": sorted(owned), "jobs": len(self.state.jobs)})
+        for job in [job for job in self.state.jobs.values() if job.partition in owned]:
+            try:
+                await self._advance(job)
+            except Exception:  # one job's trouble never stops the others
+                log.exception("card-network job failed to advance", extra={"job": job.key})
+        JOBS.set(len(self.state.jobs))
+        BREAKER.labels(PROVIDER).set(1 if self.breaker.state == "open" else 0)
+
+    async def _advance(self, job: Job) -> None:
+        if time.time() - job.created_at > self.settings.card_network_job_timeout:
+            await self._settle(job, None, "timed_out")
+        elif job.job_id is None:
+            await self._submit(job)
+        else:
+            await self._poll(job)
+
+    async def _submit(self, job: Job) -> None:
+        if not self.breaker.allow():
+            await self._settle(job, None, "circuit_open")
+            return
+        if not self.budget.take(len(job.records)):
+            await self._settle(job, None, "over_budget")
+            return
+        records = [await self.codec.decode_waiting(value) for value in job.records]
+        job.attempts += 1
+        try:
+            job.job_id = await self.client.submit([_search(record) for record in records])
+        except ProviderError as exc:
+            self.breaker.failure()
+            log.warning("card-network submit failed: %s", exc, extra={"job": job.key})
+            if job.attempts >= GIVE_UP_AFTER:
+                await self._settle(job, None, "failed")
+            else:
+                await self._write(job, job.key, job.partition)
+            return
+        self.breaker.success()
+        SPENT.labels(PROVIDER).inc(len(records))
+        job.submitted_at = time.time()
+        await self._write(job, job.key, job.partition)  # a restart polls it, never submits it again
+        log.info("card-network job submitted", extra={"job": job.key, "job_id": job.job_id})
+
+    async def _poll(self, job: Job) -> None:
+        assert job.job_id is not None
+        try:
+            status = await self.client.status(job.job_id)
+            answers = await self.client.results(job.job_id) if status == "COMPLETED" else None
+        except ProviderError as exc:
+            self.breaker.failure()
+            if "HTTP 404" in str(exc):  # the network lost the job: submit it again (counted)
+                log.warning("card-network job lost, submitting again", extra={"job": job.key})
+                job.job_id = None
+                if job.attempts >= GIVE_UP_AFTER:
+                    await self._settle(job, None, "failed")
+                else:
+                    await self._write(job, job.key, job.partition)
+            return
+        self.breaker.success()
+        if status == "FAILED":
+            await self._settle(job, None, "failed")
+        elif answers is not None:
+            await self._settle(job, {ref: answer.to_record() for ref, answer in answers.items()}, "answered")
+
+    async def _settle(self, job: Job, answers: dict[str, dict[str, Any]] | None, kind: str) -> None:
+        """Every payee of the job to its next version, then the job done."""
+        sends = []
+        for value in job.records:
+            record = await self.codec.decode_waiting(value)
+            card = (answers or {}).get(record["payee_id"]) or outcome("failed" if answers else kind)
+            if answers is not None and card["outcome"] == "answered":
+                self.cache[name_key(record["payee"]["name"])] = card
+            sends.append(self._answer(record, card))
+        await asyncio.gather(*sends)
+        await self._write(None, job.key, job.partition)
+        self.state.done(job.key)
+
+    async def _answer(self, record: dict[str, Any], card: dict[str, Any]) -> None:
+        record = self.enricher.answered(record, card)
+        PAYEES.labels(card["outcome"]).inc()
+        await self._send(self.enriched, record["payee_id"], self.codec.encode(record))
+
+
+def _search(record: dict[str, Any]) -> Search:
+    payee, enrichment = record["payee"], record["enrichment"]
+    return Search(
+        record["payee_id"],
+        payee["name"],
+        enrichment["address_line"],
+        enrichment["city"],
+        enrichment["state"],
+        enrichment["zip"],
+        (payee.get("extra") or {}).get("tax_id"),
+    )
+
+
+def add_card_search(app: faust.App, settings: Settings) -> CardSearch:
+    """The card-network agent, its timer and its jobs feed, on ``app``."""
+    search = CardSearch(app, settings)
+    app.agent(app.topic(search.enriched), name="card-search")(search.collect)
+    app.timer(settings.card_network_poll_seconds, name="card-search-poll")(search.advance)
+    app.task(search.feed.run)
+    return search

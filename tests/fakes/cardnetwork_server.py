@@ -1,0 +1,179 @@
+"""A local server speaking the card network's bulk-search shape (RESEARCH.md), that checks every
+request's OAuth 1.0a signature and body hash against the client's public key, and can be slow,
+fail with 429 or 500, answer malformed JSON, lose a job, or keep jobs PENDING until released.
+
+``submissions`` counts every accepted bulk search with the references it held: a test reads
+there whether a job was submitted twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from oauth1.oauth import OAuth
+
+_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+def answer_for(name: str) -> dict[str, Any]:
+    """The network's record for a merchant name: names with a legal form are merchants taking
+    purchase cards (level 3, HIGH), others are not found."""
+    if re.search(r"\b(INC|LLC|CORP|CO)\.?$", name.upper()):
+        digest = hashlib.sha1(name.upper().encode()).hexdigest()[:10]
+        return {
+            "matched": True,
+            "confidenceLevel": "HIGH",
+            "merchantId": f"M{digest}",
+            "matchedName": name.upper(),
+            "mcc": "5085",
+            "mccGroup": "Industrial Supplies",
+            "purchaseCardLevel": 3,
+        }
+    return {"matched": False, "confidenceLevel": None}
+
+
+class FakeCardNetwork:
+    def __init__(self, key_dir: Path) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key_file = key_dir / "card-network-key.pem"
+        self.key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        self.public_key = key.public_key()
+        self.script: deque[str] = deque()  # per request: ok | 429 | 500 | malformed | slow
+        self.pending_polls = 0  # polls a job answers PENDING before COMPLETED
+        self.hold = False  # every job PENDING until release()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.submissions: list[list[str]] = []
+        self.refused_signatures = 0
+        self.lock = threading.Lock()
+        self.app = FastAPI()
+        self.app.post("/track/search/bulk-searches")(self.submit)
+        self.app.get("/track/search/bulk-searches/{job_id}")(self.status)
+        self.app.get("/track/search/bulk-searches/{job_id}/results")(self.results)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(self.app, port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/track/search"
+
+    def start(self) -> FakeCardNetwork:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+    def reset(self, *steps: str, pending_polls: int = 0, hold: bool = False) -> None:
+        with self.lock:
+            self.script = deque(steps)
+            self.pending_polls, self.hold = pending_polls, hold
+            self.jobs.clear()
+            self.submissions.clear()
+            self.refused_signatures = 0
+
+    def release(self) -> None:
+        self.hold = False
+
+    def lose(self, job_id: str) -> None:
+        with self.lock:
+            self.jobs.pop(job_id, None)
+
+    async def _checked(self, request: Request) -> tuple[bytes, Response | None]:
+        """The body, or the answer to give instead: a scripted failure or a refused signature."""
+        body = await request.body()
+        if not self._signed(request, body):
+            self.refused_signatures += 1
+            return body, JSONResponse({"Errors": {"Error": [{"ReasonCode": "UNAUTHORIZED"}]}}, 401)
+        step = self.script.popleft() if self.script else "ok"
+        if step in ("429", "500"):
+            headers = {"Retry-After": "0"} if step == "429" else {}
+            return body, JSONResponse(
+                {"Errors": {"Error": [{"ReasonCode": step}]}}, int(step), headers=headers
+            )
+        if step == "malformed":
+            return body, PlainTextResponse("<html>gateway</html>", 200)
+        if step == "slow":
+            time.sleep(3)  # blocks this server's loop, as a stalled gateway does
+        return body, None
+
+    def _signed(self, request: Request, body: bytes) -> bool:
+        header = request.headers.get("authorization", "")
+        if not header.startswith("OAuth "):
+            return False
+        params = {k: urllib.parse.unquote(v) for k, v in _PARAM.findall(header)}
+        signature = params.pop("oauth_signature", "")
+        expected_hash = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if (
+            params.get("oauth_body_hash") != expected_hash
+            or params.get("oauth_signature_method") != "RSA-SHA256"
+        ):
+            return False
+        base = OAuth.get_base_string(str(request.url), request.method, params)
+        try:
+            self.public_key.verify(
+                base64.b64decode(signature), base.encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+        except Exception:
+            return False
+        return True
+
+    async def submit(self, request: Request) -> Response:
+        body, refused = await self._checked(request)
+        if refused is not None:
+            return refused
+        searches = json.loads(body)["searches"]
+        job_id = uuid.uuid4().hex
+        with self.lock:
+            self.jobs[job_id] = {"searches": searches, "polls": 0}
+            self.submissions.append([s["referenceId"] for s in searches])
+        return JSONResponse({"id": job_id, "status": "PENDING"}, 202)
+
+    async def status(self, job_id: str, request: Request) -> Response:
+        _, refused = await self._checked(request)
+        if refused is not None:
+            return refused
+        job = self.jobs.get(job_id)
+        if job is None:
+            return JSONResponse({"Errors": {"Error": [{"ReasonCode": "NOT_FOUND"}]}}, 404)
+        job["polls"] += 1
+        done = not self.hold and job["polls"] > self.pending_polls
+        return JSONResponse({"id": job_id, "status": "COMPLETED" if done else "PENDING"})
+
+    async def results(self, job_id: str, request: Request) -> Response:
+        _, refused = await self._checked(request)
+        if refused is not None:
+            return refused
+        job = self.jobs.get(job_id)
+        if job is None:
+            return JSONResponse({"Errors": {"Error": [{"ReasonCode": "NOT_FOUND"}]}}, 404)
+        data = [
+            {"referenceId": s["referenceId"], "record": answer_for(s["merchantName"])}
+            for s in job["searches"]
+        ]
+        return JSONResponse({"data": data})

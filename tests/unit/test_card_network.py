@@ -1,0 +1,78 @@
+"""The card network's client against the local fake: signed requests, the bulk-search round trip,
+retries, and the refusals a caller must survive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from payeeflow.agents.enrichment.payment import takes_cards
+from payeeflow.config import Settings
+from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
+from tests.fakes.cardnetwork_server import FakeCardNetwork
+
+SEARCHES = [Search("p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701"), Search("p2", "JOHN SMITH")]
+
+
+def client(fake: FakeCardNetwork, key_file: Path | None = None) -> CardNetworkClient:
+    settings = Settings(
+        card_network_url=fake.base_url,
+        card_network_consumer_key="consumer-key",
+        card_network_signing_key_file=key_file or fake.key_file,
+        card_network_retries=2,
+    )
+    return CardNetworkClient(settings)
+
+
+async def test_a_bulk_search_is_submitted_polled_and_read(card_network: FakeCardNetwork) -> None:
+    card_network.reset(pending_polls=1)
+    network = client(card_network)
+    job = await network.submit(SEARCHES)
+    assert await network.status(job) == "PENDING"
+    assert await network.status(job) == "COMPLETED"
+    answers = await network.results(job)
+    assert takes_cards(answers["p1"].to_record()) and answers["p1"].purchase_card_level == 3
+    assert not answers["p2"].matched and not takes_cards(answers["p2"].to_record())
+    assert card_network.submissions == [["p1", "p2"]] and card_network.refused_signatures == 0
+    await network.close()
+
+
+async def test_a_request_signed_with_another_key_is_refused(
+    card_network: FakeCardNetwork, tmp_path: Path
+) -> None:
+    card_network.reset()
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    network = client(card_network, other)
+    with pytest.raises(ProviderError, match="HTTP 401"):
+        await network.submit(SEARCHES)
+    assert card_network.refused_signatures == 1 and card_network.submissions == []
+    await network.close()
+
+
+async def test_429_and_500_are_retried_and_a_malformed_or_lost_job_is_an_error(
+    card_network: FakeCardNetwork,
+) -> None:
+    card_network.reset("429", "500")
+    network = client(card_network)
+    job = await network.submit(SEARCHES)  # third attempt
+    assert card_network.submissions == [["p1", "p2"]]
+    card_network.reset("malformed")
+    with pytest.raises(ProviderError, match="not JSON"):
+        await network.status(job)
+    card_network.reset("500", "500", "500")
+    with pytest.raises(ProviderError, match="after 3 attempts"):
+        await network.submit(SEARCHES)
+    assert card_network.submissions == []
+    job = await network.submit(SEARCHES)
+    card_network.lose(job)
+    with pytest.raises(ProviderError, match="HTTP 404"):
+        await network.status(job)
+    await network.close()
