@@ -7,6 +7,10 @@ timestamp to the row's write in the sink's transaction), the CPU each process (w
 broker, PostgreSQL) spent a payee, and the peak RSS (VmHWM) of every process.
 
     python benchmarks/e2e.py --count 100000 --suppliers 50000 [--layout all|per-stage] [--rate 1000]
+        [--card-network off|fast|slow|failing]
+
+With ``--card-network``, the throughput is the first versions' (what payees not waiting for the
+network see); the card network's second versions are waited for and counted afterwards.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from measure import (
@@ -56,6 +62,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--rate", type=float, help="ingest at this many payees/s (latency below saturation)")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument(
+        "--card-network",
+        choices=("off", "fast", "slow", "failing"),
+        default="off",
+        help="the card network's search against the local fake: answering at once, slow (2 s a "
+        "request, 3 polls PENDING), or failing (503); businesses the network does not know wait for it",
+    )
     args = parser.parse_args()
 
     base = Settings()
@@ -72,7 +85,8 @@ def main() -> int:
 
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
-    procs = start_pipeline(settings, args.layout, work, args.workers)
+    fake, card_env = card_network(args.card_network, work)
+    procs = start_pipeline(settings, args.layout, work, args.workers, card_env)
     try:
         print(f"workers ready ({args.layout}); ingesting")
         clock_offset = time.time() - time.monotonic()
@@ -148,9 +162,63 @@ def main() -> int:
             print(f"  {name:28} {rss_mib(proc.pid, 'VmHWM'):7.0f} MiB")
         if (pid := kafka_pid()) is not None:
             print(f"  {'kafka broker (JVM)':28} {rss_mib(pid, 'VmHWM'):7.0f} MiB")
+        if fake is not None:
+            settle_card_network(settings, result.batch_id, t_ingest, args.timeout, fake)
     finally:
         stop_pipeline(settings, procs)
+        if fake is not None:
+            fake.stop()
     return 0
+
+
+def card_network(mode: str, work: Path) -> tuple[Any, dict[str, str]]:
+    """The local fake card network in ``mode`` (``tests/fakes``), and the worker settings that
+    point at it."""
+    if mode == "off":
+        return None, {}
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.cardnetwork_server import FakeCardNetwork
+
+    fake = FakeCardNetwork(work).start()
+    fake.reset(pending_polls=3 if mode == "slow" else 0)
+    fake.delay = 2.0 if mode == "slow" else 0.0
+    fake.failing = mode == "failing"
+    return fake, {
+        "PAYEEFLOW_CARD_NETWORK_ENABLED": "true",
+        "PAYEEFLOW_CARD_NETWORK_URL": fake.base_url,
+        "PAYEEFLOW_CARD_NETWORK_CONSUMER_KEY": "bench",
+        "PAYEEFLOW_CARD_NETWORK_SIGNING_KEY_FILE": str(fake.key_file),
+        "PAYEEFLOW_CARD_NETWORK_POLL_SECONDS": "1",
+        "PAYEEFLOW_CARD_NETWORK_RETRIES": "1",
+        "PAYEEFLOW_CARD_NETWORK_DAILY_BUDGET": "1000000",
+    }
+
+
+def settle_card_network(
+    settings: Settings, batch_id: str, t_ingest: float, timeout: float, fake: Any
+) -> None:
+    """Wait for every payee's second version; print how long the card network's answers took."""
+    with psycopg.connect(settings.dsn, autocommit=True) as conn:
+        deadline = time.monotonic() + timeout
+        while True:
+            [(pending, asked)] = conn.execute(
+                "SELECT count(*) FILTER (WHERE cardinality(providers_pending) > 0),"
+                " count(*) FILTER (WHERE card_network IS NOT NULL) FROM payees WHERE batch_id = %s",
+                (batch_id,),
+            ).fetchall()
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        outcomes = conn.execute(
+            "SELECT card_network->>'outcome', count(*) FROM payees WHERE batch_id = %s"
+            " AND card_network IS NOT NULL GROUP BY 1 ORDER BY 1",
+            (batch_id,),
+        ).fetchall()
+    print(
+        f"\ncard network: {asked:,} payees asked in {len(fake.submissions):,} bulk searches, "
+        f"{pending:,} still pending, {time.perf_counter() - t_ingest:.1f}s after ingest start; "
+        + ", ".join(f"{kind} {n:,}" for kind, n in outcomes)
+    )
 
 
 if __name__ == "__main__":

@@ -63,12 +63,17 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def start_pipeline(
-    settings: Settings, layout: str, work: Path, workers: int = 1
+    settings: Settings, layout: str, work: Path, workers: int = 1, env_extra: dict[str, str] | None = None
 ) -> dict[str, subprocess.Popen[bytes]]:
     """Worker(s) (``all`` fused, or ``per-stage``; ``workers`` processes of each, sharing its
-    partitions) and the sink on ``settings``' topic prefix, logging to ``work``; returns once
-    every worker is ready."""
-    env = {**os.environ, "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix, "PAYEEFLOW_LOG_LEVEL": "WARNING"}
+    partitions) and the sink on ``settings``' topic prefix, logging to ``work``, with
+    ``env_extra`` in their environment; returns once every worker is ready."""
+    env = {
+        **os.environ,
+        "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix,
+        "PAYEEFLOW_LOG_LEVEL": "WARNING",
+        **(env_extra or {}),
+    }
     procs: dict[str, subprocess.Popen[bytes]] = {}
     ports: list[int] = []
     groups = [",".join(STAGE_NAMES)] if layout == "all" else list(STAGE_NAMES)

@@ -152,7 +152,9 @@ class Settings(BaseSettings):
     )
     card_network_timeout: float = Field(10.0, gt=0, description="Seconds per HTTP request.")
     card_network_retries: int = Field(3, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts.")
-    card_network_concurrency: int = Field(1, ge=1, description="Bulk searches submitted at a time.")
+    card_network_concurrency: int = Field(
+        4, ge=1, description="Jobs advanced at a time (each one request: a submit, a poll or its results)."
+    )
     card_network_daily_budget: int = Field(
         10_000, ge=0, description="Payees searched a day (UTC) at most; past it, the offline answer stands."
     )

@@ -80,6 +80,7 @@ class CardSearch:
             max(settings.card_network_cache_size, 1), settings.card_network_cache_ttl
         )
         self.budget = DailyBudget(settings.card_network_daily_budget)
+        self.in_flight = asyncio.Semaphore(settings.card_network_concurrency)
         self.breaker = CircuitBreaker(
             settings.card_network_breaker_failures, settings.card_network_breaker_reset
         )
@@ -95,8 +96,9 @@ class CardSearch:
 
     async def collect(self, stream: Any) -> None:
         """The agent: pending payees of each batch into one job per partition."""
-        wait = self.settings.card_network_batch_wait
-        async for events in stream.take_events(self.settings.card_network_batch_size, wait):
+        size, wait = self.settings.card_network_batch_size, self.settings.card_network_batch_wait
+        # enough for a full job of every partition; each partition's payees make jobs of ``size``
+        async for events in stream.take_events(size * self.settings.topic_partitions, wait):
             await self.feed.ready.wait()
             pending: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
             for event in events:
@@ -114,26 +116,33 @@ class CardSearch:
                     continue
                 pending[message.partition].append((message.offset, message.value))
             for partition, items in pending.items():
-                job = self.state.open(partition, items)
-                # the job, then the watermark, delivered before this batch's offsets may commit
-                await self._write(job, job.key, partition)
-                watermark = json.dumps({"offset": job.last_offset}).encode()
-                await self._send(self.jobs_topic, f"{WATERMARK}{partition}", watermark, partition)
-                log.info("card-network job opened", extra={"job": job.key, "count": len(job.records)})
+                for start in range(0, len(items), size):
+                    await self._open(partition, items[start : start + size])
             JOBS.set(len(self.state.jobs))
+
+    async def _open(self, partition: int, items: list[tuple[int, bytes]]) -> None:
+        job = self.state.open(partition, items)
+        # the job, then the watermark, delivered before this batch's offsets may commit
+        await self._write(job, job.key, partition)
+        watermark = json.dumps({"offset": job.last_offset}).encode()
+        await self._send(self.jobs_topic, f"{WATERMARK}{partition}", watermark, partition)
+        log.info("card-network job opened", extra={"job": job.key, "count": len(job.records)})
 
     async def advance(self) -> None:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
         owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.enriched}
         log.debug("card-network poll", extra={"owned": sorted(owned), "jobs": len(self.state.jobs)})
-        for job in [job for job in self.state.jobs.values() if job.partition in owned]:
+        await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
+        JOBS.set(len(self.state.jobs))
+        BREAKER.labels(PROVIDER).set(1 if self.breaker.state == "open" else 0)
+
+    async def _step(self, job: Job) -> None:
+        async with self.in_flight:
             try:
                 await self._advance(job)
             except Exception:  # one job's trouble never stops the others
                 log.exception("card-network job failed to advance", extra={"job": job.key})
-        JOBS.set(len(self.state.jobs))
-        BREAKER.labels(PROVIDER).set(1 if self.breaker.state == "open" else 0)
 
     async def _advance(self, job: Job) -> None:
         if time.time() - job.created_at > self.settings.card_network_job_timeout:

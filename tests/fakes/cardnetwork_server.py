@@ -1,6 +1,6 @@
 """A local server speaking the card network's bulk-search shape (RESEARCH.md), that checks every
 request's OAuth 1.0a signature and body hash against the client's public key, and can be slow,
-fail with 429 or 500, answer malformed JSON, lose a job, or keep jobs PENDING until released.
+fail with 429, 500 or 503, answer malformed JSON, lose a job, or keep jobs PENDING until released.
 
 ``submissions`` counts every accepted bulk search with the references it held: a test reads
 there whether a job was submitted twice.
@@ -8,6 +8,7 @@ there whether a job was submitted twice.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -61,6 +62,8 @@ class FakeCardNetwork:
         self.script: deque[str] = deque()  # per request: ok | 429 | 500 | malformed | slow
         self.pending_polls = 0  # polls a job answers PENDING before COMPLETED
         self.hold = False  # every job PENDING until release()
+        self.delay = 0.0  # seconds every answer takes (a slow network, without blocking the server)
+        self.failing = False  # every request answered 503
         self.jobs: dict[str, dict[str, Any]] = {}
         self.submissions: list[list[str]] = []
         self.refused_signatures = 0
@@ -110,8 +113,10 @@ class FakeCardNetwork:
         if not self._signed(request, body):
             self.refused_signatures += 1
             return body, JSONResponse({"Errors": {"Error": [{"ReasonCode": "UNAUTHORIZED"}]}}, 401)
-        step = self.script.popleft() if self.script else "ok"
-        if step in ("429", "500"):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        step = self.script.popleft() if self.script else ("503" if self.failing else "ok")
+        if step in ("429", "500", "503"):
             headers = {"Retry-After": "0"} if step == "429" else {}
             return body, JSONResponse(
                 {"Errors": {"Error": [{"ReasonCode": step}]}}, int(step), headers=headers
