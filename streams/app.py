@@ -118,13 +118,21 @@ class Sender(Protocol):
     async def delivered(self) -> None: ...
 
 
-def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: Sender) -> None:
+Delivered = list[tuple[Any, dict[str, Any], bytes]]  # (event, record, bytes written) of a chain's last link
+After = Callable[[Delivered], Awaitable[None]]
+
+
+def add_chain(
+    app: faust.App, settings: Settings, stages: list[Stage], sender: Sender, after: After | None = None
+) -> None:
     """One agent running consecutive stages: consume the first's topic, produce every stage's.
 
     A chain of one is a plain stage agent. A longer chain (``--stage all``) decodes each record
     once and crosses Faust once, yet still writes each stage's topic, which other teams consume.
     A record that fails at stage k goes to the dead-letter topic with stage k's name, the bytes
     stage k received, and the topic, partition and offset of the message this agent consumed.
+    ``after`` gets each batch's records as the last stage wrote them, once they are delivered and
+    before the batch is acknowledged (the card network's search keeps what it needs of them).
     """
     source = app.topic(settings.topic(stages[0].source))
     decode = codec_for(stages[0].source, settings).decode_waiting
@@ -207,6 +215,8 @@ def add_chain(app: faust.App, settings: Settings, stages: list[Stage], sender: S
             for link in links:
                 items = await run_stage(link, items)
             await sender.delivered()
+            if after is not None:
+                await after(items)
             timer.observe(time.perf_counter() - started)
 
     app.agent(source, name="stage-" + "+".join(stage.name for stage in stages))(run)

@@ -1,14 +1,16 @@
-"""The card network's search as an agent of the enrichment worker (``PAYEEFLOW_CARD_NETWORK_ENABLED``).
+"""The card network's search in the enrichment worker (``PAYEEFLOW_CARD_NETWORK_ENABLED``).
 
-Payees the enrichment stage left pending (``providers_pending`` holds ``card_network``) are read
-back from ``payees.enriched``, already stored once without the answer. They are grouped into bulk
-searches (``agents/enrichment/cardsearch.py`` keeps the jobs and says why they survive a
-``kill -9``), which a timer submits, polls and reads; each payee then gets its next version on
+Payees the enrichment stage left pending (``providers_pending`` holds ``card_network``) are handed
+over by the enrichment chain once written to ``payees.enriched`` (where they are stored once
+without the answer), before their batch is acknowledged. They are grouped into bulk searches
+(``agents/enrichment/cardsearch.py`` keeps the jobs and says why they survive a ``kill -9``),
+which a timer submits, polls and reads; each payee then gets its next version on
 ``payees.enriched``: the answer (or why there is none: timed out, failed, over budget, circuit
 open), the payment method reconsidered, the card network no longer pending. The sink keeps it over
 the first version (same version, fewer providers pending). Nothing else waits for the network:
-the stages' agents never see these jobs, and a slow or failing network only delays these payees'
-second versions. Answers are cached by normalised name, so one supplier is searched once.
+the timer advances the jobs apart from the stages' batches, so a slow or failing network only
+delays these payees' second versions. Answers are cached by normalised name, so one supplier is
+searched once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from payeeflow.config import Settings
 from payeeflow.connectors.cardnetwork import PROVIDER, CardNetworkClient, ProviderError, Search
 from payeeflow.connectors.feeds import CompactedFeed
 from payeeflow.schemas import codec_for
+from payeeflow.streams.app import Delivered
 from payeeflow.streams.topics import CARD_JOBS, ENRICHED
 
 log = logging.getLogger(__name__)
@@ -66,9 +69,12 @@ class CardJobFeed(CompactedFeed):
 class CardSearch:
     """The agent's state and its two loops: grouping pending payees into jobs, and advancing them."""
 
-    def __init__(self, app: faust.App, settings: Settings, client: CardNetworkClient | None = None) -> None:
+    def __init__(
+        self, app: faust.App, settings: Settings, source: str, client: CardNetworkClient | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.source = settings.topic(source)  # the enrichment chain's: jobs follow its partitions
         self.enriched = settings.topic(ENRICHED)
         self.jobs_topic = settings.topic(CARD_JOBS)
         self.codec = codec_for(ENRICHED, settings)
@@ -94,31 +100,26 @@ class CardSearch:
         value = None if job is None else json.dumps(job.to_json()).encode()
         await self._send(self.jobs_topic, key, value, partition)
 
-    async def collect(self, stream: Any) -> None:
-        """The agent: pending payees of each batch into one job per partition."""
-        size, wait = self.settings.card_network_batch_size, self.settings.card_network_batch_wait
-        # enough for a full job of every partition; each partition's payees make jobs of ``size``
-        async for events in stream.take_events(size * self.settings.topic_partitions, wait):
-            await self.feed.ready.wait()
-            pending: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
-            for event in events:
-                message = event.message
-                if self.state.seen(message.partition, message.offset):
-                    continue
-                try:
-                    record = await self.codec.decode_waiting(message.value)
-                except Exception:  # not this agent's to dead-letter: the sink does
-                    continue
-                if CARD_NETWORK not in record["enrichment"]["providers_pending"]:
-                    continue
-                if (known := self.cache.get(name_key(record["payee"]["name"]))) is not None:
-                    await self._answer(record, known)
-                    continue
-                pending[message.partition].append((message.offset, message.value))
-            for partition, items in pending.items():
-                for start in range(0, len(items), size):
-                    await self._open(partition, items[start : start + size])
-            JOBS.set(len(self.state.jobs))
+    async def take(self, items: Delivered) -> None:
+        """A batch of the enrichment stage, delivered: its payees left pending into jobs, one or
+        more per source partition, written before the batch may be acknowledged."""
+        await self.feed.ready.wait()
+        size = self.settings.card_network_batch_size
+        pending: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+        for event, record, value in items:
+            message = event.message
+            if CARD_NETWORK not in record["enrichment"]["providers_pending"]:
+                continue
+            if self.state.seen(message.partition, message.offset):  # a batch read again after a crash
+                continue
+            if (known := self.cache.get(name_key(record["payee"]["name"]))) is not None:
+                await self._answer(record, known)
+                continue
+            pending[message.partition].append((message.offset, value))
+        for partition, found in pending.items():
+            for start in range(0, len(found), size):
+                await self._open(partition, found[start : start + size])
+        JOBS.set(len(self.state.jobs))
 
     async def _open(self, partition: int, items: list[tuple[int, bytes]]) -> None:
         job = self.state.open(partition, items)
@@ -131,7 +132,7 @@ class CardSearch:
     async def advance(self) -> None:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
-        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.enriched}
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.source}
         log.debug("card-network poll", extra={"owned": sorted(owned), "jobs": len(self.state.jobs)})
         await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
         JOBS.set(len(self.state.jobs))
@@ -230,10 +231,10 @@ def _search(record: dict[str, Any]) -> Search:
     )
 
 
-def add_card_search(app: faust.App, settings: Settings) -> CardSearch:
-    """The card-network agent, its timer and its jobs feed, on ``app``."""
-    search = CardSearch(app, settings)
-    app.agent(app.topic(search.enriched), name="card-search")(search.collect)
+def add_card_search(app: faust.App, settings: Settings, source: str) -> CardSearch:
+    """The card network's search on ``app``: its timer and its jobs feed; the enrichment chain
+    (consuming ``source``) hands it each batch (``add_chain``'s ``after``)."""
+    search = CardSearch(app, settings, source)
     app.timer(settings.card_network_poll_seconds, name="card-search-poll")(search.advance)
     app.task(search.feed.run)
     return search

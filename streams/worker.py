@@ -17,7 +17,7 @@ import faust
 from faust import Worker
 
 from payeeflow.config import Settings
-from payeeflow.streams.app import Sender, Stage, add_chain, add_probes, create_app
+from payeeflow.streams.app import After, Sender, Stage, add_chain, add_probes, create_app
 from payeeflow.streams.sender import StageSender
 from payeeflow.streams.topics import create_topics
 
@@ -44,17 +44,21 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
     app = create_app(settings, "all" if list(names) == list(STAGE_NAMES) else "-".join(names))
     stages = [builder(name)(settings) for name in names]
     sender = sender or StageSender(settings)
-    if ",".join(names) in ",".join(STAGE_NAMES):  # consecutive stages run fused in one agent
-        add_chain(app, settings, stages, sender)
-    else:
-        for stage in stages:
-            add_chain(app, settings, [stage], sender)
+    fused = ",".join(names) in ",".join(STAGE_NAMES)  # consecutive stages run fused in one agent
+    chains = [stages] if fused else [[stage] for stage in stages]
+    for chain in chains:
+        add_chain(app, settings, chain, sender, after=_card_search(app, settings, chain))
     add_probes(app, stages)
-    if settings.card_network_enabled and "enrichment" in names:
-        from payeeflow.streams.cardsearch import add_card_search  # its client loads a signing key
-
-        add_card_search(app, settings)
     return app
+
+
+def _card_search(app: faust.App, settings: Settings, chain: list[Stage]) -> After | None:
+    """What a chain ending in enrichment hands its batches to when the card network is on."""
+    if not settings.card_network_enabled or chain[-1].name != "enrichment":
+        return None
+    from payeeflow.streams.cardsearch import add_card_search  # its client loads a signing key
+
+    return add_card_search(app, settings, chain[0].source).take
 
 
 def run_worker(settings: Settings, names: list[str]) -> None:

@@ -1,13 +1,13 @@
 """The card network's pending bulk searches, as a worker keeps them (``streams/cardsearch.py``
 runs them against Kafka and the network's API).
 
-A job holds up to 100 payees of one partition of ``payees.enriched`` (their records as the topic
-carried them) and, once submitted, the network's job id. Its state is written to the compacted
-topic ``payees.card-jobs`` before anything depends on it: before the source offsets are committed
-(so a payee is never dropped) and right after the network accepted it (so a restarted worker polls
-the same job and does not submit it again). Each partition's watermark, the last offset a job
-took, is kept there too: a record at or below it is already in a job, however the restarted
-worker happens to batch what it reads again.
+A job holds up to 100 payees of one partition of the enrichment chain's source topic (their
+records as ``payees.enriched`` carries them) and, once submitted, the network's job id. Its state
+is written to the compacted topic ``payees.card-jobs`` before anything depends on it: before the
+source offsets are committed (so a payee is never dropped) and right after the network accepted
+it (so a restarted worker polls the same job and does not submit it again). Each partition's
+watermark, the last source offset a job took, is kept there too: a record at or below it is
+already in a job, however the restarted worker happens to batch what it reads again.
 """
 
 from __future__ import annotations
