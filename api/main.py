@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -17,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from payeeflow import __version__
@@ -68,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             min_size=1,
             max_size=10,
             open=False,
+            # a connection is checked as it is handed out: after a database restart the stale ones
+            # are replaced before a request meets them, not after one request each has failed
+            check=AsyncConnectionPool.check_connection,
+            timeout=5.0,  # a request waits this long for a connection while the database is away
             kwargs={"row_factory": dict_row, "autocommit": True},
         ) as pool:
             app.state.pool = pool
@@ -87,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
+    app.add_exception_handler(psycopg.OperationalError, _database_away)
+    app.add_exception_handler(PoolTimeout, _database_away)
     app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")  # the clerk's page
     routers = (payees, corrections, batches, deadletters, intake, classify, health)
     for router in (module.router for module in routers):
@@ -111,6 +118,13 @@ async def _refused(request: Request, exc: Exception) -> Response:
     routes = [r for r in request.app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
     methods = {method for route in routes for method in route.methods or ()}
     return JSONResponse({"detail": exc.detail}, 405, headers={"Allow": ", ".join(sorted(methods))})
+
+
+async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL unreachable or restarting: a 503 to retry, not a 500."""
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry shortly"}, 503, headers={"Retry-After": "2"}
+    )
 
 
 def _short(value: Any) -> Any:

@@ -27,11 +27,12 @@ import re
 import sys
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
+from payeeflow.connectors.columns import ColumnMap, map_columns
 from payeeflow.errors import InputError, RecordError
 
 PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
@@ -57,11 +58,13 @@ class Row(NamedTuple):
 
 @dataclass(frozen=True)
 class Source:
-    """An opened payee file: its columns (CSV), the encoding used, and its rows (lazy)."""
+    """An opened payee file: its columns (CSV, XLSX), the encoding used, its rows (lazy, with each
+    mapped field under its own name) and the mapping (``connectors/columns.py``)."""
 
     columns: list[str]
     encoding: str
     rows: Iterator[Row]
+    mapping: ColumnMap = field(default_factory=ColumnMap)
 
 
 def detect_encoding(path: Path, sample: bytes) -> str:
@@ -149,10 +152,14 @@ def _printable(text: str, limit: int = 200) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
-def open_rows(path: Path, encoding: str | None = None) -> Source:
-    """Open a CSV, JSONL or XLSX payee file; its first row is read here so an empty file fails at once."""
+def open_rows(
+    path: Path, encoding: str | None = None, maps: dict[str, str] | None = None, sheet: str | None = None
+) -> Source:
+    """Open a CSV, JSONL or XLSX payee file; its first row is read here so an empty file fails at
+    once. The header's columns are mapped to payee fields (``maps``: ``--map``, else the usual
+    names); JSON Lines carry the field names themselves."""
     if path.suffix.lower() in XLSX_SUFFIXES:
-        return _open_xlsx(path)
+        return _open_xlsx(path, maps, sheet)
     try:
         fh = cast(io.BufferedReader, path.open("rb", buffering=SNIFF_BYTES))  # peek() sees the sample
     except OSError as exc:
@@ -168,6 +175,7 @@ def open_rows(path: Path, encoding: str | None = None) -> Source:
         else:
             encoding = detect_encoding(path, fh.peek(SNIFF_BYTES)[:SNIFF_BYTES])
         lines = _Decoded(fh, encoding)
+        mapping = ColumnMap()
         if path.suffix.lower() in JSONL_SUFFIXES:
             columns, rows = [], _jsonl_rows(lines)
         else:
@@ -179,17 +187,27 @@ def open_rows(path: Path, encoding: str | None = None) -> Source:
             if lines.take()[1] is not None:
                 raise InputError(f"{path}: the header is not valid {encoding} (pass --encoding)")
             columns = header or []
-            if "name" not in columns:
-                shown = _printable(", ".join(columns)) or "none"
-                raise InputError(f"{path}: the CSV has no 'name' column (columns: {shown})")
-            rows = _csv_rows(reader, lines, columns)
+            mapping = _mapping(path, columns, maps)
+            rows = _mapped(_csv_rows(reader, lines, columns), mapping)
         first = next(rows, None)
         if first is None:
             raise InputError(f"{path}: no payee rows in the file")
     except BaseException:
         fh.close()
         raise
-    return Source(columns, encoding, _chain(first, rows, fh))
+    return Source(columns, encoding, _chain(first, rows, fh), mapping)
+
+
+def _mapping(path: Path, header: list[str], maps: dict[str, str] | None) -> ColumnMap:
+    try:
+        return map_columns(header, maps)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _mapped(rows: Iterator[Row], mapping: ColumnMap) -> Iterator[Row]:
+    for row in rows:
+        yield row if isinstance(row.values, RecordError) else row._replace(values=mapping.apply(row.values))
 
 
 def _chain(first: Row, rows: Iterator[Row], source: IO[bytes] | Any) -> Iterator[Row]:
@@ -201,7 +219,7 @@ def _chain(first: Row, rows: Iterator[Row], source: IO[bytes] | Any) -> Iterator
         source.close()
 
 
-def _open_xlsx(path: Path) -> Source:
+def _open_xlsx(path: Path, maps: dict[str, str] | None, sheet_name: str | None) -> Source:
     import openpyxl  # only for workbooks
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -210,22 +228,22 @@ def _open_xlsx(path: Path) -> Source:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from exc
     try:
-        sheet = book.worksheets[0]
+        if sheet_name is not None and sheet_name not in book.sheetnames:
+            raise InputError(f"{path}: no sheet {sheet_name!r} (sheets: {', '.join(book.sheetnames)})")
+        sheet = book[sheet_name] if sheet_name is not None else book.worksheets[0]
         cells = ([_text(v) for v in values] for values in sheet.iter_rows(values_only=True))
         numbered = ((n, row) for n, row in enumerate(cells, start=1) if any(row))
         _, header = next(numbered, (0, []))
         columns = _trimmed(header)
-        if "name" not in columns:
-            shown = _printable(", ".join(columns)) or "none"
-            raise InputError(f"{path}: the sheet {sheet.title!r} has no 'name' column (columns: {shown})")
-        rows = _xlsx_rows(numbered, columns)
+        mapping = _mapping(path, columns, maps)
+        rows = _mapped(_xlsx_rows(numbered, columns), mapping)
         first = next(rows, None)
         if first is None:
             raise InputError(f"{path}: no payee rows in the sheet {sheet.title!r}")
     except BaseException:
         book.close()
         raise
-    return Source(columns, "utf-8", _chain(first, rows, book))  # a reject's bytes: its CSV line
+    return Source(columns, "utf-8", _chain(first, rows, book), mapping)  # a reject's bytes: its CSV line
 
 
 def _xlsx_rows(numbered: Iterator[tuple[int, list[str]]], columns: list[str]) -> Iterator[Row]:
@@ -317,14 +335,20 @@ def payee_id_for(row: dict[str, Any]) -> str:
     return "h-" + hashlib.blake2b(basis.encode(), digest_size=10).hexdigest()
 
 
-def to_record(row: dict[str, Any], batch_id: str, source: str, now: datetime) -> dict[str, Any]:
-    """A ``payees.raw`` record from a file row; a ``version`` that is not a whole number is refused."""
+def to_record(
+    row: dict[str, Any], batch_id: str, source: str, now: datetime, consumed: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A ``payees.raw`` record from a file row (mapped: each field under its own name); the columns
+    ``consumed`` by the mapping stay out of ``extra``. A ``version`` that is not a whole number is
+    refused."""
     version = (row.get("version") or "").strip()
     if version and not version.isdigit():
         raise RecordError("version_out_of_range", f"version {version[:40]!r} is not a whole number")
     payee = {f: ((row.get(f) or "").strip() or None) for f in PAYEE_FIELDS}
     payee["name"] = row.get("name") or ""
-    payee["extra"] = {k: str(v) for k, v in row.items() if k not in PAYEE_FIELDS + ENVELOPE_FIELDS}
+    payee["extra"] = {
+        k: str(v) for k, v in row.items() if k not in PAYEE_FIELDS + ENVELOPE_FIELDS and k not in consumed
+    }
     return {
         "payee_id": payee_id_for(row),
         "batch_id": batch_id,

@@ -35,6 +35,7 @@ class IngestResult:
     rejected: int
     repeats: int
     encoding: str
+    mapping: str  # the fields and the columns they were read from
 
 
 def new_batch_id() -> str:
@@ -49,6 +50,8 @@ async def ingest_file(
     rate: float | None = None,
     encoding: str | None = None,
     source: str | None = None,
+    maps: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Produce every distinct payee of ``path``; ``rate`` caps records per second (None: no cap).
     ``source`` names the file in the records and the manifest (default: the path's name).
@@ -57,7 +60,7 @@ async def ingest_file(
     ``total`` counts distinct payees and each gets exactly one outcome. Every send is checked: if
     the broker refuses a record, the command fails with ``DeliveryError`` and no manifest is sent.
     """
-    opened = open_rows(path, encoding)
+    opened = open_rows(path, encoding, maps, sheet)
     batch_id = batch_id or new_batch_id()
     source = source or path.name
     raw = codec_for(RAW, settings)
@@ -76,7 +79,7 @@ async def ingest_file(
             try:
                 if isinstance(row, RecordError):
                     raise row
-                record = to_record(row, batch_id, source, datetime.now(UTC))
+                record = to_record(row, batch_id, source, datetime.now(UTC), opened.mapping.consumed)
             except RecordError as exc:
                 rejected += 1
                 letter = dead_letter("ingest", exc, source, 0, line, None, original, None)
@@ -111,4 +114,4 @@ async def ingest_file(
     finally:
         await producer.stop()
     log.info("ingested", extra={"batch_id": batch_id, "count": produced})
-    return IngestResult(batch_id, produced, rejected, repeats, opened.encoding)
+    return IngestResult(batch_id, produced, rejected, repeats, opened.encoding, opened.mapping.describe())

@@ -73,7 +73,10 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     }[args.command] + REVIEW_COLUMNS
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command, args.corrections)
-    result = run_file(pipeline, args.input, args.output, columns, args.encoding, args.processes)
+    result = run_file(
+        pipeline, args.input, args.output, columns, args.encoding, args.processes, _maps(args), args.sheet
+    )
+    print(f"columns: {result.mapping}", file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(
         f"{result.rows} rows ({result.encoding}) -> {result.output}"
@@ -171,14 +174,44 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.connectors.ingest import ingest_file
 
     result = asyncio.run(
-        ingest_file(settings, args.file, args.batch_id, not args.quiet, args.rate, args.encoding)
+        ingest_file(
+            settings,
+            args.file,
+            args.batch_id,
+            not args.quiet,
+            args.rate,
+            args.encoding,
+            maps=_maps(args),
+            sheet=args.sheet,
+        )
     )
+    if result.mapping:
+        print(f"columns: {result.mapping}", file=sys.stderr)
     print(
         f"batch {result.batch_id} ({result.encoding}): {result.produced} payees produced"
         + (f", {result.repeats} repeated rows folded into them" if result.repeats else "")
         + f", {result.rejected} rejected"
     )
     return 0
+
+
+def _maps(args: argparse.Namespace) -> dict[str, str]:
+    from payeeflow.connectors.columns import parse_maps
+
+    return parse_maps(args.map or [])
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    """How a payee file is read: its encoding, its sheet, which columns hold which fields."""
+    parser.add_argument("--encoding", help=ENCODING_HELP)
+    parser.add_argument("--sheet", help="the sheet of an .xlsx workbook (default: the first)")
+    parser.add_argument(
+        "--map",
+        action="append",
+        metavar="FIELD=COLUMN",
+        help="the column holding a field (payee_id, name, address, city, state, zip, tax_id); "
+        "COLUMN+COLUMN joins two; repeatable; without it the usual header names are recognised",
+    )
 
 
 def _data(args: argparse.Namespace, settings: Settings) -> Path:
@@ -398,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-id", help="batch id (default: time + random)")
     p.add_argument("--rate", type=float, help="at most this many records per second")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--encoding", help=ENCODING_HELP)
+    _file_options(p)
 
     p = add(
         "suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier."
@@ -429,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "-o", "--output", type=Path, required=True, help="output CSV; rejects go to OUTPUT.rejects.csv"
         )
-        p.add_argument("--encoding", help=ENCODING_HELP)
+        _file_options(p)
         p.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
         p.add_argument(
             "--processes",

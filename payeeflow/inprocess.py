@@ -31,6 +31,7 @@ class FileResult:
     output: Path
     rejects: Path | None
     encoding: str
+    mapping: str  # the fields and the columns they were read from
 
 
 def rejects_path(output: Path) -> Path:
@@ -50,13 +51,15 @@ def run_file(
     columns: list[str],
     encoding: str | None = None,
     processes: int = 1,
+    maps: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> FileResult:
     """Run ``pipeline`` over every row of ``source``; ``columns`` are the ones appended.
 
     A reject keeps the row's original bytes in its ``raw`` column (decoded with the file's
     encoding, undecodable bytes as ``\\xNN``), so nothing a clerk must fix is lost.
     """
-    opened = open_rows(source, encoding)
+    opened = open_rows(source, encoding, maps, sheet)
     in_columns = opened.columns
     if not in_columns:
         opened.rows.close()  # type: ignore[attr-defined]
@@ -64,7 +67,7 @@ def run_file(
     out_columns = in_columns + [c for c in columns if c not in in_columns]
     reject_file = rejects_path(output)
     written = rejected = 0
-    job = _Job(out_columns, source.name, datetime.now(UTC))
+    job = _Job(out_columns, source.name, datetime.now(UTC), opened.mapping.consumed)
     try:
         out_fh = output.open("w", newline="", encoding="utf-8")
     except OSError as exc:
@@ -91,7 +94,8 @@ def run_file(
         reject_fh.close()
     elif reject_file.exists():
         reject_file.unlink()  # a stale rejects file from an earlier run would mislead
-    return FileResult(written, rejected, output, reject_file if rejected else None, opened.encoding)
+    rejects = reject_file if rejected else None
+    return FileResult(written, rejected, output, rejects, opened.encoding, opened.mapping.describe())
 
 
 @dataclass(frozen=True)
@@ -101,12 +105,14 @@ class _Job:
     out_columns: list[str]
     source: str
     now: datetime
+    consumed: frozenset[str]  # columns the mapping read into fields
 
     def answer(self, pipeline: Pipeline, row: dict[str, str] | RecordError) -> Answer:
         try:
             if isinstance(row, RecordError):
                 raise row
-            result = flat_row(pipeline.process(to_record(row, "cli", self.source, self.now)))
+            record = to_record(row, "cli", self.source, self.now, self.consumed)
+            result = flat_row(pipeline.process(record))
         except RecordError as exc:
             return exc.reason, exc.detail
         return [row[c] if c in row else cell(result.get(c)) for c in self.out_columns]

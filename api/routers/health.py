@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from payeeflow.api.deps import ConnDep, SettingsDep
+from payeeflow.api.deps import SettingsDep, get_pool
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 
@@ -35,12 +35,13 @@ async def _kafka_ok(settings: Settings) -> bool:
 
 
 @router.get("/ready")
-async def ready(conn: ConnDep, settings: SettingsDep) -> JSONResponse:
+async def ready(request: Request, settings: SettingsDep) -> JSONResponse:
     """Readiness: PostgreSQL answers a query and the Kafka cluster answers metadata."""
     try:
-        await conn.execute("SELECT 1")
+        async with get_pool(request).connection(timeout=2) as conn:  # checked as handed out
+            await conn.execute("SELECT 1")
         database = True
-    except Exception:
+    except Exception:  # unreachable, restarting, or no connection within 2 s: not ready
         database = False
     kafka = await _kafka_ok(settings)
     ok = database and kafka

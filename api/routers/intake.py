@@ -26,6 +26,7 @@ from payeeflow.api.deps import ConnDep, get_pool
 from payeeflow.api.models import NO_NUL, PayeeAccepted, PayeeEvent, Processed, UploadAccepted
 from payeeflow.api.security import REFUSALS, require
 from payeeflow.config import Settings
+from payeeflow.connectors.columns import parse_maps
 from payeeflow.connectors.files import JSONL_SUFFIXES, XLSX_SUFFIXES, open_rows, to_record
 from payeeflow.connectors.ingest import ingest_file, new_batch_id
 from payeeflow.errors import InputError, RecordError
@@ -72,17 +73,33 @@ async def upload(
             " `.jsonl`/`.ndjson` as JSON lines, anything else as CSV",
         ),
     ] = "upload.csv",
+    columns: Annotated[
+        list[str] | None,
+        Query(
+            alias="map",
+            max_length=20,
+            description="FIELD=COLUMN (payee_id, name, address, city, state, zip, tax_id; COLUMN+COLUMN "
+            "joins two), as `payeeflow ingest --map`; without it the usual header names are recognised",
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="An .xlsx workbook's sheet")
+    ] = None,
 ) -> dict[str, str]:
     """A CSV, JSONL or XLSX payee file as a new batch: answered at once, ingested in the background."""
     settings: Settings = request.app.state.settings
     suffix = Path(source).suffix.lower()
     suffix = suffix if suffix in JSONL_SUFFIXES + XLSX_SUFFIXES else ".csv"
+    try:
+        maps = parse_maps(columns or [])
+    except InputError as exc:
+        raise _invalid(str(exc)) from exc
     path = Path(tempfile.mkstemp(prefix="payeeflow-upload-", suffix=suffix)[1])
     try:
         size = await _receive(request, path, settings.api_upload_max_bytes)
         try:
             # a workbook's shared strings are parsed when it opens: not on the loop's thread
-            await asyncio.to_thread(lambda: open_rows(path).rows.close())  # type: ignore[attr-defined]
+            await asyncio.to_thread(lambda: open_rows(path, None, maps, sheet).rows.close())  # type: ignore[attr-defined]
         except InputError as exc:
             raise _invalid(str(exc).replace(str(path), source)) from exc
     except BaseException:
@@ -95,7 +112,7 @@ async def upload(
             (batch_id, key.key_id, source, size),
         )
         await _audit(conn, key, "batch.upload", batch_id, {"source": source, "bytes": size})
-    task = asyncio.create_task(_ingest(settings, get_pool(request), path, batch_id, source))
+    task = asyncio.create_task(_ingest(settings, get_pool(request), path, batch_id, source, maps, sheet))
     request.app.state.ingests.add(task)
     task.add_done_callback(request.app.state.ingests.discard)
     return {"batch_id": batch_id, "status_url": f"/batches/{batch_id}"}
@@ -115,7 +132,13 @@ async def _receive(request: Request, path: Path, limit: int) -> int:
 
 
 async def _ingest(
-    settings: Settings, pool: AsyncConnectionPool, path: Path, batch_id: str, source: str
+    settings: Settings,
+    pool: AsyncConnectionPool,
+    path: Path,
+    batch_id: str,
+    source: str,
+    maps: dict[str, str],
+    sheet: str | None,
 ) -> None:
     """Ingest an upload in a thread of its own (its parsing would stall this loop's requests),
     then record how it ended; the file goes either way."""
@@ -123,7 +146,8 @@ async def _ingest(
     alive = asyncio.create_task(_heartbeat(pool, batch_id))
     try:
         await asyncio.to_thread(
-            asyncio.run, ingest_file(settings, path, batch_id, progress=False, source=source)
+            asyncio.run,
+            ingest_file(settings, path, batch_id, progress=False, source=source, maps=maps, sheet=sheet),
         )
     except Exception as exc:  # whatever stopped it, the batch must say so
         error = str(exc)[:500] or type(exc).__name__

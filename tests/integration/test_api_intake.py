@@ -67,9 +67,13 @@ def test_a_file_uploaded_over_http_is_stored_as_process_answers_it(
 
 def test_an_unusable_upload_is_a_422_naming_the_problem(settings: Settings) -> None:
     with api(settings, "ingest") as client:
-        refused = client.post("/batches", params={"source": "v.csv"}, content=b"vendor,city\nACME,X\n")
+        refused = client.post("/batches", params={"source": "v.csv"}, content=b"amount,city\n10,X\n")
         assert refused.status_code == 422
-        assert "no 'name' column (columns: vendor, city)" in refused.json()["detail"][0]["msg"]
+        assert "no payee name column found (columns: amount, city)" in refused.json()["detail"][0]["msg"]
+        wrong = client.post(
+            "/batches", params={"source": "v.csv", "map": "name=Vendor"}, content=b"amount\n1\n"
+        )
+        assert wrong.status_code == 422 and "no column 'Vendor'" in wrong.json()["detail"][0]["msg"]
         assert client.post("/batches", content=b"").status_code == 422
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -25,12 +26,13 @@ from payeeflow.agents.enrichment import Enricher
 from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
+from payeeflow.api import keys
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.schemas import codec_for
 from payeeflow.streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record
-from tests.integration.conftest import PrivateStack, Services, wait_until
+from tests.integration.conftest import PrivateStack, Services, api_service, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +230,42 @@ def test_rows_the_database_refuses_are_isolated_and_the_partition_flows_on(
         ("sink", True, True),
     ]
     assert {reason for _, reason, _, _ in letters} == {"db_client", "db_54000"}
+
+
+def test_the_api_rides_out_a_database_restart(
+    settings: Settings, test_stack: PrivateStack, tmp_path: Path
+) -> None:
+    """A restart leaves every pooled connection stale: the pool checks each as it hands it out,
+    so once the database is back the first request succeeds and /ready recovers with no traffic."""
+
+    async def at_once(url: str, headers: dict[str, str], count: int) -> list[int]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            answers = await asyncio.gather(
+                *(client.get(f"{url}/payees", params={"limit": 1}, headers=headers) for _ in range(count))
+            )
+        return [a.status_code for a in answers]
+
+    with api_service(settings, tmp_path / "api.log") as url:
+        _, secret = keys.create(settings.dsn, "faults", ["read"], "10000/second")
+        headers = {"X-API-Key": secret}
+        assert asyncio.run(at_once(url, headers, 40)) == [200] * 40  # the pool grown to its size
+        test_stack.crash_postgres()
+        try:
+            down = httpx.get(f"{url}/payees", params={"limit": 1}, headers=headers, timeout=30)
+            assert down.status_code == 503 and down.headers["Retry-After"]
+            assert httpx.get(f"{url}/ready", timeout=30).json()["postgres"] is False
+        finally:
+            test_stack.start_postgres()
+        wait_until(lambda: _database_answers(settings), timeout=60)  # back, and the API not asked
+        assert httpx.get(f"{url}/ready", timeout=30).json()["postgres"] is True
+        answers = asyncio.run(at_once(url, headers, 40))
+    assert answers == [200] * 40
+
+
+def _database_answers(settings: Settings) -> bool:
+    try:
+        with psycopg.connect(settings.dsn, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.OperationalError:
+        return False

@@ -91,7 +91,7 @@ def test_match_and_process_columns(payees: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("payee,city\nx,y\n", "no 'name' column"), (None, "cannot open")],
+    [("amount,city\nx,y\n", "no payee name column found (columns: amount, city)"), (None, "cannot open")],
 )
 def test_unusable_input_is_a_one_line_error(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "in.csv"
@@ -243,3 +243,52 @@ def test_an_excel_workbook_is_read_as_a_clerk_sees_it(tmp_path: Path) -> None:
     assert [r["payee_type"] for r in rows] == ["BUSINESS", "INDIVIDUAL"]
     rejects = read(tmp_path / "out.rejects.csv")
     assert [(r["line"], r["reason"]) for r in rejects] == [("6", "malformed_row")]
+
+
+def test_an_erp_export_is_read_by_its_own_headers(tmp_path: Path) -> None:
+    """A payment-level export as published: its own header (with a leading space), padded names,
+    placeholders for nothing, a column the command does not know."""
+    path = tmp_path / "payments.csv"
+    path.write_text(
+        " Payment Date,Department,Vendor Name ,Vendor ID,Postal Code,City,Amount\n"
+        "2026-01-02,Parks,  ACME PLUMBING LLC  ,V-1,60601,UNASSIGNED,10.00\n"
+        "2026-01-09,Police,JOHN A SMITH,N/A,60601,Chicago,20.00\n"
+    )
+    out = tmp_path / "out.csv"
+    result = payeeflow("classify", str(path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "name ← 'Vendor Name '" in result.stderr and "payee_id ← 'Vendor ID'" in result.stderr
+    assert "zip ← 'Postal Code'" in result.stderr
+    rows = read(out)
+    assert [r["Vendor Name "] for r in rows] == ["  ACME PLUMBING LLC  ", "JOHN A SMITH"]  # as given
+    assert [r["payee_type"] for r in rows] == ["BUSINESS", "INDIVIDUAL"]
+    assert rows[0][" Payment Date"] == "2026-01-02" and rows[1]["Amount"] == "20.00"
+
+
+@pytest.mark.parametrize(
+    ("header", "maps", "message"),
+    [
+        ("Vendor Name,VENDOR_NAME", [], "more than one name column ('Vendor Name', 'VENDOR_NAME')"),
+        ("Amount,Date", [], "no payee name column found (columns: Amount, Date)"),
+        ("Vendor,City", ["--map", "name=Supplier"], "--map name='Supplier': no column 'Supplier'"),
+        ("Vendor,City", ["--map", "nom=Vendor"], "write FIELD=COLUMN"),
+    ],
+)
+def test_a_name_column_that_is_missing_or_ambiguous_is_one_line_naming_the_candidates(
+    tmp_path: Path, header: str, maps: list[str], message: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(f"{header}\nA,B\n")
+    result = payeeflow("classify", str(path), "-o", str(tmp_path / "o.csv"), *maps)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_name_split_over_two_columns_is_joined(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Vendor Name,Vendor Name 2,State\nACME PLUMBING AND,HEATING LLC,IL\n")
+    out = tmp_path / "out.csv"
+    result = payeeflow("classify", str(path), "-o", str(out), "--map", "name=Vendor Name+Vendor Name 2")
+    assert result.returncode == 0, result.stderr
+    assert "name ← 'Vendor Name' + 'Vendor Name 2'" in result.stderr
+    assert read(out)[0]["sic_code"] == "1711"  # PLUMBING AND HEATING, read whole
