@@ -167,10 +167,7 @@ class CardSearch:
         except ProviderError as exc:
             self.breaker.failure()
             log.warning("card-network submit failed: %s", exc, extra={"job": job.key})
-            if job.attempts >= GIVE_UP_AFTER:
-                await self._settle(job, None, "failed")
-            else:
-                await self._write(job, job.key, job.partition)
+            await self._again_or_fail(job)
             return
         self.breaker.success()
         SPENT.labels(PROVIDER).inc(len(records))
@@ -188,16 +185,20 @@ class CardSearch:
             if "HTTP 404" in str(exc):  # the network lost the job: submit it again (counted)
                 log.warning("card-network job lost, submitting again", extra={"job": job.key})
                 job.job_id = None
-                if job.attempts >= GIVE_UP_AFTER:
-                    await self._settle(job, None, "failed")
-                else:
-                    await self._write(job, job.key, job.partition)
+                await self._again_or_fail(job)
             return
         self.breaker.success()
         if status == "FAILED":
             await self._settle(job, None, "failed")
         elif answers is not None:
             await self._settle(job, {ref: answer.to_record() for ref, answer in answers.items()}, "answered")
+
+    async def _again_or_fail(self, job: Job) -> None:
+        """A job to submit again at the next step, or failed after ``GIVE_UP_AFTER`` submissions."""
+        if job.attempts >= GIVE_UP_AFTER:
+            await self._settle(job, None, "failed")
+        else:
+            await self._write(job, job.key, job.partition)
 
     async def _settle(self, job: Job, answers: dict[str, dict[str, Any]] | None, kind: str) -> None:
         """Every payee of the job to its next version, then the job done."""

@@ -159,24 +159,28 @@ class FakeCardNetwork:
             self.submissions.append([s["referenceId"] for s in searches])
         return JSONResponse({"id": job_id, "status": "PENDING"}, 202)
 
-    async def status(self, job_id: str, request: Request) -> Response:
+    async def _job(self, job_id: str, request: Request) -> dict[str, Any] | Response:
+        """The job a request asks about, or the answer to give instead."""
         _, refused = await self._checked(request)
         if refused is not None:
             return refused
         job = self.jobs.get(job_id)
         if job is None:
             return JSONResponse({"Errors": {"Error": [{"ReasonCode": "NOT_FOUND"}]}}, 404)
+        return job
+
+    async def status(self, job_id: str, request: Request) -> Response:
+        job = await self._job(job_id, request)
+        if isinstance(job, Response):
+            return job
         job["polls"] += 1
         done = not self.hold and job["polls"] > self.pending_polls
         return JSONResponse({"id": job_id, "status": "COMPLETED" if done else "PENDING"})
 
     async def results(self, job_id: str, request: Request) -> Response:
-        _, refused = await self._checked(request)
-        if refused is not None:
-            return refused
-        job = self.jobs.get(job_id)
-        if job is None:
-            return JSONResponse({"Errors": {"Error": [{"ReasonCode": "NOT_FOUND"}]}}, 404)
+        job = await self._job(job_id, request)
+        if isinstance(job, Response):
+            return job
         data = [
             {"referenceId": s["referenceId"], "record": answer_for(s["merchantName"])}
             for s in job["searches"]
