@@ -67,7 +67,8 @@ class CardJobFeed(CompactedFeed):
 
 
 class CardSearch:
-    """The agent's state and its two loops: grouping pending payees into jobs, and advancing them."""
+    """The search's jobs, what it takes from the enrichment chain (``take``) and the timer that
+    advances the jobs (``advance``)."""
 
     def __init__(
         self, app: faust.App, settings: Settings, source: str, client: CardNetworkClient | None = None
@@ -133,7 +134,6 @@ class CardSearch:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
         owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.source}
-        log.debug("card-network poll", extra={"owned": sorted(owned), "jobs": len(self.state.jobs)})
         await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
         JOBS.set(len(self.state.jobs))
         BREAKER.labels(PROVIDER).set(1 if self.breaker.state == "open" else 0)
