@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
 import urllib.parse
@@ -22,12 +21,13 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from oauth1.oauth import OAuth
+
+from tests.fakes.local import LocalServer
 
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -49,8 +49,9 @@ def answer_for(name: str) -> dict[str, Any]:
     return {"matched": False, "confidenceLevel": None}
 
 
-class FakeCardNetwork:
+class FakeCardNetwork(LocalServer):
     def __init__(self, key_dir: Path) -> None:
+        super().__init__()
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_file = key_dir / "card-network-key.pem"
         self.key_file.write_bytes(
@@ -68,29 +69,13 @@ class FakeCardNetwork:
         self.submissions: list[list[str]] = []
         self.refused_signatures = 0
         self.lock = threading.Lock()
-        self.app = FastAPI()
         self.app.post("/track/search/bulk-searches")(self.submit)
         self.app.get("/track/search/bulk-searches/{job_id}")(self.status)
         self.app.get("/track/search/bulk-searches/{job_id}/results")(self.results)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/track/search"
-
-    def start(self) -> FakeCardNetwork:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
 
     def reset(self, *steps: str, pending_polls: int = 0, hold: bool = False) -> None:
         with self.lock:

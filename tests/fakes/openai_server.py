@@ -9,45 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections import deque
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from tests.fakes.local import LocalServer
 
-class FakeOpenAI:
+
+class FakeOpenAI(LocalServer):
     def __init__(self) -> None:
+        super().__init__()
         self.script: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.answer = {"payee_type": "BUSINESS", "confidence": 0.97, "reason": "a trade name"}
-        self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self.completions)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.app, port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> FakeOpenAI:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
 
     def reset(self, *steps: str) -> None:
         self.script = deque(steps)
