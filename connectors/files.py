@@ -8,12 +8,14 @@ holds UTF-8 sequences; else Windows-1252, the usual ERP export). A line that doe
 reject naming its line and byte. Binary files (NUL bytes) and files with no rows are one-line
 ``InputError``\\ s, whatever the format.
 
-An ``.xlsx`` workbook's first sheet is read with openpyxl's read-only mode (rows streamed from the
-zip, not loaded): its first non-blank row is the header, cells become text as a clerk sees them
-(``2138.0`` is ``2138``, a date ``2026-11-29``), and a reject carries the row as a CSV line.
+An ``.xlsx`` workbook's first sheet (or the one named) is read with openpyxl's read-only mode
+(rows streamed from the zip, not loaded): its first non-blank row is the header, cells become text
+as a clerk sees them (``2138.0`` is ``2138``, a date ``2026-11-29``), and a reject carries the row
+as a CSV line.
 
-A row becomes a ``payees.raw`` record: known columns go to ``payee``, the others to
-``payee.extra`` unchanged.
+A header's columns are mapped to payee fields (``connectors/columns.py``). A row becomes a
+``payees.raw`` record: the mapped fields go to ``payee``, the other columns to ``payee.extra``
+unchanged.
 """
 
 from __future__ import annotations
@@ -145,11 +147,6 @@ class _Decoded:
                     f"{self.encoding} (pass --encoding)"
                 )
             return data.decode(self.encoding, errors="replace")
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    shown = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
 def open_rows(
