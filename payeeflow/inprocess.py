@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
+
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.agents.rows import cell, flat_row
 from payeeflow.connectors.files import open_rows, to_record
@@ -60,6 +62,7 @@ def run_file(
     encoding, undecodable bytes as ``\\xNN``), so nothing a clerk must fix is lost.
     """
     opened = open_rows(source, encoding, maps, sheet)
+    _ANSWERED.clear()  # answers belong to this run's pipeline
     in_columns = opened.columns
     if not in_columns:
         opened.rows.close()  # type: ignore[attr-defined]
@@ -112,10 +115,31 @@ class _Job:
             if isinstance(row, RecordError):
                 raise row
             record = to_record(row, "cli", self.source, self.now, self.consumed)
-            result = flat_row(pipeline.process(record))
+            key = _payee_key(record)
+            result = _ANSWERED.get(key)
+            if result is None:  # a payee's first row in this file: every stage answers it
+                try:
+                    result = _ANSWERED[key] = flat_row(pipeline.process(record))
+                except RecordError as exc:
+                    _ANSWERED[key] = exc
+                    raise
+            elif isinstance(result, RecordError):
+                raise result
         except RecordError as exc:
             return exc.reason, exc.detail
         return [row[c] if c in row else cell(result.get(c)) for c in self.out_columns]
+
+
+# Payment-level files repeat a payee on every payment: its answer is kept (per process, bounded)
+# by what the stages read of a row, so each distinct payee is answered once and every row gets it.
+_ANSWERED: LRUCache[tuple[Any, ...], dict[str, Any] | RecordError] = LRUCache(maxsize=50_000)
+
+
+def _payee_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    """What the stages read of a record: its id (the allow-list), name, address and tax id."""
+    payee = record["payee"]
+    where = (payee["address"], payee["city"], payee["state"], payee["zip"])
+    return record["payee_id"], payee["name"], *where, payee["extra"].get("tax_id")
 
 
 Row = tuple[int, dict[str, str] | RecordError, bytes]  # (line, the row or why it is unreadable, raw)

@@ -377,3 +377,40 @@ def write_csv(rows: Iterator[dict[str, str]], path: Path) -> int:
             writer.writerow(row)
             count += 1
     return count
+
+
+# How ERP payment exports name their columns: the payee fields, and the payment's own.
+PAYMENT_HEADERS = (
+    {"payee_id": "Vendor ID", "name": "Vendor Name", "address": "Address Line 1", "city": "City",
+     "state": "State", "zip": "Postal Code"},
+    {"payee_id": "VENDOR_NO", "name": "VENDOR_NAME", "address": "REMIT_TO_ADDRESS", "city": "REMIT_TO_CITY",
+     "state": "REMIT_TO_STATE", "zip": "ZIP"},
+    {"payee_id": "Supplier Number", "name": " Supplier Name", "address": "Street", "city": "Town",
+     "state": "Province", "zip": "Zip Code"},
+)  # fmt: skip
+DEPARTMENTS = ("Parks", "Police", "Fire", "Water", "Streets", "Library", "Finance", "Health")
+
+
+def generate_payments(
+    payees: list[dict[str, str]], rows: int, seed: int, style: int = 0
+) -> Iterator[dict[str, str]]:
+    """A payment-level export of ``payees``: ``rows`` payments, each payee paid with a Zipf-like
+    spread (a few vendors on most rows), under header ``style`` (``PAYMENT_HEADERS``), with the
+    noise such files carry: padded names and a placeholder where the city was not kept."""
+    rng = random.Random(seed)
+    header = PAYMENT_HEADERS[style % len(PAYMENT_HEADERS)]
+    weights = [1 / (rank + 1) for rank in range(len(payees))]
+    for i, payee in enumerate(rng.choices(payees, weights, k=rows)):
+        out = {
+            "Payment Date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "Department": rng.choice(DEPARTMENTS),
+        }
+        for field, column in header.items():
+            value = payee[field]
+            if field == "name" and rng.random() < 0.1:
+                value += "  "  # fixed-width ERP fields
+            elif field == "city" and not value:
+                value = "UNASSIGNED"
+            out[column] = value
+        out["Amount"] = f"{rng.uniform(10, 20_000):.2f}"
+        yield out

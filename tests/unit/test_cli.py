@@ -292,3 +292,31 @@ def test_a_name_split_over_two_columns_is_joined(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "name ← 'Vendor Name' + 'Vendor Name 2'" in result.stderr
     assert read(out)[0]["sic_code"] == "1711"  # PLUMBING AND HEATING, read whole
+
+
+def test_a_payment_level_file_answers_each_payee_once_and_every_row(tmp_path: Path) -> None:
+    """Vendors repeated on every payment: the stages see each distinct payee once; every row, in
+    order, gets its payee's answer."""
+    from payeeflow.agents.classification.logic import Classifier
+    from payeeflow.agents.pipeline import Pipeline
+    from payeeflow.inprocess import run_file
+
+    class Counted(Pipeline):
+        seen: list[str] = []
+
+        def process(self, record: dict) -> dict:
+            self.seen.append(record["payee"]["name"])
+            return super().process(record)
+
+    path = tmp_path / "payments.csv"
+    path.write_text(
+        "Vendor Name,Amount\nACME PLUMBING LLC,1\nJOHN A SMITH,2\nACME PLUMBING LLC  ,3\n,4\nJOHN A SMITH,5\n"
+    )
+    out = tmp_path / "out.csv"
+    pipeline = Counted(classifier=Classifier.load())
+    result = run_file(pipeline, path, out, ["payee_type"])
+    assert (result.rows, result.rejected) == (4, 1)  # the empty name is a reject, as before
+    assert pipeline.seen == ["ACME PLUMBING LLC", "JOHN A SMITH", ""]  # trimmed, the padded one is the same
+    assert [(r["Amount"], r["payee_type"]) for r in read(out)] == [
+        ("1", "BUSINESS"), ("2", "INDIVIDUAL"), ("3", "BUSINESS"), ("5", "INDIVIDUAL")
+    ]  # fmt: skip
