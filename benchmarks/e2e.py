@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import os
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.streams.topics import create_topics
-from payeeflow.synthetic import generate_network, generate_payees, write_csv
+from payeeflow.synthetic import generate_network, generate_payees, generate_payments, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, help="ingest at this many payees/s (latency below saturation)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument(
+        "--payments",
+        type=int,
+        help="ingest a payment-level export of this many rows carrying the --count payees instead",
+    )
+    parser.add_argument(
         "--card-network",
         choices=("off", "fast", "slow", "failing"),
         default="off",
@@ -78,6 +84,11 @@ def main() -> int:
     started = time.perf_counter()
     write_csv(generate_network(SHARED_DATA, args.suppliers, args.seed), network)
     write_csv(generate_payees(SHARED_DATA, network, args.count, args.seed), payees)
+    if args.payments:  # the same payees as a payment-level export: each on many rows
+        with payees.open(newline="", encoding="utf-8") as fh:
+            distinct = list(csv.DictReader(fh))
+        payees = work / "payments.csv"
+        write_csv(generate_payments(distinct, args.payments, args.seed), payees)
     print(
         f"generated {args.suppliers} suppliers and {args.count} payees"
         f" in {time.perf_counter() - started:.1f}s ({work})"
@@ -98,7 +109,10 @@ def main() -> int:
         t_ingest = time.perf_counter()
         result = asyncio.run(ingest_file(settings, payees, progress=False, rate=args.rate))
         ingest_s = time.perf_counter() - t_ingest
-        print(f"ingest: {result.produced} records in {ingest_s:.1f}s ({result.produced / ingest_s:,.0f}/s)")
+        print(
+            f"ingest: {result.produced} records in {ingest_s:.1f}s ({result.produced / ingest_s:,.0f}/s)"
+            + (f", {result.repeats:,} repeated rows folded into them" if result.repeats else "")
+        )
         with psycopg.connect(settings.dsn, autocommit=True) as conn:
             deadline = time.monotonic() + args.timeout
             while True:
