@@ -112,6 +112,9 @@ class BatchStatus(BaseModel):
     source: str | None
     total: int | None = Field(None, description="Records the source produced (None until its manifest)")
     rejected_at_source: int
+    rows: int | None = Field(
+        None, description="Rows the file held, repeats of a payee included (None until its manifest)"
+    )
     stored: int = Field(description="Payees of this batch stored in the payees table")
     dead_lettered: int = Field(description="Payees of this batch that ended in the dead-letter table")
     pending: int | None

@@ -101,6 +101,7 @@ async def ingest_file(
             "source": source,
             "total": produced,
             "rejected": rejected,
+            "rows": produced + repeats + rejected,
             "started_at": started,
             "finished_at": datetime.now(UTC),
         }

@@ -125,10 +125,10 @@ VALUES (%(cluster_id)s, %(topic)s, %(partition)s, %(offset)s, %(stage)s, %(reaso
 ON CONFLICT (cluster_id, topic, partition, "offset", (coalesce(batch_id, ''))) DO NOTHING
 """
 UPSERT_BATCH = """
-INSERT INTO batches (batch_id, source, total, rejected, started_at, finished_at)
-VALUES (%(batch_id)s, %(source)s, %(total)s, %(rejected)s, %(started_at)s, %(finished_at)s)
+INSERT INTO batches (batch_id, source, total, rejected, rows, started_at, finished_at)
+VALUES (%(batch_id)s, %(source)s, %(total)s, %(rejected)s, %(rows)s, %(started_at)s, %(finished_at)s)
 ON CONFLICT (batch_id) DO UPDATE SET total = EXCLUDED.total, rejected = EXCLUDED.rejected,
-    finished_at = EXCLUDED.finished_at
+    rows = EXCLUDED.rows, finished_at = EXCLUDED.finished_at
 """
 UPSERT_CORRECTION = """
 INSERT INTO corrections (payee_id, name, name_key, payee_type, supplier_id, supplier_name, not_supplier,

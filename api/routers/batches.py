@@ -102,6 +102,7 @@ async def _count(batch_id: str, conn: Any) -> dict[str, Any]:
         "source": manifest["source"] if manifest else upload["source"] if upload else None,
         "total": total,
         "rejected_at_source": rejected,
+        "rows": manifest["rows"] if manifest else None,
         "stored": stored,
         "dead_lettered": dead,
         "pending": pending,

@@ -137,7 +137,7 @@ def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: P
     sheet.append(["payee_id", "name", "city", "state", "zip"])
     with (EXAMPLES / "payees.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["name"].isprintable()][:200]
-    for row in rows:
+    for row in rows + rows[:20]:  # twenty payees paid twice
         sheet.append(
             [
                 settings.topic_prefix + "x-" + row["payee_id"],
@@ -167,6 +167,7 @@ def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: P
         200,
         200,
     )
+    assert status["rows"] == 220  # the file's rows, repeats included
 
 
 def test_an_upload_whose_api_process_ended_reads_failed_not_receiving(settings: Settings) -> None:

@@ -110,6 +110,7 @@ OTHERS = {
         "source": "f.csv",
         "total": 3,
         "rejected": 0,
+        "rows": 5,
         "started_at": NOW,
         "finished_at": NOW,
     },
