@@ -86,10 +86,11 @@ class CardAnswer:
     mcc: str | None = None
     purchase_card_level: int | None = None
 
-    def to_record(self) -> dict[str, Any]:
-        """The ``card_network`` section of the payee's enrichment."""
+    def to_record(self, outcome: str = "answered") -> dict[str, Any]:
+        """The ``card_network`` section of the payee's enrichment; for a payee the network did not
+        answer, ``CardAnswer(False).to_record(why)``."""
         return {
-            "outcome": "answered",
+            "outcome": outcome,
             "matched": self.matched,
             "confidence": self.confidence,
             "merchant_id": self.merchant_id,

@@ -27,11 +27,11 @@ from cachetools import TTLCache
 from prometheus_client import Counter, Gauge
 
 from payeeflow.agents.corrections import name_key
-from payeeflow.agents.enrichment.cardsearch import GIVE_UP_AFTER, WATERMARK, CardJobs, Job, outcome
+from payeeflow.agents.enrichment.cardsearch import GIVE_UP_AFTER, WATERMARK, CardJobs, Job
 from payeeflow.agents.enrichment.logic import CARD_NETWORK, Enricher
 from payeeflow.agents.providers import CircuitBreaker, DailyBudget
 from payeeflow.config import Settings
-from payeeflow.connectors.cardnetwork import PROVIDER, CardNetworkClient, ProviderError, Search
+from payeeflow.connectors.cardnetwork import PROVIDER, CardAnswer, CardNetworkClient, ProviderError, Search
 from payeeflow.connectors.feeds import CompactedFeed
 from payeeflow.schemas import codec_for
 from payeeflow.streams.app import Delivered
@@ -205,7 +205,9 @@ class CardSearch:
         sends = []
         for value in job.records:
             record = await self.codec.decode_waiting(value)
-            card = (answers or {}).get(record["payee_id"]) or outcome("failed" if answers else kind)
+            card = (answers or {}).get(record["payee_id"]) or CardAnswer(False).to_record(
+                "failed" if answers else kind
+            )
             if answers is not None and card["outcome"] == "answered":
                 self.cache[name_key(record["payee"]["name"])] = card
             sends.append(self._answer(record, card))

@@ -75,16 +75,3 @@ class CardJobs:
             self.done(key)
         else:
             self.put(Job.from_json(value))
-
-
-def outcome(kind: str) -> dict[str, Any]:
-    """The ``card_network`` section of a payee the network did not answer, and why."""
-    return {
-        "outcome": kind,
-        "matched": False,
-        "confidence": None,
-        "merchant_id": None,
-        "matched_name": None,
-        "mcc": None,
-        "purchase_card_level": None,
-    }

@@ -32,10 +32,7 @@ class Enricher:
         pending = [CARD_NETWORK] if self.card_network and needs_card_search(record, payment) else []
         return {
             **address,
-            "card_acceptance": payment.card_acceptance,
-            "payment_method": payment.method,
-            "payment_confidence": payment.confidence,
-            "payment_reason": payment.reason,
+            **payment.section(),
             "providers_pending": pending,
             "card_network": None,
         }
@@ -47,10 +44,7 @@ class Enricher:
         payment = recommend(record, enrichment["address_status"], card)
         record["enrichment"] = {
             **enrichment,
-            "card_acceptance": payment.card_acceptance,
-            "payment_method": payment.method,
-            "payment_confidence": payment.confidence,
-            "payment_reason": payment.reason,
+            **payment.section(),
             "providers_pending": [p for p in enrichment["providers_pending"] if p != CARD_NETWORK],
             "card_network": card,
         }

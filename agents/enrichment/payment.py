@@ -20,6 +20,15 @@ class Payment(NamedTuple):
     confidence: float
     reason: str
 
+    def section(self) -> dict[str, Any]:
+        """The ``enrichment`` fields the recommendation fills."""
+        return {
+            "card_acceptance": self.card_acceptance,
+            "payment_method": self.method,
+            "payment_confidence": self.confidence,
+            "payment_reason": self.reason,
+        }
+
 
 def recommend(record: dict[str, Any], address_status: str, card: dict[str, Any] | None = None) -> Payment:
     """The payment recommendation for a record the stages before enrichment answered, and the
