@@ -18,10 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import openpyxl
 from measure import SHARED_DATA
 
-from payeeflow.synthetic import generate_network, generate_payees, generate_payments, write_csv
+from payeeflow.synthetic import (
+    generate_network,
+    generate_payees,
+    generate_payments,
+    write_csv,
+    write_workbook,
+)
 
 STAGE_COLUMNS = ("payee_type", "supplier_id", "match_type", "address_status", "payment_method")
 
@@ -45,12 +50,7 @@ def main() -> int:
         payees = list(csv.DictReader(fh))
     payments = work / "payments.csv"
     write_csv(generate_payments(payees, args.rows, args.seed), payments)
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Payments")
-    with payments.open(newline="", encoding="utf-8") as fh:
-        for row in csv.reader(fh):
-            sheet.append(row)
-    book.save(work / "payments.xlsx")
+    write_workbook(payments, work / "payments.xlsx")
     with payments.open(newline="", encoding="utf-8") as fh:
         distinct = len({row["Vendor ID"] for row in csv.DictReader(fh)})
     print(f"{args.rows:,} payments of {distinct:,} distinct vendors, {args.suppliers:,} suppliers ({work})")

@@ -24,6 +24,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import sys
@@ -174,7 +175,8 @@ def open_rows(
         lines = _Decoded(fh, encoding)
         mapping = ColumnMap()
         if path.suffix.lower() in JSONL_SUFFIXES:
-            columns, rows = [], _jsonl_rows(lines)
+            columns = []
+            mapping, rows = _jsonl_mapped(path, _jsonl_rows(lines), maps)
         else:
             reader = csv.reader(lines)
             try:
@@ -323,12 +325,28 @@ def _jsonl_rows(lines: _Decoded) -> Iterator[Row]:
         yield Row(lines.number, {k: "" if v is None else str(v) for k, v in row.items()}, raw)
 
 
+def _jsonl_mapped(
+    path: Path, rows: Iterator[Row], maps: dict[str, str] | None
+) -> tuple[ColumnMap, Iterator[Row]]:
+    """JSON Lines mapped as a CSV is, the first object's keys standing for the header (objects
+    keyed by the field names map to themselves)."""
+    ahead: list[Row] = []
+    for row in rows:
+        ahead.append(row)
+        if not isinstance(row.values, RecordError):
+            mapping = _mapping(path, list(row.values), maps)
+            return mapping, _mapped(itertools.chain(ahead, rows), mapping)
+    return ColumnMap(), iter(ahead)  # every line a reject: nothing to map
+
+
 def payee_id_for(row: dict[str, Any]) -> str:
-    """The row's ``payee_id``, or a stable one from its name and address (same payee, same id)."""
+    """The row's ``payee_id``, or one from its name and address (street, city, state, ZIP), each in
+    capitals with its spaces collapsed: the same payee written alike gets one id, one name in two
+    cities two."""
     given = (row.get("payee_id") or "").strip()
     if given:
         return given
-    basis = "|".join((row.get(f) or "").strip().upper() for f in PAYEE_FIELDS)
+    basis = "|".join(" ".join((row.get(f) or "").upper().split()) for f in PAYEE_FIELDS)
     return "h-" + hashlib.blake2b(basis.encode(), digest_size=10).hexdigest()
 
 

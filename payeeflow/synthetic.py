@@ -366,20 +366,34 @@ def generate_payees(
         yield row
 
 
-def write_csv(rows: Iterator[dict[str, str]], path: Path) -> int:
+def write_csv(rows: Iterator[dict[str, str]], path: Path, line_end: str = "\r\n") -> int:
+    """Write ``rows`` under their first row's keys; ``line_end`` ``"\r"`` as old Mac exports end lines."""
     count = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer: csv.DictWriter | None = None
         for row in rows:
             if writer is None:
-                writer = csv.DictWriter(fh, fieldnames=list(row))
+                writer = csv.DictWriter(fh, fieldnames=list(row), lineterminator=line_end)
                 writer.writeheader()
             writer.writerow(row)
             count += 1
     return count
 
 
-# How ERP payment exports name their columns: the payee fields, and the payment's own.
+def write_workbook(source: Path, path: Path, sheet: str = "Payments") -> None:
+    """An ``.xlsx`` copy of the CSV ``source``, one sheet, written row by row."""
+    import openpyxl  # a dev dependency: only tests and benchmarks write workbooks
+
+    book = openpyxl.Workbook(write_only=True)
+    out = book.create_sheet(sheet)
+    with source.open(newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            out.append(row)
+    book.save(path)
+
+
+# How ERP payment exports name their columns: the payee fields, and the payment's own. The last
+# has no vendor id (ids then come from name and address) and splits long names over two columns.
 PAYMENT_HEADERS = (
     {"payee_id": "Vendor ID", "name": "Vendor Name", "address": "Address Line 1", "city": "City",
      "state": "State", "zip": "Postal Code"},
@@ -387,7 +401,10 @@ PAYMENT_HEADERS = (
      "state": "REMIT_TO_STATE", "zip": "ZIP"},
     {"payee_id": "Supplier Number", "name": " Supplier Name", "address": "Street", "city": "Town",
      "state": "Province", "zip": "Zip Code"},
+    {"name": "Payee Name+Payee Name 2", "address": "Remit Address", "city": "Remit City",
+     "state": "Remit State", "zip": "Remit Zip"},
 )  # fmt: skip
+NAME_FIELD_LIMIT = 20  # where the split style cuts a name into its second column
 DEPARTMENTS = ("Parks", "Police", "Fire", "Water", "Streets", "Library", "Finance", "Health")
 
 
@@ -395,8 +412,9 @@ def generate_payments(
     payees: list[dict[str, str]], rows: int, seed: int, style: int = 0
 ) -> Iterator[dict[str, str]]:
     """A payment-level export of ``payees``: ``rows`` payments, each payee paid with a Zipf-like
-    spread (a few vendors on most rows), under header ``style`` (``PAYMENT_HEADERS``), with the
-    noise such files carry: padded names and a placeholder where the city was not kept."""
+    spread (a few vendors on most rows), under header ``style`` (``PAYMENT_HEADERS``; a
+    ``+`` in a name column means the name is split over those two columns), with the noise such
+    files carry: padded names and a placeholder where the city was not kept."""
     rng = random.Random(seed)
     header = PAYMENT_HEADERS[style % len(PAYMENT_HEADERS)]
     weights = [1 / (rank + 1) for rank in range(len(payees))]
@@ -411,6 +429,11 @@ def generate_payments(
                 value += "  "  # fixed-width ERP fields
             elif field == "city" and not value:
                 value = "UNASSIGNED"
-            out[column] = value
+            first, plus, second = column.partition("+")
+            if plus:
+                cut = value.rfind(" ", 0, NAME_FIELD_LIMIT + 1) if len(value) > NAME_FIELD_LIMIT else -1
+                out[first], out[second] = (value[:cut], value[cut + 1 :]) if cut > 0 else (value, "")
+            else:
+                out[column] = value
         out["Amount"] = f"{rng.uniform(10, 20_000):.2f}"
         yield out

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from payeeflow.config import Settings
+from payeeflow.synthetic import generate_payments, write_csv
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, api, prefixed_copy, wait_until
 
@@ -168,6 +169,29 @@ def test_an_excel_upload_is_a_batch_like_its_csv(settings: Settings, tmp_path: P
         200,
     )
     assert status["rows"] == 220  # the file's rows, repeats included
+
+
+def test_a_payment_level_export_is_a_batch_whose_counts_add_up(settings: Settings, tmp_path: Path) -> None:
+    """A generated payment export (vendors repeated Zipf-like, its own headers, lone-CR lines) with
+    one broken row: the batch completes, and rows = distinct payees + repeats + the reject."""
+    with (EXAMPLES / "payees.csv").open(newline="", encoding="utf-8") as fh:
+        vendors = [r for r in csv.DictReader(fh) if r["name"].isprintable()][:150]
+    for vendor in vendors:
+        vendor["payee_id"] = settings.topic_prefix + "pay-" + vendor["payee_id"]
+    path = tmp_path / "payments.csv"
+    write_csv(generate_payments(vendors, 1_000, seed=5), path, line_end="\r")
+    distinct = len({row["Vendor ID"] for row in generate_payments(vendors, 1_000, seed=5)})
+    body = path.read_bytes() + b"2026-12-01,Parks,ACME,V-X,1 MAIN ST,X,IL,60601,1.00,stray\r"
+    with api(settings, "ingest", "read") as client:
+        accepted = client.post("/batches", params={"source": "payments.csv"}, content=body)
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["batch_id"]
+        status = wait_until(
+            lambda: (s := client.get(f"/batches/{batch_id}").json())["status"].startswith("complete") and s
+        )
+    assert (status["rows"], status["total"], status["rejected_at_source"]) == (1_001, distinct, 1)
+    assert status["stored"] + status["dead_lettered"] == distinct and status["pending"] == 0
+    assert status["status"] == "complete_with_errors"  # the broken row
 
 
 def test_an_upload_whose_api_process_ended_reads_failed_not_receiving(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from payeeflow.synthetic import PAYMENT_HEADERS, generate_payments, write_csv, write_workbook
 from tests.conftest import EXAMPLES
 
 CLASSIFY_COLUMNS = [
@@ -320,3 +321,33 @@ def test_a_payment_level_file_answers_each_payee_once_and_every_row(tmp_path: Pa
     assert [(r["Amount"], r["payee_type"]) for r in read(out)] == [
         ("1", "BUSINESS"), ("2", "INDIVIDUAL"), ("3", "BUSINESS"), ("5", "INDIVIDUAL")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("style", range(len(PAYMENT_HEADERS)))
+def test_a_generated_payment_export_goes_through_unedited_as_csv_and_xlsx(tmp_path: Path, style: int) -> None:
+    """Each header style of the payment-export generator, lines ending in a lone CR, and its Excel
+    copy: every row answered, one answer per payee, the workbook answered as the CSV."""
+    vendors = [r for r in read(EXAMPLES / "payees.csv") if r["name"].isprintable()][:60]
+    csv_path, xlsx_path = tmp_path / "payments.csv", tmp_path / "payments.xlsx"
+    count = write_csv(generate_payments(vendors, 400, seed=style, style=style), csv_path, line_end="\r")
+    write_workbook(csv_path, xlsx_path)
+    split = PAYMENT_HEADERS[style]["name"]
+    maps = ["--map", f"name={split}"] if "+" in split else []
+    answers = []
+    for path in (csv_path, xlsx_path):
+        out = tmp_path / f"{path.suffix[1:]}.out.csv"
+        network = str(EXAMPLES / "suppliers.csv")
+        result = payeeflow("process", str(path), "--network", network, "-o", str(out), *maps)
+        assert result.returncode == 0, result.stderr
+        rows = read(out)
+        assert len(rows) == count and not (tmp_path / f"{out.stem}.rejects.csv").exists()
+        assert all(r["payee_type"] in ("INDIVIDUAL", "BUSINESS", "GOVERNMENT") or r["excluded"] for r in rows)
+        answers.append(
+            [[r[c] for c in ("payee_type", "supplier_id", "address_status", "payment_method")] for r in rows]
+        )
+        by_payee: dict[str, set[str]] = {}
+        for row in rows:
+            name = " ".join(row[c] for c in split.split("+")).upper().split()
+            by_payee.setdefault(" ".join(name), set()).add(row["payee_type"] + row["supplier_id"])
+        assert all(len(seen) == 1 for seen in by_payee.values())  # a payee answered alike on every row
+    assert answers[0] == answers[1]
