@@ -29,11 +29,11 @@ USUAL = {
     ),
     "address": (
         "address addressline1 address1 streetaddress street addr1 addressline remittoaddress "
-        "remittoaddress1 vendoraddress vendoraddress1 mailingaddress"
+        "remittoaddress1 remitaddress remitaddress1 vendoraddress vendoraddress1 mailingaddress"
     ),
-    "city": "city remittocity vendorcity mailingcity town",
-    "state": "state stateprovince stateorprovince province st remittostate vendorstate mailingstate",
-    "zip": "zip zipcode postalcode postcode zip5 remittozip vendorzip mailingzip",
+    "city": "city remittocity remitcity vendorcity mailingcity town",
+    "state": "state stateprovince stateorprovince province st remittostate remitstate vendorstate mailingstate",
+    "zip": "zip zipcode postalcode postcode zip5 remittozip remitzip remitpostalcode vendorzip mailingzip",
     "tax_id": "taxid tin ein fein taxidnumber federaltaxid vendortaxid taxpayerid",
 }
 PLACEHOLDERS = frozenset({"UNASSIGNED", "N/A", "NA", "NULL", "NONE", "-", "--", "N.A.", "#N/A"})

@@ -339,6 +339,7 @@ def test_a_generated_payment_export_goes_through_unedited_as_csv_and_xlsx(tmp_pa
         network = str(EXAMPLES / "suppliers.csv")
         result = payeeflow("process", str(path), "--network", network, "-o", str(out), *maps)
         assert result.returncode == 0, result.stderr
+        assert "address ←" in result.stderr and "zip ←" in result.stderr  # found by their usual names
         rows = read(out)
         assert len(rows) == count and not (tmp_path / f"{out.stem}.rejects.csv").exists()
         assert all(r["payee_type"] in ("INDIVIDUAL", "BUSINESS", "GOVERNMENT") or r["excluded"] for r in rows)
