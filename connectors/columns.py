@@ -32,7 +32,9 @@ USUAL = {
         "remittoaddress1 remitaddress remitaddress1 vendoraddress vendoraddress1 mailingaddress"
     ),
     "city": "city remittocity remitcity vendorcity mailingcity town",
-    "state": "state stateprovince stateorprovince province st remittostate remitstate vendorstate mailingstate",
+    "state": (
+        "state stateprovince stateorprovince province st remittostate remitstate vendorstate mailingstate"
+    ),
     "zip": "zip zipcode postalcode postcode zip5 remittozip remitzip remitpostalcode vendorzip mailingzip",
     "tax_id": "taxid tin ein fein taxidnumber federaltaxid vendortaxid taxpayerid",
 }
