@@ -1,11 +1,23 @@
-"""What every paid provider (the LLM, the card network) is guarded by: a circuit breaker that
-stops asking a failing service for a while, and a daily budget. A provider that is down or over
-budget leaves the offline answer in place, with a reason."""
+"""What stands between the stages and each paid provider (the LLM, the card network, address
+validation): a circuit breaker that stops asking a failing service for a while, a daily budget,
+a request rate and a concurrency limit, and a bounded TTL cache of answers. A provider that is
+down or over budget leaves the offline answer in place, with a reason, and nothing waits for it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from cachetools import TTLCache
+
+from payeeflow.config import Settings
+from payeeflow.metrics import PROVIDER_BREAKER, PROVIDER_REFUSED, PROVIDER_SPENT
 
 
 class CircuitBreaker:
@@ -53,3 +65,47 @@ class DailyBudget:
             return False
         self.spent += units
         return True
+
+
+class Guard:
+    """One provider's limits, read from its settings (``{name}_concurrency``, ``_rate``,
+    ``_daily_budget``, ``_cache_size``, ``_cache_ttl``, ``_breaker_failures``, ``_breaker_reset``),
+    and its metrics."""
+
+    def __init__(self, name: str, settings: Settings) -> None:
+        def setting(key: str) -> Any:
+            return getattr(settings, f"{name}_{key}")
+
+        self.name = name
+        self.breaker = CircuitBreaker(setting("breaker_failures"), setting("breaker_reset"))
+        self.budget = DailyBudget(setting("daily_budget"))
+        self.in_flight = asyncio.Semaphore(setting("concurrency"))
+        self.rate = AsyncLimiter(setting("rate"), 1.0)
+        self.cache: TTLCache[str, Any] = TTLCache(max(setting("cache_size"), 1), setting("cache_ttl"))
+
+    def refusal(self, units: int = 1) -> str | None:
+        """Why the provider may not be asked now (``circuit_open``, ``over_budget``), or None with
+        ``units`` of today's budget spent."""
+        if not self.breaker.allow():
+            reason = "circuit_open"
+        elif not self.budget.take(units):
+            reason = "over_budget"
+        else:
+            PROVIDER_SPENT.labels(self.name).inc(units)
+            return None
+        PROVIDER_REFUSED.labels(self.name, reason).inc(units)
+        return reason
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """A request's turn: within the concurrency limit and the rate."""
+        async with self.in_flight, self.rate:
+            yield
+
+    def succeeded(self) -> None:
+        self.breaker.success()
+        PROVIDER_BREAKER.labels(self.name).set(0)
+
+    def failed(self) -> None:
+        self.breaker.failure()
+        PROVIDER_BREAKER.labels(self.name).set(1 if self.breaker.state == "open" else 0)

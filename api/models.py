@@ -83,6 +83,11 @@ class Payee(Classification):
     card_network: dict[str, Any] | None = Field(
         None, description="The card network's answer (outcome, matched, confidence, merchant_id, mcc…)"
     )
+    address_validation: dict[str, Any] | None = Field(
+        None,
+        description="Address validation's answer (outcome, address_complete, next_action, business, "
+        "residential, po_box…)",
+    )
     needs_review: bool = Field(description="A clerk should look at this payee")
     review_reason: str = Field(description="Why, when so: unsure type, ambiguous or weak match")
     match_candidates: list[MatchCandidate] = Field(

@@ -3,18 +3,14 @@ supplier-search APIs; see RESEARCH.md): submit up to 100 payees, get a job id at
 the job until COMPLETED, then read one result per payee.
 
 Every request is signed with OAuth 1.0a and a body hash, RSA-SHA256, by Mastercard's own signer
-(``mastercard-oauth1-signer``). 429, 5xx and network errors are retried with exponential backoff
-and jitter (honouring ``Retry-After``); anything else, or a body that is not the documented shape,
-is a ``ProviderError`` the caller turns into "no answer" for the payees concerned.
+(``mastercard-oauth1-signer``), and retried as ``provider_http`` retries every provider's; a body
+not in the documented shape is a ``ProviderError`` too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,30 +19,13 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from oauth1.oauth import OAuth
-from prometheus_client import Counter, Histogram
 
 from payeeflow.config import Settings
-from payeeflow.errors import PayeeflowError
+from payeeflow.connectors.provider_http import ProviderError, request_json
 
 log = logging.getLogger(__name__)
 
-CALLS = Counter(
-    "payeeflow_provider_calls_total",
-    "Paid provider requests, by provider, call and outcome",
-    ["provider", "call", "outcome"],
-)
-SECONDS = Histogram(
-    "payeeflow_provider_seconds",
-    "Paid provider request latency, by provider and call",
-    ["provider", "call"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-RETRIED = frozenset({408, 425, 429, 500, 502, 503, 504})
 PROVIDER = "card_network"
-
-
-class ProviderError(PayeeflowError):
-    """A provider's refusal or an answer not in its documented shape."""
 
 
 @dataclass(frozen=True)
@@ -161,47 +140,13 @@ class CardNetworkClient:
     async def _call(self, call: str, method: str, path: str, payload: Any = None) -> Any:
         url = self.base + path
         content = "" if payload is None else json.dumps(payload)
-        delay = 0.5
-        for attempt in range(self.retries + 1):
+
+        def headers() -> dict[str, str]:  # signed again for each attempt: a fresh nonce
             header = OAuth.get_authorization_header(url, method, content, self.consumer_key, self.key)
-            headers = {"Authorization": header, "Accept": "application/json"}
-            if payload is not None:
-                headers["Content-Type"] = "application/json"
-            started = time.perf_counter()
-            try:
-                response = await self.http.request(method, url, content=content or None, headers=headers)
-            except httpx.HTTPError as exc:
-                outcome, wait, error = "network_error", None, f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code < 300:
-                    SECONDS.labels(PROVIDER, call).observe(time.perf_counter() - started)
-                    CALLS.labels(PROVIDER, call, "ok").inc()
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        CALLS.labels(PROVIDER, call, "malformed").inc()
-                        raise ProviderError(
-                            f"{call}: the answer is not JSON: {response.text[:200]!r}"
-                        ) from exc
-                outcome, error = (
-                    str(response.status_code),
-                    f"HTTP {response.status_code}: {response.text[:200]}",
-                )
-                if response.status_code not in RETRIED:
-                    CALLS.labels(PROVIDER, call, outcome).inc()
-                    raise ProviderError(f"{call}: {error}")
-                wait = _retry_after(response)
-            CALLS.labels(PROVIDER, call, outcome).inc()
-            if attempt == self.retries:
-                raise ProviderError(f"{call}: {error} (after {attempt + 1} attempts)")
-            await asyncio.sleep(wait if wait is not None else delay * random.uniform(0.5, 1.5))
-            delay *= 2
-        raise AssertionError("unreachable")
+            signed = {"Authorization": header, "Accept": "application/json"}
+            return signed | ({"Content-Type": "application/json"} if payload is not None else {})
+
+        return await request_json(self.http, PROVIDER, call, method, url, content, headers, self.retries)
 
     async def close(self) -> None:
         await self.http.aclose()
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return min(float(value), 60.0) if value.replace(".", "", 1).isdigit() else None

@@ -72,6 +72,7 @@ PAYEE_COLUMNS = (
     *REVIEW_COLUMNS,
     "match_candidates",
     "card_network",
+    "address_validation",
 )
 _COLS = ", ".join(PAYEE_COLUMNS)
 _UPDATES = ", ".join(f"{c} = EXCLUDED.{c}" for c in PAYEE_COLUMNS if c != "payee_id")
@@ -225,6 +226,9 @@ def payee_row(record: dict[str, Any]) -> tuple[Any, ...]:
         "extra": Jsonb(payee["extra"]),
         "match_candidates": Jsonb(record["match"]["candidates"]),
         "card_network": Jsonb(card) if (card := record["enrichment"].get("card_network")) else None,
+        "address_validation": Jsonb(check)
+        if (check := record["enrichment"].get("address_validation"))
+        else None,
         **flat_row(record),
     }
     return tuple(row[column] for column in PAYEE_COLUMNS)

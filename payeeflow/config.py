@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     llm_cache_ttl: float = Field(86_400, gt=0, description="Seconds an answer is kept.")
     llm_breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
     llm_breaker_reset: float = Field(30.0, gt=0, description="Seconds the circuit stays open.")
+    llm_rate: float = Field(5.0, gt=0, description="LLM requests a second at most.")
+    llm_daily_budget: int = Field(
+        5_000,
+        ge=0,
+        description="Payees asked of the LLM a day (UTC) at most; past it, the offline answer stands.",
+    )
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )
@@ -164,6 +170,35 @@ class Settings(BaseSettings):
         5, ge=1, description="Consecutive failures that open the card network's circuit."
     )
     card_network_breaker_reset: float = Field(60.0, gt=0, description="Seconds its circuit stays open.")
+    card_network_rate: float = Field(2.0, gt=0, description="Card-network requests a second at most.")
+    address_validation_enabled: bool = Field(
+        False,
+        description="Validate addresses with Google's Address Validation API (USPS CASS); the answer "
+        "comes as a new version of the payee.",
+    )
+    address_validation_url: str = Field(
+        "https://addressvalidation.googleapis.com", description="The Address Validation API's base URL."
+    )
+    address_validation_api_key: SecretStr = Field(SecretStr(""), description="Google API key.")
+    address_validation_timeout: float = Field(5.0, gt=0, description="Seconds per HTTP request.")
+    address_validation_retries: int = Field(
+        2, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts."
+    )
+    address_validation_concurrency: int = Field(8, ge=1, description="Addresses in flight at most.")
+    address_validation_rate: float = Field(
+        20.0, gt=0, description="Requests a second at most (Google's default quota is per minute)."
+    )
+    address_validation_daily_budget: int = Field(
+        20_000,
+        ge=0,
+        description="Addresses validated a day (UTC) at most; past it, the offline verdict stands.",
+    )
+    address_validation_cache_size: int = Field(50_000, ge=0, description="Answers kept, by address.")
+    address_validation_cache_ttl: float = Field(30 * 86_400, gt=0, description="Seconds an answer is kept.")
+    address_validation_breaker_failures: int = Field(
+        5, ge=1, description="Consecutive failures that open the address provider's circuit."
+    )
+    address_validation_breaker_reset: float = Field(60.0, gt=0, description="Seconds its circuit stays open.")
 
     @property
     def kafka_is_local(self) -> bool:

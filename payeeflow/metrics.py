@@ -24,3 +24,29 @@ DB_RETRIES = Counter(
     "payeeflow_database_retries_total", "Flushes retried because the database was unavailable or failing"
 )
 CORRECTIONS = Gauge("payeeflow_corrections", "Reviewers' corrections this worker's stage applies")
+
+# Every paid provider (llm, card_network, address_validation), labelled by provider.
+PROVIDER_CALLS = Counter(
+    "payeeflow_provider_calls_total",
+    "Paid provider requests, by provider, call and outcome (ok, an HTTP status, network_error, malformed)",
+    ["provider", "call", "outcome"],
+)
+PROVIDER_SECONDS = Histogram(
+    "payeeflow_provider_seconds",
+    "Paid provider request latency, by provider and call",
+    ["provider", "call"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+PROVIDER_SPENT = Counter(
+    "payeeflow_provider_spend_total",
+    "Units of paid provider budget spent (payees asked), by provider",
+    ["provider"],
+)
+PROVIDER_REFUSED = Counter(
+    "payeeflow_provider_skipped_total",
+    "Payees left with the offline answer without asking, by provider and why (circuit_open, over_budget)",
+    ["provider", "reason"],
+)
+PROVIDER_BREAKER = Gauge(
+    "payeeflow_provider_breaker_open", "1 while a provider's circuit is open", ["provider"]
+)

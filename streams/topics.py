@@ -22,10 +22,10 @@ RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED = (
     "payees.enriched",
 )
 DLQ, BATCHES, SUPPLIERS, CORRECTIONS = "payees.dlq", "payees.batches", "suppliers", "payees.corrections"
-CARD_JOBS = "payees.card-jobs"
+PROVIDER_JOBS = "payees.provider-jobs"
 ALL = (RAW, SCREENED, CLASSIFIED, MATCHED, ENRICHED, DLQ, BATCHES, SUPPLIERS, CORRECTIONS)
-INTERNAL = (CARD_JOBS,)  # a worker's own state, JSON, no contract: not in the AsyncAPI document
-COMPACTED = (SUPPLIERS, CORRECTIONS, CARD_JOBS)
+INTERNAL = (PROVIDER_JOBS,)  # a worker's own state, JSON, no contract: not in the AsyncAPI document
+COMPACTED = (SUPPLIERS, CORRECTIONS, PROVIDER_JOBS)
 
 
 @dataclass(frozen=True)

@@ -47,18 +47,19 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
     fused = ",".join(names) in ",".join(STAGE_NAMES)  # consecutive stages run fused in one agent
     chains = [stages] if fused else [[stage] for stage in stages]
     for chain in chains:
-        add_chain(app, settings, chain, sender, after=_card_search(app, settings, chain))
+        add_chain(app, settings, chain, sender, after=_slow_providers(app, settings, chain))
     add_probes(app, stages)
     return app
 
 
-def _card_search(app: faust.App, settings: Settings, chain: list[Stage]) -> After | None:
-    """What a chain ending in enrichment hands its batches to when the card network is on."""
-    if not settings.card_network_enabled or chain[-1].name != "enrichment":
+def _slow_providers(app: faust.App, settings: Settings, chain: list[Stage]) -> After | None:
+    """What a chain ending in enrichment hands its batches to when a slow provider is on."""
+    enabled = settings.card_network_enabled or settings.address_validation_enabled
+    if not enabled or chain[-1].name != "enrichment":
         return None
-    from payeeflow.streams.cardsearch import add_card_search  # its client loads a signing key
+    from payeeflow.streams.providers import add_slow_providers  # the card client loads a signing key
 
-    return add_card_search(app, settings, chain[0].source).take
+    return add_slow_providers(app, settings, chain[0].source).take
 
 
 def run_worker(settings: Settings, names: list[str]) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from payeeflow.agents.classification.logic import Classifier
 from payeeflow.agents.exclusion import Screener
+from tests.fakes.address_server import FakeAddressValidation
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -33,6 +34,14 @@ def fake() -> Iterator[FakeOpenAI]:
 def card_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCardNetwork]:
     """A local card-network bulk-search server checking OAuth 1.0a signatures (see tests/fakes)."""
     server = FakeCardNetwork(tmp_path_factory.mktemp("card-network")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def address_validation() -> Iterator[FakeAddressValidation]:
+    """A local Address Validation server checking the API key (see tests/fakes)."""
+    server = FakeAddressValidation().start()
     yield server
     server.stop()
 

@@ -1,9 +1,9 @@
 """Optional LLM fallback for low-confidence payees, over any OpenAI-compatible API (off by default).
 
 Only payees the offline model is unsure of are asked. Each request is bounded: the ``openai``
-client's own retries with backoff (429, 5xx, timeouts), a per-request timeout, a concurrency limit,
-an overall time budget after which the offline answer stands, a bounded TTL cache of answers, and
-a circuit breaker that stops asking a failing service for a while. Any failure leaves the offline
+client's own retries with backoff (429, 5xx, timeouts), a per-request timeout, an overall time
+budget after which the offline answer stands, and the provider's ``Guard`` (concurrency, rate,
+daily budget, a bounded TTL cache of answers, a circuit breaker). Any failure leaves the offline
 answer in place: the LLM can only refine a classification, never lose one.
 """
 
@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any, Literal
 
 import openai
-from cachetools import TTLCache
 from pydantic import BaseModel, Field, ValidationError
 
-from payeeflow.agents.providers import CircuitBreaker
+from payeeflow.agents.providers import Guard
 from payeeflow.config import Settings
+from payeeflow.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ PROMPT = (
     "under their own name); BUSINESS is any company, firm, non-profit or professional corporation; "
     "GOVERNMENT is any federal, state, county, city, school or special-district body."
 )
+
+
+PROVIDER = "llm"
 
 
 class Answer(BaseModel):
@@ -47,27 +51,29 @@ class LLMFallback:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
         )
-        self.limit = asyncio.Semaphore(settings.llm_concurrency)
-        self.cache: TTLCache[str, Answer] = TTLCache(max(settings.llm_cache_size, 1), settings.llm_cache_ttl)
-        self.breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_reset)
+        self.guard = Guard(PROVIDER, settings)
 
     async def refine(self, name: str, offline: dict[str, Any]) -> dict[str, Any]:
         """The offline ``classification`` section, replaced by the LLM's answer when it has one."""
         if offline["confidence"] >= self.settings.llm_below:
             return offline
         key = name.strip().upper()
-        answer = self.cache.get(key)
+        answer: Answer | None = self.guard.cache.get(key)
         if answer is None:
-            if not self.breaker.allow():
+            if self.guard.refusal() is not None:
                 return offline
+            started = time.perf_counter()
             try:
                 answer = await asyncio.wait_for(self._ask(name), self.settings.llm_budget)
             except (TimeoutError, openai.OpenAIError, ValueError) as exc:
-                self.breaker.failure()
+                self.guard.failed()
+                PROVIDER_CALLS.labels(PROVIDER, "chat", type(exc).__name__).inc()
                 log.warning("LLM fallback failed, offline answer stands: %s", type(exc).__name__)
                 return offline
-            self.breaker.success()
-            self.cache[key] = answer
+            self.guard.succeeded()
+            PROVIDER_CALLS.labels(PROVIDER, "chat", "ok").inc()
+            PROVIDER_SECONDS.labels(PROVIDER, "chat").observe(time.perf_counter() - started)
+            self.guard.cache[key] = answer
         if answer.confidence <= offline["confidence"]:
             return offline
         sic = (
@@ -84,7 +90,7 @@ class LLMFallback:
         }
 
     async def _ask(self, name: str) -> Answer:
-        async with self.limit:
+        async with self.guard.slot():
             response = await self.client.chat.completions.create(
                 model=self.settings.llm_model,
                 messages=[{"role": "system", "content": PROMPT}, {"role": "user", "content": name}],

@@ -1,5 +1,5 @@
-"""Faust agent of the enrichment stage: payees.matched -> payees.enriched (with the card network's
-search left pending when ``PAYEEFLOW_CARD_NETWORK_ENABLED``: see ``streams/cardsearch.py``)."""
+"""Faust agent of the enrichment stage: payees.matched -> payees.enriched (with address validation
+and the card network's search left pending when their flags are on: see ``streams/providers.py``)."""
 
 from __future__ import annotations
 
@@ -10,4 +10,7 @@ from payeeflow.streams.topics import ENRICHED, MATCHED
 
 
 def build(settings: Settings) -> Stage:
-    return Stage("enrichment", MATCHED, ENRICHED, Enricher(card_network=settings.card_network_enabled).apply)
+    enricher = Enricher(
+        card_network=settings.card_network_enabled, address_validation=settings.address_validation_enabled
+    )
+    return Stage("enrichment", MATCHED, ENRICHED, enricher.apply)

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from payeeflow.agents.classification.llm import LLMFallback
 from payeeflow.config import Settings
@@ -97,3 +98,15 @@ async def test_concurrency_is_limited(fallback: LLMFallback, fake: FakeOpenAI) -
     assert all(r["payee_type"] == "BUSINESS" for r in results)
     assert len(fake.requests) == 8
     assert fake.max_in_flight <= 2
+
+
+async def test_past_its_daily_budget_the_offline_answer_stands(fake: FakeOpenAI) -> None:
+    fake.reset()
+    settings = Settings(llm_enabled=True, llm_base_url=fake.base_url, llm_daily_budget=2)
+    fallback = LLMFallback(settings)
+    answers = [await fallback.refine(f"NAME {i}", UNSURE) for i in range(4)]
+    assert [a["payee_type"] for a in answers] == ["BUSINESS", "BUSINESS", "UNKNOWN", "UNKNOWN"]
+    assert len(fake.requests) == 2
+    assert REGISTRY.get_sample_value(
+        "payeeflow_provider_skipped_total", {"provider": "llm", "reason": "over_budget"}
+    )

@@ -77,6 +77,16 @@ SECTIONS = {
             "mcc": "5085",
             "purchase_card_level": 3,
         },
+        "address_validation": {
+            "outcome": "answered",
+            "address_complete": True,
+            "unconfirmed_components": False,
+            "next_action": "ACCEPT",
+            "formatted_address": "1 MAIN ST, AUSTIN, TX 78701, USA",
+            "business": True,
+            "residential": False,
+            "po_box": None,
+        },
     },
 }
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

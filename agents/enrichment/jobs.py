@@ -1,13 +1,15 @@
-"""The card network's pending bulk searches, as a worker keeps them (``streams/cardsearch.py``
-runs them against Kafka and the network's API).
+"""The slow providers' pending work, as a worker keeps it (``streams/providers.py`` runs it
+against Kafka and the providers' APIs).
 
 A job holds up to 100 payees of one partition of the enrichment chain's source topic (their
-records as ``payees.enriched`` carries them) and, once submitted, the network's job id. Its state
-is written to the compacted topic ``payees.card-jobs`` before anything depends on it: before the
-source offsets are committed (so a payee is never dropped) and right after the network accepted
-it (so a restarted worker polls the same job and does not submit it again). Each partition's
-watermark, the last source offset a job took, is kept there too: a record at or below it is
-already in a job, however the restarted worker happens to batch what it reads again.
+records as ``payees.enriched`` carries them), whether their addresses were validated yet, and,
+once submitted, the card network's job id. Its state is written to the compacted topic
+``payees.provider-jobs`` before anything depends on it: before the source offsets are committed
+(so a payee is never dropped), once its addresses were validated (so a restart does not ask
+again), and right after the card network accepted it (so a restarted worker polls the same job
+and does not submit it again). Each partition's watermark, the last source offset a job took, is
+kept there too: a record at or below it is already in a job, however the restarted worker happens
+to batch what it reads again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class Job:
     key: str
     partition: int
     last_offset: int
-    records: list[bytes]  # the enriched records, as payees.enriched carried them
+    records: list[bytes]  # the enriched records, as payees.enriched carried them (or their latest)
+    addressed: bool = True  # False while some record waits for address validation
+    card: bool = False  # some record waits for the card network
     created_at: float = field(default_factory=time.time)
     job_id: str | None = None
     submitted_at: float | None = None
@@ -40,7 +44,7 @@ class Job:
         return cls(**{**value, "records": [base64.b64decode(r) for r in value["records"]]})
 
 
-class CardJobs:
+class Jobs:
     """Jobs not yet answered, and each partition's watermark."""
 
     def __init__(self) -> None:
@@ -51,10 +55,12 @@ class CardJobs:
         """Whether a record is already in a job (or was, and the job is done)."""
         return offset <= self.watermarks.get(partition, -1)
 
-    def open(self, partition: int, items: list[tuple[int, bytes]]) -> Job:
+    def open(self, partition: int, items: list[tuple[int, bytes]], addressed: bool, card: bool) -> Job:
         """A new job of ``(offset, record bytes)`` items of one partition, in offset order."""
         first, last = items[0][0], items[-1][0]
-        job = Job(f"p{partition}-{first}-{last}", partition, last, [value for _, value in items])
+        job = Job(
+            f"p{partition}-{first}-{last}", partition, last, [value for _, value in items], addressed, card
+        )
         self.put(job)
         return job
 

@@ -1,7 +1,8 @@
-"""The card network's search through the real broker, worker, sink and PostgreSQL, against the
-local fake network: payees are stored at once with the search pending and get their answer as a
-second version; a worker killed with ``kill -9`` while jobs are pending resumes them after its
-restart without submitting any twice."""
+"""The slow providers (address validation, the card network's search) through the real broker,
+worker, sink and PostgreSQL, against their local fakes: payees are stored at once with both
+pending and get each answer as a later version; a worker killed with ``kill -9`` while jobs are
+pending resumes them after its restart without submitting any twice; a failing address provider
+leaves the offline verdict with its reason."""
 
 from __future__ import annotations
 
@@ -16,15 +17,27 @@ import pytest
 
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
+from tests.fakes.address_server import API_KEY, FakeAddressValidation
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.integration.conftest import Services, free_port, wait_until
 
 
 @pytest.fixture(scope="module")
-def searching(settings: Settings, services: Services, card_network: FakeCardNetwork) -> Services:
-    """A fused worker with the card network on (10 payees a job, polled twice a second), and the sink."""
+def searching(
+    settings: Settings,
+    services: Services,
+    card_network: FakeCardNetwork,
+    address_validation: FakeAddressValidation,
+) -> Services:
+    """A fused worker with both providers on (10 payees a job, advanced twice a second), and the sink."""
     card_network.reset(hold=True)
+    address_validation.reset()
     env = {
+        "PAYEEFLOW_ADDRESS_VALIDATION_ENABLED": "true",
+        "PAYEEFLOW_ADDRESS_VALIDATION_URL": address_validation.base_url,
+        "PAYEEFLOW_ADDRESS_VALIDATION_API_KEY": API_KEY,
+        "PAYEEFLOW_ADDRESS_VALIDATION_RETRIES": "0",
+        "PAYEEFLOW_ADDRESS_VALIDATION_BREAKER_FAILURES": "1000",
         "PAYEEFLOW_CARD_NETWORK_ENABLED": "true",
         "PAYEEFLOW_CARD_NETWORK_URL": card_network.base_url,
         "PAYEEFLOW_CARD_NETWORK_CONSUMER_KEY": "consumer-key",
@@ -41,20 +54,22 @@ def searching(settings: Settings, services: Services, card_network: FakeCardNetw
 
 def payee_file(path: Path, prefix: str, word: str, count: int) -> Path:
     """Businesses no supplier network knows, named after ``word`` (the worker caches answers by
-    name): every other one a merchant the card network has."""
+    name): every other one a merchant the card network has; each at its own street number (the
+    worker caches addresses too), in long forms the address provider writes in USPS forms."""
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["payee_id", "name", "address", "city", "state", "zip"])
         for i in range(count):
             name = f"{word} VENDOR {i} SUPPLY" + (" INC" if i % 2 == 0 else " SERVICES")
-            writer.writerow([f"{prefix}-{i}", name, "419 W 4TH ST", "CHICAGO", "IL", "60601"])
+            writer.writerow([f"{prefix}-{i}", name, f"{100 + i} WEST 4TH STREET", "CHICAGO", "IL", "60601"])
     return path
 
 
 def rows(settings: Settings, prefix: str) -> list[tuple]:
     with psycopg.connect(settings.dsn) as conn:
         return conn.execute(
-            "SELECT payee_id, providers_pending, payment_method, card_network->>'outcome'"
+            "SELECT payee_id, providers_pending, payment_method, card_network->>'outcome',"
+            " address_validation->>'outcome', address_line, address_status"
             " FROM payees WHERE payee_id LIKE %s",
             (prefix + "-%",),
         ).fetchall()
@@ -83,8 +98,8 @@ def test_payees_are_stored_pending_then_answered(
     prefix = settings.topic_prefix + "cards"
     asyncio.run(ingest_file(settings, payee_file(tmp_path / "p.csv", prefix, "ALPHA", 60), progress=False))
     first = wait_until(lambda: len(found := rows(settings, prefix)) == 60 and found)
-    assert {tuple(r[1]) for r in first} == {("card_network",)}  # stored at once, the search pending
-    assert {r[2] for r in first} == {"CHECK"}
+    assert {tuple(r[1]) for r in first} <= {("address_validation", "card_network"), ("card_network",)}
+    assert {r[2] for r in first} == {"CHECK"}  # stored at once, the providers pending
     wait_until(lambda: sum(referenced(held, prefix).values()) == 60)  # every one submitted, held
     held.release()
     answered = wait_until(lambda: settled(settings, prefix))
@@ -94,6 +109,10 @@ def test_payees_are_stored_pending_then_answered(
     assert methods == {(True, "CARD", "answered"): 30, (False, "CHECK", "answered"): 30}
     assert set(referenced(held, prefix).values()) == {1}  # each payee searched once
     assert held.refused_signatures == 0
+    addresses = {(r[4], r[6]) for r in answered}
+    assert addresses == {("answered", "complete")} and {r[5] for r in answered} == {
+        f"{100 + i} W 4TH ST" for i in range(60)
+    }
 
 
 def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_twice(
@@ -116,3 +135,25 @@ def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_tw
             "SELECT count(*) FROM batch_payees WHERE payee_id LIKE %s", (prefix + "-%",)
         ).fetchall()
     assert members == 200
+
+
+def test_a_failing_address_provider_leaves_the_offline_verdict_with_its_reason(
+    settings: Settings,
+    searching: Services,
+    address_validation: FakeAddressValidation,
+    card_network: FakeCardNetwork,
+    tmp_path: Path,
+) -> None:
+    prefix = settings.topic_prefix + "down"
+    card_network.reset()  # answers at once
+    address_validation.reset(failing=True)
+    try:
+        asyncio.run(
+            ingest_file(settings, payee_file(tmp_path / "d.csv", prefix, "DELTA", 20), progress=False)
+        )
+        done = wait_until(lambda: settled(settings, prefix))
+    finally:
+        address_validation.reset()
+    assert {r[4] for r in done} == {"failed"} and {r[3] for r in done} == {"answered"}
+    assert {r[6] for r in done} == {"complete"}  # the offline verdict and USPS forms stand
+    assert {r[5] for r in done} == {f"{100 + i} W 4TH ST" for i in range(20)}

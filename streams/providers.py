@@ -1,0 +1,305 @@
+"""The slow providers in the enrichment worker: address validation
+(``PAYEEFLOW_ADDRESS_VALIDATION_ENABLED``) and the card network's search
+(``PAYEEFLOW_CARD_NETWORK_ENABLED``).
+
+Payees the enrichment stage left pending (``providers_pending``) are handed over by the
+enrichment chain once written to ``payees.enriched`` (where they are stored once without the
+answers), before their batch is acknowledged. They are grouped into jobs (``agents/enrichment/jobs.py``
+keeps them and says why they survive a ``kill -9``) that a timer advances: first each address is
+validated (one request each, the payees then get their next version), then the card network's
+bulk search is submitted, polled and read, and each payee gets its last version: the answer (or
+why there is none: timed out, failed, over budget, circuit open), the payment method
+reconsidered, nothing pending. The sink keeps each over the one before (same version, fewer
+providers pending). Nothing else waits for a provider: the timer advances the jobs apart from the
+stages' batches, so a slow or failing provider only delays these payees' later versions. Answers
+are cached (addresses by their lines, the card network by normalised name), so one address or
+supplier is asked about once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import faust
+from prometheus_client import Counter, Gauge
+
+from payeeflow.agents.corrections import name_key
+from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, WATERMARK, Job, Jobs
+from payeeflow.agents.enrichment.logic import ADDRESS_FIELDS, ADDRESS_VALIDATION, CARD_NETWORK, Enricher
+from payeeflow.agents.providers import Guard
+from payeeflow.config import Settings
+from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidationClient
+from payeeflow.connectors.cardnetwork import CardAnswer, CardNetworkClient, Search
+from payeeflow.connectors.feeds import CompactedFeed
+from payeeflow.connectors.provider_http import ProviderError
+from payeeflow.schemas import codec_for
+from payeeflow.streams.app import Delivered
+from payeeflow.streams.topics import ENRICHED, PROVIDER_JOBS
+
+log = logging.getLogger(__name__)
+
+PAYEES = Counter(
+    "payeeflow_provider_payees_total",
+    "Payees a slow provider settled, by provider and outcome",
+    ["provider", "outcome"],
+)
+JOBS = Gauge("payeeflow_provider_jobs", "Slow providers' jobs pending in this worker")
+
+
+class JobFeed(CompactedFeed):
+    """The jobs topic (JSON values: a worker's own state) into the worker's ``Jobs``."""
+
+    base = PROVIDER_JOBS
+
+    def __init__(self, settings: Settings, jobs: Jobs) -> None:
+        super().__init__(settings)
+        self.jobs = jobs
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        if key is not None:
+            self.jobs.apply(key.decode(), None if value is None else json.loads(value))
+
+    def caught_up(self) -> None:
+        JOBS.set(len(self.jobs.jobs))
+
+
+class SlowProviders:
+    """The providers' jobs, what they take from the enrichment chain (``take``) and the timer that
+    advances them (``advance``)."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        source: str,
+        card_client: CardNetworkClient | None = None,
+        address_client: AddressValidationClient | None = None,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.source = settings.topic(source)  # the enrichment chain's: jobs follow its partitions
+        self.enriched = settings.topic(ENRICHED)
+        self.jobs_topic = settings.topic(PROVIDER_JOBS)
+        self.codec = codec_for(ENRICHED, settings)
+        self.state = Jobs()
+        self.feed = JobFeed(settings, self.state)
+        self.cards = card_client or (CardNetworkClient(settings) if settings.card_network_enabled else None)
+        self.addresses = address_client or (
+            AddressValidationClient(settings) if settings.address_validation_enabled else None
+        )
+        self.enricher = Enricher(card_network=True)
+        self.card_guard = Guard(CARD_NETWORK, settings)
+        self.address_guard = Guard(ADDRESS_VALIDATION, settings)
+        self.steps = asyncio.Semaphore(settings.card_network_concurrency)
+
+    async def _send(self, topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
+        future = await self.app.producer.send(topic, key.encode(), value, partition, None, None)
+        await future
+
+    async def _write(self, job: Job | None, key: str, partition: int) -> None:
+        """A job's state (None: done) on the jobs topic, in its source partition, delivered."""
+        value = None if job is None else json.dumps(job.to_json()).encode()
+        await self._send(self.jobs_topic, key, value, partition)
+
+    async def take(self, items: Delivered) -> None:
+        """A batch of the enrichment stage, delivered: its payees left pending into jobs, one or
+        more per source partition, written before the batch may be acknowledged."""
+        await self.feed.ready.wait()
+        size = self.settings.card_network_batch_size
+        pending: dict[int, list[tuple[int, bytes, list[str]]]] = defaultdict(list)
+        for event, record, value in items:
+            message = event.message
+            providers = record["enrichment"]["providers_pending"]
+            if not providers:
+                continue
+            if self.state.seen(message.partition, message.offset):  # a batch read again after a crash
+                continue
+            if providers == [CARD_NETWORK] and (
+                known := self.card_guard.cache.get(name_key(record["payee"]["name"]))
+            ):
+                await self._answer(record, known)
+                continue
+            pending[message.partition].append((message.offset, value, providers))
+        for partition, found in pending.items():
+            for start in range(0, len(found), size):
+                chunk = found[start : start + size]
+                await self._open(
+                    partition,
+                    [(offset, value) for offset, value, _ in chunk],
+                    addressed=not any(ADDRESS_VALIDATION in p for _, _, p in chunk),
+                    card=any(CARD_NETWORK in p for _, _, p in chunk),
+                )
+        JOBS.set(len(self.state.jobs))
+
+    async def _open(
+        self, partition: int, items: list[tuple[int, bytes]], addressed: bool, card: bool
+    ) -> None:
+        job = self.state.open(partition, items, addressed, card)
+        # the job, then the watermark, delivered before this batch's offsets may commit
+        await self._write(job, job.key, partition)
+        watermark = json.dumps({"offset": job.last_offset}).encode()
+        await self._send(self.jobs_topic, f"{WATERMARK}{partition}", watermark, partition)
+        log.info("provider job opened", extra={"job": job.key, "count": len(job.records)})
+
+    async def advance(self) -> None:
+        """The timer: every job of this worker's partitions one step further."""
+        await self.feed.ready.wait()
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.source}
+        await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
+        JOBS.set(len(self.state.jobs))
+
+    async def _step(self, job: Job) -> None:
+        async with self.steps:
+            try:
+                await self._advance(job)
+            except Exception:  # one job's trouble never stops the others
+                log.exception("provider job failed to advance", extra={"job": job.key})
+
+    async def _advance(self, job: Job) -> None:
+        if not job.addressed:
+            await self._validate(job)
+            if job.card:
+                await self._write(job, job.key, job.partition)  # a restart does not ask again
+        if not job.card:
+            await self._done(job)
+        elif time.time() - job.created_at > self.settings.card_network_job_timeout:
+            await self._settle(job, None, "timed_out")
+        elif job.job_id is None:
+            await self._submit(job)
+        else:
+            await self._poll(job)
+
+    async def _done(self, job: Job) -> None:
+        await self._write(None, job.key, job.partition)
+        self.state.done(job.key)
+
+    async def _validate(self, job: Job) -> None:
+        """Every address of the job that waits for validation, validated; those payees' next version."""
+        records = [await self.codec.decode_waiting(value) for value in job.records]
+        waiting = [r for r in records if ADDRESS_VALIDATION in r["enrichment"]["providers_pending"]]
+        checks = await asyncio.gather(*(self._check(r["enrichment"]) for r in waiting))
+        for record, (check, usps) in zip(waiting, checks, strict=True):
+            self.enricher.validated(record, check, usps)
+            PAYEES.labels(ADDRESS_VALIDATION, check["outcome"]).inc()
+        await asyncio.gather(
+            *(self._send(self.enriched, r["payee_id"], self.codec.encode(r)) for r in waiting)
+        )
+        job.records = [self.codec.encode(record) for record in records]
+        job.addressed = True
+
+    async def _check(self, enrichment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """Address validation's answer for one address (its section, and its USPS lines)."""
+        guard = self.address_guard
+        key = "|".join(enrichment[field] or "" for field in ADDRESS_FIELDS)
+        if (known := guard.cache.get(key)) is not None:
+            return known  # type: ignore[no-any-return]
+        why = "failed" if self.addresses is None else guard.refusal()
+        if why is not None or self.addresses is None:
+            return AddressAnswer(False, False).to_record(why or "failed"), None
+        try:
+            async with guard.slot():
+                answer = await self.addresses.validate(
+                    enrichment["address_line"], enrichment["city"], enrichment["state"], enrichment["zip"]
+                )
+        except ProviderError as exc:
+            guard.failed()
+            log.warning("address validation failed: %s", exc)
+            return AddressAnswer(False, False).to_record("failed"), None
+        guard.succeeded()
+        guard.cache[key] = found = (answer.to_record(), answer.usps())
+        return found
+
+    async def _submit(self, job: Job) -> None:
+        assert self.cards is not None
+        if (why := self.card_guard.refusal(len(job.records))) is not None:
+            await self._settle(job, None, why)
+            return
+        records = [await self.codec.decode_waiting(value) for value in job.records]
+        searches = [_search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]]
+        job.attempts += 1
+        try:
+            async with self.card_guard.slot():
+                job.job_id = await self.cards.submit(searches)
+        except ProviderError as exc:
+            self.card_guard.failed()
+            log.warning("card-network submit failed: %s", exc, extra={"job": job.key})
+            await self._again_or_fail(job)
+            return
+        self.card_guard.succeeded()
+        job.submitted_at = time.time()
+        await self._write(job, job.key, job.partition)  # a restart polls it, never submits it again
+        log.info("card-network job submitted", extra={"job": job.key, "job_id": job.job_id})
+
+    async def _poll(self, job: Job) -> None:
+        assert job.job_id is not None and self.cards is not None
+        try:
+            async with self.card_guard.slot():
+                status = await self.cards.status(job.job_id)
+                answers = await self.cards.results(job.job_id) if status == "COMPLETED" else None
+        except ProviderError as exc:
+            self.card_guard.failed()
+            if "HTTP 404" in str(exc):  # the network lost the job: submit it again (counted)
+                log.warning("card-network job lost, submitting again", extra={"job": job.key})
+                job.job_id = None
+                await self._again_or_fail(job)
+            return
+        self.card_guard.succeeded()
+        if status == "FAILED":
+            await self._settle(job, None, "failed")
+        elif answers is not None:
+            await self._settle(job, {ref: answer.to_record() for ref, answer in answers.items()}, "answered")
+
+    async def _again_or_fail(self, job: Job) -> None:
+        """A job to submit again at the next step, or failed after ``GIVE_UP_AFTER`` submissions."""
+        if job.attempts >= GIVE_UP_AFTER:
+            await self._settle(job, None, "failed")
+        else:
+            await self._write(job, job.key, job.partition)
+
+    async def _settle(self, job: Job, answers: dict[str, dict[str, Any]] | None, kind: str) -> None:
+        """Every payee of the job that waits for the card network to its next version, then the job done."""
+        sends = []
+        for value in job.records:
+            record = await self.codec.decode_waiting(value)
+            if CARD_NETWORK not in record["enrichment"]["providers_pending"]:
+                continue
+            card = (answers or {}).get(record["payee_id"]) or CardAnswer(False).to_record(
+                "failed" if answers else kind
+            )
+            if answers is not None and card["outcome"] == "answered":
+                self.card_guard.cache[name_key(record["payee"]["name"])] = card
+            sends.append(self._answer(record, card))
+        await asyncio.gather(*sends)
+        await self._done(job)
+
+    async def _answer(self, record: dict[str, Any], card: dict[str, Any]) -> None:
+        record = self.enricher.answered(record, card)
+        PAYEES.labels(CARD_NETWORK, card["outcome"]).inc()
+        await self._send(self.enriched, record["payee_id"], self.codec.encode(record))
+
+
+def _search(record: dict[str, Any]) -> Search:
+    payee, enrichment = record["payee"], record["enrichment"]
+    return Search(
+        record["payee_id"],
+        payee["name"],
+        enrichment["address_line"],
+        enrichment["city"],
+        enrichment["state"],
+        enrichment["zip"],
+        (payee.get("extra") or {}).get("tax_id"),
+    )
+
+
+def add_slow_providers(app: faust.App, settings: Settings, source: str) -> SlowProviders:
+    """The slow providers on ``app``: their timer and their jobs feed; the enrichment chain
+    (consuming ``source``) hands them each batch (``add_chain``'s ``after``)."""
+    providers = SlowProviders(app, settings, source)
+    app.timer(settings.card_network_poll_seconds, name="provider-jobs")(providers.advance)
+    app.task(providers.feed.run)
+    return providers
