@@ -22,13 +22,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from measure import (
     SHARED_DATA,
+    bench_settings,
     cpu_seconds,
     kafka_pid,
     percentile,
@@ -77,8 +77,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    base = Settings()
-    settings = base.model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:6]}."})
+    settings = bench_settings("bench")
     work = Path(tempfile.mkdtemp(prefix="payeeflow-bench-"))
     network, payees = work / "network.csv", work / "payees.csv"
     started = time.perf_counter()

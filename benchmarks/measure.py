@@ -13,8 +13,12 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
+from psycopg.conninfo import make_conninfo
+from pydantic import SecretStr
 
 from payeeflow.config import Settings
+from payeeflow.connectors.database import migrate
 from payeeflow.streams.topics import delete_topics
 from payeeflow.streams.worker import STAGE_NAMES
 
@@ -22,6 +26,21 @@ from payeeflow.streams.worker import STAGE_NAMES
 SHARED_DATA = Path(
     os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
+
+
+def bench_settings(name: str) -> Settings:
+    """The local settings on a topic prefix of the run's own and an empty database of the
+    benchmark's (``payeeflow_{name}``, made again for each run): a stack database grown by earlier
+    runs, with millions of batch rows, slows every insert, and runs would not compare."""
+    settings = Settings()
+    database = f"payeeflow_{name}"
+    with psycopg.connect(settings.dsn, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
+    dsn = make_conninfo(settings.dsn, dbname=database)
+    migrate(dsn)
+    prefix = f"{name}{os.urandom(3).hex()}."
+    return settings.model_copy(update={"topic_prefix": prefix, "database_url": SecretStr(dsn)})
 
 
 def rss_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
@@ -71,6 +90,7 @@ def start_pipeline(
     env = {
         **os.environ,
         "PAYEEFLOW_TOPIC_PREFIX": settings.topic_prefix,
+        "PAYEEFLOW_DATABASE_URL": settings.dsn,
         "PAYEEFLOW_LOG_LEVEL": "WARNING",
         **(env_extra or {}),
     }

@@ -20,9 +20,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from measure import SHARED_DATA, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
+from measure import SHARED_DATA, bench_settings, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
-from payeeflow.config import Settings
 from payeeflow.connectors.ingest import IngestResult, ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.streams.topics import create_topics
@@ -47,7 +46,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    settings = Settings().model_copy(update={"topic_prefix": f"soak{uuid.uuid4().hex[:6]}."})
+    settings = bench_settings("soak")
     work = Path(tempfile.mkdtemp(prefix="payeeflow-soak-"))
     count = int(args.rate * args.minutes * 60)
     network, payees = work / "network.csv", work / "payees.csv"
