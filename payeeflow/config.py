@@ -170,7 +170,7 @@ class Settings(BaseSettings):
         5, ge=1, description="Consecutive failures that open the card network's circuit."
     )
     card_network_breaker_reset: float = Field(60.0, gt=0, description="Seconds its circuit stays open.")
-    card_network_rate: float = Field(2.0, gt=0, description="Card-network requests a second at most.")
+    card_network_rate: float = Field(20.0, gt=0, description="Card-network requests a second at most.")
     address_validation_enabled: bool = Field(
         False,
         description="Validate addresses with Google's Address Validation API (USPS CASS); the answer "
