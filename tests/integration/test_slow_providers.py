@@ -19,7 +19,7 @@ from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from tests.fakes.address_server import API_KEY, FakeAddressValidation
 from tests.fakes.cardnetwork_server import FakeCardNetwork
-from tests.integration.conftest import Services, free_port, wait_until
+from tests.integration.conftest import Services, api, free_port, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,15 @@ def test_payees_are_stored_pending_then_answered(
     assert {tuple(r[1]) for r in first} <= {("address_validation", "card_network"), ("card_network",)}
     assert {r[2] for r in first} == {"CHECK"}  # stored at once, the providers pending
     wait_until(lambda: sum(referenced(held, prefix).values()) == 60)  # every one submitted, held
-    held.release()
-    answered = wait_until(lambda: settled(settings, prefix))
+    with api(settings) as client:
+        waiting = client.get(f"/payees/{prefix}-0").json()
+        assert waiting["providers_pending"] == ["card_network"] and waiting["card_network"] is None
+        assert waiting["address_validation"]["outcome"] == "answered"  # validated while the network holds
+        held.release()
+        answered = wait_until(lambda: settled(settings, prefix))
+        final = client.get(f"/payees/{prefix}-0").json()
+    assert final["providers_pending"] == [] and final["card_network"]["merchant_id"]
+    assert final["payment_method"] == "CARD"
     methods = Counter(
         (r[0].rsplit("-", 1)[1] in {str(i) for i in range(0, 60, 2)}, r[2], r[3]) for r in answered
     )
