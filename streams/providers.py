@@ -112,6 +112,7 @@ class SlowProviders:
         await self.feed.ready.wait()
         size = self.settings.card_network_batch_size
         pending: dict[int, list[tuple[int, bytes, list[str]]]] = defaultdict(list)
+        answers = []
         for event, record, value in items:
             message = event.message
             providers = record["enrichment"]["providers_pending"]
@@ -122,29 +123,36 @@ class SlowProviders:
             if providers == [CARD_NETWORK] and (
                 known := self.card_guard.cache.get(name_key(record["payee"]["name"]))
             ):
-                await self._answer(record, known)
+                answers.append(self._answer(record, known))
                 continue
             pending[message.partition].append((message.offset, value, providers))
-        for partition, found in pending.items():
-            for start in range(0, len(found), size):
-                chunk = found[start : start + size]
-                await self._open(
+        jobs = [
+            self.state.open(
+                partition,
+                [(offset, value) for offset, value, _ in chunk],
+                addressed=not any(ADDRESS_VALIDATION in p for _, _, p in chunk),
+                card=any(CARD_NETWORK in p for _, _, p in chunk),
+            )
+            for partition, found in pending.items()
+            for chunk in (found[start : start + size] for start in range(0, len(found), size))
+        ]
+        # every job, then each partition's watermark, delivered before this batch's offsets may commit
+        await asyncio.gather(*answers, *(self._write(job, job.key, job.partition) for job in jobs))
+        marks = {job.partition: job.last_offset for job in jobs}
+        await asyncio.gather(
+            *(
+                self._send(
+                    self.jobs_topic,
+                    f"{WATERMARK}{partition}",
+                    json.dumps({"offset": offset}).encode(),
                     partition,
-                    [(offset, value) for offset, value, _ in chunk],
-                    addressed=not any(ADDRESS_VALIDATION in p for _, _, p in chunk),
-                    card=any(CARD_NETWORK in p for _, _, p in chunk),
                 )
+                for partition, offset in marks.items()
+            )
+        )
+        if jobs:
+            log.info("provider jobs opened", extra={"count": len(jobs)})
         JOBS.set(len(self.state.jobs))
-
-    async def _open(
-        self, partition: int, items: list[tuple[int, bytes]], addressed: bool, card: bool
-    ) -> None:
-        job = self.state.open(partition, items, addressed, card)
-        # the job, then the watermark, delivered before this batch's offsets may commit
-        await self._write(job, job.key, partition)
-        watermark = json.dumps({"offset": job.last_offset}).encode()
-        await self._send(self.jobs_topic, f"{WATERMARK}{partition}", watermark, partition)
-        log.info("provider job opened", extra={"job": job.key, "count": len(job.records)})
 
     async def advance(self) -> None:
         """The timer: every job of this worker's partitions one step further."""
