@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from payeeflow.config import Settings
-from payeeflow.connectors.provider_http import ProviderError, request_json
+from payeeflow.connectors.provider_http import ProviderError, as_flag, as_text, request_json
 
 PROVIDER = "address_validation"
 ACTIONS = frozenset({"FIX", "CONFIRM_ADD_SUBPREMISES", "CONFIRM", "ACCEPT"})
@@ -65,17 +65,17 @@ class AddressAnswer:
             meta = result.get("metadata") or {}
             action = verdict.get("possibleNextAction")
             return cls(
-                address_complete=bool(verdict.get("addressComplete", False)),
-                unconfirmed=bool(verdict.get("hasUnconfirmedComponents", False)),
+                address_complete=verdict.get("addressComplete") is True,
+                unconfirmed=verdict.get("hasUnconfirmedComponents") is True,
                 next_action=action if action in ACTIONS else None,
-                formatted=(result.get("address") or {}).get("formattedAddress"),
-                first_line=usps.get("firstAddressLine"),
-                city=usps.get("city"),
-                state=usps.get("state"),
-                zip=usps.get("zipCode"),
-                business=meta.get("business"),
-                residential=meta.get("residential"),
-                po_box=meta.get("poBox"),
+                formatted=as_text((result.get("address") or {}).get("formattedAddress")),
+                first_line=as_text(usps.get("firstAddressLine")),
+                city=as_text(usps.get("city")),
+                state=as_text(usps.get("state")),
+                zip=as_text(usps.get("zipCode")),
+                business=as_flag(meta.get("business")),
+                residential=as_flag(meta.get("residential")),
+                po_box=as_flag(meta.get("poBox")),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ProviderError(f"validateAddress: an answer not in the documented shape ({exc!r})") from exc

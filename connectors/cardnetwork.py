@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from oauth1.oauth import OAuth
 
 from payeeflow.config import Settings
-from payeeflow.connectors.provider_http import ProviderError, request_json
+from payeeflow.connectors.provider_http import ProviderError, as_text, request_json
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +124,16 @@ class CardNetworkClient:
         for item in data:
             try:
                 record = item["record"]
-                level = record.get("purchaseCardLevel")
+                level = (
+                    int(record["purchaseCardLevel"]) if record.get("purchaseCardLevel") is not None else None
+                )
                 answers[str(item["referenceId"])] = CardAnswer(
-                    matched=bool(record["matched"]),
-                    confidence=record.get("confidenceLevel"),
-                    merchant_id=record.get("merchantId"),
-                    matched_name=record.get("matchedName"),
-                    mcc=record.get("mcc"),
-                    purchase_card_level=int(level) if level is not None else None,
+                    matched=record["matched"] is True,
+                    confidence=as_text(record.get("confidenceLevel")),
+                    merchant_id=as_text(record.get("merchantId")),
+                    matched_name=as_text(record.get("matchedName")),
+                    mcc=as_text(record.get("mcc")),
+                    purchase_card_level=level if level is not None and 0 <= level <= 9 else None,  # 1-3
                 )
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ProviderError(f"job {job_id}: a result not in the documented shape ({exc!r})") from exc

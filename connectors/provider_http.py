@@ -65,6 +65,16 @@ async def request_json(
     raise AssertionError("unreachable")
 
 
+def as_text(value: Any) -> str | None:
+    """A provider's string field as given; anything else (a number, a list) reads as no answer,
+    rather than failing later where the answer is written to a topic."""
+    return value if isinstance(value, str) and value.isprintable() else None
+
+
+def as_flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     return min(float(value), 60.0) if value.replace(".", "", 1).isdigit() else None

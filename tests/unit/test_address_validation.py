@@ -63,6 +63,14 @@ async def test_429_and_500_are_retried_and_a_refusal_or_malformed_answer_is_an_e
         await client(address_validation, key="wrong").validate("1 MAIN ST", None, "TX", None)
     with pytest.raises(ProviderError, match="documented shape"):
         AddressAnswer.from_response({"no": "result"})
+    odd = AddressAnswer.from_response(
+        {"result": {"verdict": {"addressComplete": "yes"}, "uspsData": {"standardizedAddress": {"city": 5}}}}
+    )
+    assert (odd.address_complete, odd.city, odd.usps()) == (
+        False,
+        None,
+        None,
+    )  # wrong types read as no answer
 
 
 def test_a_guard_refuses_past_its_budget_and_while_its_circuit_is_open() -> None:
