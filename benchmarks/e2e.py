@@ -7,10 +7,10 @@ timestamp to the row's write in the sink's transaction), the CPU each process (w
 broker, PostgreSQL) spent a payee, and the peak RSS (VmHWM) of every process.
 
     python benchmarks/e2e.py --count 100000 --suppliers 50000 [--layout all|per-stage] [--rate 1000]
-        [--card-network off|fast|slow|failing]
+        [--card-network off|fast|slow|failing] [--address-validation off|fast|failing]
 
-With ``--card-network``, the throughput is the first versions' (what payees not waiting for the
-network see); the card network's second versions are waited for and counted afterwards.
+With a provider on, the throughput is the first versions' (what payees not waiting for it see);
+the later versions are waited for and counted afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,13 @@ def main() -> int:
         help="the card network's search against the local fake: answering at once, slow (2 s a "
         "request, 3 polls PENDING), or failing (503); businesses the network does not know wait for it",
     )
+    parser.add_argument(
+        "--address-validation",
+        choices=("off", "fast", "failing"),
+        default="off",
+        help="address validation against the local fake, answering at once or failing (503); "
+        "every payee with an address waits for it",
+    )
     args = parser.parse_args()
 
     settings = bench_settings("bench")
@@ -96,7 +104,8 @@ def main() -> int:
     asyncio.run(create_topics(settings))
     asyncio.run(load_suppliers(settings, network, progress=False))
     fake, card_env = card_network(args.card_network, work)
-    procs = start_pipeline(settings, args.layout, work, args.workers, card_env)
+    checker, address_env = address_validation(args.address_validation)
+    procs = start_pipeline(settings, args.layout, work, args.workers, card_env | address_env)
     try:
         print(f"workers ready ({args.layout}); ingesting")
         clock_offset = time.time() - time.monotonic()
@@ -175,12 +184,13 @@ def main() -> int:
             print(f"  {name:28} {rss_mib(proc.pid, 'VmHWM'):7.0f} MiB")
         if (pid := kafka_pid()) is not None:
             print(f"  {'kafka broker (JVM)':28} {rss_mib(pid, 'VmHWM'):7.0f} MiB")
-        if fake is not None:
-            settle_card_network(settings, result.batch_id, t_ingest, args.timeout, fake)
+        if fake is not None or checker is not None:
+            settle_providers(settings, result.batch_id, t_ingest, args.timeout, fake)
     finally:
         stop_pipeline(settings, procs)
-        if fake is not None:
-            fake.stop()
+        for server in (fake, checker):
+            if server is not None:
+                server.stop()
     return 0
 
 
@@ -207,30 +217,53 @@ def card_network(mode: str, work: Path) -> tuple[Any, dict[str, str]]:
     }
 
 
-def settle_card_network(
-    settings: Settings, batch_id: str, t_ingest: float, timeout: float, fake: Any
-) -> None:
-    """Wait for every payee's second version; print how long the card network's answers took."""
+def address_validation(mode: str) -> tuple[Any, dict[str, str]]:
+    """The local fake Address Validation server in ``mode``, and the worker settings that point
+    at it (a rate and concurrency the fake can take)."""
+    if mode == "off":
+        return None, {}
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.address_server import API_KEY, FakeAddressValidation
+
+    fake = FakeAddressValidation().start()
+    fake.reset(failing=mode == "failing")
+    return fake, {
+        "PAYEEFLOW_ADDRESS_VALIDATION_ENABLED": "true",
+        "PAYEEFLOW_ADDRESS_VALIDATION_URL": fake.base_url,
+        "PAYEEFLOW_ADDRESS_VALIDATION_API_KEY": API_KEY,
+        "PAYEEFLOW_ADDRESS_VALIDATION_RETRIES": "1",
+        "PAYEEFLOW_ADDRESS_VALIDATION_RATE": "5000",
+        "PAYEEFLOW_ADDRESS_VALIDATION_CONCURRENCY": "32",
+        "PAYEEFLOW_ADDRESS_VALIDATION_DAILY_BUDGET": "1000000",
+        "PAYEEFLOW_CARD_NETWORK_POLL_SECONDS": "1",
+    }
+
+
+def settle_providers(settings: Settings, batch_id: str, t_ingest: float, timeout: float, fake: Any) -> None:
+    """Wait for every payee's last version; print how long the providers' answers took."""
     with psycopg.connect(settings.dsn, autocommit=True) as conn:
         deadline = time.monotonic() + timeout
         while True:
-            [(pending, asked)] = conn.execute(
-                "SELECT count(*) FILTER (WHERE cardinality(providers_pending) > 0),"
-                " count(*) FILTER (WHERE card_network IS NOT NULL) FROM payees WHERE batch_id = %s",
+            [(pending,)] = conn.execute(
+                "SELECT count(*) FILTER (WHERE cardinality(providers_pending) > 0)"
+                " FROM payees WHERE batch_id = %s",
                 (batch_id,),
             ).fetchall()
             if not pending or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         outcomes = conn.execute(
-            "SELECT card_network->>'outcome', count(*) FROM payees WHERE batch_id = %s"
-            " AND card_network IS NOT NULL GROUP BY 1 ORDER BY 1",
-            (batch_id,),
+            "SELECT 'card network ' || (card_network->>'outcome') FROM payees WHERE batch_id = %(b)s"
+            " AND card_network IS NOT NULL UNION ALL SELECT 'address validation ' ||"
+            " (address_validation->>'outcome') FROM payees WHERE batch_id = %(b)s"
+            " AND address_validation IS NOT NULL",
+            {"b": batch_id},
         ).fetchall()
+    counted = Counter(kind for (kind,) in outcomes)
+    searches = f" in {len(fake.submissions):,} bulk searches" if fake is not None else ""
     print(
-        f"\ncard network: {asked:,} payees asked in {len(fake.submissions):,} bulk searches, "
-        f"{pending:,} still pending, {time.perf_counter() - t_ingest:.1f}s after ingest start; "
-        + ", ".join(f"{kind} {n:,}" for kind, n in outcomes)
+        f"\nproviders: {pending:,} payees still pending {time.perf_counter() - t_ingest:.1f}s after ingest"
+        f" start{searches}; " + ", ".join(f"{kind} {n:,}" for kind, n in sorted(counted.items()))
     )
 
 

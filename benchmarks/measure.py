@@ -35,7 +35,14 @@ def bench_settings(name: str) -> Settings:
     settings = Settings()
     database = f"payeeflow_{name}"
     with psycopg.connect(settings.dsn, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        for attempt in range(30):  # an autovacuum worker (not ours to end) may be in it for a while
+            try:
+                conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+                break
+            except psycopg.errors.InsufficientPrivilege:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
         conn.execute(f"CREATE DATABASE {database}")
     dsn = make_conninfo(settings.dsn, dbname=database)
     migrate(dsn)
