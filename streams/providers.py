@@ -92,7 +92,7 @@ class SlowProviders:
         self.addresses = address_client or (
             AddressValidationClient(settings) if settings.address_validation_enabled else None
         )
-        self.enricher = Enricher(card_network=True)
+        self.enricher = Enricher()  # its answers' next versions (no flag matters there)
         self.card_guard = Guard(CARD_NETWORK, settings)
         self.address_guard = Guard(ADDRESS_VALIDATION, settings)
         self.steps = asyncio.Semaphore(settings.card_network_concurrency)
@@ -206,9 +206,10 @@ class SlowProviders:
         key = "|".join(enrichment[field] or "" for field in ADDRESS_FIELDS)
         if (known := guard.cache.get(key)) is not None:
             return known  # type: ignore[no-any-return]
-        why = "failed" if self.addresses is None else guard.refusal()
-        if why is not None or self.addresses is None:
-            return AddressAnswer(False, False).to_record(why or "failed"), None
+        if self.addresses is None:  # the flag was turned off while payees waited
+            return AddressAnswer(False, False).to_record("failed"), None
+        if (why := guard.refusal()) is not None:
+            return AddressAnswer(False, False).to_record(why), None
         try:
             async with guard.slot():
                 answer = await self.addresses.validate(
@@ -224,11 +225,11 @@ class SlowProviders:
 
     async def _submit(self, job: Job) -> None:
         assert self.cards is not None
-        if (why := self.card_guard.refusal(len(job.records))) is not None:
-            await self._settle(job, None, why)
-            return
         records = [await self.codec.decode_waiting(value) for value in job.records]
         searches = [_search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]]
+        if (why := self.card_guard.refusal(len(searches))) is not None:  # the payees searched, not the job's
+            await self._settle(job, None, why)
+            return
         job.attempts += 1
         try:
             async with self.card_guard.slot():

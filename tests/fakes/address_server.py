@@ -9,7 +9,6 @@ the city and state CASS gives its ZIP; anything else is confirmed as written.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -17,7 +16,7 @@ from collections import deque
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from tests.fakes.local import LocalServer
 
@@ -62,9 +61,6 @@ def answer_for(address: dict[str, Any]) -> dict[str, Any]:
 class FakeAddressValidation(LocalServer):
     def __init__(self) -> None:
         super().__init__()
-        self.script: deque[str] = deque()  # per request: ok | 429 | 500 | malformed
-        self.delay = 0.0  # seconds every answer takes
-        self.failing = False  # every request answered 503
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.app.post("/v1:validateAddress")(self.validate)
@@ -82,14 +78,8 @@ class FakeAddressValidation(LocalServer):
     async def validate(self, request: Request) -> Response:
         if request.headers.get("x-goog-api-key") != API_KEY:
             return JSONResponse({"error": {"code": 403, "status": "PERMISSION_DENIED"}}, 403)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        step = self.script.popleft() if self.script else ("503" if self.failing else "ok")
-        if step in ("429", "500", "503"):
-            headers = {"Retry-After": "0"} if step == "429" else {}
-            return JSONResponse({"error": {"code": int(step)}}, int(step), headers=headers)
-        if step == "malformed":
-            return PlainTextResponse("<html>gateway</html>", 200)
+        if (failure := await self.scripted(lambda status: {"error": {"code": status}})) is not None:
+            return failure
         body = json.loads(await request.body())
         with self.lock:
             self.requests.append(body)

@@ -8,13 +8,11 @@ there whether a job was submitted twice.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
 import re
 import threading
-import time
 import urllib.parse
 import uuid
 from collections import deque
@@ -24,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastapi import Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from oauth1.oauth import OAuth
 
 from tests.fakes.local import LocalServer
@@ -60,11 +58,8 @@ class FakeCardNetwork(LocalServer):
             )
         )
         self.public_key = key.public_key()
-        self.script: deque[str] = deque()  # per request: ok | 429 | 500 | malformed | slow
         self.pending_polls = 0  # polls a job answers PENDING before COMPLETED
         self.hold = False  # every job PENDING until release()
-        self.delay = 0.0  # seconds every answer takes (a slow network, without blocking the server)
-        self.failing = False  # every request answered 503
         self.jobs: dict[str, dict[str, Any]] = {}
         self.submissions: list[list[str]] = []
         self.refused_signatures = 0
@@ -98,19 +93,7 @@ class FakeCardNetwork(LocalServer):
         if not self._signed(request, body):
             self.refused_signatures += 1
             return body, JSONResponse({"Errors": {"Error": [{"ReasonCode": "UNAUTHORIZED"}]}}, 401)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        step = self.script.popleft() if self.script else ("503" if self.failing else "ok")
-        if step in ("429", "500", "503"):
-            headers = {"Retry-After": "0"} if step == "429" else {}
-            return body, JSONResponse(
-                {"Errors": {"Error": [{"ReasonCode": step}]}}, int(step), headers=headers
-            )
-        if step == "malformed":
-            return body, PlainTextResponse("<html>gateway</html>", 200)
-        if step == "slow":
-            time.sleep(3)  # blocks this server's loop, as a stalled gateway does
-        return body, None
+        return body, await self.scripted(lambda status: {"Errors": {"Error": [{"ReasonCode": str(status)}]}})
 
     def _signed(self, request: Request, body: bytes) -> bool:
         header = request.headers.get("authorization", "")
