@@ -189,15 +189,17 @@ class SlowProviders:
     async def _validate(self, job: Job) -> None:
         """Every address of the job that waits for validation, validated; those payees' next version."""
         records = [await self.codec.decode_waiting(value) for value in job.records]
-        waiting = [r for r in records if ADDRESS_VALIDATION in r["enrichment"]["providers_pending"]]
-        checks = await asyncio.gather(*(self._check(r["enrichment"]) for r in waiting))
-        for record, (check, usps) in zip(waiting, checks, strict=True):
-            self.enricher.validated(record, check, usps)
+        waiting = [
+            i for i, r in enumerate(records) if ADDRESS_VALIDATION in r["enrichment"]["providers_pending"]
+        ]
+        checks = await asyncio.gather(*(self._check(records[i]["enrichment"]) for i in waiting))
+        for i, (check, usps) in zip(waiting, checks, strict=True):
+            self.enricher.validated(records[i], check, usps)
             PAYEES.labels(ADDRESS_VALIDATION, check["outcome"]).inc()
+            job.records[i] = self.codec.encode(records[i])  # encoded once: sent, and kept in the job
         await asyncio.gather(
-            *(self._send(self.enriched, r["payee_id"], self.codec.encode(r)) for r in waiting)
+            *(self._send(self.enriched, records[i]["payee_id"], job.records[i]) for i in waiting)
         )
-        job.records = [self.codec.encode(record) for record in records]
         job.addressed = True
 
     async def _check(self, enrichment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
