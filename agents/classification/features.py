@@ -12,6 +12,7 @@ it reads with and builds it from the trained lexicon.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from payeeflow.agents.classification.native import Featurizer as NativeFeaturizer
@@ -40,6 +41,8 @@ WEAK_GOVERNMENT = frozenset(
 )
 # Features that say how a name looks, not what it says: alone they are no evidence.
 SHAPE = ("n=", "comma", "digit", "len", "initial", "namelike=")
+# A nickname in quotes between a person's names: EARL "THE GOAT" MANIGAULT is EARL MANIGAULT.
+_QUOTED = re.compile(r'\s"[^"]+"\s')
 
 __all__ = ["SHAPE", "Featurizer", "Signals"]
 
@@ -54,10 +57,12 @@ class Featurizer:
             surnames=list(lexicon["surnames"].items()),
             legal=list(lexicon["legal_suffixes"]),
             business=list(lexicon["business_words"]),
+            trade=list(lexicon["trade_words"]),
             titles=list(TITLES),
             generations=list(GENERATIONS),
             professions=list(PROFESSIONS),
             known_companies=list(lexicon["known_companies"]),
+            places=list(lexicon["places"]),
             government=[(phrase, phrase in WEAK_GOVERNMENT) for phrase in sorted(phrases)],
         )
 
@@ -65,9 +70,11 @@ class Featurizer:
 
     def read(self, name: str) -> tuple[str, tuple[str, ...]]:
         """The name without ERP wording (``strip_erp_noise``: ``ACME INC - AP DEPT`` is ``ACME INC``)
-        and its ``canonical_tokens``, with a legal form spelled in letters joined: ``BLACK &
-        MCDONALD, P. C.`` ends in PC, ``TELEFONICA S A`` in SA."""
+        or a quoted nickname, and its ``canonical_tokens``, with a legal form spelled in letters
+        joined: ``BLACK & MCDONALD, P. C.`` ends in PC, ``TELEFONICA S A`` in SA."""
         name = strip_erp_noise(name)
+        if '"' in name:
+            name = _QUOTED.sub(" ", name)
         tokens = canonical_tokens(name)
         if len(tokens) < 3 or len(tokens[-1]) != 1:  # nearly every name: no letters at the end
             return name, tokens

@@ -43,7 +43,7 @@ from payeeflow.agents.classification.artifacts import (
     OUTSIDE_FILE,
 )
 from payeeflow.agents.classification.features import Featurizer
-from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS
+from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS, TRADES
 from payeeflow.agents.corrections import read_corrections
 from payeeflow.agents.text import canonical
 from payeeflow.errors import InputError
@@ -59,128 +59,6 @@ SEED = 20261123
 L2 = 1.0
 MIN_COUNT = 2
 
-TRADES = (
-    "PLUMBING",
-    "ROOFING",
-    "ELECTRIC",
-    "LANDSCAPING",
-    "CONSTRUCTION",
-    "CONSULTING",
-    "TRUCKING",
-    "JANITORIAL",
-    "AUTO REPAIR",
-    "DENTAL",
-    "MEDICAL GROUP",
-    "SUPPLY",
-    "PRINTING",
-    "CATERING",
-    "STAFFING",
-    "LAW OFFICE",
-    "ACCOUNTING",
-    "HVAC",
-    "PEST CONTROL",
-    "FLOORING",
-    "PAINTING",
-    "CONCRETE",
-    "SECURITY",
-    "ENGINEERING",
-    "MARKETING",
-    "LOGISTICS",
-    "FENCE",
-    "GLASS",
-    "TIRE",
-    "RENTALS",
-    "SIGNS",
-    "BAKERY",
-    "DELI",
-    "PIZZA",
-    "TAVERN",
-    "FLORIST",
-    "PHOTOGRAPHY",
-    "DESIGN",
-    "REALTY",
-    "INSURANCE AGENCY",
-    "TOWING",
-    "WELDING",
-    "MACHINE SHOP",
-    "CLEANERS",
-    "SALON",
-    "IT SOLUTIONS",
-    "IT SERVICES",
-    "WEB SERVICES",
-    "WEB DESIGN",
-    "COMMUNICATIONS",
-    "TECHNOLOGIES",
-    "DATA SYSTEMS",
-    "NETWORKS",
-    "SOFTWARE",
-    "TELECOM",
-    "WIRELESS",
-    "HOME IMPROVEMENT",
-    "HOME CENTER",
-    "OFFICE SOLUTIONS",
-    "BUSINESS SERVICES",
-    "HEALTH SERVICES",
-    "HOME HEALTH",
-    "FUNERAL HOME",
-    "FUNERAL PARLORS",
-    "VETERINARY CLINIC",
-    "ANIMAL HOSPITAL",
-    "PHARMACY",
-    "DRUG STORE",
-    "MARKET",
-    "GROCERY",
-    "HARDWARE",
-    "LUMBER",
-    "FARM SUPPLY",
-    "FEED AND SEED",
-    "MOTORS",
-    "AUTO PARTS",
-    "DEPOT",
-    "OUTFITTERS",
-    "BOUTIQUE",
-    "STUDIO",
-    "MEDIA",
-    "PRODUCTIONS",
-    "EVENTS",
-    "TRAVEL",
-    "TOURS",
-    "TRANSPORT",
-    "EXPRESS",
-    "COURIER",
-    "MOVING AND STORAGE",
-    "STORAGE",
-    "ENVIRONMENTAL",
-    "ENERGY",
-    "SOLAR",
-    "POWER SYSTEMS",
-    "CONTROLS",
-    "INDUSTRIES",
-    "MANUFACTURING",
-    "FABRICATION",
-    "TOOL AND DIE",
-    "PACKAGING",
-    "LAND SERVICES",
-    "LAND SURVEYING",
-    "TITLE COMPANY",
-    "PROPERTY MANAGEMENT",
-    "HOLDINGS",
-    "PARTNERS",
-    "VENTURES",
-    "ENTERPRISES",
-    "GROUP",
-    "WORKS",
-    "SUPPLY HOUSE",
-    "DISTRIBUTORS",
-    # trades that read like a surname or a public function: CRAWFORD FUEL, SMITH WATER TREATMENT
-    "FUEL", "FUELS", "OIL", "PROPANE", "PEDIATRICS", "ORTHODONTICS", "CHIROPRACTIC", "OPTOMETRY",
-    "DERMATOLOGY", "CABINETS", "MILLWORK", "FIRE PROTECTION", "WATER TREATMENT", "TAX SERVICE",
-    "TAX SERVICES", "BOOKKEEPING", "LEGAL SERVICES", "MASONRY", "PAVING", "EXCAVATING", "SEPTIC",
-    "LOCKSMITH", "UPHOLSTERY", "COLLISION", "BODY SHOP", "TILE", "CARPET", "DRYWALL", "INSULATION",
-    "GUTTERS", "IRRIGATION", "TREE SERVICE", "LAWN CARE", "POOLS", "TUTORING", "DAYCARE", "FITNESS",
-    "BARBER SHOP", "JEWELERS", "AUCTIONS", "APPRAISALS", "INSPECTIONS", "COUNSELING", "THERAPY",
-    "HOME CARE", "AMBULANCE", "RECYCLING", "DISPOSAL", "SANITATION", "WATER WELL", "SAFETY",
-)  # fmt: skip
 FORMS = (
     "INC",
     "LLC",
@@ -200,6 +78,8 @@ FORMS = (
 PROFESSIONS = ("DDS", "MD", "CPA", "DMD", "DO", "ESQ", "DVM", "OD")
 GOV_TEMPLATES = (
     "CITY OF {city}",
+    "{city}",  # a town's own name, as registrant lists write it
+    "{city}, {state}",
     "{county} COUNTY",
     "COUNTY OF {county}",
     "TOWN OF {city}",
@@ -228,6 +108,9 @@ GOV_TEMPLATES = (
     "{city} PUBLIC LIBRARY",
     "{county} COUNTY CIRCUIT COURT",
     "{state} STATE UNIVERSITY",
+    "UNIVERSITY OF {state}",
+    "{city} COMMUNITY COLLEGE",
+    "{county} COUNTY COMMUNITY COLLEGE",
     "{city} MUNICIPAL UTILITIES",
     "COMMONWEALTH OF {state}",
     "{state} SECRETARY OF STATE",
@@ -315,7 +198,7 @@ def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
         elif form < 0.76:
             yield f"{first} {last} {rng.choice(('JR', 'SR', 'III', 'II'))}"
         elif form < 0.81:
-            yield f"{rng.choice(('DR', 'MR', 'MRS', 'MS', 'DR.', 'Mrs.'))} {first} {last}"
+            yield f"{rng.choice(('DR', 'MR', 'MRS', 'MS', 'MISS', 'DR.', 'Mrs.', 'Miss'))} {first} {last}"
         elif form < 0.87:
             yield f"{first} {rng.choice(('&', 'AND'))} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
         elif form < 0.91:
@@ -393,7 +276,9 @@ MAKES = (
 WORSHIP = (
     "{saint} CATHEDRAL", "{saint} BASILICA", "{saint} PARISH", "{saint} CHAPEL", "{place} CHAPEL",
     "CONGREGATION {last}", "TEMPLE {last}", "{place} MINISTRIES", "{last} MINISTRIES", "{place} SYNAGOGUE",
-    "{place} MOSQUE", "{saint} CHURCH", "{place} TABERNACLE",
+    "{place} MOSQUE", "{saint} CHURCH", "{place} TABERNACLE", "{first} CHURCH", "{first} CHAPEL",
+    "{place} MEMORIAL HOSPITAL", "{last} MEMORIAL HOSPITAL", "{first} HOSPITAL", "{place} HOSPITAL",
+    "NORTHWESTERN {last} HOSPITAL", "{saint} HOSPITAL", "{saint} MEDICAL CENTER",
 )  # fmt: skip
 DENOMINATIONS = ("BAPTIST", "METHODIST", "LUTHERAN", "CATHOLIC", "PRESBYTERIAN", "EPISCOPAL", "PENTECOSTAL")
 OFFICE_TITLES = (
@@ -443,6 +328,15 @@ GROUPS = (
     "{union} DISTRICT COUNCIL {n}", "{city} POLICE BENEVOLENT ASSOCIATION", "{city} FIREFIGHTERS LOCAL {n}",
     "{state} EDUCATION ASSOCIATION", "{state} {trade} POLITICAL ACTION COMMITTEE",
     "{state} {party} LEGISLATIVE FUND", "{union} COUNCIL {n}",
+    # non-profits beside a public body, named after it: DESIGN.md files them as businesses
+    "{city} PUBLIC LIBRARY FOUNDATION", "FRIENDS OF THE {city} PUBLIC LIBRARY", "{city} POLICE FOUNDATION",
+    "{county} COUNTY HISTORICAL SOCIETY", "{city} CHAMBER OF COMMERCE", "{state} STATE UNIVERSITY FOUNDATION",
+    "{city} PUBLIC SCHOOLS FOUNDATION", "{city} PARKS FOUNDATION", "{county} COUNTY BAR ASSOCIATION",
+)  # fmt: skip
+FINANCE = (
+    "{lead} NATIONAL BANK OF {city}", "{lead} BANK", "BANK {lead}", "{public} FEDERAL CREDIT UNION",
+    "{public} CREDIT UNION", "{public} FCU", "{lead} MUNICIPAL INCOME TRUST", "{lead} MUNICIPAL BOND FUND",
+    "{lead} TAX-FREE MUNICIPAL FUND",
 )  # fmt: skip
 PARTIES = ("REPUBLICAN", "DEMOCRATIC", "DEMOCRAT", "LIBERTARIAN", "GREEN")
 UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENTERS", "PLUMBERS")
@@ -451,7 +345,7 @@ UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENT
 _PUBLIC_BODY = re.compile(
     r"SCHOOL DISTRICT|SCHOOL DIST|SCHOOL BOARD|BOARD OF EDUCATION|\bAUTHORITY\b|CITY OF|COUNTY OF|"
     r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b|\bTRIBES?\b|\bNATION$|^\S+ COUNTY$|"
-    r"^GOVERNMENT OF|COURT ADMINISTRATION|SANITARY DISTRICT|TRANSPORTATION DISTRICT"
+    r"^GOVERNMENT OF|COURT ADMINISTRATION|SANITARY DISTRICT|TRANSPORTATION DISTRICT|COMMUNITY COLLEGE"
 )
 # Short public-body names AP files use, which the registrant lists spell out.
 FEDERAL_SHORT = (
@@ -487,6 +381,26 @@ def _rare_people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
             name = f"{first} {last}-{rng.choice(lasts)}"
         else:
             name = f"{first} {last} {rng.choice(('JR', 'SR', 'II', 'III'))}"
+        yield name.title() if rng.random() < 0.5 else name
+
+
+def _middle_named_people(
+    data: Path, rng: random.Random, count: int, lexicon: dict[str, Any]
+) -> Iterator[str]:
+    """People with a whole middle or maiden name before a surname the lexicon may not know
+    (ALLISON BISHOP LEWKO, MISS AMY BETH TAUBLIEB): three name words are a person, where a known
+    name and a trade or everyday word (JANE DOE FUEL) are a business, so no rare surname here is
+    such a word."""
+    firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 2000]
+    surnames = [r["surname"] for r in rows(data / "us_surnames_census1990.csv")]
+    words = set(lexicon["trade_words"])
+    common, rare = surnames[:20000], [s for s in surnames[40000:] if s not in words]
+    for _ in range(count):
+        middle = rng.choice((rng.choice(firsts), rng.choice(common)))
+        last = rng.choice(rare) if rng.random() < 0.7 else rng.choice(common)
+        name = f"{rng.choice(firsts)} {middle} {last}"
+        if rng.random() < 0.25:
+            name = f"{rng.choice(('MISS', 'MS', 'MRS', 'MR', 'DR'))} {name}"
         yield name.title() if rng.random() < 0.5 else name
 
 
@@ -542,9 +456,11 @@ def _organisations_like_people_or_places(
             yield f"{rng.choice((rng.choice(lasts), trade))} {trade} OF {rng.choice(cities)}"
         elif kind < 0.68:
             lead = rng.choice((rng.choice(lasts), rng.choice(cities), _acronym(rng)))
-            yield rng.choice(("{lead} NATIONAL BANK OF {city}", "{lead} BANK", "BANK {lead}")).format(
-                lead=lead, city=rng.choice(cities)
-            )
+            public = rng.choice(  # a credit union or a fund named after a public body is neither
+                (f"CITY OF {rng.choice(cities)}", f"{rng.choice(states)} STATE UNIVERSITY",
+                 f"{rng.choice(counties)} COUNTY", f"{rng.choice(states)} STATE EMPLOYEES", lead)
+            )  # fmt: skip
+            yield rng.choice(FINANCE).format(lead=lead, city=rng.choice(cities), public=public)
         elif kind < 0.73:  # a trade named after its area: LAKE COUNTY PLUMBING, TRI-STATE FUEL
             area = rng.choice((rng.choice(cities), f"{rng.choice(counties)} COUNTY", rng.choice(REGIONS)))
             yield f"{area} {trade}"
@@ -571,7 +487,9 @@ def _organisations_like_people_or_places(
             yield f"{where} {rng.choice(DENOMINATIONS)} CHURCH"
         else:
             saint = f"{rng.choice(('ST', 'ST.', 'SAINT'))} {rng.choice(firsts)}"
-            yield rng.choice(WORSHIP).format(saint=saint, place=rng.choice(cities), last=rng.choice(lasts))
+            yield rng.choice(WORSHIP).format(
+                saint=saint, place=rng.choice(cities), last=rng.choice(lasts), first=rng.choice(firsts)
+            )
 
 
 def _acronym(rng: random.Random) -> str:
@@ -635,6 +553,7 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
         ("INDIVIDUAL", _people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000)),
         ("INDIVIDUAL", _asian_people(rng, 4000)),
+        ("INDIVIDUAL", _middle_named_people(data, rng, 4000, lexicon)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
         ("BUSINESS", _synthetic_businesses(data, rng, 12000)),
         ("BUSINESS", _organisations_like_people_or_places(data, rng, 10000, lexicon)),

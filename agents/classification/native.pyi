@@ -23,10 +23,12 @@ class Featurizer:
         surnames: list[tuple[str, float]],
         legal: list[str],
         business: list[str],
+        trade: list[str],
         titles: list[str],
         generations: list[str],
         professions: list[str],
         known_companies: list[str],
+        places: list[str],
         government: list[tuple[str, bool]],
     ) -> None: ...
     def features(self, name: str, tokens: tuple[str, ...]) -> tuple[list[str], Signals]: ...

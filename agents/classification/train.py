@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wordfreq import top_n_list
+
 from payeeflow.agents.classification.artifacts import LEXICON_FILE
 from payeeflow.agents.text import canonical, canonical_tokens, clean
 from payeeflow.shared_data import may_be_a_person, rows
@@ -314,10 +316,10 @@ def legal_suffixes(data: Path) -> list[str]:
     return sorted(found)
 
 
-def _statistical_business_words(
+def _company_word_counts(
     data: Path, first: dict[str, float], last: dict[str, float], keep: Keep
-) -> list[str]:
-    """Tokens frequent in real company names and rare as person names."""
+) -> Counter[str]:
+    """In how many real company names each token is, for tokens that are rare as person names."""
     df: Counter[str] = Counter()
     for row in rows(data / "company_names_combined.csv"):
         if keep(row["name"]):
@@ -325,10 +327,52 @@ def _statistical_business_words(
     person_like = {tok for tok, share in first.items() if share >= 5} | {
         tok for tok, share in last.items() if share >= 3
     }
-    return sorted(
-        tok
-        for tok, count in df.items()
-        if count >= 40 and len(tok) > 2 and tok not in person_like and tok not in _NOT_BUSINESS
+    return Counter(
+        {
+            tok: n
+            for tok, n in df.items()
+            if len(tok) > 2 and tok not in person_like and tok not in _NOT_BUSINESS
+        }
+    )
+
+
+def _statistical_business_words(counts: Counter[str]) -> list[str]:
+    """Tokens frequent in real company names (40 or more) and rare as person names."""
+    return sorted(tok for tok, n in counts.items() if n >= 40)
+
+
+ENGLISH_WORDS = 30000  # the most frequent English words (wordfreq) the vocabulary holds
+
+
+def _trade_vocabulary(
+    counts: Counter[str], data: Path, first: dict[str, float], last: dict[str, float]
+) -> list[str]:
+    """Words a company name may hold that a person's name seldom does (MUSIC, DAIRY, ARCHITECTS;
+    not LEWKO, not BISHOP): in five or more real company names, in the SIC and NAICS titles, or a
+    trade word, less common names; or one of the commonest English words (wordfreq, pinned), less
+    names as common as an English word (YOUNG, HUNTER); each in singular and plural."""
+    trade = {tok for tok, n in counts.items() if n >= 5}
+    for phrase in TRADES:
+        trade.update(canonical_tokens(phrase))
+    for row in rows(data / "sic_codes.csv"):
+        for column in ("description", "industry_group_desc", "major_group_desc"):
+            trade.update(canonical_tokens(row[column]))
+    for row in rows(data / "naics_2022_codes.csv"):
+        trade.update(canonical_tokens(row["title"]))
+    english = {w.upper() for w in top_n_list("en", ENGLISH_WORDS) if w.isascii() and w.isalpha()}
+
+    def names(share: float) -> set[str]:
+        return {tok for tok, s in first.items() if s >= share} | {
+            tok for tok, s in last.items() if s >= share
+        }
+
+    words = (_with_plurals(trade) - names(3)) | (_with_plurals(english) - names(50))
+    return sorted(w for w in words if len(w) > 3 and w not in _SIC_STOPWORDS)
+
+
+def _with_plurals(words: set[str]) -> set[str]:
+    return (
+        words | {w + "S" for w in words if not w.endswith("S")} | {w[:-1] for w in words if w.endswith("S")}
     )
 
 
@@ -379,6 +423,140 @@ def _government_names(data: Path, keep: Keep) -> list[str]:
 
 
 # National brands that read like a person's name: AP files carry them without a legal form.
+def _places(data: Path) -> list[str]:
+    """Every town and city of the gazetteer, alone and followed by its state's code or name."""
+    places: set[str] = set()
+    for row in rows(data / "us_cities.csv"):
+        city = canonical(row["city"])
+        places |= {city, f"{city} {canonical(row['state_code'])}", f"{city} {canonical(row['state_name'])}"}
+    return sorted(places - {""})
+
+
+# Trade words of small firms, which generated businesses use and the trade vocabulary holds.
+TRADES = (
+    "PLUMBING",
+    "ROOFING",
+    "ELECTRIC",
+    "LANDSCAPING",
+    "CONSTRUCTION",
+    "CONSULTING",
+    "TRUCKING",
+    "JANITORIAL",
+    "AUTO REPAIR",
+    "DENTAL",
+    "MEDICAL GROUP",
+    "SUPPLY",
+    "PRINTING",
+    "CATERING",
+    "STAFFING",
+    "LAW OFFICE",
+    "ACCOUNTING",
+    "HVAC",
+    "PEST CONTROL",
+    "FLOORING",
+    "PAINTING",
+    "CONCRETE",
+    "SECURITY",
+    "ENGINEERING",
+    "MARKETING",
+    "LOGISTICS",
+    "FENCE",
+    "GLASS",
+    "TIRE",
+    "RENTALS",
+    "SIGNS",
+    "BAKERY",
+    "DELI",
+    "PIZZA",
+    "TAVERN",
+    "FLORIST",
+    "PHOTOGRAPHY",
+    "DESIGN",
+    "REALTY",
+    "INSURANCE AGENCY",
+    "TOWING",
+    "WELDING",
+    "MACHINE SHOP",
+    "CLEANERS",
+    "SALON",
+    "IT SOLUTIONS",
+    "IT SERVICES",
+    "WEB SERVICES",
+    "WEB DESIGN",
+    "COMMUNICATIONS",
+    "TECHNOLOGIES",
+    "DATA SYSTEMS",
+    "NETWORKS",
+    "SOFTWARE",
+    "TELECOM",
+    "WIRELESS",
+    "HOME IMPROVEMENT",
+    "HOME CENTER",
+    "OFFICE SOLUTIONS",
+    "BUSINESS SERVICES",
+    "HEALTH SERVICES",
+    "HOME HEALTH",
+    "FUNERAL HOME",
+    "FUNERAL PARLORS",
+    "VETERINARY CLINIC",
+    "ANIMAL HOSPITAL",
+    "PHARMACY",
+    "DRUG STORE",
+    "MARKET",
+    "GROCERY",
+    "HARDWARE",
+    "LUMBER",
+    "FARM SUPPLY",
+    "FEED AND SEED",
+    "MOTORS",
+    "AUTO PARTS",
+    "DEPOT",
+    "OUTFITTERS",
+    "BOUTIQUE",
+    "STUDIO",
+    "MEDIA",
+    "PRODUCTIONS",
+    "EVENTS",
+    "TRAVEL",
+    "TOURS",
+    "TRANSPORT",
+    "EXPRESS",
+    "COURIER",
+    "MOVING AND STORAGE",
+    "STORAGE",
+    "ENVIRONMENTAL",
+    "ENERGY",
+    "SOLAR",
+    "POWER SYSTEMS",
+    "CONTROLS",
+    "INDUSTRIES",
+    "MANUFACTURING",
+    "FABRICATION",
+    "TOOL AND DIE",
+    "PACKAGING",
+    "LAND SERVICES",
+    "LAND SURVEYING",
+    "TITLE COMPANY",
+    "PROPERTY MANAGEMENT",
+    "HOLDINGS",
+    "PARTNERS",
+    "VENTURES",
+    "ENTERPRISES",
+    "GROUP",
+    "WORKS",
+    "SUPPLY HOUSE",
+    "DISTRIBUTORS",
+    # trades that read like a surname or a public function: CRAWFORD FUEL, SMITH WATER TREATMENT
+    "FUEL", "FUELS", "OIL", "PROPANE", "PEDIATRICS", "ORTHODONTICS", "CHIROPRACTIC", "OPTOMETRY",
+    "DERMATOLOGY", "CABINETS", "MILLWORK", "FIRE PROTECTION", "WATER TREATMENT", "TAX SERVICE",
+    "TAX SERVICES", "BOOKKEEPING", "LEGAL SERVICES", "MASONRY", "PAVING", "EXCAVATING", "SEPTIC",
+    "LOCKSMITH", "UPHOLSTERY", "COLLISION", "BODY SHOP", "TILE", "CARPET", "DRYWALL", "INSULATION",
+    "GUTTERS", "IRRIGATION", "TREE SERVICE", "LAWN CARE", "POOLS", "TUTORING", "DAYCARE", "FITNESS",
+    "BARBER SHOP", "JEWELERS", "AUCTIONS", "APPRAISALS", "INSPECTIONS", "COUNSELING", "THERAPY",
+    "HOME CARE", "AMBULANCE", "RECYCLING", "DISPOSAL", "SANITATION", "WATER WELL", "SAFETY",
+)  # fmt: skip
+
+
 PERSON_LIKE_BRANDS = (
     "EDWARD JONES", "JOHN DEERE", "BOB EVANS", "WELLS FARGO", "OLIVE GARDEN", "PAPA JOHNS",
     "DAVE AND BUSTERS", "CHARLES SCHWAB", "KENNETH COLE", "JOHN HANCOCK", "RALPH LAUREN",
@@ -405,6 +583,7 @@ def build_lexicon(data: Path, keep: Keep = lambda name: True) -> dict[str, Any]:
     (training builds it from its own side of the entity split only)."""
     first, last = _first_names(data), _surnames(data)
     legal = legal_suffixes(data)
+    counts = _company_word_counts(data, first, last, keep)
     return {
         "version": 1,
         "first_names": first,
@@ -413,9 +592,9 @@ def build_lexicon(data: Path, keep: Keep = lambda name: True) -> dict[str, Any]:
         "known_companies": sorted(
             set(_known_company_cores(data, set(legal), keep)) | set(PERSON_LIKE_BRANDS)
         ),
-        "business_words": sorted(
-            set(BUSINESS_WORDS) | set(_statistical_business_words(data, first, last, keep))
-        ),
+        "business_words": sorted(set(BUSINESS_WORDS) | set(_statistical_business_words(counts))),
+        "trade_words": _trade_vocabulary(counts, data, first, last),
+        "places": _places(data),
         "government_phrases": sorted(set(GOVERNMENT_PHRASES) | set(_government_names(data, keep))),
         "government_sic": GOVERNMENT_SIC,
         "sic_lexicon": _sic_lexicon(data),

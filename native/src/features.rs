@@ -21,6 +21,7 @@ const GENERATION: u8 = 1 << 3;
 const PROFESSION: u8 = 1 << 4;
 const NAME_WORD: u8 = 1 << 5;
 const KNOWN_NAME: u8 = 1 << 6;
+const TRADE: u8 = 1 << 7;
 
 /// What a name shows, in words a person reads: the `reason` of a decision is made of these.
 #[pyclass(frozen, get_all, module = "agents.classification.native")]
@@ -41,6 +42,7 @@ pub struct Lexicon {
     /// Every word any list knows, with what the lists say of it: one lookup per word.
     words: FxHashMap<Box<str>, Known>,
     known_companies: FxHashSet<String>,
+    places: FxHashSet<String>,
     government: AhoCorasick,
     /// (phrase, weak) per government pattern, in the automaton's pattern order.
     government_phrases: Vec<(String, bool)>,
@@ -49,7 +51,8 @@ pub struct Lexicon {
 /// What the word lists say of one word.
 #[derive(Clone, Copy, Default)]
 struct Known {
-    /// LEGAL | BUSINESS | TITLE | GENERATION | PROFESSION | KNOWN_NAME, and NAME_WORD in a name
+    /// LEGAL | BUSINESS | TITLE | GENERATION | PROFESSION | KNOWN_NAME | TRADE, and NAME_WORD in a
+    /// name
     flags: u8,
     /// Its first-name and surname frequency features, when it is one.
     first_name: Option<&'static str>,
@@ -62,10 +65,15 @@ pub struct Words {
     pub surnames: Vec<(String, f64)>,
     pub legal: Vec<String>,
     pub business: Vec<String>,
+    /// Words company names hold and people's names seldom do (a wider, weaker list than `business`).
+    pub trade: Vec<String>,
     pub titles: Vec<String>,
     pub generations: Vec<String>,
     pub professions: Vec<String>,
     pub known_companies: Vec<String>,
+    /// Canonical town and city names, alone and with their state: a name that is only a place is
+    /// most often the town's government (IRONDALE, HAHIRA GEORGIA).
+    pub places: Vec<String>,
     /// Canonical government phrases, each with whether it is weak evidence on its own.
     pub government: Vec<(String, bool)>,
 }
@@ -112,6 +120,7 @@ impl Lexicon {
         };
         mark(lists.legal, LEGAL);
         mark(lists.business, BUSINESS);
+        mark(lists.trade, TRADE);
         mark(lists.titles, TITLE);
         mark(lists.generations, GENERATION);
         mark(lists.professions, PROFESSION);
@@ -142,6 +151,7 @@ impl Lexicon {
         Ok(Lexicon {
             words,
             known_companies: lists.known_companies.into_iter().collect(),
+            places: lists.places.into_iter().collect(),
             government: AhoCorasick::new(patterns)?,
             government_phrases,
         })
@@ -150,7 +160,13 @@ impl Lexicon {
     /// What the lists say of a word, and whether it can be part of a person's name.
     fn word(&self, tok: &str) -> Known {
         let mut known = self.words.get(tok).copied().unwrap_or_default();
-        if tok.len() > 1 && known.flags & (TITLE | GENERATION | PROFESSION) == 0 && tok != "AND" {
+        // a trade or legal word no list knows as a name is no part of one: STATE FARM INSURANCE
+        let not_name = if known.flags & KNOWN_NAME != 0 {
+            TITLE | GENERATION | PROFESSION
+        } else {
+            TITLE | GENERATION | PROFESSION | TRADE | BUSINESS | LEGAL
+        };
+        if tok.len() > 1 && known.flags & not_name == 0 && tok != "AND" {
             known.flags |= NAME_WORD;
         }
         known
@@ -219,7 +235,7 @@ impl Lexicon {
         emit: &mut impl FnMut(&str),
         signals: &mut Signals,
     ) {
-        let (mut flags, mut nbiz, mut known) = (0u8, 0usize, 0usize);
+        let (mut flags, mut nbiz, mut ntrade, mut known) = (0u8, 0usize, 0usize, 0usize);
         let mut core: Vec<&str> = Vec::with_capacity(tokens.len()); // without legal forms or THE
         let mut named: Vec<Known> = Vec::with_capacity(tokens.len()); // words of a person's name
         for (&tok, word) in tokens.iter().zip(words) {
@@ -229,6 +245,7 @@ impl Lexicon {
             } else if tok != "THE" {
                 core.push(tok);
             }
+            ntrade += usize::from(word.flags & TRADE != 0);
             if word.flags & BUSINESS != 0 {
                 nbiz += 1;
                 signals.business_word.get_or_insert_with(|| tok.to_owned());
@@ -251,9 +268,19 @@ impl Lexicon {
         if nbiz > 0 {
             emit(["biz=1", "biz=2", "biz=3"][nbiz.min(3) - 1]);
         }
-        if self.known_companies.contains(core.join(" ").as_str()) {
+        if ntrade > 0 {
+            emit(["trade=1", "trade=2", "trade=3"][ntrade.min(3) - 1]);
+            if words[words.len() - 1].flags & TRADE != 0 {
+                emit("trade_last");
+            }
+        }
+        let core = core.join(" ");
+        if self.known_companies.contains(core.as_str()) {
             emit("known_co");
             signals.known_company = true;
+        }
+        if flags & LEGAL == 0 && self.places.contains(core.as_str()) {
+            emit("place");
         }
         if tokens[0] == "THE" {
             emit("the_first");
@@ -279,8 +306,14 @@ impl Lexicon {
             return;
         }
         if name_then_word(words) {
-            // the last word is the trade, not the name: JANE DOE FUEL reads as a name of two
-            emit("name_then_word");
+            // the last word is the trade, not the name: JANE DOE FUEL reads as a name of two; a
+            // word no company name holds is more likely a rare surname (EDWARD JAY POLLYEA)
+            let trade = words[words.len() - 1].flags & TRADE != 0;
+            emit(if trade {
+                "name_then_trade"
+            } else {
+                "name_then_word"
+            });
             named.pop();
             known -= usize::from(words[words.len() - 1].flags & KNOWN_NAME != 0);
         }

@@ -49,17 +49,19 @@ struct Featurizer {
 #[pymethods]
 impl Featurizer {
     #[new]
-    #[pyo3(signature = (*, first_names, surnames, legal, business, titles, generations, professions, known_companies, government))]
+    #[pyo3(signature = (*, first_names, surnames, legal, business, trade, titles, generations, professions, known_companies, places, government))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         first_names: Vec<(String, f64)>,
         surnames: Vec<(String, f64)>,
         legal: Vec<String>,
         business: Vec<String>,
+        trade: Vec<String>,
         titles: Vec<String>,
         generations: Vec<String>,
         professions: Vec<String>,
         known_companies: Vec<String>,
+        places: Vec<String>,
         government: Vec<(String, bool)>,
     ) -> PyResult<Self> {
         let words = features::Words {
@@ -67,10 +69,12 @@ impl Featurizer {
             surnames,
             legal,
             business,
+            trade,
             titles,
             generations,
             professions,
             known_companies,
+            places,
             government,
         };
         let lexicon =

@@ -62,6 +62,13 @@ from tests.conftest import SHARED_DATA
         ("Danfeng (Daphne) Yao", "INDIVIDUAL"),
         ("MOLLY MAID", "BUSINESS"),
         ("Rogers Water Utilities", "GOVERNMENT"),
+        ("Miss Jane Ellen Kowalczykowski", "INDIVIDUAL"),  # a whole middle name, a surname no list holds
+        ('Earl "Big E" Tranbarger', "INDIVIDUAL"),  # a quoted nickname
+        ("STATE FARM INSURANCE", "BUSINESS"),  # everyday words are no person's name
+        ("Hanceville, Alabama", "GOVERNMENT"),  # a town alone is its government
+        ("Bend Public Library Foundation", "BUSINESS"),  # a non-profit beside a public body
+        ("Wyoming State Employees Credit Union", "BUSINESS"),
+        ("Mesa Community College", "GOVERNMENT"),
     ],
 )
 def test_payee_type(classifier: Classifier, name: str, expected: str) -> None:
@@ -95,6 +102,18 @@ def test_scoring_counts_each_feature_once_as_training_does(classifier: Classifie
 def test_features_of_a_name_without_words_are_its_length_only(classifier: Classifier) -> None:
     features, signals, text = classifier.featurize(" .,- ")
     assert (features, text, signals.person, signals.legal_form) == (["n=0"], "", [], None)
+
+
+def test_place_and_trade_word_features(classifier: Classifier) -> None:
+    """A name that is only a town (with or without its state) reads as a place, one with a legal
+    form does not; a trade or everyday word after a person's name is told from a rare surname."""
+    features = lambda name: set(classifier.featurize(name)[0])  # noqa: E731
+    assert "place" in features("Irondale") and "place" in features("HAHIRA, GA")
+    assert "place" not in features("CORNING INC") and "place" not in features("IRONDALE PLUMBING")
+    assert {"name_then_trade", "trade_last"} <= features("CHRISTOPHER CRAWFORD FUEL")
+    rare_surname = features("EDWARD JAY POLLYEA")
+    assert "name_then_word" in rare_surname and "trade_last" not in rare_surname
+    assert features('EARL "THE GOAT" MANIGAULT') == features("EARL MANIGAULT")
 
 
 def test_last_first_form_splits_on_what_python_calls_whitespace(classifier: Classifier) -> None:
