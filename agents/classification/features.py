@@ -37,6 +37,9 @@ WEAK_GOVERNMENT = frozenset(
         "TRIBE",
         "DIVISION OF",
         "OFFICE OF THE",
+        "ADMINISTRATION",
+        "PORT OF",
+        "CORRECTIONS",
     }
 )
 # Features that say how a name looks, not what it says: alone they are no evidence.

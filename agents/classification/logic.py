@@ -19,6 +19,7 @@ from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.phrases import PhraseIndex
 
 UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
+INTERNAL = "internal_transfer"  # the exclusion category of the books' own accounts
 
 
 @dataclass
@@ -102,11 +103,25 @@ class Classifier:
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
         name = record["payee"]["name"]
         correction = self.corrections.find(record["payee_id"], name)
+        screening = record.get("screening") or {}
         if correction is not None and correction.payee_type is not None:
             record["classification"] = self.corrected(name, correction)
+        elif screening.get("excluded") and screening.get("category") == INTERNAL:
+            record["classification"] = _internal_account(screening["keyword"])
         else:
             record["classification"] = self.classify(name)
         return record
+
+
+def _internal_account(keyword: str) -> dict[str, Any]:
+    """PETTY CASH, a trust account: an entry of the books, not a payee of any type (DESIGN.md)."""
+    return {
+        "payee_type": "UNKNOWN",
+        "confidence": 0.0,
+        "reason": f"internal account ('{keyword}'): no payee to type",
+        "sic_code": None,
+        "sic_description": None,
+    }
 
 
 def _reason(kind: str, s: Signals) -> str:

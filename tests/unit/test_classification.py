@@ -17,6 +17,8 @@ from payeeflow.agents.classification.artifacts import (
 from payeeflow.agents.classification.evaluate import evaluate, read_labeled
 from payeeflow.agents.classification.logic import Classifier
 from payeeflow.agents.classification.model_train import train_all
+from payeeflow.agents.exclusion.logic import Screener
+from payeeflow.agents.rows import flat_row
 from tests.conftest import SHARED_DATA
 
 
@@ -102,6 +104,16 @@ def test_scoring_counts_each_feature_once_as_training_does(classifier: Classifie
 def test_features_of_a_name_without_words_are_its_length_only(classifier: Classifier) -> None:
     features, signals, text = classifier.featurize(" .,- ")
     assert (features, text, signals.person, signals.legal_form) == (["n=0"], "", [], None)
+
+
+@pytest.mark.parametrize("name", ["PETTY CASH", "Smith Law Firm IOLTA Trust Account", "ESCROW ACCOUNT 2231"])
+def test_an_internal_account_is_no_payee_of_any_type(classifier: Classifier, name: str) -> None:
+    """DESIGN.md: petty cash or a trust account is UNKNOWN and flagged, never a confident guess."""
+    record = classifier.apply(Screener.from_file().apply({"payee_id": "p1", "payee": {"name": name}}))
+    row = flat_row(record)
+    assert (row["excluded"], row["exclusion_category"]) == (True, "internal_transfer")
+    assert (row["payee_type"], row["confidence"], row["needs_review"]) == ("UNKNOWN", 0.0, True)
+    assert "internal account" in row["reason"]
 
 
 def test_place_and_trade_word_features(classifier: Classifier) -> None:
