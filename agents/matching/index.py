@@ -45,9 +45,12 @@ class Supplier(NamedTuple):  # a tuple: an index build makes 483k of them
     def from_values(cls, supplier_id: Any, name: Any, *rest: Any) -> Supplier:
         """A supplier from the values of ``SUPPLIER_FIELDS``, in that order, as a CSV or a
         record gives them: codes upper-cased, blanks as none, the ZIP as its first five."""
-        city, state, zip5, tax_id, sic_code, accepts = (
-            (str(value).strip().upper() or None) if value not in (None, "") else None for value in rest
-        )
+        city, state, zip5, tax_id, sic_code, accepts = [
+            None
+            if value is None
+            else (value if value.__class__ is str else str(value)).strip().upper() or None
+            for value in rest
+        ]
         return cls(
             str(supplier_id).strip(),
             str(name).strip(),
@@ -68,10 +71,19 @@ SUPPLIER_ID, NAME, CITY, STATE, ZIP, TAX_ID = 0, 1, 2, 3, 4, 5  # positions in `
 
 
 def _pack(supplier: Supplier) -> str:
-    card = {True: "1", False: "0", None: ""}[supplier.accepts_card]
-    values = [supplier.supplier_id, supplier.name, supplier.city, supplier.state, supplier.zip]
-    values += [supplier.tax_id, supplier.sic_code, card]
-    return _SEP.join((value or "").replace(_SEP, " ") for value in values)
+    card = "" if supplier.accepts_card is None else "1" if supplier.accepts_card else "0"
+    values = [
+        supplier.supplier_id,
+        supplier.name,
+        supplier.city or "",
+        supplier.state or "",
+        supplier.zip or "",
+    ]
+    values += [supplier.tax_id or "", supplier.sic_code or "", card]
+    packed = _SEP.join(values)
+    if packed.count(_SEP) != len(values) - 1:  # a field held the separator (seldom: it is a control)
+        packed = _SEP.join(value.replace(_SEP, " ") for value in values)
+    return packed
 
 
 def _unpack(packed: str) -> Supplier:
@@ -142,9 +154,10 @@ class SupplierIndex:
     def upsert(self, supplier: Supplier) -> None:
         packed = _pack(supplier)
         old = self.row_of.get(supplier.supplier_id)
-        if old is not None and self._packed(old) == packed:
-            return  # unchanged (a daily full sync): a new row would only cost memory
-        self.delete(supplier.supplier_id)
+        if old is not None:
+            if self._packed(old) == packed:
+                return  # unchanged (a daily full sync): a new row would only cost memory
+            self.delete(supplier.supplier_id)
         tokens, form = supplier_key(supplier.name)
         key = " ".join(tokens)
         if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -248,13 +249,18 @@ def read_network(path: Path) -> Iterator[Supplier]:
     if missing:
         fh.close()
         raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
-    return _suppliers(reader, fh, [header.index(f) if f in header else None for f in SUPPLIER_FIELDS])
+    width = len(header)  # a column the file lacks reads the blank cell appended at this position
+    return _suppliers(reader, fh, width, [header.index(f) if f in header else width for f in SUPPLIER_FIELDS])
 
 
-def _suppliers(reader: Iterator[list[str]], fh: Any, positions: list[int | None]) -> Iterator[Supplier]:
+def _suppliers(reader: Iterator[list[str]], fh: Any, width: int, positions: list[int]) -> Iterator[Supplier]:
     """Rows as ``Supplier.from_values`` takes them; a short row's missing cells are blank."""
+    cells = itemgetter(*positions)
     with fh:
         for row in reader:
-            values = [row[i] if i is not None and i < len(row) else "" for i in positions]
+            if len(row) != width:
+                row = (row + [""] * width)[:width]
+            row.append("")
+            values = cells(row)
             if values[0] and values[1]:
                 yield Supplier.from_values(*values)

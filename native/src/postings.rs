@@ -46,6 +46,7 @@ pub struct Network {
     // order the network was loaded in (a file's rows, or a topic's partitions interleaved)
     ranks: Vec<u64>,
     alive: Vec<bool>,
+    retired: usize, // rows not alive: while none is, searches skip the check
     scratch: Scratch,
 }
 
@@ -119,36 +120,49 @@ impl Scratch {
         }
     }
 
-    /// Words too common to find with lift the rows near the top whose key holds them.
-    fn boost<'k>(&mut self, common: &[(u32, f64)], from: f64, key: impl Fn(u32) -> &'k [u32]) {
-        let slots = &mut self.slots;
-        let top = self
-            .rows
-            .iter()
-            .map(|&r| slots[r as usize].total)
-            .fold(f64::MIN, f64::max);
-        for &row in &self.rows {
-            let slot = &mut slots[row as usize];
-            if slot.total < top * from {
-                continue;
-            }
-            let held = key(row);
-            for &(near, w) in common {
-                if held.contains(&near) {
-                    slot.total += w;
-                }
-            }
-        }
-    }
-
-    /// The `limit` heaviest live rows, heaviest first; a tie goes to the lower rank.
-    fn heaviest(&self, alive: &[bool], ranks: &[u64], limit: usize) -> Vec<u32> {
+    /// The `limit` heaviest live rows, heaviest first (a tie goes to the lower rank), after words
+    /// too common to find with lift the rows near the top whose key holds them. The totals are
+    /// read once into a list: a lift is looked for only in a row that could then reach the top
+    /// `limit` (reading a row's key is a cache miss), so the answer is that of lifting them all.
+    fn heaviest<'k>(
+        &self,
+        alive: Option<&[bool]>,
+        ranks: &[u64],
+        limit: usize,
+        lift: (&[(u32, f64)], f64),
+        key: impl Fn(u32) -> &'k [u32],
+    ) -> Vec<u32> {
+        let slots = &self.slots;
         let mut ranked: Vec<(f64, u32)> = self
             .rows
             .iter()
-            .filter(|&&r| alive[r as usize])
-            .map(|&r| (self.slots[r as usize].total, r))
+            .map(|&r| (slots[r as usize].total, r))
             .collect();
+        let (common, from) = lift;
+        let top = ranked.iter().map(|r| r.0).fold(f64::MIN, f64::max); // dead rows too
+        if let Some(alive) = alive {
+            ranked.retain(|&(_, r)| alive[r as usize]);
+        }
+        if !common.is_empty() {
+            let most: f64 = common.iter().map(|&(_, w)| w).sum();
+            let mut floor = f64::MIN;
+            if limit > 0 && ranked.len() > limit {
+                let mut totals: Vec<f64> = ranked.iter().map(|r| r.0).collect();
+                totals.select_nth_unstable_by(limit - 1, |a, b| b.total_cmp(a));
+                floor = totals[limit - 1] - most - 1e-9; // below it, no lift reaches the top
+            }
+            for (total, row) in ranked.iter_mut() {
+                if *total < top * from || *total < floor {
+                    continue;
+                }
+                let held = key(*row);
+                for &(near, w) in common {
+                    if held.contains(&near) {
+                        *total += w;
+                    }
+                }
+            }
+        }
         let order = |a: &(f64, u32), b: &(f64, u32)| {
             b.0.total_cmp(&a.0)
                 .then(ranks[a.1 as usize].cmp(&ranks[b.1 as usize]))
@@ -256,6 +270,7 @@ impl Network {
 
     pub fn retire(&mut self, row: usize) {
         if let Some(alive) = self.alive.get_mut(row) {
+            self.retired += usize::from(*alive);
             *alive = false;
         }
     }
@@ -388,10 +403,11 @@ impl Network {
                 None => Vec::new(),
             }
         } else {
-            if !common.is_empty() {
-                scratch.boost(&common, search.boost_from, |row| self.key(row as usize));
-            }
-            scratch.heaviest(&self.alive, &self.ranks, limit)
+            let alive = (self.retired > 0).then_some(self.alive.as_slice());
+            let lift = (common.as_slice(), search.boost_from);
+            scratch.heaviest(alive, &self.ranks, limit, lift, |row| {
+                self.key(row as usize)
+            })
         };
         self.scratch = scratch;
         found
