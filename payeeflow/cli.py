@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,21 +40,21 @@ def _pipeline(
     from payeeflow.agents.pipeline import Pipeline
 
     screening = command != "match"
-    corrections = Corrections(read_corrections(corrections_file) if corrections_file else ())
-    classifier = Classifier.load() if screening else None
-    matcher = Matcher.from_csv(network) if network else None
+    with ThreadPoolExecutor(1) as pool:  # the index is built without the GIL while the rest loads
+        building = pool.submit(Matcher.from_csv, network) if network else None
+        corrections = Corrections(read_corrections(corrections_file) if corrections_file else ())
+        classifier = Classifier.load() if screening else None
+        screener = (
+            Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
+            if screening
+            else None
+        )
+        enricher = Enricher() if command == "process" else None
+        matcher = building.result() if building else None
     for stage in (classifier, matcher):
         if stage is not None:
             stage.corrections = corrections
-    return Pipeline(
-        Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
-        if screening
-        else None,
-        classifier,
-        matcher,
-        Enricher() if command == "process" else None,
-        settings.max_name_length,
-    )
+    return Pipeline(screener, classifier, matcher, enricher, settings.max_name_length)
 
 
 def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:

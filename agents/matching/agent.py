@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from payeeflow.agents.corrections import Corrections
 from payeeflow.agents.matching.index import SupplierIndex
-from payeeflow.agents.matching.logic import Matcher, read_network
+from payeeflow.agents.matching.logic import Matcher
 from payeeflow.config import Settings
 from payeeflow.connectors.feeds import CorrectionFeed, SupplierFeed
 from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
@@ -21,7 +21,7 @@ def build(settings: Settings) -> Stage:
     corrections = Corrections()
     feeds: list[Feed] = [CorrectionFeed(settings, corrections)]
     if settings.network_file is not None:
-        index = SupplierIndex.build(read_network(settings.network_file))
+        index = SupplierIndex.from_csv(settings.network_file)
         SUPPLIERS.set(len(index))
         INDEX_ROWS.set(index.row_count)
     else:

@@ -1,25 +1,26 @@
 """In-memory supplier index: exact match keys, rare-token postings and typo variants; no full scan.
 
-Rows are append-only; an upsert appends a row and retires the old one, a delete retires it. A
-row keeps its supplier packed into one shared byte buffer and its match key (shared with the key
-hash), not objects per field: at 483k suppliers that halves what the rows cost. The postings,
-the typo variants and each row's key tokens, location and legal form live in the compiled
-``Network`` (``native/src/postings.rs``), which finds and scores candidates: every token of 4+
-letters is also indexed by its one-letter deletions (symmetric delete), so a payee token with a
-typo or a swap still finds the supplier tokens within two edits without comparing against every
-token.
+Rows are append-only; an upsert appends a row and retires the old one, a delete retires it. The
+index lives in compiled code (``native/src/store.rs`` and ``postings.rs``), not in objects per
+supplier: each supplier packed into one shared byte buffer, its rows by id, match key and tax id,
+and each row's key tokens, location and legal form, which find and score candidates. Every token
+of 4+ letters is also indexed by its one-letter deletions (symmetric delete), so a payee token
+with a typo or a swap still finds the supplier tokens within two edits without comparing against
+every token. A network file is read by the compiled code whole (``from_csv``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
-from array import array
+import csv
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from payeeflow.agents.classification.native import Network
-from payeeflow.agents.matching.normalize import supplier_key
+from payeeflow.agents.classification.native import Suppliers, rank
+from payeeflow.agents.matching.normalize import KEYS
+from payeeflow.errors import InputError
+
+__all__ = ["SUPPLIER_FIELDS", "Supplier", "SupplierIndex", "rank"]
 
 MAX_POSTING = 1000  # a token in more names than this is too common to find candidates with
 NEAR_WEIGHT = 0.6  # a near spelling finds candidates, but less surely than the word itself
@@ -70,24 +71,22 @@ _SEP = "\x1f"  # unit separator: no supplier field holds one once packed
 SUPPLIER_ID, NAME, CITY, STATE, ZIP, TAX_ID = 0, 1, 2, 3, 4, 5  # positions in ``SupplierIndex.fields``
 
 
-def _pack(supplier: Supplier) -> str:
-    card = "" if supplier.accepts_card is None else "1" if supplier.accepts_card else "0"
-    values = [
-        supplier.supplier_id,
-        supplier.name,
-        supplier.city or "",
-        supplier.state or "",
-        supplier.zip or "",
-    ]
-    values += [supplier.tax_id or "", supplier.sic_code or "", card]
-    packed = _SEP.join(values)
-    if packed.count(_SEP) != len(values) - 1:  # a field held the separator (seldom: it is a control)
-        packed = _SEP.join(value.replace(_SEP, " ") for value in values)
-    return packed
+def network_columns(path: Path) -> list[int | None]:
+    """The columns of ``SUPPLIER_FIELDS`` in a network CSV's header (None for one it lacks);
+    InputError when it cannot be read or lacks ``supplier_id`` or ``name``."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read network CSV: {getattr(exc, 'strerror', None) or exc}") from exc
+    missing = {"supplier_id", "name"} - set(header)
+    if missing:
+        raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
+    return [header.index(f) if f in header else None for f in SUPPLIER_FIELDS]
 
 
-def _unpack(packed: str) -> Supplier:
-    supplier_id, name, city, state, zip5, tax_id, sic_code, card = packed.split(_SEP)
+def _unpack(fields: list[str]) -> Supplier:
+    supplier_id, name, city, state, zip5, tax_id, sic_code, card = fields
     return Supplier(
         supplier_id,
         name,
@@ -101,23 +100,21 @@ def _unpack(packed: str) -> Supplier:
 
 
 class SupplierIndex:
+    """The network as matching reads it, held by the compiled ``Suppliers`` (no Python object per
+    supplier): each supplier packed into one buffer, its rows by id, match key and tax id, and
+    the postings that find candidates."""
+
     def __init__(self) -> None:
-        # Each row's supplier, packed (see ``_pack``) as UTF-8 in one buffer: no object per row.
-        # A retired row's bytes stay until a rebuild, as its postings do; its size becomes 0.
-        self._blob = bytearray()
-        self._starts = array("Q")
-        self._sizes = array("I")
-        self.keys: list[str] = []  # match key per row: its tokens joined by spaces
-        self.forms: list[str | None] = []
-        self.row_of: dict[str, int] = {}
-        self.by_key: dict[str, int | list[int]] = {}  # one row, or the rows sharing a key
-        self.by_tax_id: dict[str, int | list[int]] = {}  # suppliers may share a tax id
-        self.network = Network(
-            max_posting=MAX_POSTING, near_weight=NEAR_WEIGHT, boost_from=BOOST_FROM, prefix_limit=PREFIX_LIMIT
+        self.native = Suppliers(
+            keys=KEYS,
+            max_posting=MAX_POSTING,
+            near_weight=NEAR_WEIGHT,
+            boost_from=BOOST_FROM,
+            prefix_limit=PREFIX_LIMIT,
         )
 
     def __len__(self) -> int:
-        return len(self.row_of)
+        return len(self.native)
 
     @classmethod
     def build(cls, suppliers: Iterable[Supplier]) -> SupplierIndex:
@@ -126,120 +123,71 @@ class SupplierIndex:
             index.upsert(supplier)
         return index
 
+    @classmethod
+    def from_csv(cls, path: Path) -> SupplierIndex:
+        """Every supplier of a network CSV (``supplier_id``, ``name`` required), read and
+        normalised by compiled code as ``matching.logic.read_network`` and
+        ``Supplier.from_values`` read them."""
+        index = cls()
+        try:
+            index.native.read_csv(str(path), network_columns(path))
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        return index
+
     @property
     def row_count(self) -> int:
         """Rows ever added, retired ones included."""
-        return len(self._sizes)
-
-    def _packed(self, row: int) -> str | None:
-        size = self._sizes[row]
-        if not size:
-            return None
-        start = self._starts[row]
-        return self._blob[start : start + size].decode()
+        return self.native.row_count
 
     def supplier(self, row: int) -> Supplier | None:
-        packed = self._packed(row)
-        return None if packed is None else _unpack(packed)
+        packed = self.native.packed(row)
+        return None if packed is None else _unpack(packed.split(_SEP))
 
     def fields(self, row: int) -> list[str]:
         """A live row's supplier as strings ("" for none), cheaper than ``supplier`` when scoring."""
-        packed = self._packed(row)
+        packed = self.native.packed(row)
         assert packed is not None
         return packed.split(_SEP)
 
     def alive(self, row: int) -> bool:
-        return self._sizes[row] != 0
+        return self.native.alive(row)
+
+    def row_of(self, supplier_id: str) -> int | None:
+        return self.native.row_of(supplier_id)
+
+    def form(self, row: int) -> str | None:
+        """The canonical legal form the row's name states."""
+        return self.native.form(row)
 
     def upsert(self, supplier: Supplier) -> None:
-        packed = _pack(supplier)
-        old = self.row_of.get(supplier.supplier_id)
-        if old is not None:
-            if self._packed(old) == packed:
-                return  # unchanged (a daily full sync): a new row would only cost memory
-            self.delete(supplier.supplier_id)
-        tokens, form = supplier_key(supplier.name)
-        key = " ".join(tokens)
-        if (present := self.by_key.get(key)) is not None:  # share the key string with its siblings
-            key = self.keys[present if isinstance(present, int) else present[0]]
-        row = len(self._sizes)
-        data = packed.encode()
-        self._starts.append(len(self._blob))
-        self._sizes.append(len(data))
-        self._blob += data
-        self.keys.append(key)
-        self.forms.append(sys.intern(form) if form else None)
-        self.row_of[supplier.supplier_id] = row
-        _add(self.by_key, key, row)
-        if supplier.tax_id:
-            _add(self.by_tax_id, supplier.tax_id, row)
-        self.network.add(
-            tokens,
-            supplier.state or "",
-            supplier.city or "",
-            supplier.zip or "",
-            form or "",
-            rank(supplier.supplier_id),
+        """Adds the supplier or replaces its row; an unchanged one (a daily full sync) is left."""
+        card = "" if supplier.accepts_card is None else "1" if supplier.accepts_card else "0"
+        self.native.upsert(
+            [
+                supplier.supplier_id,
+                supplier.name,
+                supplier.city or "",
+                supplier.state or "",
+                supplier.zip or "",
+                supplier.tax_id or "",
+                supplier.sic_code or "",
+                card,
+            ]
         )
 
     def delete(self, supplier_id: str) -> bool:
-        row = self.row_of.pop(supplier_id, None)
-        if row is None:
-            return False
-        tax_id = self.fields(row)[TAX_ID]
-        self._sizes[row] = 0
-        self.network.retire(row)
-        _discard(self.by_key, self.keys[row], row)
-        if tax_id:
-            _discard(self.by_tax_id, tax_id, row)
-        return True
+        return self.native.delete(supplier_id)
 
     def exact(self, key: str) -> list[int]:
-        return [row for row in _all(self.by_key.get(key)) if self._sizes[row]]
+        return self.native.exact(key)
 
     def by_tax(self, tax_id: str) -> int | None:
         """The row of the supplier last given this tax id, of those still in the network."""
-        rows = _all(self.by_tax_id.get(tax_id))
-        return rows[-1] if rows else None
+        return self.native.by_tax(tax_id)
 
     def candidates(self, tokens: list[str], truncated: bool, limit: int) -> list[int]:
         """Live rows sharing the name's tokens or their near spellings (for a cut name, the
         words its last word begins), heaviest first: each token counts once per row, at the
         IDF of its best spelling; words too common to find with only re-rank rows near the top."""
-        return self.network.candidates(tokens, truncated, limit)
-
-
-def rank(supplier_id: str) -> int:
-    """Where a supplier stands among rows that tie: a stable hash of its id, so that matching gives
-    the same answers whatever order the network was loaded in."""
-    return int.from_bytes(
-        hashlib.blake2b(supplier_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    )
-
-
-def _add(mapping: dict[str, Any], key: str, value: Any) -> None:
-    """Store one value bare and several as a list: most keys have one, and lists cost 88 bytes."""
-    present = mapping.get(key)
-    if present is None:
-        mapping[key] = value
-    elif isinstance(present, list):
-        present.append(value)
-    else:
-        mapping[key] = [present, value]
-
-
-def _discard(mapping: dict[str, Any], key: str, value: Any) -> None:
-    """Undo ``_add``: drop one value, and the key with its last value."""
-    present = mapping.get(key)
-    if present == value:
-        del mapping[key]
-    elif isinstance(present, list) and value in present:
-        present.remove(value)
-        if len(present) == 1:
-            mapping[key] = present[0]
-
-
-def _all(found: Any) -> list[Any]:
-    if found is None:
-        return []
-    return found if isinstance(found, list) else [found]
+        return self.native.candidates(tokens, truncated, limit)

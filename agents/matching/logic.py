@@ -23,14 +23,13 @@ from payeeflow.agents.matching.index import (
     CITY,
     NAME,
     STATE,
-    SUPPLIER_FIELDS,
     SUPPLIER_ID,
     ZIP,
     Supplier,
     SupplierIndex,
+    network_columns,
 )
 from payeeflow.agents.matching.normalize import legal_form, read_query, split_dba
-from payeeflow.errors import InputError
 
 EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
 TIE_MARGIN = 2.0
@@ -99,17 +98,18 @@ class Matcher:
 
     @classmethod
     def from_csv(cls, path: Path) -> Matcher:
-        return cls(SupplierIndex.build(read_network(path)))
+        return cls(SupplierIndex.from_csv(path))
 
     def match(self, payee: dict[str, Any]) -> dict[str, Any]:
         """The ``match`` section for one payee, with its best candidates and their evidence."""
         legal, trade = split_dba(payee["name"])
-        best = self._best(legal, payee)
+        where = _where(payee)
+        best = self._best(legal, payee, where)
         if trade:
-            alt = self._best(trade, payee)
+            alt = self._best(trade, payee, where)
             if alt.score > best.score:
                 best = alt
-        candidates = self._explain(best, payee)
+        candidates = self._explain(best, where)
         score, row, runner_up = best.score, best.row, best.runner_up
         if row is None or score < WEAK:
             return _no_match(score, candidates)
@@ -132,9 +132,9 @@ class Matcher:
             "candidates": candidates,
         }
 
-    def _explain(self, best: Best, payee: dict[str, Any]) -> list[dict[str, Any]]:
+    def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was scored against, with the evidence."""
-        index, where = self.index, _where(payee)
+        index = self.index
         form = best.form
         shown = []
         for score, row in best.scored[:CANDIDATES_SHOWN]:
@@ -142,7 +142,7 @@ class Matcher:
                 break
             fields = index.fields(row)
             evidence = ["tax id"] if best.by_tax_id else []
-            bonus = _evidence(where, fields, form, index.forms[row], evidence)
+            bonus = _evidence(where, fields, form, index.form(row), evidence)
             name_score = min(score - bonus, 100.0)
             evidence.insert(0, "same name" if best.exact else f"name {name_score:.0f}")
             shown.append(
@@ -155,7 +155,7 @@ class Matcher:
             )
         return shown
 
-    def _best(self, name: str, payee: dict[str, Any]) -> Best:
+    def _best(self, name: str, payee: dict[str, Any], where: tuple[str, str, str]) -> Best:
         """The best row over the candidates, and the best score of another supplier name."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
@@ -164,8 +164,8 @@ class Matcher:
         if not tokens:
             return NO_BEST
         rows, exact = self._rows(tokens, truncated)
-        state, zip5, city = _where(payee)
-        scored, runner = self.index.network.score(
+        state, zip5, city = where
+        scored, runner = self.index.native.score(
             tokens, truncated, rows, exact, state=state, zip=zip5, city=city, form=form, rules=RULES
         )
         if not scored:
@@ -196,7 +196,7 @@ class Matcher:
         if correction.not_supplier:
             return _no_match(0.0, candidates)
         assert correction.supplier_id is not None
-        row = self.index.row_of.get(correction.supplier_id)
+        row = self.index.row_of(correction.supplier_id)
         supplier = None if row is None else self.index.supplier(row)
         name = supplier.name if supplier else correction.supplier_name or ""
         chosen = {"supplier_id": correction.supplier_id, "supplier_name": name, "score": 100.0}
@@ -238,25 +238,14 @@ def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def read_network(path: Path) -> Iterator[Supplier]:
-    """Suppliers of a network CSV (``supplier_id``, ``name`` required), one row at a time."""
-    try:
-        fh = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read network CSV: {exc.strerror or exc}") from exc
-    reader = csv.reader(fh)
-    header = next(reader, [])
-    missing = {"supplier_id", "name"} - set(header)
-    if missing:
-        fh.close()
-        raise InputError(f"{path}: network CSV lacks column(s) {', '.join(sorted(missing))}")
-    width = len(header)  # a column the file lacks reads the blank cell appended at this position
-    return _suppliers(reader, fh, width, [header.index(f) if f in header else width for f in SUPPLIER_FIELDS])
-
-
-def _suppliers(reader: Iterator[list[str]], fh: Any, width: int, positions: list[int]) -> Iterator[Supplier]:
-    """Rows as ``Supplier.from_values`` takes them; a short row's missing cells are blank."""
-    cells = itemgetter(*positions)
-    with fh:
+    """Suppliers of a network CSV (``supplier_id``, ``name`` required), one row at a time, as
+    ``SupplierIndex.from_csv`` reads them."""
+    positions = network_columns(path)
+    width = max(p for p in positions if p is not None) + 1  # a lacking column reads this blank cell
+    cells = itemgetter(*(width if p is None else p for p in positions))
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
         for row in reader:
             if len(row) != width:
                 row = (row + [""] * width)[:width]

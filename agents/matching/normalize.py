@@ -90,7 +90,7 @@ _SWAPPED_FORMS = (
 )
 
 
-_KEYS = MatchKeys(
+KEYS = MatchKeys(
     abbreviations=ABBREVIATIONS,
     legal_forms=LEGAL_FORMS,
     noise=NOISE,
@@ -120,17 +120,17 @@ def read_query(name: str) -> Query:
     name's last word may be partial, and a legal form misspelled or begun (``CORPORATINO``,
     ``COR``, ``L.L..C``) is still a legal form.
     """
-    return Query(*_KEYS.query(name))
+    return Query(*KEYS.query(name))
 
 
 def supplier_key(name: str) -> tuple[list[str], str | None]:
     """(identity tokens, canonical legal form) of a supplier's name, as the index stores them."""
-    return _KEYS.key(name)
+    return KEYS.key(name)
 
 
 def legal_form(name: str) -> str | None:
     """The name's (last) legal form, canonical: ``Acme Corporation`` -> ``CORP``."""
-    return _KEYS.legal_form(name)
+    return KEYS.legal_form(name)
 
 
 def match_key(name: str) -> str:

@@ -12,6 +12,7 @@ mod features;
 mod model;
 mod names;
 mod postings;
+mod store;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -142,20 +143,54 @@ impl Scorer {
     }
 }
 
-/// The supplier network as matching searches it: each row's key tokens, location and legal
-/// form, the postings of every token and its typo variants.
+/// The supplier network as matching holds and searches it: each supplier packed, the maps from
+/// its id, match key and tax id to its rows (`store.rs`), and the postings of every key token and
+/// its typo variants, with each row's location and legal form (`postings.rs`).
 #[pyclass(module = "agents.classification.native")]
-struct Network {
+struct Suppliers {
+    store: store::Store,
     network: postings::Network,
     search: postings::Search,
+    keys: Py<MatchKeys>,
+}
+
+impl Suppliers {
+    /// Adds a supplier or replaces its row; false when nothing changed.
+    fn put(&mut self, keys: &names::MatchKeys, fields: &store::Fields) -> bool {
+        let Some(packed) = self.store.changes(fields) else {
+            return false;
+        };
+        if let Some(old) = self.store.remove(fields[0]) {
+            self.network.retire(old as usize);
+        }
+        let (tokens, form) = keys.key(fields[1]);
+        let row = self.store.append(fields, &packed, &tokens.join(" "));
+        let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        let place = [
+            fields[3],
+            fields[2],
+            fields[4],
+            form.as_deref().unwrap_or(""),
+        ];
+        let added = self.network.add(&tokens, place, store::rank(fields[0]));
+        debug_assert_eq!(row, added);
+        true
+    }
 }
 
 #[pymethods]
-impl Network {
+impl Suppliers {
     #[new]
-    #[pyo3(signature = (*, max_posting, near_weight, boost_from, prefix_limit))]
-    fn new(max_posting: usize, near_weight: f64, boost_from: f64, prefix_limit: usize) -> Self {
-        Network {
+    #[pyo3(signature = (*, keys, max_posting, near_weight, boost_from, prefix_limit))]
+    fn new(
+        keys: Py<MatchKeys>,
+        max_posting: usize,
+        near_weight: f64,
+        boost_from: f64,
+        prefix_limit: usize,
+    ) -> Self {
+        Suppliers {
+            store: store::Store::default(),
             network: postings::Network::new(),
             search: postings::Search {
                 max_posting,
@@ -163,35 +198,87 @@ impl Network {
                 boost_from,
                 prefix_limit,
             },
+            keys,
         }
     }
 
+    /// Suppliers in the network.
     fn __len__(&self) -> usize {
-        self.network.row_count()
+        self.store.len()
     }
 
-    /// Appends a row ("" for an unknown field) and returns its number. `rank` orders rows that
-    /// tie (a hash of the supplier's id: the same whatever order the network arrives in).
-    #[allow(clippy::too_many_arguments)]
-    fn add(
+    /// Rows ever added, retired ones included.
+    #[getter]
+    fn row_count(&self) -> usize {
+        self.store.row_count()
+    }
+
+    /// Adds a supplier (its `SUPPLIER_FIELDS`, "" for none, as `Supplier.from_values` normalises
+    /// them) or replaces its row; false when nothing changed (a daily full sync).
+    fn upsert(&mut self, py: Python<'_>, fields: [Bound<'_, PyString>; 8]) -> PyResult<bool> {
+        let texts = fields.iter().map(utf8).collect::<PyResult<Vec<_>>>()?;
+        let fields: store::Fields = std::array::from_fn(|i| texts[i].as_ref());
+        let keys = self.keys.clone_ref(py);
+        Ok(self.put(&keys.get().keys, &fields))
+    }
+
+    /// Retires a supplier's row; false when the network lacks it.
+    fn delete(&mut self, supplier_id: &str) -> bool {
+        match self.store.remove(supplier_id) {
+            Some(row) => {
+                self.network.retire(row as usize);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds every supplier of a network CSV; `positions` are the columns of `SUPPLIER_FIELDS`
+    /// (None for one the file lacks). Returns the rows read; ValueError for a file it cannot read.
+    /// Other Python threads run meanwhile.
+    fn read_csv(
         &mut self,
-        tokens: Vec<PyBackedStr>,
-        state: &str,
-        city: &str,
-        zip: &str,
-        form: &str,
-        rank: u64,
-    ) -> u32 {
-        self.network
-            .add(&strs(&tokens), [state, city, zip, form], rank)
+        py: Python<'_>,
+        path: &str,
+        positions: [Option<usize>; 8],
+    ) -> PyResult<usize> {
+        let keys = self.keys.clone_ref(py);
+        let keys = &keys.get().keys;
+        // without the GIL: the file command loads its other stages meanwhile
+        py.detach(|| {
+            store::read_csv(path, &positions, |fields| {
+                self.put(keys, fields);
+            })
+        })
+        .map_err(PyValueError::new_err)
     }
 
-    fn retire(&mut self, row: usize) {
-        self.network.retire(row);
+    /// A live row's supplier, its fields joined by U+001F; None for a retired row.
+    fn packed(&self, row: usize) -> Option<&str> {
+        self.store.packed(row)
     }
 
     fn alive(&self, row: usize) -> bool {
-        self.network.is_alive(row)
+        self.store.is_alive(row)
+    }
+
+    fn row_of(&self, supplier_id: &str) -> Option<u32> {
+        self.store.row_of(supplier_id)
+    }
+
+    /// The live rows whose match key is `key`.
+    fn exact(&self, key: &str) -> Vec<u32> {
+        self.store.exact(key).to_vec()
+    }
+
+    /// The row of the supplier last given this tax id, of those still in the network.
+    fn by_tax(&self, tax_id: &str) -> Option<u32> {
+        self.store.by_tax(tax_id)
+    }
+
+    /// The canonical legal form a row's name states.
+    fn form(&self, row: usize) -> Option<&str> {
+        self.network.form(row)
     }
 
     fn idf(&self, token: &str) -> f64 {
@@ -235,6 +322,12 @@ impl Network {
         self.network
             .score(&strs(&tokens), truncated, &rows, exact, &at, &rules)
     }
+}
+
+/// Where a supplier stands among rows that tie (a hash of its id).
+#[pyfunction]
+fn rank(supplier_id: &str) -> u64 {
+    store::rank(supplier_id)
 }
 
 /// Clean text, canonical tokens and ERP wording, the same for every stage.
@@ -331,7 +424,8 @@ impl MatchKeys {
 
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Network>()?;
+    m.add_class::<Suppliers>()?;
+    m.add_function(wrap_pyfunction!(rank, m)?)?;
     m.add_class::<Text>()?;
     m.add_class::<MatchKeys>()?;
     m.add_class::<Featurizer>()?;

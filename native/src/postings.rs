@@ -39,6 +39,7 @@ pub struct Network {
     sorted: Option<Vec<u32>>,                     // token ids by text, for prefixes; rebuilt lazily
     key_starts: Vec<u32>,                         // row -> its tokens in `keys`
     keys: Vec<u32>,
+    key_bits: Vec<u64>, // row -> a bit per token of its key (`token_bit`)
     labels: FxHashMap<CompactString, u32>, // state, city, ZIP and form texts; 0 is none
     label_texts: Vec<CompactString>,
     places: Vec<[u32; 4]>, // row -> state, city, zip, form
@@ -61,14 +62,19 @@ struct Scratch {
     rows: Vec<u32>,       // rows the search found, first found first
 }
 
-/// A row's weights in a search, in one cache line: its best spelling's for the token that last
-/// offered it, and its sum for the search that last added to it.
+/// A row's weights in a search: its best spelling's for the token that last offered it, and its
+/// sum for the search that last added to it.
 #[derive(Default, Clone, Copy)]
 struct Slot {
     token: u32,
     search: u32,
     best: f64,
     total: f64,
+}
+
+/// A token's bit in a row's `key_bits`: a row whose bits lack it lacks the token.
+fn token_bit(token: u32) -> u64 {
+    1 << (token % 64)
 }
 
 impl Scratch {
@@ -130,6 +136,7 @@ impl Scratch {
         ranks: &[u64],
         limit: usize,
         lift: (&[(u32, f64)], f64),
+        key_bits: &[u64],
         key: impl Fn(u32) -> &'k [u32],
     ) -> Vec<u32> {
         let slots = &self.slots;
@@ -145,6 +152,9 @@ impl Scratch {
         }
         if !common.is_empty() {
             let most: f64 = common.iter().map(|&(_, w)| w).sum();
+            let bits = common
+                .iter()
+                .fold(0, |bits, &(near, _)| bits | token_bit(near));
             let mut floor = f64::MIN;
             if limit > 0 && ranked.len() > limit {
                 let mut totals: Vec<f64> = ranked.iter().map(|r| r.0).collect();
@@ -152,7 +162,7 @@ impl Scratch {
                 floor = totals[limit - 1] - most - 1e-9; // below it, no lift reaches the top
             }
             for (total, row) in ranked.iter_mut() {
-                if *total < top * from || *total < floor {
+                if *total < top * from || *total < floor || key_bits[*row as usize] & bits == 0 {
                     continue;
                 }
                 let held = key(*row);
@@ -202,10 +212,6 @@ impl Network {
         }
     }
 
-    pub fn row_count(&self) -> usize {
-        self.alive.len()
-    }
-
     fn label(&mut self, text: &str) -> u32 {
         if text.is_empty() {
             return 0;
@@ -250,6 +256,8 @@ impl Network {
         self.places.push(place);
         self.ranks.push(rank);
         self.alive.push(true);
+        self.key_bits
+            .push(seen.iter().fold(0, |bits, &id| bits | token_bit(id)));
         row
     }
 
@@ -275,8 +283,10 @@ impl Network {
         }
     }
 
-    pub fn is_alive(&self, row: usize) -> bool {
-        self.alive.get(row).copied().unwrap_or(false)
+    /// The canonical legal form a row's name states.
+    pub fn form(&self, row: usize) -> Option<&str> {
+        let label = self.places.get(row)?[3];
+        (label != 0).then(|| self.label_texts[label as usize].as_str())
     }
 
     fn key(&self, row: usize) -> &[u32] {
@@ -405,7 +415,7 @@ impl Network {
         } else {
             let alive = (self.retired > 0).then_some(self.alive.as_slice());
             let lift = (common.as_slice(), search.boost_from);
-            scratch.heaviest(alive, &self.ranks, limit, lift, |row| {
+            scratch.heaviest(alive, &self.ranks, limit, lift, &self.key_bits, |row| {
                 self.key(row as usize)
             })
         };

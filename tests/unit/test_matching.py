@@ -1,11 +1,14 @@
 import random
+from pathlib import Path
 
 import pytest
 
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier, rank
+from payeeflow.agents.matching.logic import read_network
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
+from payeeflow.errors import InputError
 
 
 def index(*suppliers: Supplier) -> SupplierIndex:
@@ -117,7 +120,7 @@ def test_a_shared_tax_id_falls_back_to_the_remaining_supplier() -> None:
     built.delete("S2")
     assert Matcher(built).match(payee)["supplier_id"] == "S1"
     built.delete("S1")
-    assert "12-3456789" not in built.by_tax_id
+    assert built.by_tax("12-3456789") is None
 
 
 def test_tax_id_decides() -> None:
@@ -136,10 +139,10 @@ def test_a_row_gives_back_the_supplier_it_was_given() -> None:
     full = Supplier("S1", "ACME\x1fPLUMBING", "AUSTIN", "TX", "78701", "12-3456789", "1711", False)
     bare = Supplier("S2", "ZENITH ROOFING")
     built = index(full, bare)
-    assert built.supplier(built.row_of["S1"]) == Supplier(
+    assert built.supplier(built.row_of("S1")) == Supplier(
         "S1", "ACME PLUMBING", "AUSTIN", "TX", "78701", "12-3456789", "1711", False
     )
-    assert built.supplier(built.row_of["S2"]) == bare
+    assert built.supplier(built.row_of("S2")) == bare
     built.delete("S2")
     assert built.supplier(1) is None and not built.alive(1)
 
@@ -158,7 +161,7 @@ def test_an_unchanged_supplier_sent_again_costs_no_new_row() -> None:
     built.upsert(Supplier("S1", "ACME PLUMBING INC", state="TX"))
     assert built.row_count == 2
     built.upsert(Supplier("S1", "ACME PLUMBING INC", state="OH"))
-    assert built.row_count == 3 and built.supplier(built.row_of["S1"]).state == "OH"  # type: ignore[union-attr]
+    assert built.row_count == 3 and built.supplier(built.row_of("S1")).state == "OH"  # type: ignore[union-attr]
     built.delete("S1")
     built.delete("S2")
     built.upsert(Supplier("S3", "ACME PLUMBING CORP"))
@@ -183,7 +186,7 @@ def test_index_agrees_with_a_plain_dict_through_random_upserts_and_deletes() -> 
         truth[supplier_id] = supplier
     assert len(built) == len(truth)
     for supplier_id, supplier in truth.items():
-        assert built.supplier(built.row_of[supplier_id]) == supplier
+        assert built.supplier(built.row_of(supplier_id)) == supplier  # type: ignore[arg-type]
     by_key: dict[str, set[str]] = {}
     for supplier in truth.values():
         by_key.setdefault(match_key(supplier.name), set()).add(supplier.supplier_id)
@@ -193,7 +196,8 @@ def test_index_agrees_with_a_plain_dict_through_random_upserts_and_deletes() -> 
     for supplier in truth.values():
         if supplier.tax_id:
             by_tax.setdefault(supplier.tax_id, set()).add(supplier.supplier_id)
-    assert set(built.by_tax_id) == set(by_tax)
+    for gone in {f"{n:09d}" for n in range(40)} - set(by_tax):
+        assert built.by_tax(gone) is None
     for tax_id, ids in by_tax.items():
         row = built.by_tax(tax_id)
         assert row is not None and built.fields(row)[0] in ids
@@ -348,13 +352,12 @@ def test_the_evidence_a_clerk_reads_is_the_evidence_that_scored(
         Supplier("S1", "ACME PLUMBING INC", "AUSTIN", "TX", "78701"), Supplier("S2", "ACME PLUMBING")
     )
     name = f"ACME PLUMBING {form or ''}".strip()
-    best = Matcher(built)._best(name, {"name": name, **payee})
+    where = _where({"name": name, **payee})
+    best = Matcher(built)._best(name, {"name": name, **payee}, where)
     assert best.exact and len(best.scored) == 2
     for score, row in best.scored:
         said: list[str] = []
-        bonus = _evidence(
-            _where({"name": name, **payee}), built.fields(row), best.form, built.forms[row], said
-        )
+        bonus = _evidence(where, built.fields(row), best.form, built.form(row), said)
         assert score == pytest.approx(100.0 + bonus)
 
 
@@ -386,3 +389,57 @@ def test_a_network_answers_alike_whatever_order_it_was_loaded_in() -> None:
     for _ in range(300):
         payee = {"name": " ".join(rng.sample(words, rng.choice([2, 3]))), "state": rng.choice(["A", "B", ""])}
         assert first.match(payee) == second.match(payee)
+
+
+NETWORK_CSV = (
+    "region,name,supplier_id,state,zip,accepts_card,tax_id\n"
+    'x,"Acme, Plumbing Inc",S1, tx ,78701-1234,true,12-3456789\n'
+    "x,Zenith Roofing,S2,oh,4410,FALSE\n"  # a short row: no tax id
+    "x,,S3,TX,,,\n"  # no name: skipped
+    "x,Beta\x1fSupply,S4,TX,,maybe,,extra cell\n"
+    "x,Acme Plumbing Inc,S1,NM,87501,,\n"  # S1 again: its last row holds
+    '"x","Quoted ""Name"" LLC",S5,,,,\n'
+)
+
+
+def test_the_compiled_csv_reader_reads_a_network_as_read_network_does(tmp_path: Path) -> None:
+    path = tmp_path / "network.csv"
+    path.write_text(NETWORK_CSV, encoding="utf-8")
+    compiled, python = SupplierIndex.from_csv(path), SupplierIndex.build(read_network(path))
+    assert len(compiled) == len(python) == 4
+    assert compiled.row_count == python.row_count == 5
+    for supplier_id in ("S1", "S2", "S4", "S5"):
+        row = compiled.row_of(supplier_id)
+        assert row is not None and compiled.supplier(row) == python.supplier(python.row_of(supplier_id))  # type: ignore[arg-type]
+    acme = compiled.supplier(compiled.row_of("S1"))  # type: ignore[arg-type]
+    assert acme == Supplier("S1", "Acme Plumbing Inc", state="NM", zip="87501")
+    assert compiled.supplier(compiled.row_of("S2")).zip == "4410"  # type: ignore[arg-type,union-attr]
+    assert compiled.fields(compiled.row_of("S4"))[1] == "Beta Supply"  # type: ignore[arg-type]
+    assert compiled.by_tax("12-3456789") is None  # S1's first row gave it, its last does not
+    assert [compiled.fields(r)[0] for r in compiled.exact(match_key("ZENITH ROOFING"))] == ["S2"]
+
+
+def test_a_network_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read network CSV"):
+        SupplierIndex.from_csv(tmp_path / "missing.csv")
+    no_name = tmp_path / "no-name.csv"
+    no_name.write_text("supplier_id,city\nS1,Austin\n", encoding="utf-8")
+    with pytest.raises(InputError, match="lacks column"):
+        SupplierIndex.from_csv(no_name)
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"supplier_id,name\nS1,Acme\nS2,Caf\xe9 Bleu\n")
+    with pytest.raises(InputError, match=r"broken\.csv"):
+        SupplierIndex.from_csv(broken)
+
+
+@pytest.mark.parametrize("supplier_id", [f"S-{n}" for n in range(8)])
+def test_a_common_word_lifts_its_row_out_of_a_tie_whatever_its_rank(supplier_id: str) -> None:
+    """SERVICES is too common to find candidates with (over MAX_POSTING names), so 51 rows tie on
+    ZED; the common word must still bring ZED SERVICES into the 30 scored, whatever its rank."""
+    words = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO", "FOXTROT", "GOLF", "HOTEL", "INDIA", "JULIET"]
+    common = [Supplier(f"C{n}", f"{words[n % 10]}{n} SERVICES") for n in range(1_001)]
+    tied = [Supplier(f"Z{n}", f"ZED {words[n % 10]}{n} WIDGETS") for n in range(50)]
+    built = index(*common, *tied, Supplier(supplier_id, "ZED SERVICES"))
+    tokens, truncated, _ = read_query("ZED SERVICES")
+    rows = built.candidates(tokens, truncated, 30)
+    assert built.row_of(supplier_id) == rows[0]
