@@ -424,7 +424,6 @@ def _government_names(data: Path, keep: Keep) -> list[str]:
     return sorted(n for n in names if len(n.split()) >= 2)
 
 
-# National brands that read like a person's name: AP files carry them without a legal form.
 def _places(data: Path) -> list[str]:
     """Every town and city of the gazetteer, alone and followed by its state's code or name."""
     places: set[str] = set()
@@ -559,6 +558,7 @@ TRADES = (
 )  # fmt: skip
 
 
+# National brands that read like a person's name: AP files carry them without a legal form.
 PERSON_LIKE_BRANDS = (
     "EDWARD JONES", "JOHN DEERE", "BOB EVANS", "WELLS FARGO", "OLIVE GARDEN", "PAPA JOHNS",
     "DAVE AND BUSTERS", "CHARLES SCHWAB", "KENNETH COLE", "JOHN HANCOCK", "RALPH LAUREN",
