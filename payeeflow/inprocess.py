@@ -42,7 +42,7 @@ def rejects_path(output: Path) -> Path:
 
 
 Answer = list[str] | tuple[str, str]  # the output row's cells, or a reject's (reason, detail)
-CHUNK = 256  # rows a forked process answers at a time
+CHUNK = 1024  # rows a forked process answers at a time
 _PIPELINE: Pipeline | None = None  # what forked processes run: set before the fork, inherited
 
 
