@@ -358,14 +358,19 @@ FEDERAL_SHORT = (
 )  # fmt: skip
 
 
-def _rare_people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
+def _rare_people(data: Path, rng: random.Random, count: int, words: frozenset[str]) -> Iterator[str]:
     """People whose names the lexicon does not know (rarer than its lists keep): a payee file's
-    names come from everywhere, and an unknown name is still a person's name."""
+    names come from everywhere, and an unknown name is still a person's name. No surname here is
+    one of the lexicon's trade or everyday ``words``: after a person's name, one is a trade."""
     births: Counter[str] = Counter()
     for row in rows(data / "us_first_names_ssa.csv"):
         births[row["first_name"].upper()] += int(row["births_1930_2020"] or 0)
     firsts = [name for name, n in births.items() if n < 300 and len(name) > 2]
-    lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) > 60000]
+    lasts = [
+        r["surname"]
+        for r in rows(data / "us_surnames_census1990.csv")
+        if int(r["rank"]) > 60000 and r["surname"] not in words
+    ]
     for _ in range(count):
         first, last = rng.choice(firsts), rng.choice(lasts)
         form = rng.random()
@@ -573,7 +578,7 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     sources: list[tuple[str, Iterator[str]]] = [
         ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
         ("INDIVIDUAL", _people(data, rng, 36000)),
-        ("INDIVIDUAL", _rare_people(data, rng, 10000)),
+        ("INDIVIDUAL", _rare_people(data, rng, 10000, frozenset(lexicon["trade_words"]))),
         ("INDIVIDUAL", _asian_people(rng, 4000)),
         ("INDIVIDUAL", _middle_named_people(data, rng, 4000, lexicon)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
@@ -620,13 +625,18 @@ def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
     return list(unique.values())
 
 
-def calibration_examples(data: Path, legal: set[str], seed: int = SEED) -> list[tuple[str, str]]:
+def calibration_examples(
+    data: Path, legal: set[str], words: frozenset[str], seed: int = SEED
+) -> list[tuple[str, str]]:
     """Real organisations of the calibration slice as the files have them, and people whose
     generated names training never drew (another seed)."""
     rng = random.Random(seed + 1)
     businesses = sorted({n for n in _real_companies(data, legal) if is_calibration(n, legal)})
     governments = sorted({" ".join(n.split()) for n in _real_governments(data) if is_calibration(n, legal)})
-    people = [*_people(data, rng, CALIBRATION_PEOPLE), *_rare_people(data, rng, CALIBRATION_PEOPLE // 3)]
+    people = [
+        *_people(data, rng, CALIBRATION_PEOPLE),
+        *_rare_people(data, rng, CALIBRATION_PEOPLE // 3, words),
+    ]
     return [
         *((n, "BUSINESS") for n in businesses[:OUTSIDE_BUSINESSES]),
         *((n, "GOVERNMENT") for n in governments if n),
@@ -757,7 +767,7 @@ def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None
             f"{len(taught) // CORRECTION_WEIGHT} reviewers' corrections learned (weight {CORRECTION_WEIGHT})"
             f", {left_out} left out as outside evaluation names"
         )
-    calib = calibration_examples(data, legal)
+    calib = calibration_examples(data, legal, frozenset(lexicon["trade_words"]))
     model = fit(Featurizer(lexicon), train, calib)
     write_model(model, out / MODEL_FILE.name)
     write_examples(held, out / HELDOUT_FILE.name)

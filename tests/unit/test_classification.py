@@ -299,6 +299,9 @@ def test_the_networks_sic_code_wins_with_its_description() -> None:
         ("NAVY FEDERAL CREDIT UNION", "6061"),
         ("FIRST NATIONAL BANK OF OMAHA", "6021"),
         ("SMITH DENTAL GROUP", "8021"),
+        ("WELLS FARGO", "6021"),  # a brand's own code, not its words' (oil wells)
+        ("OLIVE GARDEN", "5812"),  # not lawn and garden services
+        ("WELLS FARGO BANK NA", "6021"),
     ],
 )
 def test_sic_from_curated_phrases(classifier: Classifier, name: str, code: str) -> None:
