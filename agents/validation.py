@@ -68,9 +68,12 @@ def validate_record(record: dict[str, Any], max_name_length: int, now: datetime 
         raise RecordError("timestamp_out_of_range", f"source_ts {source_ts} is before 1970 or in the future")
     payee = record["payee"]
     validate_payee(payee, max_name_length)
-    for field in ("address", "city", "state", "zip"):
-        _check_text(field, payee.get(field), MAX_FIELD_LENGTH)
+    place = [payee.get(field) for field in PLACE_FIELDS]
     extra = payee.get("extra") or {}
+    if _plainly_fine(place, extra):  # nearly every record: one look at all its text
+        return
+    for field, value in zip(PLACE_FIELDS, place, strict=True):
+        _check_text(field, value, MAX_FIELD_LENGTH)
     size = 0
     for key, value in extra.items():
         _check_text("extra column name", key, MAX_ID_LENGTH, required=True)
@@ -78,3 +81,24 @@ def validate_record(record: dict[str, Any], max_name_length: int, now: datetime 
         size += len(key) + len(value)
     if size > MAX_EXTRA_CHARS:
         raise RecordError("field_too_long", f"extra columns: {size} characters, limit {MAX_EXTRA_CHARS}")
+
+
+PLACE_FIELDS = ("address", "city", "state", "zip")
+
+
+def _plainly_fine(place: list[Any], extra: dict[Any, Any]) -> bool:
+    """Whether the address fields and extra columns pass every check of ``validate_record``
+    (text or none, within their limits, no control characters, extra names not blank), judged
+    at once; when not, the checks field by field say which and why."""
+    texts = [value for value in place if value is not None]
+    if not all(isinstance(value, str) and len(value) <= MAX_FIELD_LENGTH for value in texts):
+        return False
+    size = 0
+    for key, value in extra.items():
+        if not (
+            isinstance(key, str) and isinstance(value, str) and key.strip() and len(key) <= MAX_ID_LENGTH
+        ):
+            return False
+        size += len(key) + len(value)
+        texts += (key, value)
+    return size <= MAX_EXTRA_CHARS and not _BAD_TEXT.search("".join(texts))

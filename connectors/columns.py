@@ -64,6 +64,9 @@ class ColumnMap:
         """The row with each mapped field under its own name, trimmed, placeholders empty."""
         out = dict(values)
         for name, columns in self.sources.items():
+            if len(columns) == 1:  # nearly every field: no parts to join
+                out[name] = _value(values.get(columns[0]))
+                continue
             parts = (_value(values.get(column)) for column in columns)
             out[name] = " ".join(part for part in parts if part)
         return out
