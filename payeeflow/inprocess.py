@@ -127,7 +127,10 @@ class _Job:
                 raise result
         except RecordError as exc:
             return exc.reason, exc.detail
-        return [row[c] if c in row else cell(result.get(c)) for c in self.out_columns]
+        return [
+            row[c] if c in row else value if (value := result.get(c)).__class__ is str else cell(value)
+            for c in self.out_columns
+        ]
 
 
 # Payment-level files repeat a payee on every payment: its answer is kept (per process, bounded)
