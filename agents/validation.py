@@ -55,6 +55,9 @@ def _check_text(field: str, value: Any, limit: int, required: bool = False) -> N
         )
 
 
+PLACE_FIELDS = ("address", "city", "state", "zip")
+
+
 def validate_record(record: dict[str, Any], max_name_length: int, now: datetime | None = None) -> None:
     """Raise ``RecordError`` for a ``payees.raw`` record the stages or the sink cannot hold."""
     for field in ("payee_id", "batch_id", "source"):
@@ -81,9 +84,6 @@ def validate_record(record: dict[str, Any], max_name_length: int, now: datetime 
         size += len(key) + len(value)
     if size > MAX_EXTRA_CHARS:
         raise RecordError("field_too_long", f"extra columns: {size} characters, limit {MAX_EXTRA_CHARS}")
-
-
-PLACE_FIELDS = ("address", "city", "state", "zip")
 
 
 def _plainly_fine(place: list[Any], extra: dict[Any, Any]) -> bool:

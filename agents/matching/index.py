@@ -46,12 +46,9 @@ class Supplier(NamedTuple):  # a tuple: an index build makes 483k of them
     def from_values(cls, supplier_id: Any, name: Any, *rest: Any) -> Supplier:
         """A supplier from the values of ``SUPPLIER_FIELDS``, in that order, as a CSV or a
         record gives them: codes upper-cased, blanks as none, the ZIP as its first five."""
-        city, state, zip5, tax_id, sic_code, accepts = [
-            None
-            if value is None
-            else (value if value.__class__ is str else str(value)).strip().upper() or None
-            for value in rest
-        ]
+        city, state, zip5, tax_id, sic_code, accepts = (
+            (str(value).strip().upper() or None) if value not in (None, "") else None for value in rest
+        )
         return cls(
             str(supplier_id).strip(),
             str(name).strip(),
@@ -68,7 +65,7 @@ SUPPLIER_FIELDS = ("supplier_id", "name", "city", "state", "zip", "tax_id", "sic
 
 
 _SEP = "\x1f"  # unit separator: no supplier field holds one once packed
-SUPPLIER_ID, NAME, CITY, STATE, ZIP, TAX_ID = 0, 1, 2, 3, 4, 5  # positions in ``SupplierIndex.fields``
+SUPPLIER_ID, NAME, CITY, STATE, ZIP = 0, 1, 2, 3, 4  # positions in ``SupplierIndex.fields``
 
 
 def network_columns(path: Path) -> list[int | None]:

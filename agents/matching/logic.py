@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -239,17 +238,16 @@ def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
 
 def read_network(path: Path) -> Iterator[Supplier]:
     """Suppliers of a network CSV (``supplier_id``, ``name`` required), one row at a time, as
-    ``SupplierIndex.from_csv`` reads them."""
-    positions = network_columns(path)
-    width = max(p for p in positions if p is not None) + 1  # a lacking column reads this blank cell
-    cells = itemgetter(*(width if p is None else p for p in positions))
+    ``SupplierIndex.from_csv`` reads them; InputError at once for a file it cannot use."""
+    return _suppliers(path, network_columns(path))
+
+
+def _suppliers(path: Path, positions: list[int | None]) -> Iterator[Supplier]:
+    """Rows as ``Supplier.from_values`` takes them; a short row's missing cells are blank."""
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
-        next(reader, None)
+        next(reader, None)  # the header, read by ``network_columns``
         for row in reader:
-            if len(row) != width:
-                row = (row + [""] * width)[:width]
-            row.append("")
-            values = cells(row)
+            values = [row[i] if i is not None and i < len(row) else "" for i in positions]
             if values[0] and values[1]:
                 yield Supplier.from_values(*values)

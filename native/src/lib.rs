@@ -281,10 +281,6 @@ impl Suppliers {
         self.network.form(row)
     }
 
-    fn idf(&self, token: &str) -> f64 {
-        self.network.idf(token)
-    }
-
     /// Rows sharing the name's tokens or their near spellings, heaviest first.
     fn candidates(&mut self, tokens: Vec<PyBackedStr>, truncated: bool, limit: usize) -> Vec<u32> {
         self.network
