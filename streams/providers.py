@@ -48,7 +48,15 @@ PAYEES = Counter(
     "Payees a slow provider settled, by provider and outcome",
     ["provider", "outcome"],
 )
-JOBS = Gauge("payeeflow_provider_jobs", "Slow providers' jobs pending in this worker")
+JOBS = Gauge(
+    "payeeflow_provider_jobs",
+    "Slow providers' jobs pending in this worker, by state (waiting: not yet with the card network)",
+    ["state"],
+)
+IN_DOUBT = Counter(
+    "payeeflow_provider_jobs_in_doubt_total",
+    "Card-network submissions sent by a worker that stopped before it recorded their answer, sent again",
+)
 
 
 class JobFeed(CompactedFeed):
@@ -65,7 +73,7 @@ class JobFeed(CompactedFeed):
             self.jobs.apply(key.decode(), None if value is None else json.loads(value))
 
     def caught_up(self) -> None:
-        JOBS.set(len(self.jobs.jobs))
+        count_jobs(self.jobs)
 
 
 class SlowProviders:
@@ -152,14 +160,14 @@ class SlowProviders:
         )
         if jobs:
             log.info("provider jobs opened", extra={"count": len(jobs)})
-        JOBS.set(len(self.state.jobs))
+        count_jobs(self.state)
 
     async def advance(self) -> None:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
         owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.source}
         await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
-        JOBS.set(len(self.state.jobs))
+        count_jobs(self.state)
 
     async def _step(self, job: Job) -> None:
         async with self.steps:
@@ -232,17 +240,22 @@ class SlowProviders:
         if (why := self.card_guard.refusal(len(searches))) is not None:  # the payees searched, not the job's
             await self._settle(job, None, why)
             return
+        if job.submitted_at is not None:  # sent by a worker killed before it recorded the job id
+            IN_DOUBT.inc()
+            log.warning("card-network submission in doubt, sending it again", extra={"job": job.key})
         job.attempts += 1
+        job.submitted_at = time.time()
+        await self._write(job, job.key, job.partition)  # written ahead: a restart knows it was sent
         try:
             async with self.card_guard.slot():
                 job.job_id = await self.cards.submit(searches)
         except ProviderError as exc:
             self.card_guard.failed()
             log.warning("card-network submit failed: %s", exc, extra={"job": job.key})
+            job.submitted_at = None
             await self._again_or_fail(job)
             return
         self.card_guard.succeeded()
-        job.submitted_at = time.time()
         await self._write(job, job.key, job.partition)  # a restart polls it, never submits it again
         log.info("card-network job submitted", extra={"job": job.key, "job_id": job.job_id})
 
@@ -256,7 +269,7 @@ class SlowProviders:
             self.card_guard.failed()
             if "HTTP 404" in str(exc):  # the network lost the job: submit it again (counted)
                 log.warning("card-network job lost, submitting again", extra={"job": job.key})
-                job.job_id = None
+                job.job_id = job.submitted_at = None
                 await self._again_or_fail(job)
             return
         self.card_guard.succeeded()
@@ -292,6 +305,12 @@ class SlowProviders:
         record = self.enricher.answered(record, card)
         PAYEES.labels(CARD_NETWORK, card["outcome"]).inc()
         await self._send(self.enriched, record["payee_id"], self.codec.encode(record))
+
+
+def count_jobs(jobs: Jobs) -> None:
+    submitted = sum(job.job_id is not None for job in jobs.jobs.values())
+    JOBS.labels("submitted").set(submitted)
+    JOBS.labels("waiting").set(len(jobs.jobs) - submitted)
 
 
 def _search(record: dict[str, Any]) -> Search:

@@ -6,10 +6,14 @@ records as ``payees.enriched`` carries them), whether their addresses were valid
 once submitted, the card network's job id. Its state is written to the compacted topic
 ``payees.provider-jobs`` before anything depends on it: before the source offsets are committed
 (so a payee is never dropped), once its addresses were validated (so a restart does not ask
-again), and right after the card network accepted it (so a restarted worker polls the same job
-and does not submit it again). Each partition's watermark, the last source offset a job took, is
-kept there too: a record at or below it is already in a job, however the restarted worker happens
-to batch what it reads again.
+again), just before it is sent to the card network, and right after the card network accepted it
+(so a restarted worker polls the same job and does not submit it again). The card network's API
+takes no idempotency key and lists no jobs, so a worker killed between the network's 202 and that
+last write leaves the job in doubt: the restarted worker sends it again and counts it
+(``payeeflow_provider_jobs_in_doubt_total``), the one case of a search paid twice.
+
+Each partition's watermark, the last source offset a job took, is kept there too: a record at or
+below it is already in a job, however the restarted worker happens to batch what it reads again.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ class Job:
     card: bool = False  # some record waits for the card network
     created_at: float = field(default_factory=time.time)
     job_id: str | None = None
-    submitted_at: float | None = None
+    submitted_at: float | None = None  # when last sent to the card network
     attempts: int = 0
 
     def to_json(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A local server speaking the card network's bulk-search shape (RESEARCH.md), that checks every
 request's OAuth 1.0a signature and body hash against the client's public key, and can be slow,
-fail with 429, 500 or 503, answer malformed JSON, lose a job, or keep jobs PENDING until released.
+fail with 429, 500 or 503, answer malformed JSON, lose a job, keep jobs PENDING until released,
+or accept a job and stall before saying so.
 
 ``submissions`` counts every accepted bulk search with the references it held: a test reads
 there whether a job was submitted twice.
@@ -8,6 +9,7 @@ there whether a job was submitted twice.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -60,6 +62,7 @@ class FakeCardNetwork(LocalServer):
         self.public_key = key.public_key()
         self.pending_polls = 0  # polls a job answers PENDING before COMPLETED
         self.hold = False  # every job PENDING until release()
+        self.stall = 0.0  # seconds a submission, once accepted, waits before its 202 is sent
         self.jobs: dict[str, dict[str, Any]] = {}
         self.submissions: list[list[str]] = []
         self.refused_signatures = 0
@@ -75,7 +78,7 @@ class FakeCardNetwork(LocalServer):
     def reset(self, *steps: str, pending_polls: int = 0, hold: bool = False) -> None:
         with self.lock:
             self.script = deque(steps)
-            self.pending_polls, self.hold = pending_polls, hold
+            self.pending_polls, self.hold, self.stall = pending_polls, hold, 0.0
             self.jobs.clear()
             self.submissions.clear()
             self.refused_signatures = 0
@@ -125,6 +128,8 @@ class FakeCardNetwork(LocalServer):
         with self.lock:
             self.jobs[job_id] = {"searches": searches, "polls": 0}
             self.submissions.append([s["referenceId"] for s in searches])
+        if self.stall:
+            await asyncio.sleep(self.stall)
         return JSONResponse({"id": job_id, "status": "PENDING"}, 202)
 
     async def _job(self, job_id: str, request: Request) -> dict[str, Any] | Response:

@@ -1,17 +1,20 @@
 """The slow providers (address validation, the card network's search) through the real broker,
 worker, sink and PostgreSQL, against their local fakes: payees are stored at once with both
 pending and get each answer as a later version; a worker killed with ``kill -9`` while jobs are
-pending resumes them after its restart without submitting any twice; a failing address provider
+pending resumes them after its restart without submitting any twice (and one killed before it read
+the network's 202 sends that job again, counted); a failing address provider
 leaves the offline verdict with its reason."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -52,7 +55,7 @@ def searching(
     return services
 
 
-def payee_file(path: Path, prefix: str, word: str, count: int) -> Path:
+def payee_file(path: Path, prefix: str, word: str, count: int, street: int = 100) -> Path:
     """Businesses no supplier network knows, named after ``word`` (the worker caches answers by
     name): every other one a merchant the card network has; each at its own street number (the
     worker caches addresses too), in long forms the address provider writes in USPS forms."""
@@ -61,7 +64,9 @@ def payee_file(path: Path, prefix: str, word: str, count: int) -> Path:
         writer.writerow(["payee_id", "name", "address", "city", "state", "zip"])
         for i in range(count):
             name = f"{word} VENDOR {i} SUPPLY" + (" INC" if i % 2 == 0 else " SERVICES")
-            writer.writerow([f"{prefix}-{i}", name, f"{100 + i} WEST 4TH STREET", "CHICAGO", "IL", "60601"])
+            writer.writerow(
+                [f"{prefix}-{i}", name, f"{street + i} WEST 4TH STREET", "CHICAGO", "IL", "60601"]
+            )
     return path
 
 
@@ -83,6 +88,18 @@ def settled(settings: Settings, prefix: str) -> list[tuple] | None:
 
 def referenced(card_network: FakeCardNetwork, prefix: str) -> Counter[str]:
     return Counter(ref for job in card_network.submissions for ref in job if ref.startswith(prefix + "-"))
+
+
+def jobs_metric(settings: Settings, state: str) -> float:
+    """The worker's count of its card-network jobs in a state, or of submissions in doubt."""
+    text = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/metrics", timeout=5).text
+    name = (
+        "payeeflow_provider_jobs_in_doubt_total"
+        if state == "in_doubt"
+        else f'payeeflow_provider_jobs{{state="{state}"}}'
+    )
+    found = [line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")]
+    return float(found[0]) if found else 0.0
 
 
 @pytest.fixture
@@ -130,6 +147,7 @@ def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_tw
     wait_until(lambda: sum(referenced(held, prefix).values()) == 200)  # every one submitted, held
     jobs = len(held.submissions)
     assert jobs >= 20  # of at most 10 payees each
+    wait_until(lambda: jobs_metric(settings, "submitted") == jobs)  # each job id recorded: pending
     searching.kill("worker")
     searching.restart("worker")
     searching.wait_ready(settings.worker_web_port)
@@ -142,6 +160,33 @@ def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_tw
             "SELECT count(*) FROM batch_payees WHERE payee_id LIKE %s", (prefix + "-%",)
         ).fetchall()
     assert members == 200
+
+
+def test_a_worker_killed_before_it_records_accepted_jobs_sends_them_again_and_counts_them(
+    settings: Settings, searching: Services, held: FakeCardNetwork, tmp_path: Path
+) -> None:
+    """The card network takes no idempotency key: a job it accepted whose 202 the worker never
+    read is in doubt, the one case of a job submitted twice, counted where an operator sees it."""
+    prefix = settings.topic_prefix + "doubt"
+    held.reset(hold=True)
+    held.stall = 8.0  # below the client's 10 s timeout: the worker waits for each 202
+    asyncio.run(
+        ingest_file(settings, payee_file(tmp_path / "t.csv", prefix, "TANGO", 10, street=900), progress=False)
+    )
+    wait_until(lambda: held.submissions)
+    searching.kill("worker")  # the jobs sent so far accepted by the network, their ids never read
+    time.sleep(0.5)
+    in_doubt = [tuple(job) for job in held.submissions]
+    held.stall = 0.0
+    searching.restart("worker")
+    searching.wait_ready(settings.worker_web_port)
+    held.release()
+    done = wait_until(lambda: settled(settings, prefix))
+    assert len(done) == 10 and {r[3] for r in done} == {"answered"}
+    sent = Counter(tuple(job) for job in held.submissions)
+    assert {job: sent[job] for job in in_doubt} == dict.fromkeys(in_doubt, 2)
+    assert sum(sent.values()) == len(sent) + len(in_doubt)  # every other job sent once
+    assert jobs_metric(settings, "in_doubt") == len(in_doubt)
 
 
 def test_a_failing_address_provider_leaves_the_offline_verdict_with_its_reason(
