@@ -7,7 +7,7 @@ timestamp to the row's write in the sink's transaction), the CPU each process (w
 broker, PostgreSQL) spent a payee, and the peak RSS (VmHWM) of every process.
 
     python benchmarks/e2e.py --count 100000 --suppliers 50000 [--layout all|per-stage] [--rate 1000]
-        [--card-network off|fast|slow|failing] [--address-validation off|fast|failing]
+        [--card-network off|fast|slow|held|failing] [--address-validation off|fast|failing]
 
 With a provider on, the throughput is the first versions' (what payees not waiting for it see);
 the later versions are waited for and counted afterwards.
@@ -71,10 +71,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--card-network",
-        choices=("off", "fast", "slow", "failing"),
+        choices=("off", "fast", "slow", "held", "failing"),
         default="off",
         help="the card network's search against the local fake: answering at once, slow (2 s a "
-        "request, 3 polls PENDING), or failing (503); businesses the network does not know wait for it",
+        "request, 3 polls PENDING), held (every job PENDING until the run ends: the old system's "
+        "25-minute search), or failing (503); businesses the network does not know wait for it",
     )
     parser.add_argument(
         "--address-validation",
@@ -184,7 +185,9 @@ def main() -> int:
             print(f"  {name:28} {rss_mib(proc.pid, 'VmHWM'):7.0f} MiB")
         if (pid := kafka_pid()) is not None:
             print(f"  {'kafka broker (JVM)':28} {rss_mib(pid, 'VmHWM'):7.0f} MiB")
-        if fake is not None or checker is not None:
+        if fake is not None and fake.hold:
+            print(f"\nproviders: {len(fake.submissions):,} bulk searches held PENDING, as asked")
+        elif fake is not None or checker is not None:
             settle_providers(settings, result.batch_id, t_ingest, args.timeout, fake)
     finally:
         stop_pipeline(settings, procs)
@@ -203,7 +206,7 @@ def card_network(mode: str, work: Path) -> tuple[Any, dict[str, str]]:
     from tests.fakes.cardnetwork_server import FakeCardNetwork
 
     fake = FakeCardNetwork(work).start()
-    fake.reset(pending_polls=3 if mode == "slow" else 0)
+    fake.reset(pending_polls=3 if mode == "slow" else 0, hold=mode == "held")
     fake.delay = 2.0 if mode == "slow" else 0.0
     fake.failing = mode == "failing"
     return fake, {

@@ -109,3 +109,17 @@ class MatchKeys:
     def key(self, name: str) -> tuple[list[str], str | None]: ...
     def query(self, name: str) -> tuple[list[str], bool, str | None]: ...
     def legal_form(self, name: str) -> str | None: ...
+
+class AddressTagger:
+    """usaddress's street-line tagger over its own model's weights (``native/src/crf.rs``)."""
+
+    def __init__(
+        self,
+        *,
+        labels: list[str],
+        state: list[tuple[str, int, float]],
+        transitions: list[tuple[int, int, float]],
+        directions: AbstractSet[str],
+        street_names: AbstractSet[str],
+    ) -> None: ...
+    def parse(self, line: str) -> list[tuple[str, str]] | None: ...

@@ -1,7 +1,9 @@
 """Addresses in USPS Publication 28 forms, checked against the USPS ZIP table, offline.
 
 A street line is read into its parts (number, directionals, name, street type, unit) either by a
-regular expression for the common shapes or by usaddress's CRF for the rest (``_read_line``); each
+regular expression for the common shapes or by usaddress's CRF for the rest (``_read_line``): its
+model and its features, with the tokeniser and the Viterbi path compiled (``native/src/crf.rs``,
+the same labels as ``usaddress.parse``, tested on every line of the shared sample); each
 part is then written in its Publication 28 form with usaddress-scourgify's tables (``STREET`` ->
 ``ST``, ``NORTH`` -> ``N``, ``SUITE`` -> ``STE``, ``ILLINOIS`` -> ``IL``). scourgify's own
 normaliser is not called: it runs the CRF on every line (0.12 ms), where the plain shapes, two
@@ -21,7 +23,9 @@ The verdict (``address_status``):
 from __future__ import annotations
 
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import usaddress
@@ -34,6 +38,7 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
+from payeeflow.agents.classification.native import AddressTagger
 from payeeflow.agents.enrichment.zip_table import zip_table
 
 STATES = frozenset(
@@ -154,9 +159,7 @@ def _read_line(line: str) -> Line | None:
     if (plain := _plain(line)) is not None:
         parts, city, state, zip5 = plain
         return Line(_street(parts), _upper(city), _upper(state), zip5)
-    try:
-        tagged = usaddress.tag(line)[0]
-    except usaddress.RepeatedLabelError:
+    if (tagged := _tag(line)) is None:
         return None
     street = _street({label: tagged[label] for label in STREET_PARTS if label in tagged}) or line
     zip_match = _ZIP.match(tagged.get("ZipCode", ""))
@@ -168,9 +171,60 @@ def _read_line(line: str) -> Line | None:
     )
 
 
+_WEIGHT = re.compile(r"^\s+\(\d+\) (.+) --> (\w+): (\S+)$")
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> AddressTagger:
+    """usaddress's model (labels, transition and state weights), read once from the installed
+    package's crfsuite file through crfsuite's own dump."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = Path(tmp) / "usaddr.dump"
+        usaddress.TAGGER.dump(str(dump))
+        text = dump.read_text(encoding="utf-8")
+    sections: dict[str, list[str]] = {}
+    for block in text.split("\n}\n"):
+        head, _, body = block.strip().partition(" = {\n")
+        sections[head] = body.splitlines()
+    labels = [line.split(": ", 1)[1] for line in sections["LABELS"]]
+    index = {label: i for i, label in enumerate(labels)}
+
+    def weights(section: str) -> list[tuple[str, str, float]]:
+        found = (_WEIGHT.match(line) for line in sections[section])
+        return [(m.group(1), m.group(2), float(m.group(3))) for m in found if m]
+
+    return AddressTagger(
+        labels=labels,
+        state=[(attribute, index[label], w) for attribute, label, w in weights("STATE_FEATURES")],
+        transitions=[(index[a], index[b], w) for a, b, w in weights("TRANSITIONS")],
+        directions=set(usaddress.DIRECTIONS),
+        street_names=set(usaddress.STREET_NAMES),
+    )
+
+
+def _tag(line: str) -> dict[str, str] | None:
+    """``usaddress.tag``'s components of a line, or None where it raises ``RepeatedLabelError``."""
+    parsed = _tagger().parse(line)
+    if parsed is None:
+        parsed = usaddress.parse(line)
+    parts: dict[str, list[str]] = {}
+    last = None
+    crossing = False  # after an intersection's separator, the second street's parts
+    for token, label in parsed:
+        crossing = crossing or label == "IntersectionSeparator"
+        if crossing and "StreetName" in label:
+            label = "Second" + label
+        if label != last and label in parts:
+            return None
+        parts.setdefault(label, []).append(token)
+        last = label
+    return {label: " ".join(tokens).strip(" ,;") for label, tokens in parts.items()}
+
+
 def _upper(value: str | None) -> str | None:
-    value = (value or "").strip().strip(",").upper()
-    return " ".join(value.split()) or None
+    if not value:
+        return None
+    return " ".join(value.strip().strip(",").upper().split()) or None
 
 
 def _state(value: str | None) -> str | None:

@@ -8,6 +8,7 @@
 //! Python.
 
 mod align;
+mod crf;
 mod features;
 mod model;
 mod names;
@@ -418,9 +419,39 @@ impl MatchKeys {
     }
 }
 
+/// usaddress's street-line tagger over its own model's weights (`crf.rs`).
+#[pyclass(frozen, module = "agents.classification.native")]
+struct AddressTagger {
+    tagger: crf::Tagger,
+}
+
+#[pymethods]
+impl AddressTagger {
+    #[new]
+    #[pyo3(signature = (*, labels, state, transitions, directions, street_names))]
+    fn new(
+        labels: Vec<String>,
+        state: Vec<(String, usize, f64)>,
+        transitions: Vec<(usize, usize, f64)>,
+        directions: FxHashSet<String>,
+        street_names: FxHashSet<String>,
+    ) -> Self {
+        AddressTagger {
+            tagger: crf::Tagger::new(labels, state, transitions, directions, street_names),
+        }
+    }
+
+    /// `(token, label)` of each token, as `usaddress.parse` gives them; None for a line to leave
+    /// to usaddress (not printable ASCII).
+    fn parse(&self, line: &str) -> Option<Vec<(String, &str)>> {
+        self.tagger.tag(line)
+    }
+}
+
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Suppliers>()?;
+    m.add_class::<AddressTagger>()?;
     m.add_function(wrap_pyfunction!(rank, m)?)?;
     m.add_class::<Text>()?;
     m.add_class::<MatchKeys>()?;

@@ -1,7 +1,9 @@
 import csv
+import random
 from pathlib import Path
 
 import pytest
+import usaddress
 
 from payeeflow.agents.enrichment import Enricher, address, zip_table
 from payeeflow.agents.enrichment.address import standardise_address
@@ -152,6 +154,29 @@ def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.Monke
         ("1151 SOUTHVIEW BLVD", "1151 SOUTHVIEW BLVD S", "SOUTH ST PAUL", "ST PAUL"),
         ("115 W TOWNE RIDGE PKWY", "115 W TOWNE RIDGE PARKWAY", "SANDY", "SANDY"),  # a name word to usaddress
     ]
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
+def test_the_compiled_tagger_labels_every_token_as_usaddress_does() -> None:
+    """The shared sample as written and upper-cased, and each line again with punctuation, digits
+    and entities thrown in: the same tokens and labels as ``usaddress.parse``; a line that is not
+    printable ASCII is left to usaddress."""
+    with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
+        lines = [row["address"] for row in csv.DictReader(fh)]
+    noise = random.Random(5)
+    lines += [line.upper() for line in lines] + [
+        "".join(c + (noise.choice(" .,;#&()-/'!_0aeiou") if noise.random() < 0.1 else "") for c in line)
+        + noise.choice(["", "&amp;", "&#38;amp;", " #", " 1/2"])
+        for line in lines
+    ]
+    tagger = address._tagger()
+    read = [(line, labels) for line in lines if (labels := tagger.parse(line)) is not None]
+    assert len(read) > 0.99 * len(lines)
+    assert [line for line, labels in read if labels != usaddress.parse(line)] == []
+    assert tagger.parse("12 CAFÉ ST") is None and tagger.parse("") == []
+    for line in ("MAIN ST AND OAK AVE, CHICAGO IL", "CORNER OF MAIN ST & 5TH AVE", "KING AND WARREN STREETS"):
+        assert address._tag(line) == usaddress.tag(line)[0]  # intersections: the second street's parts
+    assert address._tag("FIFTY N. FRONT ST., MEMPHIS TN, TN 38103") is None  # a label twice
 
 
 def test_the_committed_zip_table_is_what_its_script_builds(tmp_path: Path) -> None:
