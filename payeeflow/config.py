@@ -152,7 +152,12 @@ class Settings(BaseSettings):
     card_network_batch_wait: float = Field(
         2.0, gt=0, description="Seconds a partly filled bulk search waits for more payees."
     )
-    card_network_poll_seconds: float = Field(5.0, gt=0, description="Seconds between polls of a job.")
+    card_network_poll_seconds: float = Field(
+        5.0, gt=0, description="Seconds between a job's first polls (doubled after each PENDING)."
+    )
+    card_network_poll_max_seconds: float = Field(
+        60.0, gt=0, description="Seconds between polls of a job that stays PENDING, at most."
+    )
     card_network_job_timeout: float = Field(
         1500.0, gt=0, description="Seconds after which a pending job is given up (the old system's 25 min)."
     )

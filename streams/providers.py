@@ -187,7 +187,7 @@ class SlowProviders:
             await self._settle(job, None, "timed_out")
         elif job.job_id is None:
             await self._submit(job)
-        else:
+        elif time.time() >= job.next_poll:
             await self._poll(job)
 
     async def _done(self, job: Job) -> None:
@@ -270,6 +270,7 @@ class SlowProviders:
             if "HTTP 404" in str(exc):  # the network lost the job: submit it again (counted)
                 log.warning("card-network job lost, submitting again", extra={"job": job.key})
                 job.job_id = job.submitted_at = None
+                job.polls = 0
                 await self._again_or_fail(job)
             return
         self.card_guard.succeeded()
@@ -277,6 +278,10 @@ class SlowProviders:
             await self._settle(job, None, "failed")
         elif answers is not None:
             await self._settle(job, {ref: answer.to_record() for ref, answer in answers.items()}, "answered")
+        else:  # PENDING: polled less often the longer it takes (its 25 minutes need few polls)
+            job.polls += 1
+            wait = self.settings.card_network_poll_seconds * 2 ** (job.polls - 1)
+            job.next_poll = time.time() + min(wait, self.settings.card_network_poll_max_seconds)
 
     async def _again_or_fail(self, job: Job) -> None:
         """A job to submit again at the next step, or failed after ``GIVE_UP_AFTER`` submissions."""

@@ -39,6 +39,8 @@ class Job:
     job_id: str | None = None
     submitted_at: float | None = None  # when last sent to the card network
     attempts: int = 0
+    polls: int = 0  # PENDING answers since the last submission
+    next_poll: float = 0.0  # not before then (a restarted worker polls at once)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "records": [base64.b64encode(r).decode() for r in self.records]}

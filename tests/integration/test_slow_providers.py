@@ -48,6 +48,7 @@ def searching(
         "PAYEEFLOW_CARD_NETWORK_BATCH_SIZE": "10",
         "PAYEEFLOW_CARD_NETWORK_BATCH_WAIT": "0.5",
         "PAYEEFLOW_CARD_NETWORK_POLL_SECONDS": "0.5",
+        "PAYEEFLOW_CARD_NETWORK_POLL_MAX_SECONDS": "2",
     }
     services.start("worker", "worker", "--stage", "all", env=env)
     services.start("sink", "sink", "--metrics-port", str(free_port()))

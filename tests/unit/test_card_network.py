@@ -1,5 +1,5 @@
 """The card network's client against the local fake: signed requests, the bulk-search round trip,
-retries, and the refusals a caller must survive."""
+retries, and the refusals a caller must survive; how often a pending job is polled."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from payeeflow.agents.enrichment.jobs import Job
 from payeeflow.agents.enrichment.payment import takes_cards
 from payeeflow.config import Settings
 from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
+from payeeflow.streams import providers
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 
 SEARCHES = [Search("p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701"), Search("p2", "JOHN SMITH")]
@@ -76,3 +78,24 @@ async def test_429_and_500_are_retried_and_a_malformed_or_lost_job_is_an_error(
     with pytest.raises(ProviderError, match="HTTP 404"):
         await network.status(job)
     await network.close()
+
+
+async def test_a_job_that_stays_pending_is_polled_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``poll_seconds`` at first, doubled after each PENDING up to ``poll_max_seconds``: a
+    job the network holds for its 25 minutes costs a few dozen polls, not one a tick."""
+    polled: list[float] = []
+    clock = [1_000.0]
+
+    class Pending:
+        async def status(self, job_id: str) -> str:
+            polled.append(clock[0] - 1_000)
+            return "PENDING"
+
+    monkeypatch.setattr(providers.time, "time", lambda: clock[0])
+    settings = Settings(card_network_poll_seconds=1, card_network_poll_max_seconds=5)
+    slow = providers.SlowProviders(None, settings, "payees.matched", card_client=Pending())  # type: ignore[arg-type]
+    job = Job("p0-0-9", 0, 9, [], card=True, job_id="job-1")
+    for second in range(30):  # the timer's ticks
+        clock[0] = 1_000.0 + second
+        await slow._advance(job)
+    assert polled == [0, 1, 3, 7, 12, 17, 22, 27]
