@@ -119,7 +119,7 @@ class SlowProviders:
         more per source partition, written before the batch may be acknowledged."""
         await self.feed.ready.wait()
         size = self.settings.card_network_batch_size
-        pending: dict[int, list[tuple[int, bytes, list[str]]]] = defaultdict(list)
+        pending: dict[int, list[tuple[int, bytes, list[str], list[str | None] | None]]] = defaultdict(list)
         answers = []
         for event, record, value in items:
             message = event.message
@@ -133,13 +133,16 @@ class SlowProviders:
             ):
                 answers.append(self._answer(record, known))
                 continue
-            pending[message.partition].append((message.offset, value, providers))
+            search = _search(record) if CARD_NETWORK in providers else None
+            pending[message.partition].append((message.offset, value, providers, search))
         jobs = [
             self.state.open(
                 partition,
-                [(offset, value) for offset, value, _ in chunk],
-                addressed=not any(ADDRESS_VALIDATION in p for _, _, p in chunk),
-                card=any(CARD_NETWORK in p for _, _, p in chunk),
+                [(offset, value) for offset, value, _, _ in chunk],
+                addressed=(addressed := not any(ADDRESS_VALIDATION in p for _, _, p, _ in chunk)),
+                card=any(CARD_NETWORK in p for _, _, p, _ in chunk),
+                # known now unless address validation may still change the addresses searched
+                searches=[s for *_, s in chunk if s is not None] if addressed else None,
             )
             for partition, found in pending.items()
             for chunk in (found[start : start + size] for start in range(0, len(found), size))
@@ -209,6 +212,7 @@ class SlowProviders:
             *(self._send(self.enriched, records[i]["payee_id"], job.records[i]) for i in waiting)
         )
         job.addressed = True
+        job.searches = [_search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]]
 
     async def _check(self, enrichment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
         """Address validation's answer for one address (its section, and its USPS lines)."""
@@ -235,8 +239,12 @@ class SlowProviders:
 
     async def _submit(self, job: Job) -> None:
         assert self.cards is not None
-        records = [await self.codec.decode_waiting(value) for value in job.records]
-        searches = [_search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]]
+        if job.searches is None:  # written by a worker before searches were kept in jobs
+            records = [await self.codec.decode_waiting(value) for value in job.records]
+            job.searches = [
+                _search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]
+            ]
+        searches = [Search(*fields) for fields in job.searches]  # type: ignore[arg-type]
         if (why := self.card_guard.refusal(len(searches))) is not None:  # the payees searched, not the job's
             await self._settle(job, None, why)
             return
@@ -318,9 +326,10 @@ def count_jobs(jobs: Jobs) -> None:
     JOBS.labels("waiting").set(len(jobs.jobs) - submitted)
 
 
-def _search(record: dict[str, Any]) -> Search:
+def _search(record: dict[str, Any]) -> list[str | None]:
+    """A payee's card-network search, as the fields of ``Search`` (kept in its job as JSON)."""
     payee, enrichment = record["payee"], record["enrichment"]
-    return Search(
+    return [
         record["payee_id"],
         payee["name"],
         enrichment["address_line"],
@@ -328,7 +337,7 @@ def _search(record: dict[str, Any]) -> Search:
         enrichment["state"],
         enrichment["zip"],
         (payee.get("extra") or {}).get("tax_id"),
-    )
+    ]
 
 
 def add_slow_providers(app: faust.App, settings: Settings, source: str) -> SlowProviders:

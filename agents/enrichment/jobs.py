@@ -35,6 +35,7 @@ class Job:
     records: list[bytes]  # the enriched records, as payees.enriched carried them (or their latest)
     addressed: bool = True  # False while some record waits for address validation
     card: bool = False  # some record waits for the card network
+    searches: list[list[str | None]] | None = None  # its card-network searches' fields, once known
     created_at: float = field(default_factory=time.time)
     job_id: str | None = None
     submitted_at: float | None = None  # when last sent to the card network
@@ -61,12 +62,18 @@ class Jobs:
         """Whether a record is already in a job (or was, and the job is done)."""
         return offset <= self.watermarks.get(partition, -1)
 
-    def open(self, partition: int, items: list[tuple[int, bytes]], addressed: bool, card: bool) -> Job:
+    def open(
+        self,
+        partition: int,
+        items: list[tuple[int, bytes]],
+        addressed: bool,
+        card: bool,
+        searches: list[list[str | None]] | None = None,
+    ) -> Job:
         """A new job of ``(offset, record bytes)`` items of one partition, in offset order."""
         first, last = items[0][0], items[-1][0]
-        job = Job(
-            f"p{partition}-{first}-{last}", partition, last, [value for _, value in items], addressed, card
-        )
+        records = [value for _, value in items]
+        job = Job(f"p{partition}-{first}-{last}", partition, last, records, addressed, card, searches)
         self.put(job)
         return job
 
