@@ -66,6 +66,10 @@ class DailyBudget:
         self.spent += units
         return True
 
+    def spent_out(self) -> bool:
+        """Whether nothing is left of today's budget (nothing taken)."""
+        return self.day == datetime.now(UTC).date() and self.spent >= self.limit
+
 
 class Guard:
     """One provider's limits, read from its settings (``{name}_concurrency``, ``_rate``,
@@ -94,6 +98,18 @@ class Guard:
             PROVIDER_SPENT.labels(self.name).inc(units)
             return None
         PROVIDER_REFUSED.labels(self.name, reason).inc(units)
+        return reason
+
+    def shut(self) -> str | None:
+        """Why a payee is not even left waiting for the provider (its circuit open, nothing left of
+        today's budget), counted; None while it may be asked. Spends nothing."""
+        if self.breaker.state == "open":
+            reason = "circuit_open"
+        elif self.budget.spent_out():
+            reason = "over_budget"
+        else:
+            return None
+        PROVIDER_REFUSED.labels(self.name, reason).inc()
         return reason
 
     @asynccontextmanager

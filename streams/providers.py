@@ -38,7 +38,7 @@ from payeeflow.connectors.cardnetwork import CardAnswer, CardNetworkClient, Sear
 from payeeflow.connectors.feeds import CompactedFeed
 from payeeflow.connectors.provider_http import ProviderError
 from payeeflow.schemas import codec_for
-from payeeflow.streams.app import Delivered
+from payeeflow.streams.app import Apply, Delivered
 from payeeflow.streams.topics import ENRICHED, PROVIDER_JOBS
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,24 @@ class SlowProviders:
         self.card_guard = Guard(CARD_NETWORK, settings)
         self.address_guard = Guard(ADDRESS_VALIDATION, settings)
         self.steps = asyncio.Semaphore(settings.card_network_concurrency)
+
+    def screened(self, apply: Apply) -> Apply:
+        """The enrichment stage's ``apply``, with what a shut provider (its circuit open, its
+        budget spent) would not answer settled in the first version, with why: such a payee is
+        stored once, not pending and then again."""
+
+        def first_version(record: dict[str, Any]) -> dict[str, Any]:
+            record = apply(record)
+            pending = record["enrichment"]["providers_pending"]
+            if ADDRESS_VALIDATION in pending and (why := self.address_guard.shut()) is not None:
+                record = self.enricher.validated(record, AddressAnswer(False, False).to_record(why), None)
+                PAYEES.labels(ADDRESS_VALIDATION, why).inc()
+            if CARD_NETWORK in pending and (why := self.card_guard.shut()) is not None:
+                record = self.enricher.answered(record, CardAnswer(False).to_record(why))
+                PAYEES.labels(CARD_NETWORK, why).inc()
+            return record
+
+        return first_version
 
     async def _send(self, topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
         future = await self.app.producer.send(topic, key.encode(), value, partition, None, None)

@@ -53,13 +53,17 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
 
 
 def _slow_providers(app: faust.App, settings: Settings, chain: list[Stage]) -> After | None:
-    """What a chain ending in enrichment hands its batches to when a slow provider is on."""
+    """What a chain ending in enrichment hands its batches to when a slow provider is on (its
+    enrichment stage then settles at once what a shut provider would not answer)."""
     enabled = settings.card_network_enabled or settings.address_validation_enabled
     if not enabled or chain[-1].name != "enrichment":
         return None
     from payeeflow.streams.providers import add_slow_providers  # the card client loads a signing key
 
-    return add_slow_providers(app, settings, chain[0].source).take
+    providers = add_slow_providers(app, settings, chain[0].source)
+    enrichment = chain[-1]
+    enrichment.apply = providers.screened(enrichment.apply)
+    return providers.take
 
 
 def run_worker(settings: Settings, names: list[str]) -> None:

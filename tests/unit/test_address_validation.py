@@ -1,5 +1,6 @@
 """Address validation: the client against the local fake (documented shape, retries, refusals),
-the provider's guard (budget, breaker), and what the enrichment makes of an answer."""
+the provider's guard (budget, breaker), and what the enrichment makes of an answer (or of a
+provider that is shut)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from payeeflow.agents.providers import Guard
 from payeeflow.config import Settings
 from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidationClient
 from payeeflow.connectors.provider_http import ProviderError
+from payeeflow.streams.providers import SlowProviders
 from tests.fakes.address_server import API_KEY, FakeAddressValidation
 
 
@@ -125,3 +127,22 @@ def test_an_answer_gives_the_next_version_its_usps_lines_and_verdict() -> None:
 def test_a_payee_without_an_address_is_not_sent() -> None:
     enriched = Enricher(address_validation=True).apply(record("", city="", state="", zip_code=""))
     assert enriched["enrichment"]["providers_pending"] == []
+
+
+def test_a_shut_provider_is_answered_in_the_first_version() -> None:
+    """While a provider's circuit is open or its budget spent, a payee is stored once with why,
+    not pending and then again; the other provider still waits, and spends nothing meanwhile."""
+    settings = Settings(card_network_breaker_failures=1, address_validation_daily_budget=1)
+    providers = SlowProviders(None, settings, "payees.matched")  # type: ignore[arg-type]
+    apply = providers.screened(Enricher(card_network=True, address_validation=True).apply)
+    assert apply(record("419 West 4th Street"))["enrichment"]["providers_pending"] == [
+        ADDRESS_VALIDATION,
+        CARD_NETWORK,
+    ]
+    providers.card_guard.failed()  # its circuit opens
+    down = apply(record("419 West 4th Street"))["enrichment"]
+    assert down["providers_pending"] == [ADDRESS_VALIDATION]
+    assert down["card_network"]["outcome"] == "circuit_open" and down["payment_method"] == "CHECK"
+    assert providers.address_guard.refusal() is None  # the last of today's budget
+    spent = apply(record("419 West 4th Street"))["enrichment"]
+    assert spent["providers_pending"] == [] and spent["address_validation"]["outcome"] == "over_budget"
