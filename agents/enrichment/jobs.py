@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 WATERMARK = "watermark-"  # key prefix of a partition's watermark in the jobs topic
@@ -44,7 +44,9 @@ class Job:
     next_poll: float = 0.0  # not before then (a restarted worker polls at once)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "records": [base64.b64encode(r).decode() for r in self.records]}
+        # not asdict(): it deep-copies every record before they are encoded anyway
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**state, "records": [base64.b64encode(r).decode() for r in self.records]}
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Job:

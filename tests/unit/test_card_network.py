@@ -3,6 +3,7 @@ retries, and the refusals a caller must survive; how often a pending job is poll
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,9 @@ async def test_a_job_that_stays_pending_is_polled_less_often(monkeypatch: pytest
         clock[0] = 1_000.0 + second
         await slow._advance(job)
     assert polled == [0, 1, 3, 7, 12, 17, 22, 27]
+
+
+def test_a_job_reads_back_from_its_json_as_it_was_written() -> None:
+    job = Job("p1-0-99", 1, 99, [bytes(range(256)), b""], addressed=False, card=True, job_id="j")
+    job.searches = [["p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701", None]]
+    assert Job.from_json(json.loads(json.dumps(job.to_json()))) == job
