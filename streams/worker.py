@@ -47,7 +47,8 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
     fused = ",".join(names) in ",".join(STAGE_NAMES)  # consecutive stages run fused in one agent
     chains = [stages] if fused else [[stage] for stage in stages]
     for chain in chains:
-        add_chain(app, settings, chain, sender, after=_slow_providers(app, settings, chain))
+        after = _slow_providers(app, settings, chain)  # before add_chain reads the stages' apply
+        add_chain(app, settings, chain, sender, after=after)
     add_probes(app, stages)
     return app
 
