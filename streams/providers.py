@@ -129,6 +129,8 @@ class SlowProviders:
 
     async def _write(self, job: Job | None, key: str, partition: int) -> None:
         """A job's state (None: done) on the jobs topic, in its source partition, delivered."""
+        if job is not None:
+            job.version += 1
         value = None if job is None else json.dumps(job.to_json()).encode()
         await self._send(self.jobs_topic, key, value, partition)
 
@@ -339,6 +341,7 @@ class SlowProviders:
 
 
 def count_jobs(jobs: Jobs) -> None:
+    """The jobs gauge: jobs waiting for their submission, and jobs the network holds."""
     submitted = sum(job.job_id is not None for job in jobs.jobs.values())
     JOBS.labels("submitted").set(submitted)
     JOBS.labels("waiting").set(len(jobs.jobs) - submitted)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 WATERMARK = "watermark-"  # key prefix of a partition's watermark in the jobs topic
+FINISHED_KEPT = 100_000  # keys of done jobs remembered, so a late state never revives one
 GIVE_UP_AFTER = 3  # submissions of one job (a lost job is submitted again) before it is failed
 
 
@@ -42,6 +43,7 @@ class Job:
     attempts: int = 0
     polls: int = 0  # PENDING answers since the last submission
     next_poll: float = 0.0  # not before then (a restarted worker polls at once)
+    version: int = 0  # its writes so far: the jobs feed keeps the newest state it has seen
 
     def to_json(self) -> dict[str, Any]:
         # not asdict(): it deep-copies every record before they are encoded anyway
@@ -59,6 +61,7 @@ class Jobs:
     def __init__(self) -> None:
         self.jobs: dict[str, Job] = {}
         self.watermarks: dict[int, int] = {}
+        self.finished: dict[str, None] = {}  # done jobs' keys, oldest first
 
     def seen(self, partition: int, offset: int) -> bool:
         """Whether a record is already in a job (or was, and the job is done)."""
@@ -85,14 +88,24 @@ class Jobs:
 
     def done(self, key: str) -> None:
         self.jobs.pop(key, None)
+        self.finished[key] = None
+        if len(self.finished) > FINISHED_KEPT:
+            del self.finished[next(iter(self.finished))]
 
     def apply(self, key: str, value: dict[str, Any] | None) -> None:
-        """A message of the jobs topic: a job's state, a tombstone, or a watermark."""
+        """A message of the jobs topic: a job's state, a tombstone, or a watermark.
+
+        The worker reads its own writes back a little later: a state no newer than the one it
+        holds (the write before a submission, read back once the job id is known) or of a job
+        already done is not applied, or the job would be submitted or answered again.
+        """
         if key.startswith(WATERMARK):
             if value is not None:
                 partition = int(key.removeprefix(WATERMARK))
                 self.watermarks[partition] = max(self.watermarks.get(partition, -1), value["offset"])
         elif value is None:
             self.done(key)
-        else:
-            self.put(Job.from_json(value))
+        elif key not in self.finished:
+            held = self.jobs.get(key)
+            if held is None or value.get("version", 0) > held.version:
+                self.put(Job.from_json(value))

@@ -13,6 +13,7 @@ from payeeflow.config import Settings
 from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidationClient
 from payeeflow.connectors.provider_http import ProviderError
 from payeeflow.streams.providers import SlowProviders
+from tests.conftest import MOCK_REGISTRY
 from tests.fakes.address_server import API_KEY, FakeAddressValidation
 
 
@@ -132,7 +133,9 @@ def test_a_payee_without_an_address_is_not_sent() -> None:
 def test_a_shut_provider_is_answered_in_the_first_version() -> None:
     """While a provider's circuit is open or its budget spent, a payee is stored once with why,
     not pending and then again; the other provider still waits, and spends nothing meanwhile."""
-    settings = Settings(card_network_breaker_failures=1, address_validation_daily_budget=1)
+    settings = Settings(
+        card_network_breaker_failures=1, address_validation_daily_budget=1, schema_registry_url=MOCK_REGISTRY
+    )
     providers = SlowProviders(None, settings, "payees.matched")  # type: ignore[arg-type]
     apply = providers.screened(Enricher(card_network=True, address_validation=True).apply)
     assert apply(record("419 West 4th Street"))["enrichment"]["providers_pending"] == [

@@ -10,11 +10,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from payeeflow.agents.enrichment.jobs import Job
+from payeeflow.agents.enrichment.jobs import Job, Jobs
 from payeeflow.agents.enrichment.payment import takes_cards
 from payeeflow.config import Settings
 from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
 from payeeflow.streams import providers
+from tests.conftest import MOCK_REGISTRY
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 
 SEARCHES = [Search("p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701"), Search("p2", "JOHN SMITH")]
@@ -93,7 +94,9 @@ async def test_a_job_that_stays_pending_is_polled_less_often(monkeypatch: pytest
             return "PENDING"
 
     monkeypatch.setattr(providers.time, "time", lambda: clock[0])
-    settings = Settings(card_network_poll_seconds=1, card_network_poll_max_seconds=5)
+    settings = Settings(
+        card_network_poll_seconds=1, card_network_poll_max_seconds=5, schema_registry_url=MOCK_REGISTRY
+    )
     slow = providers.SlowProviders(None, settings, "payees.matched", card_client=Pending())  # type: ignore[arg-type]
     job = Job("p0-0-9", 0, 9, [], card=True, job_id="job-1")
     for second in range(30):  # the timer's ticks
@@ -106,3 +109,20 @@ def test_a_job_reads_back_from_its_json_as_it_was_written() -> None:
     job = Job("p1-0-99", 1, 99, [bytes(range(256)), b""], addressed=False, card=True, job_id="j")
     job.searches = [["p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701", None]]
     assert Job.from_json(json.loads(json.dumps(job.to_json()))) == job
+
+
+def test_the_jobs_feed_keeps_the_newest_state_and_never_revives_a_done_job() -> None:
+    """A worker reads its own writes back late: the state written before a submission must not
+    replace the job it holds with its id, nor a late state bring back a job already done."""
+    jobs = Jobs()
+    held = jobs.open(0, [(5, b"r")], addressed=True, card=True)
+    sent = Job(held.key, 0, 5, [b"r"], card=True, submitted_at=1.0, version=2)  # written ahead
+    held.submitted_at, held.job_id, held.version = 1.0, "job-1", 3  # then written with its id
+    jobs.apply(held.key, sent.to_json())
+    assert jobs.jobs[held.key] is held
+    moved = Job(held.key, 0, 5, [b"r"], card=True, job_id="job-2", version=4)  # another worker's
+    jobs.apply(held.key, moved.to_json())
+    assert jobs.jobs[held.key].job_id == "job-2"
+    jobs.done(held.key)
+    jobs.apply(held.key, moved.to_json())
+    assert held.key not in jobs.jobs and jobs.seen(0, 5)
