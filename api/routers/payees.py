@@ -70,11 +70,20 @@ async def search_payees(
     if cursor:
         where.append(f"{order} > %s")
         params.append(cursor)
-    sql = f"SELECT p.payee_id, to_json(p)::text AS doc FROM {source}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {order} LIMIT %s"
+    page = (
+        f"FROM {source}" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT %s"
+    )
     params.append(limit + 1)
+    if name and batch_id is None:
+        # a name's trigram matches come in no order and are sorted: the page's ids first, then
+        # each row by key written as JSON, not every match written before the sort keeps a page
+        sql = (
+            f"SELECT h.payee_id, to_json(p)::text AS doc FROM (SELECT p.payee_id {page}) h"
+            " CROSS JOIN LATERAL (SELECT * FROM payees WHERE payees.payee_id = h.payee_id OFFSET 0) p"
+            " ORDER BY h.payee_id"
+        )
+    else:  # walked in key order, the limit stops the walk
+        sql = f"SELECT p.payee_id, to_json(p)::text AS doc {page}"
     cur = await conn.execute(sql, params)  # type: ignore[arg-type]
     rows = await cur.fetchall()
     more = len(rows) > limit

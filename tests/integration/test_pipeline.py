@@ -218,6 +218,14 @@ def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tu
         assert len(page["items"]) == 400 and len(second.json()["items"]) == 400
         found = client.get("/payees", params={"name": name[:6], "batch_id": batch_id}).json()["items"]
         assert payee_id in {item["payee_id"] for item in found}
+        named = [
+            r[0] for r in query(settings, "SELECT payee_id FROM payees WHERE name ILIKE '%%inc%%' ORDER BY 1")
+        ]
+        first = client.get("/payees", params={"name": "inc", "limit": 3}).json()
+        rest = client.get(
+            "/payees", params={"name": "inc", "limit": 3, "cursor": first["next_cursor"]}
+        ).json()
+        assert len(named) > 6 and [i["payee_id"] for i in first["items"] + rest["items"]] == named[:6]
         assert client.get("/ready").json() == {"ready": True, "postgres": True, "kafka": True}
         assert "payeeflow" in client.get("/metrics").text
         assert client.get("/openapi.json").json()["info"]["title"] == "payeeflow"
