@@ -139,7 +139,7 @@ class SlowProviders:
         more per source partition, written before the batch may be acknowledged."""
         await self.feed.ready.wait()
         size = self.settings.card_network_batch_size
-        pending: dict[int, list[tuple[int, bytes, list[str], list[str | None] | None]]] = defaultdict(list)
+        pending: dict[int, list[tuple[int, bytes, list[str], dict[str, Any]]]] = defaultdict(list)
         answers = []
         for event, record, value in items:
             message = event.message
@@ -153,8 +153,7 @@ class SlowProviders:
             ):
                 answers.append(self._answer(record, known))
                 continue
-            search = _search(record) if CARD_NETWORK in providers else None
-            pending[message.partition].append((message.offset, value, providers, search))
+            pending[message.partition].append((message.offset, value, providers, record))
         jobs = [
             self.state.open(
                 partition,
@@ -162,7 +161,7 @@ class SlowProviders:
                 addressed=(addressed := not any(ADDRESS_VALIDATION in p for _, _, p, _ in chunk)),
                 card=any(CARD_NETWORK in p for _, _, p, _ in chunk),
                 # known now unless address validation may still change the addresses searched
-                searches=[s for *_, s in chunk if s is not None] if addressed else None,
+                searches=[_search(r) for _, _, p, r in chunk if CARD_NETWORK in p] if addressed else None,
             )
             for partition, found in pending.items()
             for chunk in (found[start : start + size] for start in range(0, len(found), size))
