@@ -156,13 +156,9 @@ struct Suppliers {
 }
 
 impl Suppliers {
-    /// Adds a supplier or replaces its row; false when nothing changed.
-    fn put(&mut self, keys: &names::MatchKeys, fields: &store::Fields) -> bool {
-        self.put_keyed(fields, || keys.key(fields[1]))
-    }
-
-    /// `put` with the name's match key from `key`, asked only when the row changed.
-    fn put_keyed(
+    /// Adds a supplier or replaces its row; false when nothing changed. `key` gives the name's
+    /// match key (tokens, legal form), asked only when the row changed.
+    fn put(
         &mut self,
         fields: &store::Fields,
         key: impl FnOnce() -> (Vec<String>, Option<String>),
@@ -229,7 +225,7 @@ impl Suppliers {
         let texts = fields.iter().map(utf8).collect::<PyResult<Vec<_>>>()?;
         let fields: store::Fields = std::array::from_fn(|i| texts[i].as_ref());
         let keys = self.keys.clone_ref(py);
-        Ok(self.put(&keys.get().keys, &fields))
+        Ok(self.put(&fields, || keys.get().keys.key(fields[1])))
     }
 
     /// Retires a supplier's row; false when the network lacks it.
@@ -277,7 +273,7 @@ impl Suppliers {
                 });
                 for (owned, key) in batches.into_iter().flatten() {
                     let fields: store::Fields = std::array::from_fn(|i| owned[i].as_str());
-                    self.put_keyed(&fields, || key);
+                    self.put(&fields, || key);
                 }
                 reader.join().expect("the network reader does not panic")
             })
