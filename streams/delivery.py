@@ -32,9 +32,12 @@ class Deliveries:
     async def check(self) -> None:
         """Wait for every tracked send; raise ``DeliveryError`` for the first that failed."""
         pending, self._pending = self._pending, []
-        results = await asyncio.gather(*(future for future, _ in pending), return_exceptions=True)
-        for (_, what), result in zip(pending, results, strict=True):
-            if isinstance(result, KafkaError | KafkaException | OSError | asyncio.TimeoutError):
-                raise DeliveryError(f"Kafka did not take {what}: {type(result).__name__}: {result}")
-            if isinstance(result, BaseException):
-                raise result
+        waiting = [future for future, _ in pending if not future.done()]
+        if waiting:  # most are settled by now: no gather over the whole window
+            await asyncio.wait(waiting)
+        for future, what in pending:
+            error = future.exception()
+            if isinstance(error, KafkaError | KafkaException | OSError | asyncio.TimeoutError):
+                raise DeliveryError(f"Kafka did not take {what}: {type(error).__name__}: {error}")
+            if error is not None:
+                raise error
