@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import struct
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
+from payeeflow.agents.classification.native import AvroReader
 from payeeflow.config import Settings, registry_conf
 from payeeflow.errors import DecodeError, RegistryUnavailable
 
@@ -47,6 +49,7 @@ TOPIC_SCHEMAS = (
 )
 COMPATIBILITY = "BACKWARD_TRANSITIVE"  # a new schema reads everything any earlier one wrote
 _HEADER = struct.Struct(">bI")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def load_schema_json(topic: str, directory: Path = SCHEMA_DIR) -> dict[str, Any]:
@@ -95,6 +98,7 @@ class AvroCodec:
         self._writers: LRUCache[int, Any] = LRUCache(maxsize=256)  # writer schemas by id
         self._writers[self.schema_id] = self.schema
         self._writers[legacy_id(self.schema)] = self.schema
+        self._reader = _compiled_reader(spec)
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
@@ -130,15 +134,19 @@ class AvroCodec:
         if magic != 0:
             raise DecodeError(f"{self.topic}: magic byte {magic}, expected 0")
         writer = self._writers.get(sid) or self._writer(sid)
-        buf = io.BytesIO(data)
-        buf.seek(_HEADER.size)
         try:
-            record = fastavro.schemaless_reader(buf, writer, self.schema)
-        except Exception as exc:  # fastavro raises many types for corrupt bodies
+            if writer is self.schema and self._reader is not None:
+                record, end = self._reader.read(data, _HEADER.size)
+            else:  # another version's record: fastavro resolves it into ours
+                buf = io.BytesIO(data)
+                buf.seek(_HEADER.size)
+                record = fastavro.schemaless_reader(buf, writer, self.schema)
+                end = buf.tell()
+        except Exception as exc:  # corrupt bodies raise many types
             raise DecodeError(f"{self.topic}: {type(exc).__name__}: {exc}") from exc
-        if buf.tell() != len(data):
-            raise DecodeError(f"{self.topic}: {len(data) - buf.tell()} trailing bytes")
-        return record  # type: ignore[return-value]
+        if end != len(data):
+            raise DecodeError(f"{self.topic}: {len(data) - end} trailing bytes")
+        return record  # type: ignore[no-any-return]
 
     async def decode_waiting(self, data: bytes | None) -> dict[str, Any]:
         """``decode``, waiting out a registry that does not answer (backoff up to 5 s) instead of
@@ -169,6 +177,20 @@ class AvroCodec:
             raise DecodeError(f"{self.topic}: schema {sid} unreadable: {exc}") from exc
         self._writers[sid] = writer
         return writer
+
+
+def _timestamp_millis(millis: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=millis)  # as fastavro reads one
+
+
+def _compiled_reader(spec: dict[str, Any]) -> AvroReader | None:
+    """The schema compiled for reading its own records (``native/src/avro.rs``: 7-10 µs a
+    ``payees.enriched`` record where fastavro takes 25-33), or None for a schema it cannot read."""
+    try:
+        return AvroReader(spec, _timestamp_millis)
+    except ValueError as exc:
+        log.info("%s: read by fastavro (%s)", spec.get("name"), exc)
+        return None
 
 
 def _tail_schema(base: str, spec: dict[str, Any], named: dict[str, Any]) -> Any:

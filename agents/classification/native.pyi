@@ -1,7 +1,8 @@
 """Type stubs for the compiled ``agents.classification.native`` (source: ``native/src``)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
+from typing import Any
 
 class Signals:
     """What a name shows, in words a person reads."""
@@ -123,3 +124,9 @@ class AddressTagger:
         street_names: AbstractSet[str],
     ) -> None: ...
     def parse(self, line: str) -> list[tuple[str, str]] | None: ...
+
+class AvroReader:
+    """An Avro schema compiled for reading messages written with it (``native/src/avro.rs``)."""
+
+    def __init__(self, spec: Any, timestamp: Callable[[int], Any]) -> None: ...
+    def read(self, data: bytes, start: int) -> tuple[Any, int]: ...

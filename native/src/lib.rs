@@ -8,6 +8,7 @@
 //! Python.
 
 mod align;
+mod avro;
 mod crf;
 mod features;
 mod model;
@@ -479,10 +480,35 @@ impl AddressTagger {
     }
 }
 
+/// A topic's Avro schema compiled for reading (`avro.rs`).
+#[pyclass(frozen, module = "agents.classification.native")]
+struct AvroReader {
+    schema: avro::Schema,
+}
+
+#[pymethods]
+impl AvroReader {
+    /// ``spec``: the parsed schema; ``timestamp``: what makes a `timestamp-millis` of its
+    /// milliseconds. A ``ValueError`` for a schema it cannot read.
+    #[new]
+    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>, timestamp: Py<PyAny>) -> PyResult<Self> {
+        Ok(AvroReader {
+            schema: avro::Schema::new(py, spec, timestamp)?,
+        })
+    }
+
+    /// The value written at ``start`` of ``data``, and the offset after it; a ``ValueError``
+    /// for bytes the schema does not read.
+    fn read(&self, py: Python<'_>, data: &[u8], start: usize) -> PyResult<(Py<PyAny>, usize)> {
+        self.schema.read(py, data, start)
+    }
+}
+
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Suppliers>()?;
     m.add_class::<AddressTagger>()?;
+    m.add_class::<AvroReader>()?;
     m.add_function(wrap_pyfunction!(rank, m)?)?;
     m.add_class::<Text>()?;
     m.add_class::<MatchKeys>()?;
