@@ -8,8 +8,14 @@
 //! A schema with anything else (another logical type) is refused at construction, and the
 //! caller keeps fastavro for it; so does a message written with another schema, which needs
 //! resolution.
+//!
+//! It writes as fastavro writes, byte for byte: a record's missing field takes its default
+//! (null in a nullable field without one), a boolean is its value's truth, a number may be any
+//! `int` or `float`; a value of the wrong type is a `TypeError` or `ValueError` naming the field.
+//! A union is written only as `[null, T]`, the one shape payeeflow's schemas use (others are
+//! refused at construction).
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PyString};
 use rustc_hash::FxHashMap;
@@ -23,7 +29,7 @@ enum Node {
     Bytes,
     String,
     TimestampMillis,
-    Record(Vec<(Py<PyString>, usize)>),
+    Record(Vec<Field>),
     Enum(Vec<Py<PyString>>),
     Fixed(usize),
     Array(usize),
@@ -31,10 +37,17 @@ enum Node {
     Union(Vec<usize>),
 }
 
+struct Field {
+    name: Py<PyString>,
+    node: usize,
+    default: Option<Py<PyAny>>, // the field's default, as JSON gave it, for a record without it
+}
+
 pub struct Schema {
     nodes: Vec<Node>,
     root: usize,
     timestamp: Py<PyAny>,
+    millis: Py<PyAny>,
 }
 
 fn refuse<T>(what: impl Into<String>) -> PyResult<T> {
@@ -88,6 +101,13 @@ impl<'py> Compiler<'py> {
             let mut union = Vec::with_capacity(branches.len());
             for branch in branches.iter() {
                 union.push(self.compile(&branch, namespace)?);
+            }
+            let nulls = union
+                .iter()
+                .filter(|&&b| matches!(self.nodes[b], Node::Null))
+                .count();
+            if union.len() != 2 || nulls != 1 {
+                return refuse("only [null, T] unions are compiled");
             }
             return Ok(self.push(Node::Union(union)));
         }
@@ -147,7 +167,12 @@ impl<'py> Compiler<'py> {
                             let field = field?;
                             let field_name: String = field.get_item("name")?.extract()?;
                             let node = self.compile(&field.get_item("type")?, own.as_deref())?;
-                            compiled.push((PyString::intern(self.py, &field_name).unbind(), node));
+                            let default = field.cast::<PyDict>()?.get_item("default")?;
+                            compiled.push(Field {
+                                name: PyString::intern(self.py, &field_name).unbind(),
+                                node,
+                                default: default.map(Bound::unbind),
+                            });
                         }
                         Node::Record(compiled)
                     }
@@ -214,8 +239,14 @@ impl Input<'_> {
 }
 
 impl Schema {
-    /// Compiles ``spec`` (a parsed Avro schema, named types written out where first used).
-    pub fn new(py: Python<'_>, spec: &Bound<'_, PyAny>, timestamp: Py<PyAny>) -> PyResult<Self> {
+    /// Compiles ``spec`` (a parsed Avro schema, named types written out where first used);
+    /// ``timestamp`` makes a `timestamp-millis` of its milliseconds, ``millis`` the reverse.
+    pub fn new(
+        py: Python<'_>,
+        spec: &Bound<'_, PyAny>,
+        timestamp: Py<PyAny>,
+        millis: Py<PyAny>,
+    ) -> PyResult<Self> {
         let mut compiler = Compiler {
             py,
             nodes: Vec::new(),
@@ -226,6 +257,7 @@ impl Schema {
             nodes: compiler.nodes,
             root,
             timestamp,
+            millis,
         })
     }
 
@@ -273,8 +305,8 @@ impl Schema {
             }
             Node::Record(fields) => {
                 let dict = PyDict::new(py);
-                for (name, field) in fields {
-                    dict.set_item(name.bind(py), self.value(py, *field, input)?)?;
+                for field in fields {
+                    dict.set_item(field.name.bind(py), self.value(py, field.node, input)?)?;
                 }
                 dict.into_any().unbind()
             }
@@ -324,5 +356,157 @@ impl Schema {
                 }
             }
         })
+    }
+}
+
+fn long(out: &mut Vec<u8>, value: i64) {
+    let mut zigzag = ((value << 1) ^ (value >> 63)) as u64;
+    while zigzag >= 0x80 {
+        out.push((zigzag as u8) | 0x80);
+        zigzag >>= 7;
+    }
+    out.push(zigzag as u8);
+}
+
+fn bytes(out: &mut Vec<u8>, data: &[u8]) {
+    long(out, data.len() as i64);
+    out.extend_from_slice(data);
+}
+
+impl Schema {
+    /// ``header`` and ``value`` written with the schema. Given ``previous`` (a message the
+    /// previous stage wrote of this record, whose fields are this schema's but the last), its
+    /// body is copied and only the root record's last field is written after it.
+    pub fn write(
+        &self,
+        value: &Bound<'_, PyAny>,
+        header: &[u8],
+        previous: Option<&[u8]>,
+    ) -> PyResult<Vec<u8>> {
+        let body = previous.map_or(&[][..], |p| p.get(header.len()..).unwrap_or_default());
+        let mut out = Vec::with_capacity(header.len() + body.len() + 512);
+        out.extend_from_slice(header);
+        out.extend_from_slice(body);
+        if previous.is_some() {
+            let Node::Record(fields) = &self.nodes[self.root] else {
+                return refuse("only a record has a last field");
+            };
+            let last = fields
+                .last()
+                .ok_or_else(|| PyValueError::new_err("no fields"))?;
+            self.field(value, last, &mut out)?;
+        } else {
+            self.put(value, self.root, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn field(&self, record: &Bound<'_, PyAny>, field: &Field, out: &mut Vec<u8>) -> PyResult<()> {
+        let py = record.py();
+        let Ok(record) = record.cast::<PyDict>() else {
+            return Err(PyTypeError::new_err(format!(
+                "a record must be a dict, not {}",
+                record.get_type().name()?
+            )));
+        };
+        let name = field.name.bind(py);
+        let value = match record.get_item(name)? {
+            Some(value) => value,
+            None => match &field.default {
+                Some(default) => default.bind(py).clone(),
+                None if matches!(self.nodes[field.node], Node::Union(_)) => {
+                    py.None().into_bound(py)
+                }
+                None => {
+                    return refuse(format!("no value and no default for {name}"));
+                }
+            },
+        };
+        self.put(&value, field.node, out).map_err(|e| {
+            let message = format!("field {name}: {}", e.value(py));
+            if e.is_instance_of::<PyTypeError>(py) {
+                PyTypeError::new_err(message)
+            } else {
+                PyValueError::new_err(message)
+            }
+        })
+    }
+
+    fn put(&self, value: &Bound<'_, PyAny>, node: usize, out: &mut Vec<u8>) -> PyResult<()> {
+        match &self.nodes[node] {
+            Node::Null => {
+                if !value.is_none() {
+                    return refuse("null expected");
+                }
+            }
+            Node::Boolean => out.push(u8::from(value.is_truthy()?)),
+            Node::Long => long(out, value.extract()?),
+            Node::Float => out.extend_from_slice(&(value.extract::<f64>()? as f32).to_le_bytes()),
+            Node::Double => out.extend_from_slice(&value.extract::<f64>()?.to_le_bytes()),
+            Node::Bytes => bytes(out, value.cast::<PyBytes>()?.as_bytes()),
+            Node::String => bytes(out, value.cast::<PyString>()?.to_str()?.as_bytes()),
+            Node::TimestampMillis => long(
+                out,
+                self.millis
+                    .call1(value.py(), (value,))?
+                    .extract(value.py())?,
+            ),
+            Node::Record(fields) => {
+                for field in fields {
+                    self.field(value, field, out)?;
+                }
+            }
+            Node::Enum(symbols) => {
+                let text = value.cast::<PyString>()?.to_str()?;
+                let py = value.py();
+                match symbols
+                    .iter()
+                    .position(|s| s.bind(py).to_str().ok() == Some(text))
+                {
+                    Some(index) => long(out, index as i64),
+                    None => return refuse(format!("{text:?} is not a symbol of the enum")),
+                }
+            }
+            Node::Fixed(size) => {
+                let data = value.cast::<PyBytes>()?.as_bytes();
+                if data.len() != *size {
+                    return refuse(format!("{} bytes where the fixed holds {size}", data.len()));
+                }
+                out.extend_from_slice(data);
+            }
+            Node::Array(items) => {
+                let count = value.len()?;
+                if count > 0 {
+                    long(out, count as i64);
+                    for item in value.try_iter()? {
+                        self.put(&item?, *items, out)?;
+                    }
+                }
+                out.push(0);
+            }
+            Node::Map(values) => {
+                let map = value.cast::<PyDict>()?;
+                if !map.is_empty() {
+                    long(out, map.len() as i64);
+                    for (key, item) in map.iter() {
+                        bytes(out, key.cast::<PyString>()?.to_str()?.as_bytes());
+                        self.put(&item, *values, out)?;
+                    }
+                }
+                out.push(0);
+            }
+            Node::Union(branches) => {
+                let null_first = matches!(self.nodes[branches[0]], Node::Null);
+                let (index, branch) = match (value.is_none(), null_first) {
+                    (true, true) => (0, branches[0]),
+                    (true, false) => (1, branches[1]),
+                    (false, true) => (1, branches[1]),
+                    (false, false) => (0, branches[0]),
+                };
+                long(out, index);
+                self.put(value, branch, out)?;
+            }
+        }
+        Ok(())
     }
 }

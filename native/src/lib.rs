@@ -22,7 +22,7 @@ use std::sync::Arc;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A name as UTF-8. A lone surrogate, which a Python str may hold and UTF-8 cannot, reads as `?`:
@@ -480,20 +480,26 @@ impl AddressTagger {
     }
 }
 
-/// A topic's Avro schema compiled for reading (`avro.rs`).
+/// A topic's Avro schema compiled for reading and writing its records (`avro.rs`).
 #[pyclass(frozen, module = "agents.classification.native")]
-struct AvroReader {
+struct AvroSchema {
     schema: avro::Schema,
 }
 
 #[pymethods]
-impl AvroReader {
-    /// ``spec``: the parsed schema; ``timestamp``: what makes a `timestamp-millis` of its
-    /// milliseconds. A ``ValueError`` for a schema it cannot read.
+impl AvroSchema {
+    /// ``spec``: the parsed schema; ``timestamp`` makes a `timestamp-millis` of its
+    /// milliseconds, ``millis`` its milliseconds of a value. A ``ValueError`` for a schema it
+    /// does not compile.
     #[new]
-    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>, timestamp: Py<PyAny>) -> PyResult<Self> {
-        Ok(AvroReader {
-            schema: avro::Schema::new(py, spec, timestamp)?,
+    fn new(
+        py: Python<'_>,
+        spec: &Bound<'_, PyAny>,
+        timestamp: Py<PyAny>,
+        millis: Py<PyAny>,
+    ) -> PyResult<Self> {
+        Ok(AvroSchema {
+            schema: avro::Schema::new(py, spec, timestamp, millis)?,
         })
     }
 
@@ -502,13 +508,29 @@ impl AvroReader {
     fn read(&self, py: Python<'_>, data: &[u8], start: usize) -> PyResult<(Py<PyAny>, usize)> {
         self.schema.read(py, data, start)
     }
+
+    /// ``header`` and ``value`` written; given ``previous`` (the previous stage's message of
+    /// the record), its body and then only the record's last field.
+    #[pyo3(signature = (value, header, previous = None))]
+    fn write<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+        header: &[u8],
+        previous: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(
+            py,
+            &self.schema.write(value, header, previous)?,
+        ))
+    }
 }
 
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Suppliers>()?;
     m.add_class::<AddressTagger>()?;
-    m.add_class::<AvroReader>()?;
+    m.add_class::<AvroSchema>()?;
     m.add_function(wrap_pyfunction!(rank, m)?)?;
     m.add_class::<Text>()?;
     m.add_class::<MatchKeys>()?;

@@ -419,15 +419,22 @@ def _random_value(schema: object, named: dict[str, object], rng: random.Random) 
     raise AssertionError(f"no values for {kind}")
 
 
+def _fastavro_bytes(codec: AvroCodec, record: object) -> bytes:
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, codec.schema, record)
+    return codec._header + buf.getvalue()
+
+
 @pytest.mark.parametrize("topic", TOPIC_SCHEMAS)
-def test_the_compiled_reader_reads_every_shape_as_fastavro_does(topic: str) -> None:
+def test_the_compiled_schema_reads_and_writes_every_shape_as_fastavro_does(topic: str) -> None:
     codec = codec_for(topic, MOCK)
-    assert codec._reader is not None  # every topic's schema compiles
+    assert codec._compiled is not None  # every topic's schema compiles
     rng = random.Random(topic)
     spec = load_schema_json(topic)
     for _ in range(300):
         record = _random_value(spec, {}, rng)
         data = codec.encode(record)  # type: ignore[arg-type]
+        assert data == _fastavro_bytes(codec, record)
         ours = codec.decode(data)
         theirs = fastavro.schemaless_reader(io.BytesIO(data[5:]), codec.schema, None)
         assert ours == theirs
@@ -435,3 +442,23 @@ def test_the_compiled_reader_reads_every_shape_as_fastavro_does(topic: str) -> N
         for cut in range(5, len(data), max(1, len(data) // 10)):  # a cut message is refused, never read
             with pytest.raises(DecodeError):
                 codec.decode(data[:cut])
+
+
+def test_the_compiled_writer_takes_defaults_and_refuses_wrong_values_naming_the_field() -> None:
+    codec = codec_for("payees.enriched", MOCK)
+    record = sample("payees.enriched")
+    del record["enrichment"]["providers_pending"]  # has a default
+    assert codec.encode(record) == _fastavro_bytes(codec, record)
+    for change, error in (
+        (lambda r: r.pop("version"), "no value and no default for version"),
+        (lambda r: r["payee"].update(name=7), "field name"),
+        (lambda r: r.update(version="7"), "field version"),
+        (lambda r: r["payee"].update(extra={"k": 1}), "field extra"),
+        (lambda r: r["payee"].update(city="\ud800"), "field city"),
+    ):
+        bad = sample("payees.enriched")
+        change(bad)
+        with pytest.raises((TypeError, ValueError), match=error):
+            codec.encode(bad)
+        with pytest.raises((TypeError, ValueError)):  # as fastavro refuses it
+            _fastavro_bytes(codec, bad)
