@@ -114,6 +114,15 @@ def start_pipeline(
             stdout=(work / f"{name}.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
+    if env.get("PAYEEFLOW_PROVIDERS_PROCESS") == "true":  # the slow providers' jobs advanced apart
+        port = free_port()
+        ports.append(port)
+        procs["providers"] = subprocess.Popen(
+            [sys.executable, "-m", "payeeflow", "worker", "--stage", "providers"],
+            env={**env, "PAYEEFLOW_PROVIDERS_WEB_PORT": str(port)},
+            stdout=(work / "providers.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
     procs["sink"] = subprocess.Popen(
         [sys.executable, "-m", "payeeflow", "sink", "--metrics-port", str(free_port())],
         env=env,

@@ -408,7 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("worker", cmd_worker, "Run stage agents in a Faust worker.")
     p.add_argument(
-        "--stage", default="all", help="all, or a comma list of exclusion,classification,matching,enrichment"
+        "--stage",
+        default="all",
+        help="all, a comma list of exclusion,classification,matching,enrichment, or providers"
+        " (the slow providers' jobs, with PAYEEFLOW_PROVIDERS_PROCESS)",
     )
 
     p = add("sink", cmd_sink, "Run the PostgreSQL sink (payees.enriched, payees.dlq, payees.batches).")

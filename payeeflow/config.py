@@ -136,6 +136,13 @@ class Settings(BaseSettings):
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )
+    providers_process: bool = Field(
+        False,
+        description="Advance the slow providers' jobs in their own process "
+        "(`payeeflow worker --stage providers`, /metrics on `providers_web_port`), not in the "
+        "enrichment worker: its requests and answers then cost the stages nothing.",
+    )
+    providers_web_port: int = Field(6068, description="Port of the providers process's /metrics and probes.")
     card_network_enabled: bool = Field(
         False,
         description="Search the card network (Mastercard's bulk supplier search) for businesses the "

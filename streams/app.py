@@ -113,7 +113,9 @@ def _writer(codec: AvroCodec, previous: AvroCodec | None) -> Write:
 class Sender(Protocol):
     """What writes a chain's stage topics (``streams/sender.py``)."""
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+    def send(
+        self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None
+    ) -> None: ...
 
     async def delivered(self) -> None: ...
 
@@ -131,8 +133,9 @@ def add_chain(
     once and crosses Faust once, yet still writes each stage's topic, which other teams consume.
     A record that fails at stage k goes to the dead-letter topic with stage k's name, the bytes
     stage k received, and the topic, partition and offset of the message this agent consumed.
-    ``after`` gets each batch's records as the last stage wrote them, once they are delivered and
-    before the batch is acknowledged (the card network's search keeps what it needs of them).
+    ``after`` gets each batch's records as the last stage wrote them, before the batch's one wait
+    for delivery (what it sends through ``sender`` is delivered with them, before the batch is
+    acknowledged: the slow providers' jobs).
     """
     source = app.topic(settings.topic(stages[0].source))
     decode = codec_for(stages[0].source, settings).decode_waiting
@@ -214,9 +217,9 @@ def add_chain(
                     await fail(stages[0], event, exc, event.message.value, None)
             for link in links:
                 items = await run_stage(link, items)
-            await sender.delivered()
             if after is not None:
                 await after(items)
+            await sender.delivered()
             timer.observe(time.perf_counter() - started)
 
     app.agent(source, name="stage-" + "+".join(stage.name for stage in stages))(run)
@@ -225,8 +228,9 @@ def add_chain(
             app.task(feed.run)
 
 
-def add_probes(app: faust.App, stages: list[Stage]) -> None:
-    """``/metrics``, ``/health`` and ``/ready`` on the worker's web server."""
+def add_probes(app: faust.App, waiting_for: Callable[[], list[str]]) -> None:
+    """``/metrics``, ``/health`` and ``/ready`` (ready once ``waiting_for`` names nothing) on the
+    worker's web server."""
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
@@ -239,6 +243,6 @@ def add_probes(app: faust.App, stages: list[Stage]) -> None:
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        waiting = [f"{stage.name}: {base}" for stage in stages for base in stage.waiting_for()]
+        waiting = waiting_for()
         status = 503 if waiting else 200
         return web.json({"ready": not waiting, "waiting_for": waiting}, status=status)

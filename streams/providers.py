@@ -38,10 +38,11 @@ from payeeflow.connectors.cardnetwork import CardAnswer, CardNetworkClient, Sear
 from payeeflow.connectors.feeds import CompactedFeed
 from payeeflow.connectors.provider_http import ProviderError
 from payeeflow.schemas import codec_for
-from payeeflow.streams.app import Apply, Delivered
+from payeeflow.streams.app import Apply, Delivered, Sender
 from payeeflow.streams.topics import ENRICHED, PROVIDER_JOBS
 
 log = logging.getLogger(__name__)
+WATERMARK_KEY = WATERMARK.encode()
 
 PAYEES = Counter(
     "payeeflow_provider_payees_total",
@@ -60,17 +61,20 @@ IN_DOUBT = Counter(
 
 
 class JobFeed(CompactedFeed):
-    """The jobs topic (JSON values: a worker's own state) into the worker's ``Jobs``."""
+    """The jobs topic (JSON values: a worker's own state) into the worker's ``Jobs``; only the
+    watermarks for an enrichment worker that hands its jobs to a providers process."""
 
     base = PROVIDER_JOBS
 
-    def __init__(self, settings: Settings, jobs: Jobs) -> None:
+    def __init__(self, settings: Settings, jobs: Jobs, watermarks_only: bool = False) -> None:
         super().__init__(settings)
         self.jobs = jobs
+        self.watermarks_only = watermarks_only
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        if key is not None:
-            self.jobs.apply(key.decode(), None if value is None else json.loads(value))
+        if key is None or (self.watermarks_only and not key.startswith(WATERMARK_KEY)):
+            return
+        self.jobs.apply(key.decode(), None if value is None else json.loads(value))
 
     def caught_up(self) -> None:
         count_jobs(self.jobs)
@@ -84,18 +88,25 @@ class SlowProviders:
         self,
         app: faust.App,
         settings: Settings,
-        source: str,
+        owner: str,
         card_client: CardNetworkClient | None = None,
         address_client: AddressValidationClient | None = None,
+        advancing: bool = True,
+        sender: Sender | None = None,
     ) -> None:
         self.app = app
+        self.sender = sender  # the enrichment chain's, for what ``take`` sends
         self.settings = settings
-        self.source = settings.topic(source)  # the enrichment chain's: jobs follow its partitions
+        # the topic whose partitions this process is assigned (the enrichment chain's source, or
+        # the jobs topic for a providers process): it advances the jobs of those partitions
+        self.owner = settings.topic(owner)
         self.enriched = settings.topic(ENRICHED)
         self.jobs_topic = settings.topic(PROVIDER_JOBS)
         self.codec = codec_for(ENRICHED, settings)
         self.state = Jobs()
-        self.feed = JobFeed(settings, self.state)
+        # a worker that advances no job (a providers process does) keeps only the watermarks
+        self.advancing = advancing
+        self.feed = JobFeed(settings, self.state, watermarks_only=not advancing)
         self.cards = card_client or (CardNetworkClient(settings) if settings.card_network_enabled else None)
         self.addresses = address_client or (
             AddressValidationClient(settings) if settings.address_validation_enabled else None
@@ -135,12 +146,13 @@ class SlowProviders:
         await self._send(self.jobs_topic, key, value, partition)
 
     async def take(self, items: Delivered) -> None:
-        """A batch of the enrichment stage, delivered: its payees left pending into jobs, one or
-        more per source partition, written before the batch may be acknowledged."""
+        """A batch of the enrichment stage: its payees left pending into jobs, one or more per
+        source partition, sent through the chain's ``sender`` with the batch's records, so they
+        are delivered before the batch may be acknowledged (one wait for both)."""
+        assert self.sender is not None, "an enrichment chain hands its batches over with its sender"
         await self.feed.ready.wait()
         size = self.settings.card_network_batch_size
         pending: dict[int, list[tuple[int, bytes, list[str], dict[str, Any]]]] = defaultdict(list)
-        answers = []
         for event, record, value in items:
             message = event.message
             providers = record["enrichment"]["providers_pending"]
@@ -151,7 +163,7 @@ class SlowProviders:
             if providers == [CARD_NETWORK] and (
                 known := self.card_guard.cache.get(name_key(record["payee"]["name"]))
             ):
-                answers.append(self._answer(record, known))
+                self.sender.send(self.enriched, record["payee_id"].encode(), self._answered(record, known))
                 continue
             pending[message.partition].append((message.offset, value, providers, record))
         jobs = [
@@ -166,28 +178,25 @@ class SlowProviders:
             for partition, found in pending.items()
             for chunk in (found[start : start + size] for start in range(0, len(found), size))
         ]
-        # every job, then each partition's watermark, delivered before this batch's offsets may commit
-        await asyncio.gather(*answers, *(self._write(job, job.key, job.partition) for job in jobs))
-        marks = {job.partition: job.last_offset for job in jobs}
-        await asyncio.gather(
-            *(
-                self._send(
-                    self.jobs_topic,
-                    f"{WATERMARK}{partition}",
-                    json.dumps({"offset": offset}).encode(),
-                    partition,
-                )
-                for partition, offset in marks.items()
+        for job in jobs:
+            job.version += 1
+            self.sender.send(
+                self.jobs_topic, job.key.encode(), json.dumps(job.to_json()).encode(), job.partition
             )
-        )
+        for partition, offset in {job.partition: job.last_offset for job in jobs}.items():
+            mark = json.dumps({"offset": offset}).encode()
+            self.sender.send(self.jobs_topic, f"{WATERMARK}{partition}".encode(), mark, partition)
         if jobs:
             log.info("provider jobs opened", extra={"count": len(jobs)})
+        if not self.advancing:  # handed over: the providers process holds them now
+            for job in jobs:
+                self.state.jobs.pop(job.key, None)
         count_jobs(self.state)
 
     async def advance(self) -> None:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
-        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.source}
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.owner}
         await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
         count_jobs(self.state)
 
@@ -263,6 +272,8 @@ class SlowProviders:
             job.searches = [
                 _search(r) for r in records if CARD_NETWORK in r["enrichment"]["providers_pending"]
             ]
+        if job.attempts == 0 and await self._known(job):
+            return
         searches = [Search(*fields) for fields in job.searches]  # type: ignore[arg-type]
         if (why := self.card_guard.refusal(len(searches))) is not None:  # the payees searched, not the job's
             await self._settle(job, None, why)
@@ -285,6 +296,27 @@ class SlowProviders:
         self.card_guard.succeeded()
         await self._write(job, job.key, job.partition)  # a restart polls it, never submits it again
         log.info("card-network job submitted", extra={"job": job.key, "job_id": job.job_id})
+
+    async def _known(self, job: Job) -> bool:
+        """The job's payees whose names the card network answered since the job opened, answered
+        from the cache and left out of its search; True when none is left to search."""
+        assert job.searches is not None
+        known = {
+            str(s[0]): card for s in job.searches if (card := self.card_guard.cache.get(name_key(s[1] or "")))
+        }
+        if not known:
+            return False
+        records = [await self.codec.decode_waiting(value) for value in job.records]
+        await asyncio.gather(
+            *(self._answer(r, known[r["payee_id"]]) for r in records if r["payee_id"] in known)
+        )
+        job.answered.extend(known)
+        job.searches = [s for s in job.searches if s[0] not in known]
+        if not job.searches:
+            await self._done(job)
+            return True
+        await self._write(job, job.key, job.partition)
+        return False
 
     async def _poll(self, job: Job) -> None:
         assert job.job_id is not None and self.cards is not None
@@ -322,7 +354,10 @@ class SlowProviders:
         sends = []
         for value in job.records:
             record = await self.codec.decode_waiting(value)
-            if CARD_NETWORK not in record["enrichment"]["providers_pending"]:
+            if (
+                CARD_NETWORK not in record["enrichment"]["providers_pending"]
+                or record["payee_id"] in job.answered
+            ):
                 continue
             card = (answers or {}).get(record["payee_id"]) or CardAnswer(False).to_record(
                 "failed" if answers else kind
@@ -334,9 +369,12 @@ class SlowProviders:
         await self._done(job)
 
     async def _answer(self, record: dict[str, Any], card: dict[str, Any]) -> None:
-        record = self.enricher.answered(record, card)
+        await self._send(self.enriched, record["payee_id"], self._answered(record, card))
+
+    def _answered(self, record: dict[str, Any], card: dict[str, Any]) -> bytes:
+        """The payee's next version with the card network's answer, counted."""
         PAYEES.labels(CARD_NETWORK, card["outcome"]).inc()
-        await self._send(self.enriched, record["payee_id"], self.codec.encode(record))
+        return self.codec.encode(self.enricher.answered(record, card))
 
 
 def count_jobs(jobs: Jobs) -> None:
@@ -360,10 +398,28 @@ def _search(record: dict[str, Any]) -> list[str | None]:
     ]
 
 
-def add_slow_providers(app: faust.App, settings: Settings, source: str) -> SlowProviders:
-    """The slow providers on ``app``: their timer and their jobs feed; the enrichment chain
-    (consuming ``source``) hands them each batch (``add_chain``'s ``after``)."""
-    providers = SlowProviders(app, settings, source)
-    app.timer(settings.card_network_poll_seconds, name="provider-jobs")(providers.advance)
+def add_slow_providers(
+    app: faust.App, settings: Settings, owner: str, advance: bool = True, sender: Sender | None = None
+) -> SlowProviders:
+    """The slow providers on ``app``: their jobs feed, and (``advance``) the timer that advances
+    the jobs of the partitions of ``owner`` the app is assigned. An enrichment chain (consuming
+    ``owner``) hands them each batch (``add_chain``'s ``after``) and its ``sender``."""
+    providers = SlowProviders(app, settings, owner, advancing=advance, sender=sender)
+    if advance:
+        app.timer(settings.card_network_poll_seconds, name="provider-jobs")(providers.advance)
     app.task(providers.feed.run)
     return providers
+
+
+def add_providers_process(app: faust.App, settings: Settings) -> SlowProviders:
+    """``payeeflow worker --stage providers``: the jobs the enrichment workers open, advanced in
+    a process of their own (``providers_process``). Its consumer group's share of the jobs topic
+    says which partitions' jobs it advances, as the source topic's share says for an enrichment
+    worker: two such processes split the jobs, and one that dies hands its share over."""
+
+    async def assigned(stream: Any) -> None:  # the assignment is what counts: the feed reads the states
+        async for _ in stream:
+            pass
+
+    app.agent(app.topic(settings.topic(PROVIDER_JOBS)), name="provider-jobs-owner")(assigned)
+    return add_slow_providers(app, settings, PROVIDER_JOBS)

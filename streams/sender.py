@@ -42,21 +42,27 @@ class StageSender:
 
     def __init__(self, settings: Settings) -> None:
         self._producer = _producer(settings, 5, **{"queue.buffering.max.messages": 1_000_000})
-        self._failed: list[tuple[str, bytes | None, bytes]] = []
+        self._failed: list[tuple[str, bytes | None, bytes | None, int]] = []
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        """Queue one message; librdkafka sends it in the background. Its delivery report is
-        served by ``delivered`` (a poll after every message was 3 % of a fused worker)."""
+    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
+        """Queue one message (in ``partition``, else the key's); librdkafka sends it in the
+        background. Its delivery report is served by ``delivered`` (a poll after every message
+        was 3 % of a fused worker)."""
         while True:
             try:
-                self._producer.produce(topic, value, key, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic, value, key, -1 if partition is None else partition, on_delivery=self._on_delivery
+                )
                 return
             except BufferError:  # a million messages queued: let librdkafka send some first
                 self._producer.poll(0.1)
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
-            self._failed.append((message.topic() or "", message.key(), message.value() or b""))
+            where = message.partition()
+            self._failed.append(
+                (message.topic() or "", message.key(), message.value(), -1 if where is None else where)
+            )
 
     async def delivered(self) -> None:
         """Return once every message sent so far is on the brokers, however long that takes."""
@@ -74,8 +80,8 @@ class StageSender:
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
-            for topic, key, value in failed:
-                self.send(topic, key, value)
+            for topic, key, value, partition in failed:  # where it was meant to go (a job's partition)
+                self.send(topic, key, value, None if partition < 0 else partition)
 
 
 class AsyncProducer:

@@ -37,6 +37,7 @@ class Job:
     addressed: bool = True  # False while some record waits for address validation
     card: bool = False  # some record waits for the card network
     searches: list[list[str | None]] | None = None  # its card-network searches' fields, once known
+    answered: list[str] = field(default_factory=list)  # payees answered from the cache before it settled
     created_at: float = field(default_factory=time.time)
     job_id: str | None = None
     submitted_at: float | None = None  # when last sent to the card network

@@ -12,6 +12,7 @@ import csv
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,14 +26,26 @@ from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.integration.conftest import Services, api, free_port, wait_until
 
 
-@pytest.fixture(scope="module")
+@dataclass
+class Searching:
+    """The services with both providers on, and which of them advances the jobs."""
+
+    services: Services
+    advancer: str  # the process holding the jobs: "worker", or "providers" (its own process)
+    port: int  # its /metrics
+    tag: str  # in the payee ids, so the two layouts' payees never meet
+
+
+@pytest.fixture(scope="module", params=["worker", "providers"])
 def searching(
+    request: pytest.FixtureRequest,
     settings: Settings,
     services: Services,
     card_network: FakeCardNetwork,
     address_validation: FakeAddressValidation,
-) -> Services:
-    """A fused worker with both providers on (10 payees a job, advanced twice a second), and the sink."""
+) -> Iterator[Searching]:
+    """A fused worker with both providers on (10 payees a job, advanced twice a second), and the
+    sink; the jobs advanced by the worker, or by a providers process of their own."""
     card_network.reset(hold=True)
     address_validation.reset()
     env = {
@@ -50,10 +63,18 @@ def searching(
         "PAYEEFLOW_CARD_NETWORK_POLL_SECONDS": "0.5",
         "PAYEEFLOW_CARD_NETWORK_POLL_MAX_SECONDS": "2",
     }
+    port = settings.worker_web_port
+    if request.param == "providers":
+        port = free_port()
+        env |= {"PAYEEFLOW_PROVIDERS_PROCESS": "true", "PAYEEFLOW_PROVIDERS_WEB_PORT": str(port)}
+        services.start("providers", "worker", "--stage", "providers", env=env)
     services.start("worker", "worker", "--stage", "all", env=env)
     services.start("sink", "sink", "--metrics-port", str(free_port()))
     services.wait_ready(settings.worker_web_port)
-    return services
+    services.wait_ready(port)
+    yield Searching(services, request.param, port, request.param[0])
+    services.stop()
+    services.procs.clear()
 
 
 def payee_file(path: Path, prefix: str, word: str, count: int, street: int = 100) -> Path:
@@ -91,9 +112,9 @@ def referenced(card_network: FakeCardNetwork, prefix: str) -> Counter[str]:
     return Counter(ref for job in card_network.submissions for ref in job if ref.startswith(prefix + "-"))
 
 
-def jobs_metric(settings: Settings, state: str) -> float:
-    """The worker's count of its card-network jobs in a state, or of submissions in doubt."""
-    text = httpx.get(f"http://127.0.0.1:{settings.worker_web_port}/metrics", timeout=5).text
+def jobs_metric(searching: Searching, state: str) -> float:
+    """The advancing process's count of its card-network jobs in a state, or of submissions in doubt."""
+    text = httpx.get(f"http://127.0.0.1:{searching.port}/metrics", timeout=5).text
     name = (
         "payeeflow_provider_jobs_in_doubt_total"
         if state == "in_doubt"
@@ -111,9 +132,9 @@ def held(card_network: FakeCardNetwork) -> Iterator[FakeCardNetwork]:
 
 
 def test_payees_are_stored_pending_then_answered(
-    settings: Settings, searching: Services, held: FakeCardNetwork, tmp_path: Path
+    settings: Settings, searching: Searching, held: FakeCardNetwork, tmp_path: Path
 ) -> None:
-    prefix = settings.topic_prefix + "cards"
+    prefix = settings.topic_prefix + "cards" + searching.tag
     asyncio.run(ingest_file(settings, payee_file(tmp_path / "p.csv", prefix, "ALPHA", 60), progress=False))
     first = wait_until(lambda: len(found := rows(settings, prefix)) == 60 and found)
     assert {tuple(r[1]) for r in first} <= {("address_validation", "card_network"), ("card_network",)}
@@ -141,17 +162,17 @@ def test_payees_are_stored_pending_then_answered(
 
 
 def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_twice(
-    settings: Settings, searching: Services, held: FakeCardNetwork, tmp_path: Path
+    settings: Settings, searching: Searching, held: FakeCardNetwork, tmp_path: Path
 ) -> None:
-    prefix = settings.topic_prefix + "kill"
+    prefix = settings.topic_prefix + "kill" + searching.tag
     asyncio.run(ingest_file(settings, payee_file(tmp_path / "k.csv", prefix, "BRAVO", 200), progress=False))
     wait_until(lambda: sum(referenced(held, prefix).values()) == 200)  # every one submitted, held
     jobs = len(held.submissions)
     assert jobs >= 20  # of at most 10 payees each
-    wait_until(lambda: jobs_metric(settings, "submitted") == jobs)  # each job id recorded: pending
-    searching.kill("worker")
-    searching.restart("worker")
-    searching.wait_ready(settings.worker_web_port)
+    wait_until(lambda: jobs_metric(searching, "submitted") == jobs)  # each job id recorded: pending
+    searching.services.kill(searching.advancer)
+    searching.services.restart(searching.advancer)
+    searching.services.wait_ready(searching.port)
     held.release()
     done = wait_until(lambda: settled(settings, prefix))
     assert len(done) == 200 and {r[3] for r in done} == {"answered"}
@@ -164,40 +185,40 @@ def test_a_worker_killed_while_jobs_are_pending_resumes_them_and_submits_none_tw
 
 
 def test_a_worker_killed_before_it_records_accepted_jobs_sends_them_again_and_counts_them(
-    settings: Settings, searching: Services, held: FakeCardNetwork, tmp_path: Path
+    settings: Settings, searching: Searching, held: FakeCardNetwork, tmp_path: Path
 ) -> None:
     """The card network takes no idempotency key: a job it accepted whose 202 the worker never
     read is in doubt, the one case of a job submitted twice, counted where an operator sees it."""
-    prefix = settings.topic_prefix + "doubt"
+    prefix = settings.topic_prefix + "doubt" + searching.tag
     held.reset(hold=True)
     held.stall = 8.0  # below the client's 10 s timeout: the worker waits for each 202
     asyncio.run(
         ingest_file(settings, payee_file(tmp_path / "t.csv", prefix, "TANGO", 10, street=900), progress=False)
     )
     wait_until(lambda: held.submissions)
-    searching.kill("worker")  # the jobs sent so far accepted by the network, their ids never read
+    searching.services.kill(searching.advancer)  # the jobs sent so far accepted, their ids never read
     time.sleep(0.5)
     in_doubt = [tuple(job) for job in held.submissions]
     held.stall = 0.0
-    searching.restart("worker")
-    searching.wait_ready(settings.worker_web_port)
+    searching.services.restart(searching.advancer)
+    searching.services.wait_ready(searching.port)
     held.release()
     done = wait_until(lambda: settled(settings, prefix))
     assert len(done) == 10 and {r[3] for r in done} == {"answered"}
     sent = Counter(tuple(job) for job in held.submissions)
     assert {job: sent[job] for job in in_doubt} == dict.fromkeys(in_doubt, 2)
     assert sum(sent.values()) == len(sent) + len(in_doubt)  # every other job sent once
-    assert jobs_metric(settings, "in_doubt") == len(in_doubt)
+    assert jobs_metric(searching, "in_doubt") == len(in_doubt)
 
 
 def test_a_failing_address_provider_leaves_the_offline_verdict_with_its_reason(
     settings: Settings,
-    searching: Services,
+    searching: Searching,
     address_validation: FakeAddressValidation,
     card_network: FakeCardNetwork,
     tmp_path: Path,
 ) -> None:
-    prefix = settings.topic_prefix + "down"
+    prefix = settings.topic_prefix + "down" + searching.tag
     card_network.reset()  # answers at once
     address_validation.reset(failing=True)
     try:

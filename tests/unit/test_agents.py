@@ -40,8 +40,8 @@ class FakeSender:
     def __init__(self, producer: FakeProducer) -> None:
         self.producer = producer
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        self.producer.sent.append((topic, key, value, None))
+    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
+        self.producer.sent.append((topic, key, value, partition))
 
     async def delivered(self) -> None:
         return None

@@ -3,6 +3,7 @@ retries, and the refusals a caller must survive; how often a pending job is poll
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -10,13 +11,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from payeeflow.agents.corrections import name_key
 from payeeflow.agents.enrichment.jobs import Job, Jobs
 from payeeflow.agents.enrichment.payment import takes_cards
 from payeeflow.config import Settings
 from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
 from payeeflow.streams import providers
-from tests.conftest import MOCK_REGISTRY
+from tests.conftest import MOCK_REGISTRY, raw_record
 from tests.fakes.cardnetwork_server import FakeCardNetwork
+from tests.unit.test_schemas import SECTIONS
 
 SEARCHES = [Search("p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701"), Search("p2", "JOHN SMITH")]
 
@@ -126,3 +129,38 @@ def test_the_jobs_feed_keeps_the_newest_state_and_never_revives_a_done_job() -> 
     jobs.done(held.key)
     jobs.apply(held.key, moved.to_json())
     assert held.key not in jobs.jobs and jobs.seen(0, 5)
+
+
+async def test_payees_answered_by_name_since_their_job_opened_are_answered_without_a_search() -> None:
+    """A name the card network answered after a job opened is answered from the cache when the
+    job is submitted (a providers process sees every answer, the enrichment worker none), and
+    the job's settlement leaves it alone."""
+    settings = Settings(schema_registry_url=MOCK_REGISTRY)
+    slow = providers.SlowProviders(None, settings, "payees.matched", card_client=object())  # type: ignore[arg-type]
+    sent: list[str] = []
+    written: list[list[str]] = []
+
+    async def send(topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
+        if topic == slow.enriched:
+            sent.append(key)
+        elif value is not None:
+            written.append([s[0] for s in json.loads(value)["searches"]])
+
+    slow._send = send  # type: ignore[method-assign]
+    records = []
+    for payee_id, name in (("p1", "ACME SUPPLY INC"), ("p2", "ZENITH TOOLS LLC")):
+        record = {**raw_record(name, payee_id), **copy.deepcopy(SECTIONS)}
+        record["enrichment"].update(providers_pending=["card_network"], card_network=None)
+        records.append(slow.codec.encode(record))
+    job = Job("p0-0-1", 0, 1, records, card=True)
+    job.searches = [
+        ["p1", "ACME SUPPLY INC", None, None, None, None, None],
+        ["p2", "ZENITH TOOLS LLC"] + [None] * 5,
+    ]
+    card = {**SECTIONS["enrichment"]["card_network"], "matched_name": "ACME SUPPLY"}
+    slow.card_guard.cache[name_key("ACME SUPPLY, INC.")] = card
+
+    assert await slow._known(job) is False  # one payee is left to search
+    assert sent == ["p1"] and job.answered == ["p1"] and written == [["p2"]]
+    await slow._settle(job, {"p2": card}, "answered")
+    assert sent == ["p1", "p2"]  # p1 not answered twice
