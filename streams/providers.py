@@ -29,7 +29,7 @@ import faust
 from prometheus_client import Counter, Gauge
 
 from payeeflow.agents.corrections import name_key
-from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, WATERMARK, Job, Jobs
+from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, WATERMARK, Job, Jobs, pack_records
 from payeeflow.agents.enrichment.logic import ADDRESS_FIELDS, ADDRESS_VALIDATION, CARD_NETWORK, Enricher
 from payeeflow.agents.providers import Guard
 from payeeflow.config import Settings
@@ -74,7 +74,7 @@ class JobFeed(CompactedFeed):
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None or (self.watermarks_only and not key.startswith(WATERMARK_KEY)):
             return
-        self.jobs.apply(key.decode(), None if value is None else json.loads(value))
+        self.jobs.apply(key.decode(), value)
 
     def caught_up(self) -> None:
         count_jobs(self.jobs)
@@ -138,12 +138,17 @@ class SlowProviders:
         future = await self.app.producer.send(topic, key.encode(), value, partition, None, None)
         await future
 
-    async def _write(self, job: Job | None, key: str, partition: int) -> None:
-        """A job's state (None: done) on the jobs topic, in its source partition, delivered."""
-        if job is not None:
-            job.version += 1
-        value = None if job is None else json.dumps(job.to_json()).encode()
-        await self._send(self.jobs_topic, key, value, partition)
+    async def _write(self, job: Job | None, key: str, partition: int, records: bool = False) -> None:
+        """A job's state (None: done, its records too) on the jobs topic, in its source
+        partition, delivered; its records first when they changed."""
+        if job is None:
+            await self._send(self.jobs_topic, key + RECORDS, None, partition)
+            await self._send(self.jobs_topic, key, None, partition)
+            return
+        if records:
+            await self._send(self.jobs_topic, key + RECORDS, pack_records(job.records), partition)
+        job.version += 1
+        await self._send(self.jobs_topic, key, json.dumps(job.to_json()).encode(), partition)
 
     async def take(self, items: Delivered) -> None:
         """A batch of the enrichment stage: its payees left pending into jobs, one or more per
@@ -178,8 +183,11 @@ class SlowProviders:
             for partition, found in pending.items()
             for chunk in (found[start : start + size] for start in range(0, len(found), size))
         ]
-        for job in jobs:
+        for job in jobs:  # its records, then its state (one partition: read back in that order)
             job.version += 1
+            self.sender.send(
+                self.jobs_topic, (job.key + RECORDS).encode(), pack_records(job.records), job.partition
+            )
             self.sender.send(
                 self.jobs_topic, job.key.encode(), json.dumps(job.to_json()).encode(), job.partition
             )
@@ -211,7 +219,7 @@ class SlowProviders:
         if not job.addressed:
             await self._validate(job)
             if job.card:
-                await self._write(job, job.key, job.partition)  # a restart does not ask again
+                await self._write(job, job.key, job.partition, records=True)  # a restart does not ask again
         if not job.card:
             await self._done(job)
         elif time.time() - job.created_at > self.settings.card_network_job_timeout:

@@ -3,6 +3,7 @@ retries, and the refusals a caller must survive; how often a pending job is poll
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from pathlib import Path
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payeeflow.agents.corrections import name_key
-from payeeflow.agents.enrichment.jobs import Job, Jobs
+from payeeflow.agents.enrichment.jobs import RECORDS, Job, Jobs, pack_records, unpack_records
 from payeeflow.agents.enrichment.payment import takes_cards
 from payeeflow.config import Settings
 from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
@@ -108,10 +109,18 @@ async def test_a_job_that_stays_pending_is_polled_less_often(monkeypatch: pytest
     assert polled == [0, 1, 3, 7, 12, 17, 22, 27]
 
 
-def test_a_job_reads_back_from_its_json_as_it_was_written() -> None:
-    job = Job("p1-0-99", 1, 99, [bytes(range(256)), b""], addressed=False, card=True, job_id="j")
+def test_a_job_reads_back_from_its_messages_as_it_was_written() -> None:
+    job = Job(
+        "p1-0-99", 1, 99, [bytes(range(256)), b"", b"x" * 70_000], addressed=False, card=True, job_id="j"
+    )
     job.searches = [["p1", "ACME SUPPLY INC", "1 MAIN ST", "AUSTIN", "TX", "78701", None]]
-    assert Job.from_json(json.loads(json.dumps(job.to_json()))) == job
+    state = json.loads(json.dumps(job.to_json()))
+    assert "records" not in state  # the records have a message of their own
+    assert Job.from_json(state, unpack_records(pack_records(job.records))) == job
+
+
+def _state(job: Job) -> bytes:
+    return json.dumps(job.to_json()).encode()
 
 
 def test_the_jobs_feed_keeps_the_newest_state_and_never_revives_a_done_job() -> None:
@@ -121,14 +130,44 @@ def test_the_jobs_feed_keeps_the_newest_state_and_never_revives_a_done_job() -> 
     held = jobs.open(0, [(5, b"r")], addressed=True, card=True)
     sent = Job(held.key, 0, 5, [b"r"], card=True, submitted_at=1.0, version=2)  # written ahead
     held.submitted_at, held.job_id, held.version = 1.0, "job-1", 3  # then written with its id
-    jobs.apply(held.key, sent.to_json())
+    jobs.apply(held.key, _state(sent))
     assert jobs.jobs[held.key] is held
     moved = Job(held.key, 0, 5, [b"r"], card=True, job_id="job-2", version=4)  # another worker's
-    jobs.apply(held.key, moved.to_json())
-    assert jobs.jobs[held.key].job_id == "job-2"
+    jobs.apply(held.key, _state(moved))
+    assert jobs.jobs[held.key].job_id == "job-2" and jobs.jobs[held.key].records == [b"r"]
     jobs.done(held.key)
-    jobs.apply(held.key, moved.to_json())
+    jobs.apply(held.key + RECORDS, pack_records([b"r"]))
+    jobs.apply(held.key, _state(moved))
     assert held.key not in jobs.jobs and jobs.seen(0, 5)
+
+
+def test_a_jobs_records_go_with_its_next_state_and_stale_ones_never_replace_newer() -> None:
+    """Records come before their state; a process reading back the records a job opened with,
+    after it validated their addresses, keeps the validated ones."""
+    jobs = Jobs()
+    opened = Job("p0-0-1", 0, 1, [b"a", b"b"], addressed=False, card=True, version=1)
+    jobs.apply(opened.key + RECORDS, pack_records(opened.records))  # another process opened it
+    jobs.apply(opened.key, _state(opened))
+    held = jobs.jobs[opened.key]
+    assert held.records == [b"a", b"b"] and not held.addressed
+    held.records, held.addressed, held.version = [b"A", b"B"], True, 3  # validated here
+    jobs.apply(opened.key + RECORDS, pack_records([b"a", b"b"]))  # the open, read back late
+    jobs.apply(opened.key, _state(opened))
+    assert jobs.jobs[opened.key].records == [b"A", b"B"]
+    elsewhere = Job(opened.key, 0, 1, [b"A2", b"B2"], card=True, version=5)  # after a rebalance
+    jobs.apply(opened.key + RECORDS, pack_records(elsewhere.records))
+    jobs.apply(opened.key, _state(elsewhere))
+    assert jobs.jobs[opened.key].records == [b"A2", b"B2"]
+
+
+def test_a_job_written_with_its_records_inside_still_reads() -> None:
+    """Jobs pending when a worker of the previous version stopped carried their records in
+    their state, as base64."""
+    old = {**Job("p2-7-8", 2, 8, [], card=True, job_id="j", version=2).to_json()}
+    old["records"] = [base64.b64encode(b"\x00rec").decode()]
+    jobs = Jobs()
+    jobs.apply("p2-7-8", json.dumps(old).encode())
+    assert jobs.jobs["p2-7-8"].records == [b"\x00rec"] and jobs.jobs["p2-7-8"].job_id == "j"
 
 
 async def test_payees_answered_by_name_since_their_job_opened_are_answered_without_a_search() -> None:
