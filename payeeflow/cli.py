@@ -159,7 +159,7 @@ def cmd_supervise(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.localstack.stack import run_dir
     from payeeflow.localstack.supervisor import supervise
 
-    supervise(run_dir(settings), service_commands())
+    supervise(run_dir(settings), service_commands(settings))
     return 0
 
 

@@ -29,9 +29,14 @@ SERVICES = {
 }
 
 
-def service_commands() -> dict[str, list[str]]:
-    """What the supervisor runs: each service as ``python -m payeeflow ARGS``."""
-    return {name: [sys.executable, "-m", "payeeflow", *args] for name, args in SERVICES.items()}
+def service_commands(settings: Settings) -> dict[str, list[str]]:
+    """What the supervisor runs: each service as ``python -m payeeflow ARGS``, and the providers
+    process when the settings want the slow providers' jobs advanced apart."""
+    services = dict(SERVICES)
+    providers_on = settings.card_network_enabled or settings.address_validation_enabled
+    if settings.providers_process and providers_on:
+        services["providers"] = ["worker", "--stage", "providers"]
+    return {name: [sys.executable, "-m", "payeeflow", *args] for name, args in services.items()}
 
 
 def _alive(pid_file: Path) -> bool:

@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from payeeflow.config import Settings
+from payeeflow.demo import service_commands
+
 SCRIPT = """
 import sys
 from pathlib import Path
@@ -51,3 +54,12 @@ def test_a_dead_service_is_restarted_and_sigterm_stops_everything(tmp_path: Path
         assert not (tmp_path / "sleeper.pid").exists()
     finally:
         supervisor.kill()
+
+
+def test_the_providers_process_is_supervised_only_when_asked_for_with_a_provider_on() -> None:
+    assert "providers" not in service_commands(Settings(providers_process=True))  # no provider on
+    assert "providers" not in service_commands(Settings(card_network_enabled=True))
+    both = service_commands(Settings(card_network_enabled=True, providers_process=True))
+    assert both["providers"][-3:] == ["worker", "--stage", "providers"] and {"worker", "sink", "api"} <= set(
+        both
+    )
