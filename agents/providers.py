@@ -103,14 +103,18 @@ class Guard:
     def shut(self) -> str | None:
         """Why a payee is not even left waiting for the provider (its circuit open, nothing left of
         today's budget), counted; None while it may be asked. Spends nothing."""
-        if self.breaker.state == "open":
-            reason = "circuit_open"
-        elif self.budget.spent_out():
-            reason = "over_budget"
-        else:
-            return None
-        PROVIDER_REFUSED.labels(self.name, reason).inc()
+        reason = self.closed()
+        if reason is not None:
+            PROVIDER_REFUSED.labels(self.name, reason).inc()
         return reason
+
+    def closed(self) -> str | None:
+        """``shut``'s reason, not counted."""
+        if self.breaker.state == "open":
+            return "circuit_open"
+        if self.budget.spent_out():
+            return "over_budget"
+        return None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

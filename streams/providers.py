@@ -29,7 +29,7 @@ import faust
 from prometheus_client import Counter, Gauge
 
 from payeeflow.agents.corrections import name_key
-from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, WATERMARK, Job, Jobs, pack_records
+from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, SHUT, WATERMARK, Job, Jobs, pack_records
 from payeeflow.agents.enrichment.logic import ADDRESS_FIELDS, ADDRESS_VALIDATION, CARD_NETWORK, Enricher
 from payeeflow.agents.providers import Guard
 from payeeflow.config import Settings
@@ -37,12 +37,14 @@ from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidat
 from payeeflow.connectors.cardnetwork import CardAnswer, CardNetworkClient, Search
 from payeeflow.connectors.feeds import CompactedFeed
 from payeeflow.connectors.provider_http import ProviderError
+from payeeflow.metrics import PROVIDER_REFUSED
 from payeeflow.schemas import codec_for
 from payeeflow.streams.app import Apply, Delivered, Sender
 from payeeflow.streams.topics import ENRICHED, PROVIDER_JOBS
 
 log = logging.getLogger(__name__)
 WATERMARK_KEY = WATERMARK.encode()
+SHUT_KEY = SHUT.encode()
 
 PAYEES = Counter(
     "payeeflow_provider_payees_total",
@@ -72,7 +74,7 @@ class JobFeed(CompactedFeed):
         self.watermarks_only = watermarks_only
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        if key is None or (self.watermarks_only and not key.startswith(WATERMARK_KEY)):
+        if key is None or (self.watermarks_only and not key.startswith((WATERMARK_KEY, SHUT_KEY))):
             return
         self.jobs.apply(key.decode(), value)
 
@@ -115,6 +117,7 @@ class SlowProviders:
         self.card_guard = Guard(CARD_NETWORK, settings)
         self.address_guard = Guard(ADDRESS_VALIDATION, settings)
         self.steps = asyncio.Semaphore(settings.card_network_concurrency)
+        self.reported: dict[str, str | None] = {}  # shut reasons a providers process last sent
 
     def screened(self, apply: Apply) -> Apply:
         """The enrichment stage's ``apply``, with what a shut provider (its circuit open, its
@@ -124,15 +127,35 @@ class SlowProviders:
         def first_version(record: dict[str, Any]) -> dict[str, Any]:
             record = apply(record)
             pending = record["enrichment"]["providers_pending"]
-            if ADDRESS_VALIDATION in pending and (why := self.address_guard.shut()) is not None:
+            if ADDRESS_VALIDATION in pending and (why := self._shut(self.address_guard)) is not None:
                 record = self.enricher.validated(record, AddressAnswer(False, False).to_record(why), None)
                 PAYEES.labels(ADDRESS_VALIDATION, why).inc()
-            if CARD_NETWORK in pending and (why := self.card_guard.shut()) is not None:
+            if CARD_NETWORK in pending and (why := self._shut(self.card_guard)) is not None:
                 record = self.enricher.answered(record, CardAnswer(False).to_record(why))
                 PAYEES.labels(CARD_NETWORK, why).inc()
             return record
 
         return first_version
+
+    def _shut(self, guard: Guard) -> str | None:
+        """Why payees are not even left waiting for ``guard``'s provider, counted: its own circuit
+        and budget, or, where a providers process asks it, what that process last said."""
+        if self.advancing:
+            return guard.shut()
+        reason = self.state.shut.get(guard.name)
+        if reason is not None:
+            PROVIDER_REFUSED.labels(guard.name, reason).inc()
+        return reason
+
+    async def report_shut(self) -> None:
+        """A providers process: each provider's shut reason on the jobs topic when it changes (and
+        at its first tick), so the enrichment workers settle what it would not answer at once."""
+        for guard in (self.card_guard, self.address_guard):
+            why = guard.closed()
+            if self.reported.get(guard.name, "") != why:
+                value = None if why is None else json.dumps({"reason": why}).encode()
+                await self._send(self.jobs_topic, SHUT + guard.name, value, 0)
+                self.reported[guard.name] = why
 
     async def _send(self, topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
         future = await self.app.producer.send(topic, key.encode(), value, partition, None, None)
@@ -430,4 +453,6 @@ def add_providers_process(app: faust.App, settings: Settings) -> SlowProviders:
             pass
 
     app.agent(app.topic(settings.topic(PROVIDER_JOBS)), name="provider-jobs-owner")(assigned)
-    return add_slow_providers(app, settings, PROVIDER_JOBS)
+    providers = add_slow_providers(app, settings, PROVIDER_JOBS)
+    app.timer(settings.card_network_poll_seconds, name="provider-shut")(providers.report_shut)
+    return providers

@@ -32,6 +32,7 @@ from typing import Any
 
 WATERMARK = "watermark-"  # key prefix of a partition's watermark in the jobs topic
 RECORDS = "/records"  # key suffix of a job's records
+SHUT = "shut-"  # key prefix of why a provider is shut, as the process asking it last said
 _LENGTH = struct.Struct(">I")
 FINISHED_KEPT = 100_000  # keys of done jobs remembered, so a late state never revives one
 GIVE_UP_AFTER = 3  # submissions of one job (a lost job is submitted again) before it is failed
@@ -86,6 +87,7 @@ class Jobs:
         self.watermarks: dict[int, int] = {}
         self.finished: dict[str, None] = {}  # done jobs' keys, oldest first
         self.arrived: dict[str, bytes] = {}  # a job's records read, until its next state is
+        self.shut: dict[str, str] = {}  # provider -> why it is shut (circuit_open, over_budget)
 
     def seen(self, partition: int, offset: int) -> bool:
         """Whether a record is already in a job (or was, and the job is done)."""
@@ -118,7 +120,8 @@ class Jobs:
             del self.finished[next(iter(self.finished))]
 
     def apply(self, key: str, value: bytes | None) -> None:
-        """A message of the jobs topic: a job's state or records, a tombstone, or a watermark.
+        """A message of the jobs topic: a job's state or records, a tombstone, a watermark, or
+        why a provider is shut.
 
         A job's records come before the state that goes with them (one partition, written in
         that order). The worker reads its own writes back a little later: a state no newer than
@@ -126,7 +129,13 @@ class Jobs:
         of a job already done is not applied, or the job would be submitted or answered again;
         records go with a state applied, never onto a job held, which has the newest.
         """
-        if key.startswith(WATERMARK):
+        if key.startswith(SHUT):
+            provider = key.removeprefix(SHUT)
+            if value is None:
+                self.shut.pop(provider, None)
+            else:
+                self.shut[provider] = json.loads(value)["reason"]
+        elif key.startswith(WATERMARK):
             if value is not None:
                 partition = int(key.removeprefix(WATERMARK))
                 offset = json.loads(value)["offset"]

@@ -149,3 +149,33 @@ def test_a_shut_provider_is_answered_in_the_first_version() -> None:
     assert providers.address_guard.refusal() is None  # the last of today's budget
     spent = apply(record("419 West 4th Street"))["enrichment"]
     assert spent["providers_pending"] == [] and spent["address_validation"]["outcome"] == "over_budget"
+
+
+async def test_an_enrichment_worker_settles_at_once_what_its_providers_process_reports_shut() -> None:
+    """With the jobs advanced by a providers process, that process says on the jobs topic when a
+    provider's circuit opens or closes (once a change), and the enrichment worker answers such
+    payees in their first version, as it would with the provider in its own hands."""
+    settings = Settings(card_network_breaker_failures=1, schema_registry_url=MOCK_REGISTRY)
+    process = SlowProviders(None, settings, "payees.provider-jobs")  # type: ignore[arg-type]
+    worker = SlowProviders(None, settings, "payees.matched", advancing=False)  # type: ignore[arg-type]
+    sent: list[tuple[str, bytes | None]] = []
+
+    async def send(topic: str, key: str, value: bytes | None, partition: int | None = None) -> None:
+        sent.append((key, value))
+        worker.feed.apply(key.encode(), value)  # the worker's feed reads it
+
+    process._send = send  # type: ignore[method-assign]
+    apply = worker.screened(Enricher(card_network=True).apply)
+    await process.report_shut()  # the first tick: both open to requests
+    await process.report_shut()
+    assert sent == [("shut-card_network", None), ("shut-address_validation", None)]
+    assert apply(record("419 West 4th Street"))["enrichment"]["providers_pending"] == [CARD_NETWORK]
+    process.card_guard.failed()  # its circuit opens, in the providers process
+    await process.report_shut()
+    assert sent[-1] == ("shut-card_network", b'{"reason": "circuit_open"}')
+    down = apply(record("419 West 4th Street"))["enrichment"]
+    assert down["providers_pending"] == [] and down["card_network"]["outcome"] == "circuit_open"
+    process.card_guard.succeeded()  # closed again
+    await process.report_shut()
+    assert sent[-1] == ("shut-card_network", None) and len(sent) == 4
+    assert apply(record("419 West 4th Street"))["enrichment"]["providers_pending"] == [CARD_NETWORK]
