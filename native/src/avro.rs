@@ -228,13 +228,29 @@ impl Input<'_> {
         usize::try_from(n).or_else(|_| refuse(format!("negative length {n}")))
     }
 
-    /// The item count of an array's or map's next block (0 at the end).
-    fn block(&mut self) -> PyResult<usize> {
-        let n = self.long()?;
-        if n < 0 {
-            self.long()?; // the block's size in bytes, which a reader of every item needs not
+    /// A string: its length, then UTF-8.
+    fn text(&mut self) -> PyResult<&str> {
+        let n = self.length()?;
+        let at = self.at;
+        std::str::from_utf8(self.take(n)?)
+            .or_else(|e| refuse(format!("a string at byte {at} is not UTF-8: {e}")))
+    }
+
+    /// An array's or map's items, each read by ``item``: blocks of a count (its size in bytes
+    /// after a negative count, which a reader of every item needs not), until a count of 0.
+    fn items(&mut self, mut item: impl FnMut(&mut Self) -> PyResult<()>) -> PyResult<()> {
+        loop {
+            let n = self.long()?;
+            if n == 0 {
+                return Ok(());
+            }
+            if n < 0 {
+                self.long()?;
+            }
+            for _ in 0..n.unsigned_abs() {
+                item(self)?;
+            }
         }
-        usize::try_from(n.unsigned_abs()).or_else(|_| refuse("block too large"))
     }
 }
 
@@ -292,13 +308,7 @@ impl Schema {
                 let n = input.length()?;
                 PyBytes::new(py, input.take(n)?).into_any().unbind()
             }
-            Node::String => {
-                let n = input.length()?;
-                let at = input.at;
-                let text = std::str::from_utf8(input.take(n)?)
-                    .or_else(|e| refuse(format!("a string at byte {at} is not UTF-8: {e}")))?;
-                PyString::new(py, text).into_any().unbind()
-            }
+            Node::String => PyString::new(py, input.text()?).into_any().unbind(),
             Node::TimestampMillis => {
                 let millis = input.long()?;
                 self.timestamp.call1(py, (millis,))?
@@ -320,32 +330,15 @@ impl Schema {
             Node::Fixed(size) => PyBytes::new(py, input.take(*size)?).into_any().unbind(),
             Node::Array(items) => {
                 let list = PyList::empty(py);
-                loop {
-                    let count = input.block()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        list.append(self.value(py, *items, input)?)?;
-                    }
-                }
+                input.items(|input| list.append(self.value(py, *items, input)?))?;
                 list.into_any().unbind()
             }
             Node::Map(values) => {
                 let dict = PyDict::new(py);
-                loop {
-                    let count = input.block()?;
-                    if count == 0 {
-                        break;
-                    }
-                    for _ in 0..count {
-                        let n = input.length()?;
-                        let key = std::str::from_utf8(input.take(n)?)
-                            .or_else(|e| refuse(format!("a map key is not UTF-8: {e}")))?;
-                        let key = PyString::new(py, key);
-                        dict.set_item(key, self.value(py, *values, input)?)?;
-                    }
-                }
+                input.items(|input| {
+                    let key = PyString::new(py, input.text()?);
+                    dict.set_item(key, self.value(py, *values, input)?)
+                })?;
                 dict.into_any().unbind()
             }
             Node::Union(branches) => {
