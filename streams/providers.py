@@ -1,19 +1,22 @@
-"""The slow providers in the enrichment worker: address validation
-(``PAYEEFLOW_ADDRESS_VALIDATION_ENABLED``) and the card network's search
-(``PAYEEFLOW_CARD_NETWORK_ENABLED``).
+"""The slow providers: address validation (``PAYEEFLOW_ADDRESS_VALIDATION_ENABLED``) and the card
+network's search (``PAYEEFLOW_CARD_NETWORK_ENABLED``).
 
 Payees the enrichment stage left pending (``providers_pending``) are handed over by the
-enrichment chain once written to ``payees.enriched`` (where they are stored once without the
-answers), before their batch is acknowledged. They are grouped into jobs (``agents/enrichment/jobs.py``
-keeps them and says why they survive a ``kill -9``) that a timer advances: first each address is
-validated (one request each, the payees then get their next version), then the card network's
-bulk search is submitted, polled and read, and each payee gets its last version: the answer (or
-why there is none: timed out, failed, over budget, circuit open), the payment method
-reconsidered, nothing pending. The sink keeps each over the one before (same version, fewer
-providers pending). Nothing else waits for a provider: the timer advances the jobs apart from the
-stages' batches, so a slow or failing provider only delays these payees' later versions. Answers
-are cached (addresses by their lines, the card network by normalised name), so one address or
-supplier is asked about once.
+enrichment chain with the batch that writes them to ``payees.enriched`` (where they are stored
+once without the answers), and grouped into jobs (``agents/enrichment/jobs.py`` keeps them and
+says why they survive a ``kill -9``) sent with that batch, before it is acknowledged. A timer
+advances the jobs: first each address is validated (one request each, the payees then get their
+next version), then the card network's bulk search is submitted, polled and read, and each payee
+gets its last version: the answer (or why there is none: timed out, failed, over budget, circuit
+open), the payment method reconsidered, nothing pending. The sink keeps each over the one before
+(same version, fewer providers pending). Nothing else waits for a provider: the timer advances
+the jobs apart from the stages' batches, so a slow or failing provider only delays these payees'
+later versions. Answers are cached (addresses by their lines, the card network by normalised
+name), so one address or supplier is asked about once.
+
+The timer runs in the enrichment worker, or (``PAYEEFLOW_PROVIDERS_PROCESS``) in a providers
+process of its own, which then also says on the jobs topic when a provider is shut, so the
+enrichment worker settles such payees in their first version without asking anything itself.
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ IN_DOUBT = Counter(
 
 
 class JobFeed(CompactedFeed):
-    """The jobs topic (JSON values: a worker's own state) into the worker's ``Jobs``; only the
-    watermarks for an enrichment worker that hands its jobs to a providers process."""
+    """The jobs topic into the worker's ``Jobs``; only the watermarks and the providers' shut
+    reasons for an enrichment worker that hands its jobs to a providers process."""
 
     base = PROVIDER_JOBS
 

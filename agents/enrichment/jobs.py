@@ -13,7 +13,8 @@ last write leaves the job in doubt: the restarted worker sends it again and coun
 (``payeeflow_provider_jobs_in_doubt_total``), the one case of a search paid twice.
 
 Each partition's watermark, the last source offset a job took, is kept there too: a record at or
-below it is already in a job, however the restarted worker happens to batch what it reads again.
+below it is already in a job, however the restarted worker happens to batch what it reads again;
+so is why a provider is shut, when a providers process asks it (``shut-<provider>``).
 
 A job's records are written under their own key (``<job>/records``: the Avro messages one after
 the other, each after its length), once when the job opens and again if address validation
