@@ -32,7 +32,7 @@ import faust
 from prometheus_client import Counter, Gauge
 
 from payeeflow.agents.corrections import name_key
-from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, SHUT, WATERMARK, Job, Jobs, pack_records
+from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, SHUT, WATERMARK, Job, Jobs
 from payeeflow.agents.enrichment.logic import ADDRESS_FIELDS, ADDRESS_VALIDATION, CARD_NETWORK, Enricher
 from payeeflow.agents.providers import Guard
 from payeeflow.config import Settings
@@ -171,10 +171,8 @@ class SlowProviders:
             await self._send(self.jobs_topic, key + RECORDS, None, partition)
             await self._send(self.jobs_topic, key, None, partition)
             return
-        if records:
-            await self._send(self.jobs_topic, key + RECORDS, pack_records(job.records), partition)
-        job.version += 1
-        await self._send(self.jobs_topic, key, json.dumps(job.to_json()).encode(), partition)
+        for message_key, value in job.written(records):
+            await self._send(self.jobs_topic, message_key, value, partition)
 
     async def take(self, items: Delivered) -> None:
         """A batch of the enrichment stage: its payees left pending into jobs, one or more per
@@ -209,14 +207,9 @@ class SlowProviders:
             for partition, found in pending.items()
             for chunk in (found[start : start + size] for start in range(0, len(found), size))
         ]
-        for job in jobs:  # its records, then its state (one partition: read back in that order)
-            job.version += 1
-            self.sender.send(
-                self.jobs_topic, (job.key + RECORDS).encode(), pack_records(job.records), job.partition
-            )
-            self.sender.send(
-                self.jobs_topic, job.key.encode(), json.dumps(job.to_json()).encode(), job.partition
-            )
+        for job in jobs:
+            for key, value in job.written(records=True):
+                self.sender.send(self.jobs_topic, key.encode(), value, job.partition)
         for partition, offset in {job.partition: job.last_offset for job in jobs}.items():
             mark = json.dumps({"offset": offset}).encode()
             self.sender.send(self.jobs_topic, f"{WATERMARK}{partition}".encode(), mark, partition)

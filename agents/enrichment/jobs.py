@@ -61,6 +61,13 @@ class Job:
         """Its state, without the records (``pack_records``)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "records"}
 
+    def written(self, records: bool) -> list[tuple[str, bytes]]:
+        """Its next write, version counted: its records first when they changed (one partition:
+        read back in that order), then its state."""
+        self.version += 1
+        state = (self.key, json.dumps(self.to_json()).encode())
+        return [(self.key + RECORDS, pack_records(self.records)), state] if records else [state]
+
     @classmethod
     def from_json(cls, value: dict[str, Any], records: list[bytes]) -> Job:
         return cls(**{**value, "records": records})
