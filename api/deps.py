@@ -22,6 +22,11 @@ def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 
+def get_export_pool(request: Request) -> AsyncConnectionPool:
+    """The pool of the streamed exports, which hold a connection while their client reads."""
+    return request.app.state.exports  # type: ignore[no-any-return]
+
+
 Row = dict[str, Any]
 
 

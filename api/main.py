@@ -30,6 +30,7 @@ from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api.metrics import RequestMetrics
+from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
@@ -37,6 +38,9 @@ from payeeflow.connectors.database import migrate, wait_for_database
 from payeeflow.streams.sender import AsyncProducer
 
 UI = Path(__file__).parent / "ui"
+# Exports hold a connection for as long as their client reads: they have a pool of their own, so
+# they never take the requests' few connections.
+EXPORTS = 4
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings.dsn)
         app.state.settings = settings
         app.state.guard = Guard(settings.api_key_cache_seconds)
+        app.state.name_search = NameSearch(settings.api_name_search_seconds)
         app.state.batch_counts = batches.counted_lately()
         screener = Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
         classifier = Classifier.load()
@@ -65,19 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return producer[0]
 
         app.state.producer = get_producer
-        async with AsyncConnectionPool(
-            # autocommit: a lookup is one round trip, not BEGIN, SELECT and the pool's ROLLBACK
-            settings.dsn,
-            min_size=1,
-            max_size=10,
-            open=False,
-            # a connection is checked as it is handed out: after a database restart the stale ones
-            # are replaced before a request meets them, not after one request each has failed
-            check=_still_connected,
-            timeout=5.0,  # a request waits this long for a connection while the database is away
-            kwargs={"row_factory": dict_row, "autocommit": True},
-        ) as pool:
+        async with (
+            _pool(settings, settings.api_database_connections, settings.api_database_connections) as pool,
+            _pool(settings, 0, EXPORTS) as exports,
+        ):
             app.state.pool = pool
+            app.state.exports = exports
             yield
             await asyncio.gather(*app.state.ingests)
             if producer:
@@ -120,6 +118,21 @@ async def _refused(request: Request, exc: Exception) -> Response:
     routes = [r for r in request.app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
     methods = {method for route in routes for method in route.methods or ()}
     return JSONResponse({"detail": exc.detail}, 405, headers={"Allow": ", ".join(sorted(methods))})
+
+
+def _pool(settings: Settings, min_size: int, max_size: int) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        # autocommit: a lookup is one round trip, not BEGIN, SELECT and the pool's ROLLBACK
+        settings.dsn,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        # a connection is checked as it is handed out: after a database restart the stale ones
+        # are replaced before a request meets them, not after one request each has failed
+        check=_still_connected,
+        timeout=5.0,  # a request waits this long for a connection while the database is away
+        kwargs={"row_factory": dict_row, "autocommit": True},
+    )
 
 
 async def _still_connected(conn: psycopg.AsyncConnection[Any]) -> None:

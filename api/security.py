@@ -7,19 +7,16 @@ trusted for ``api_key_cache_seconds`` (a bounded cache), so a lookup costs no ex
 from __future__ import annotations
 
 import math
-import time
 from typing import Annotated, Any, cast
 
 from cachetools import TTLCache
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
 
 from payeeflow.api import keys
 from payeeflow.api.deps import Row, get_pool
 from payeeflow.api.models import Problem
+from payeeflow.api.ratelimit import RateLimiter
 
 HEADER = APIKeyHeader(
     name="X-API-Key",
@@ -45,8 +42,7 @@ class Guard:
 
     def __init__(self, ttl: float) -> None:
         self.checked: TTLCache[str, tuple[keys.ApiKey, bytes] | None] = TTLCache(maxsize=10_000, ttl=ttl)
-        self.limits: dict[str, RateLimitItem] = {}
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.limiter = RateLimiter()
 
     async def key(self, request: Request, presented: str) -> keys.ApiKey:
         parts = keys.split(presented)
@@ -62,13 +58,10 @@ class Guard:
 
     def admit(self, key: keys.ApiKey) -> None:
         """Count a request against the key's limit; 429 with ``Retry-After`` over it."""
-        item = self.limits.get(key.rate_limit)
-        if item is None:
-            item = self.limits[key.rate_limit] = parse(key.rate_limit)
-        if not self.limiter.hit(item, key.key_id):
-            reset = self.limiter.get_window_stats(item, key.key_id).reset_time
-            wait = max(1, math.ceil(reset - time.time()))
-            raise HTTPException(429, f"over this key's limit of {key.rate_limit}", {"Retry-After": str(wait)})
+        wait = self.limiter.wait(key.key_id, key.rate_limit)
+        if wait:
+            retry = str(max(1, math.ceil(wait)))
+            raise HTTPException(429, f"over this key's limit of {key.rate_limit}", {"Retry-After": retry})
 
 
 async def _lookup(request: Request, key_id: str) -> tuple[keys.ApiKey, bytes] | None:

@@ -3,8 +3,10 @@
 Needs the local PostgreSQL (``payeeflow stack up``) and ``wrk`` (Debian's package). Builds a
 database of its own (``payeeflow_apibench``, never the stack's data) with N payees in batches of
 10,000, makes an API key, starts ``payeeflow api`` with W workers, and drives each endpoint with
-wrk (T threads, C connections, D seconds) through a Lua script that sends the key, spreads id
-lookups over random payees and reports p95 (wrk itself prints p50/p75/p90/p99 only).
+wrk (T threads, C connections, D seconds, after a warm-up of 2 s) through a Lua script that sends
+the key, draws each request's payee, batch or name word at random and reports p95 (wrk itself
+prints p50/p75/p90/p99 only). Each line also gives the CPU the API's processes and PostgreSQL's
+spent a request, read from /proc: on two cores, their sum bounds the rate.
 
     python benchmarks/api.py --rows 1000000 --workers 2 --duration 10 --connections 16
 """
@@ -15,15 +17,18 @@ import argparse
 import csv
 import json
 import os
+import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
 import psycopg
-from measure import SHARED_DATA, free_port, rss_mib
+from measure import SHARED_DATA, cpu_seconds, free_port, postgres_pids, rss_mib
 
 from payeeflow.api import keys
 from payeeflow.config import Settings
@@ -49,13 +54,16 @@ MEMBERS = (  # each batch's snapshot of its payees, as the sink writes it
 LUA = """
 local key = "%(key)s"
 local rows = %(rows)d
+local batches = %(batches)d
+local terms = {%(terms)s}
 wrk.headers["X-API-Key"] = key
 math.randomseed(%(seed)d)
 request = function()
   local path = "%(path)s"
-  if string.find(path, "{id}") then
-    path = string.gsub(path, "{id}", string.format("P%%09d", math.random(0, rows - 1)))
-  end
+  path = string.gsub(path, "{id}", function() return string.format("P%%09d", math.random(0, rows - 1)) end)
+  path = string.gsub(path, "{batch}",
+    function() return string.format("B%%04d", math.random(0, batches - 1)) end)
+  path = string.gsub(path, "{term}", function() return terms[math.random(1, #terms)] end)
   return wrk.format("GET", path)
 end
 done = function(summary, latency, requests)
@@ -68,12 +76,15 @@ done = function(summary, latency, requests)
   io.stderr:write("RESULT " .. out .. "\\n")
 end
 """
+# {id}: a random payee; {batch}: a random batch; {term}: a random word of the real names;
+# {polled}: the batch in the middle
 ENDPOINTS = {
     "lookup by id": "/payees/{id}",
     "search by batch": "/payees?batch_id={batch}&limit=50",
+    "search by type": "/payees?payee_type=BUSINESS&limit=50&cursor={id}",
     "search by name": "/payees?name=miller&limit=20",
-    "search by type": "/payees?payee_type=BUSINESS&limit=50",
-    "batch progress": "/batches/{batch}",
+    "search by name, varied": "/payees?name={term}&limit=20",
+    "batch progress": "/batches/{polled}",  # one batch, polled by all: its counts kept a second
     "health (no database)": "/health",
 }
 
@@ -156,34 +167,65 @@ def main() -> int:
             f"payeeflow api, {args.workers} workers; wrk -t{args.threads} -c{args.connections} "
             f"-d{args.duration}s per endpoint, every request with an API key\n"
         )
-        print(f"{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors")
+        out = subprocess.run(["pgrep", "-P", str(api.pid)], capture_output=True, text=True).stdout
+        workers = [int(pid) for pid in out.split()]
+        terms = name_words(real_names())
+        print(
+            f"{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f" {'API µs':>7} {'PG µs':>6}  errors"
+        )
         for name, path in ENDPOINTS.items():
-            result = run_wrk(port, path, secret, args)
-            errors = result["errors"] + result["non2xx"]
-            rate = result["requests"] / result["seconds"]
-            print(
-                f"{name:24} {rate:>10,.0f} {result['p50']:>8.2f} {result['p95']:>8.2f} {result['p99']:>8.2f}"
-                f"  {errors}"
+            run_wrk(port, path, secret, terms, args, seconds=2)  # the pools filled, the statements prepared
+            api_cpu, pg_cpu = cpu_seconds_of(map(int, workers)), cpu_seconds_of(postgres_pids())
+            result = run_wrk(port, path, secret, terms, args, seconds=args.duration)
+            api_cpu, pg_cpu = (
+                cpu_seconds_of(map(int, workers)) - api_cpu,
+                cpu_seconds_of(postgres_pids()) - pg_cpu,
             )
-        workers = subprocess.run(["pgrep", "-P", str(api.pid)], capture_output=True, text=True).stdout.split()
-        print("\nRSS: " + ", ".join(f"{rss_mib(int(pid)):.0f} MiB" for pid in [api.pid, *map(int, workers)]))
+            errors = result["errors"] + result["non2xx"]
+            count = max(1, result["requests"])
+            print(
+                f"{name:24} {count / result['seconds']:>10,.0f} {result['p50']:>8.2f} {result['p95']:>8.2f}"
+                f" {result['p99']:>8.2f} {api_cpu / count * 1e6:>7.0f} {pg_cpu / count * 1e6:>6.0f}  {errors}"
+            )
+        print("\nRSS: " + ", ".join(f"{rss_mib(int(pid)):.0f} MiB" for pid in [api.pid, *workers]))
     finally:
         api.terminate()
         api.wait(20)
     return 0
 
 
-def run_wrk(port: int, path: str, secret: str, args: argparse.Namespace) -> dict[str, float]:
+def name_words(names: list[str], count: int = 2000) -> list[str]:
+    """``count`` words of four letters or more from the names, drawn with a fixed seed: what a
+    clerk types, from rare surnames to ``services``."""
+    words = sorted({word for name in names for word in re.findall(r"[A-Z]{4,}", name)})
+    return random.Random(7).sample(words, min(count, len(words)))
+
+
+def cpu_seconds_of(pids: Iterable[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def run_wrk(
+    port: int, path: str, secret: str, terms: list[str], args: argparse.Namespace, seconds: int
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        batch = f"B{args.rows // BATCH // 2:04d}"  # a batch in the middle
-        fh.write(LUA % {"key": secret, "rows": args.rows, "seed": 7, "path": path.replace("{batch}", batch)})
+        fields = {
+            "key": secret,
+            "rows": args.rows,
+            "batches": max(1, args.rows // BATCH),
+            "terms": ", ".join(f'"{term.lower()}"' for term in terms),
+            "seed": 7,
+            "path": path.replace("{polled}", f"B{args.rows // BATCH // 2:04d}"),
+        }
+        fh.write(LUA % fields)
     try:
         done = subprocess.run(
             [
                 "wrk",
                 f"-t{args.threads}",
                 f"-c{args.connections}",
-                f"-d{args.duration}s",
+                f"-d{seconds}s",
                 "-s",
                 fh.name,
                 f"http://127.0.0.1:{port}",

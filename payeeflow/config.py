@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         30.0, gt=0, description="How long the API trusts a key it checked: a revocation takes this long."
     )
+    api_database_connections: int = Field(
+        2,
+        ge=1,
+        description="PostgreSQL connections of an API process for its requests. About the database's "
+        "cores over the API processes: more only queue in PostgreSQL, and lengthen the slowest requests.",
+    )
+    api_name_search_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long an API process keeps a name search's matching ids for its next pages "
+        "and repeats: a payee stored since may be missing from that search for this long (0: never kept).",
+    )
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text).")
     stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")

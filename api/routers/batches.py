@@ -22,7 +22,7 @@ from payeeflow.agents.rows import (
     REVIEW_COLUMNS,
     SCREENING_COLUMNS,
 )
-from payeeflow.api.deps import ConnDep, get_pool
+from payeeflow.api.deps import ConnDep, get_export_pool, get_pool
 from payeeflow.api.exports import csv_lines, json_lines
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
@@ -155,8 +155,7 @@ async def export(
 ) -> StreamingResponse:
     """Every payee the batch carried, in the file commands' column order: a stored payee's
     answers, or the reason it was dead-lettered. Streamed from a server-side cursor."""
-    pool = get_pool(request)
-    async with pool.connection() as conn:
+    async with get_pool(request).connection() as conn:
         cur = await conn.execute("SELECT 1 FROM batch_payees WHERE batch_id = %s LIMIT 1", (batch_id,))
         if await cur.fetchone() is None:
             raise HTTPException(404, f"no payees in batch {batch_id!r}")
@@ -164,7 +163,7 @@ async def export(
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
     name = f"{batch_id}.{fmt}".replace('"', "")
     return StreamingResponse(
-        lines(pool, EXPORT, (batch_id,), EXPORT_COLUMNS),
+        lines(get_export_pool(request), EXPORT, (batch_id,), EXPORT_COLUMNS),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 
 from payeeflow.agents.corrections import EXPORT_COLUMNS, Correction
 from payeeflow.api import keys
-from payeeflow.api.deps import ConnDep, get_pool
+from payeeflow.api.deps import ConnDep, get_export_pool
 from payeeflow.api.exports import csv_lines
 from payeeflow.api.models import (
     ID_LENGTH,
@@ -134,7 +134,7 @@ async def export_corrections(request: Request) -> StreamingResponse:
     """Every correction in force, oldest first: what ``payeeflow model train --corrections`` reads."""
     sql = f"SELECT {_COLUMNS} FROM corrections ORDER BY corrected_at, payee_id"
     return StreamingResponse(
-        csv_lines(get_pool(request), sql, (), EXPORT_COLUMNS),
+        csv_lines(get_export_pool(request), sql, (), EXPORT_COLUMNS),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="corrections.csv"'},
     )

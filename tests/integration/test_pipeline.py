@@ -8,7 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi.testclient import TestClient
 
+from payeeflow.api import namesearch
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.postgres_sink import kafka_cluster_id, stored_offsets
@@ -229,6 +231,53 @@ def test_the_api_returns_what_the_sink_wrote(settings: Settings, first_batch: tu
         assert client.get("/ready").json() == {"ready": True, "postgres": True, "kafka": True}
         assert "payeeflow" in client.get("/metrics").text
         assert client.get("/openapi.json").json()["info"]["title"] == "payeeflow"
+
+
+def test_every_stored_row_serves_its_own_json(settings: Settings, first_batch: tuple[str, Path]) -> None:
+    """The trigger's doc is the row, less the doc, whatever wrote the row."""
+    batch_id, _ = first_batch
+    stale = "SELECT count(*) FROM payees p WHERE p.doc IS NULL OR p.doc::jsonb <> to_jsonb(p) - 'doc'"
+    assert query(settings, stale) == [(0,)]
+    [(payee_id, name)] = query(
+        settings, "SELECT payee_id, name FROM payees WHERE batch_id = %s ORDER BY 1 LIMIT 1", batch_id
+    )
+    query(settings, "UPDATE payees SET name = 'RENAMED BY A TEST' WHERE payee_id = %s RETURNING 1", payee_id)
+    try:
+        assert query(settings, stale) == [(0,)]
+        with api(settings) as client:
+            assert client.get(f"/payees/{payee_id}").json()["name"] == "RENAMED BY A TEST"
+    finally:
+        query(settings, "UPDATE payees SET name = %s WHERE payee_id = %s RETURNING 1", name, payee_id)
+
+
+def test_a_kept_name_search_pages_as_the_database_orders_and_rechecks_its_rows(
+    settings: Settings, first_batch: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(namesearch, "KEPT", 5)  # the pages past the kept ids come from the database
+    named = [
+        r[0] for r in query(settings, "SELECT payee_id FROM payees WHERE name ILIKE '%%inc%%' ORDER BY 1")
+    ]
+    assert len(named) > 12
+
+    def pages(client: TestClient) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        while True:
+            page = client.get("/payees", params={"name": "Inc", "limit": 3, "cursor": cursor}).json()
+            found += [item["payee_id"] for item in page["items"]]
+            if (cursor := page["next_cursor"]) is None:
+                return found
+
+    with api(settings) as client:
+        assert pages(client) == named
+        [(renamed, name)] = query(settings, "SELECT payee_id, name FROM payees WHERE payee_id = %s", named[1])
+        query(
+            settings, "UPDATE payees SET name = 'NO LONGER A MATCH' WHERE payee_id = %s RETURNING 1", renamed
+        )
+        try:  # kept: the renamed payee's id is still among the search's, but its row no longer matches
+            assert pages(client) == [payee_id for payee_id in named if payee_id != renamed]
+        finally:
+            query(settings, "UPDATE payees SET name = %s WHERE payee_id = %s RETURNING 1", name, renamed)
 
 
 def test_offsets_stored_for_another_kafka_cluster_are_ignored(
