@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, cast
 
+import asyncpg
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -20,6 +21,11 @@ async def get_settings(request: Request) -> Settings:
 
 def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool  # type: ignore[no-any-return]
+
+
+def get_reader(request: Request) -> asyncpg.Pool:
+    """The asyncpg pool of the lookups and searches of ``/payees``, the API's busiest reads."""
+    return request.app.state.reader  # type: ignore[no-any-return]
 
 
 def get_export_pool(request: Request) -> AsyncConnectionPool:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -34,10 +35,21 @@ from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
-from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.connectors.database import asyncpg_dsn, migrate, wait_for_database
 from payeeflow.streams.sender import AsyncProducer
 
 UI = Path(__file__).parent / "ui"
+# The database unreachable or restarting, seen by psycopg or asyncpg: a 503 to retry, not a 500.
+# (asyncpg's pool replaces a connection the server closed before handing it out; a connect left
+# unanswered raises TimeoutError after 5 s, and only the database's pools raise that here.)
+DATABASE_AWAY: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    PoolTimeout,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, or not yet accepting connections
+    ConnectionError,
+    TimeoutError,
+)
 # Exports hold a connection for as long as their client reads: they have a pool of their own, so
 # they never take the requests' few connections.
 EXPORTS = 4
@@ -70,12 +82,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return producer[0]
 
         app.state.producer = get_producer
+        connections = settings.api_database_connections
         async with (
-            _pool(settings, settings.api_database_connections, settings.api_database_connections) as pool,
+            _pool(settings, connections, connections) as pool,
             _pool(settings, 0, EXPORTS) as exports,
+            asyncpg.create_pool(
+                asyncpg_dsn(settings.dsn),
+                min_size=connections,
+                max_size=connections,
+                reset=_keep_session,
+                timeout=5.0,  # to connect, while the database is away
+            ) as reader,
         ):
             app.state.pool = pool
             app.state.exports = exports
+            app.state.reader = reader
             yield
             await asyncio.gather(*app.state.ingests)
             if producer:
@@ -92,8 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
-    app.add_exception_handler(psycopg.OperationalError, _database_away)
-    app.add_exception_handler(PoolTimeout, _database_away)
+    for away in DATABASE_AWAY:
+        app.add_exception_handler(away, _database_away)
     app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")  # the clerk's page
     routers = (payees, corrections, batches, deadletters, intake, classify, health)
     for router in (module.router for module in routers):
@@ -133,6 +154,12 @@ def _pool(settings: Settings, min_size: int, max_size: int) -> AsyncConnectionPo
         timeout=5.0,  # a request waits this long for a connection while the database is away
         kwargs={"row_factory": dict_row, "autocommit": True},
     )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What asyncpg's pool runs as a connection comes back, instead of its reset: these reads
+    change no session state, and the reset's round trip cost more than a lookup. (The pool still
+    rolls back an open transaction.)"""
 
 
 async def _still_connected(conn: psycopg.AsyncConnection[Any]) -> None:

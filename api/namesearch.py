@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Any
 
+import asyncpg
 from cachetools import TTLCache
-from psycopg import AsyncConnection
-from psycopg.rows import TupleRow, tuple_row
 
 KEPT = 1000  # ids kept a search: 50 pages of 20; later pages are searched from their cursor
 SEARCHES = 256  # searches kept a process: at most ~15 MB of ids
-Connection = AsyncConnection[Any]  # the pool's (dict rows); these queries ask for tuples
 
 
 class NameSearch:
@@ -32,55 +29,47 @@ class NameSearch:
         )
 
     async def page(
-        self,
-        conn: AsyncConnection[TupleRow],
-        where: str,
-        params: Sequence[object],
-        cursor: str | None,
-        limit: int,
-    ) -> tuple[list[TupleRow], str | None]:
-        """The page after ``cursor`` of the payees ``p`` for which ``where`` holds: (payee_id, doc)
-        rows, and the next page's cursor, or ``None`` after the last page."""
+        self, conn: asyncpg.Connection, where: str, params: Sequence[object], cursor: str | None, limit: int
+    ) -> tuple[list[asyncpg.Record], str | None]:
+        """The page after ``cursor`` of the payees ``p`` for which ``where`` holds (its parameters
+        ``$2`` on): (payee_id, doc) rows, and the next page's cursor, or ``None`` after the last."""
         ids = await self._ids(conn, where, params, cursor, limit + 1)
         page = ids[:limit]
         if not page:
             return [], None
-        cur = conn.cursor(row_factory=tuple_row)
-        await cur.execute(
-            f"SELECT p.payee_id, p.doc FROM payees p WHERE p.payee_id = ANY(%s) AND {where}"
+        rows = await conn.fetch(
+            f"SELECT p.payee_id, p.doc FROM payees p WHERE p.payee_id = ANY($1) AND {where}"
             " ORDER BY p.payee_id",
-            [page, *params],
+            page,
+            *params,
         )
-        return await cur.fetchall(), (page[-1] if len(ids) > limit else None)
+        return rows, (page[-1] if len(ids) > limit else None)
 
     async def _ids(
-        self,
-        conn: AsyncConnection[TupleRow],
-        where: str,
-        params: Sequence[object],
-        cursor: str | None,
-        count: int,
+        self, conn: asyncpg.Connection, where: str, params: Sequence[object], cursor: str | None, count: int
     ) -> list[str]:
         """Up to ``count`` matching ids after ``cursor``, in order: from the kept search when it
         holds them, else from the database."""
         key = (where, *params)
         kept = self._kept.get(key) if self._kept is not None else None
         if kept is None and self._kept is not None:
-            kept = self._kept[key] = await _matches(conn, where, params, None, KEPT + 1)
+            kept = self._kept[key] = await _matches(conn, where, params, "", KEPT + 1)
         if kept is not None:
             start = bisect_right(kept, cursor) if cursor else 0
             if len(kept) <= KEPT or start + count <= len(kept):  # all matches kept, or enough of them
                 return kept[start : start + count]
-        return await _matches(conn, where, params, cursor, count)
+        return await _matches(conn, where, params, cursor or "", count)
 
 
 async def _matches(
-    conn: Connection, where: str, params: Sequence[object], cursor: str | None, count: int
+    conn: asyncpg.Connection, where: str, params: Sequence[object], after: str, count: int
 ) -> list[str]:
-    after = " AND p.payee_id > %s" if cursor else ""
-    cur = conn.cursor(row_factory=tuple_row)
-    await cur.execute(
-        f"SELECT p.payee_id FROM payees p WHERE {where}{after} ORDER BY p.payee_id LIMIT %s",
-        [*params, *([cursor] if cursor else []), count],
+    """Up to ``count`` matching ids above ``after`` ('' is below every id), in order."""
+    rows = await conn.fetch(
+        f"SELECT p.payee_id FROM payees p WHERE p.payee_id > $1 AND {where}"
+        f" ORDER BY p.payee_id LIMIT ${len(params) + 2}",
+        after,
+        *params,
+        count,
     )
-    return [row[0] for row in await cur.fetchall()]
+    return [row[0] for row in rows]

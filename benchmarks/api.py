@@ -163,30 +163,26 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise
             time.sleep(0.3)
-        print(
-            f"payeeflow api, {args.workers} workers; wrk -t{args.threads} -c{args.connections} "
-            f"-d{args.duration}s per endpoint, every request with an API key\n"
-        )
         out = subprocess.run(["pgrep", "-P", str(api.pid)], capture_output=True, text=True).stdout
         workers = [int(pid) for pid in out.split()]
         terms = name_words(real_names())
         print(
-            f"{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f"payeeflow api, {args.workers} workers; wrk -t{args.threads} -c{args.connections} "
+            f"-d{args.duration}s per endpoint, every request "
+            f"with an API key\n\n{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
             f" {'API µs':>7} {'PG µs':>6}  errors"
         )
         for name, path in ENDPOINTS.items():
             run_wrk(port, path, secret, terms, args, seconds=2)  # the pools filled, the statements prepared
-            api_cpu, pg_cpu = cpu_seconds_of(map(int, workers)), cpu_seconds_of(postgres_pids())
+            api_cpu, pg_cpu = cpu_seconds_of(workers), cpu_seconds_of(postgres_pids())
             result = run_wrk(port, path, secret, terms, args, seconds=args.duration)
-            api_cpu, pg_cpu = (
-                cpu_seconds_of(map(int, workers)) - api_cpu,
-                cpu_seconds_of(postgres_pids()) - pg_cpu,
-            )
-            errors = result["errors"] + result["non2xx"]
+            api_cpu = cpu_seconds_of(workers) - api_cpu
+            pg_cpu = cpu_seconds_of(postgres_pids()) - pg_cpu
             count = max(1, result["requests"])
             print(
                 f"{name:24} {count / result['seconds']:>10,.0f} {result['p50']:>8.2f} {result['p95']:>8.2f}"
-                f" {result['p99']:>8.2f} {api_cpu / count * 1e6:>7.0f} {pg_cpu / count * 1e6:>6.0f}  {errors}"
+                f" {result['p99']:>8.2f} {api_cpu / count * 1e6:>7.0f} {pg_cpu / count * 1e6:>6.0f}"
+                f"  {result['errors']:.0f}"
             )
         print("\nRSS: " + ", ".join(f"{rss_mib(int(pid)):.0f} MiB" for pid in [api.pid, *workers]))
     finally:
@@ -237,7 +233,9 @@ def run_wrk(
     finally:
         Path(fh.name).unlink()
     line = next(line for line in done.stderr.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])  # type: ignore[no-any-return]
+    result: dict[str, float] = json.loads(line[len("RESULT ") :])
+    result["errors"] += result.pop("non2xx")
+    return result
 
 
 if __name__ == "__main__":

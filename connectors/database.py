@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 from psycopg import sql
@@ -32,6 +33,12 @@ def is_data_error(exc: psycopg.Error) -> bool:
     if exc.sqlstate:
         return exc.sqlstate[:2] in DATA_ERROR_CLASSES
     return isinstance(exc, psycopg.DataError)
+
+
+def asyncpg_dsn(dsn: str) -> str:
+    """``dsn``, a URL or libpq's ``key=value`` form, as the URL asyncpg reads: every parameter in
+    its query string, where asyncpg takes libpq's names (``sslmode``, ``sslrootcert``, …)."""
+    return "postgresql://?" + urlencode(psycopg.conninfo.conninfo_to_dict(dsn))
 
 
 def wait_for_database(dsn: str, timeout: float | None = 30.0) -> None:

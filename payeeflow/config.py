@@ -83,8 +83,9 @@ class Settings(BaseSettings):
     api_database_connections: int = Field(
         2,
         ge=1,
-        description="PostgreSQL connections of an API process for its requests. About the database's "
-        "cores over the API processes: more only queue in PostgreSQL, and lengthen the slowest requests.",
+        description="PostgreSQL connections of an API process for its requests, in each of its two pools "
+        "(asyncpg for /payees, psycopg for the rest; exports have 4 of their own). About the database's "
+        "cores over the API processes: more only queue in PostgreSQL and lengthen the slowest requests.",
     )
     api_name_search_seconds: float = Field(
         5.0,
