@@ -168,8 +168,10 @@ def main() -> int:
         terms = name_words(real_names())
         print(
             f"payeeflow api, {args.workers} workers; wrk -t{args.threads} -c{args.connections} "
-            f"-d{args.duration}s per endpoint, every request "
-            f"with an API key\n\n{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+            f"-d{args.duration}s per endpoint, every request with an API key\n"
+        )
+        print(
+            f"{'endpoint':24} {'requests/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
             f" {'API µs':>7} {'PG µs':>6}  errors"
         )
         for name, path in ENDPOINTS.items():

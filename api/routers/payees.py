@@ -64,7 +64,7 @@ async def search_payees(
     where: list[str] = []
     params: list[object] = []
 
-    def holds(condition: str, value: object) -> None:  # parameters numbered from $2: $1 is the key's
+    def holds(condition: str, value: object) -> None:  # $2 on: $1 places the page (cursor, or ids)
         params.append(value)
         where.append(condition.replace("?", f"${len(params) + 1}"))
 
