@@ -1,4 +1,5 @@
-"""Dependencies shared by the routers: settings and a pooled PostgreSQL connection."""
+"""Dependencies shared by the routers: settings, and the PostgreSQL pools (requests, exports,
+and the asyncpg reader of ``/payees``) with a pooled connection."""
 
 from __future__ import annotations
 

@@ -50,11 +50,11 @@ class NameSearch:
     ) -> list[str]:
         """Up to ``count`` matching ids after ``cursor``, in order: from the kept search when it
         holds them, else from the database."""
-        key = (where, *params)
-        kept = self._kept.get(key) if self._kept is not None else None
-        if kept is None and self._kept is not None:
-            kept = self._kept[key] = await _matches(conn, where, params, "", KEPT + 1)
-        if kept is not None:
+        if self._kept is not None:
+            key = (where, *params)
+            kept = self._kept.get(key)
+            if kept is None:
+                kept = self._kept[key] = await _matches(conn, where, params, "", KEPT + 1)
             start = bisect_right(kept, cursor) if cursor else 0
             if len(kept) <= KEPT or start + count <= len(kept):  # all matches kept, or enough of them
                 return kept[start : start + count]
