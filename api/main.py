@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -97,6 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = pool
             app.state.exports = exports
             app.state.reader = reader
+            # What startup loaded (the classifier, the screener, the network) lives as long as the
+            # process: frozen, a full collection no longer walks its ~200,000 objects, which took
+            # 120 ms, a pause of every request in flight.
+            gc.collect()
+            gc.freeze()
             yield
             await asyncio.gather(*app.state.ingests)
             if producer:

@@ -83,13 +83,18 @@ def require(scope: str) -> Any:
     valid key, 403 without the scope, 429 over the key's limit."""
 
     async def check(request: Request, presented: Annotated[str | None, Security(HEADER)]) -> keys.ApiKey:
-        if not presented:
-            raise HTTPException(401, "send an API key in the X-API-Key header", UNAUTHORIZED)
-        guard: Guard = request.app.state.guard
-        key = await guard.key(request, presented)
-        if not key.allows(scope):
-            raise HTTPException(403, f"this key lacks the '{scope}' scope")
-        guard.admit(key)
-        return key
+        return await authorize(request, presented, scope)
 
     return Depends(check)
+
+
+async def authorize(request: Request, presented: str | None, scope: str) -> keys.ApiKey:
+    """The key ``presented`` (the ``X-API-Key`` header), if it has ``scope`` and is under its limit."""
+    if not presented:
+        raise HTTPException(401, "send an API key in the X-API-Key header", UNAUTHORIZED)
+    guard: Guard = request.app.state.guard
+    key = await guard.key(request, presented)
+    if not key.allows(scope):
+        raise HTTPException(403, f"this key lacks the '{scope}' scope")
+    guard.admit(key)
+    return key

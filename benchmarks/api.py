@@ -176,10 +176,10 @@ def main() -> int:
         )
         for name, path in ENDPOINTS.items():
             run_wrk(port, path, secret, terms, args, seconds=2)  # the pools filled, the statements prepared
-            api_cpu, pg_cpu = cpu_seconds_of(workers), cpu_seconds_of(postgres_pids())
+            api_before, pg_before = cpu_by_pid(workers), cpu_by_pid(postgres_pids())
             result = run_wrk(port, path, secret, terms, args, seconds=args.duration)
-            api_cpu = cpu_seconds_of(workers) - api_cpu
-            pg_cpu = cpu_seconds_of(postgres_pids()) - pg_cpu
+            api_cpu = cpu_since(api_before, workers)
+            pg_cpu = cpu_since(pg_before, postgres_pids())
             count = max(1, result["requests"])
             print(
                 f"{name:24} {count / result['seconds']:>10,.0f} {result['p50']:>8.2f} {result['p95']:>8.2f}"
@@ -200,8 +200,14 @@ def name_words(names: list[str], count: int = 2000) -> list[str]:
     return random.Random(7).sample(words, min(count, len(words)))
 
 
-def cpu_seconds_of(pids: Iterable[int]) -> float:
-    return sum(cpu_seconds(pid) for pid in pids)
+def cpu_by_pid(pids: Iterable[int]) -> dict[int, float]:
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def cpu_since(before: dict[int, float], pids: Iterable[int]) -> float:
+    """The CPU ``pids`` used since ``before``, a process started meanwhile all of its own. (One
+    that ended meanwhile, an autovacuum worker say, took its share with it.)"""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in cpu_by_pid(pids).items())
 
 
 def run_wrk(

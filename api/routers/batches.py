@@ -9,11 +9,13 @@ could not read at all are ``rejected_at_source``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import asyncio
+from typing import Annotated, Literal, cast
 
 from cachetools import TTLCache
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.responses import StreamingResponse
+from psycopg_pool import AsyncConnectionPool
 
 from payeeflow.agents.rows import (
     CLASSIFICATION_COLUMNS,
@@ -22,13 +24,20 @@ from payeeflow.agents.rows import (
     REVIEW_COLUMNS,
     SCREENING_COLUMNS,
 )
-from payeeflow.api.deps import ConnDep, get_export_pool, get_pool
+from payeeflow.api.deps import Row, get_export_pool, get_pool
 from payeeflow.api.exports import csv_lines, json_lines
+from payeeflow.api.lean import LeanRoute, reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
 from payeeflow.api.security import REFUSALS, require
 
-router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
+router = APIRouter(
+    prefix="/batches",
+    tags=["batches"],
+    dependencies=[require("read")],
+    responses=REFUSALS,
+    route_class=LeanRoute,  # progress, which clients poll, has a lean reader
+)
 
 COUNTS = """
 WITH members AS (SELECT outcome, payee_type, match_type, excluded FROM batch_payees WHERE batch_id = %(id)s),
@@ -54,26 +63,40 @@ SELECT
 """
 
 
-def counted_lately() -> TTLCache[str, dict[str, Any]]:
+def counted_lately() -> TTLCache[str, asyncio.Future[bytes]]:
     """Batches' counts, kept a second: clients poll progress, and counting a 10,000-payee batch
-    for every poll would make the polls the database's main work."""
+    for every poll would make the polls the database's main work. What is kept is the count
+    itself, running or done, so the polls that find it expired wait for one count, not one each."""
     return TTLCache(maxsize=1024, ttl=1.0)
 
 
 @router.get("/{batch_id}", response_model=BatchStatus, responses={404: {"model": Problem}})
 async def get_batch(
-    request: Request, batch_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)], conn: ConnDep
-) -> dict:
+    request: Request, batch_id: Annotated[str, Path(max_length=ID_LENGTH, pattern=NO_NUL)]
+) -> Response:
     """How far a batch has come (counted at most a second ago)."""
-    recent = request.app.state.batch_counts
-    if (status := recent.get(batch_id)) is None:
-        status = recent[batch_id] = await _count(batch_id, conn)
-    return status  # type: ignore[no-any-return]
+    recent: TTLCache[str, asyncio.Future[bytes]] = request.app.state.batch_counts
+    if (counting := recent.get(batch_id)) is None:
+        counting = recent[batch_id] = asyncio.ensure_future(_count(batch_id, get_pool(request)))
+
+        def forget_failure(done: asyncio.Future[bytes]) -> None:
+            """Only counts are kept: the next poll of an unknown batch, or after an error, asks again."""
+            if (done.cancelled() or done.exception() is not None) and recent.get(batch_id) is done:
+                recent.pop(batch_id, None)
+
+        counting.add_done_callback(forget_failure)
+    # shielded: a poll that hangs up leaves the count to the others
+    return Response(await asyncio.shield(counting), media_type="application/json")
 
 
-async def _count(batch_id: str, conn: Any) -> dict[str, Any]:
-    cur = await conn.execute(COUNTS, {"id": batch_id, "orphaned": UPLOAD_ORPHANED_AFTER})
-    row = await cur.fetchone()
+get_batch_lean = reads_by_key(get_batch, "batch_id", "read")
+
+
+async def _count(batch_id: str, pool: AsyncConnectionPool) -> bytes:
+    """The batch's progress as its JSON."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(COUNTS, {"id": batch_id, "orphaned": UPLOAD_ORPHANED_AFTER})
+        row = cast(Row | None, await cur.fetchone())
     assert row is not None
     manifest = row["manifest"]
     stored, dead = row["stored"], row["dead"]
@@ -95,25 +118,26 @@ async def _count(batch_id: str, conn: Any) -> dict[str, Any]:
         status = "processing"
     else:
         status = "complete_with_errors" if dead or rejected else "complete"
-    return {
-        "batch_id": batch_id,
-        "status": status,
-        "error": error,
-        "source": manifest["source"] if manifest else upload["source"] if upload else None,
-        "total": total,
-        "rejected_at_source": rejected,
-        "rows": manifest["rows"] if manifest else None,
-        "stored": stored,
-        "dead_lettered": dead,
-        "pending": pending,
-        "dead_letters_by_stage": by_stage,
-        "dead_letters_by_reason": row["dl_reason"],
-        "excluded": row["excluded"],
-        "by_payee_type": row["by_type"],
-        "by_match_type": row["by_match"],
-        "started_at": manifest["started_at"] if manifest else None,
-        "finished_at": manifest["finished_at"] if manifest else None,
-    }
+    progress = BatchStatus(
+        batch_id=batch_id,
+        status=status,
+        error=error,
+        source=manifest["source"] if manifest else upload["source"] if upload else None,
+        total=total,
+        rejected_at_source=rejected,
+        rows=manifest["rows"] if manifest else None,
+        stored=stored,
+        dead_lettered=dead,
+        pending=pending,
+        dead_letters_by_stage=by_stage,
+        dead_letters_by_reason=row["dl_reason"],
+        excluded=row["excluded"],
+        by_payee_type=row["by_type"],
+        by_match_type=row["by_match"],
+        started_at=manifest["started_at"] if manifest else None,
+        finished_at=manifest["finished_at"] if manifest else None,
+    )
+    return progress.model_dump_json().encode()
 
 
 EXPORT_COLUMNS = [

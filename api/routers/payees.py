@@ -3,21 +3,29 @@
 Each row's JSON is stored with it (``payees.doc``, written by a trigger), so a page is those
 texts spliced into one body: nothing decoded and encoded again. These routes read through the
 API's asyncpg pool (``deps.get_reader``): a page costs it 122 µs of CPU where psycopg took 202.
+Both are ``LeanRoute``s: their plain requests are answered by the lean readers at the end.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, NamedTuple, get_args
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from payeeflow.api.deps import get_reader
+from payeeflow.api.lean import FLAGS, LeanRoute, plain_int, plain_query, plain_text, reads, reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType, Problem
 from payeeflow.api.namesearch import NameSearch
-from payeeflow.api.security import REFUSALS, require
+from payeeflow.api.security import REFUSALS, authorize, require
 
-router = APIRouter(prefix="/payees", tags=["payees"], dependencies=[require("read")], responses=REFUSALS)
+router = APIRouter(
+    prefix="/payees",
+    tags=["payees"],
+    dependencies=[require("read")],
+    responses=REFUSALS,
+    route_class=LeanRoute,
+)
 # the row, with the correction in force (or null) as an object of its own
 PAYEE = """
 SELECT p.doc, to_json(c)::text FROM payees p LEFT JOIN corrections c ON c.payee_id = p.payee_id
@@ -36,6 +44,18 @@ async def get_payee(
         raise HTTPException(404, f"no payee {payee_id!r}")
     doc, correction = row
     return Response(f'{doc[:-1]},"correction":{correction or "null"}}}', media_type="application/json")
+
+
+class Search(NamedTuple):
+    """A search's parameters, validated."""
+
+    name: str | None
+    payee_type: str | None
+    batch_id: str | None
+    excluded: bool | None
+    needs_review: bool | None
+    cursor: str | None
+    limit: int
 
 
 @router.get("", response_model=PayeePage)
@@ -61,6 +81,11 @@ async def search_payees(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
+    return await _page(request, Search(name, payee_type, batch_id, excluded, needs_review, cursor, limit))
+
+
+async def _page(request: Request, search: Search) -> Response:
+    name, payee_type, batch_id, excluded, needs_review, cursor, limit = search
     where: list[str] = []
     params: list[object] = []
 
@@ -77,16 +102,18 @@ async def search_payees(
     async with get_reader(request).acquire() as conn:
         if name and batch_id is None:
             names: NameSearch = request.app.state.name_search
-            rows, next_cursor = await names.page(conn, " AND ".join(where), params, cursor, limit)
+            rows, next_cursor = await names.page(conn, name, " AND ".join(where), params, cursor, limit)
         else:  # walked in key order from the cursor, the limit stops the walk
             source = "payees p"
             order = "p.payee_id"
             if batch_id is not None:  # every batch that carried the payee, not only the latest
                 # the batch's members in key order, each looked up by key (OFFSET 0 keeps the
-                # planner from merging with a walk of the whole payees index up to the batch's first id)
+                # planner from merging with a walk of the whole payees index up to the batch's
+                # first id); only the columns the page and the filters read: 10 % of the page's
+                # database time went into projecting all of them
                 source = (
-                    "batch_payees m CROSS JOIN LATERAL"
-                    " (SELECT * FROM payees WHERE payees.payee_id = m.payee_id OFFSET 0) p"
+                    "batch_payees m CROSS JOIN LATERAL (SELECT payee_id, doc, name, payee_type, excluded,"
+                    " needs_review FROM payees WHERE payees.payee_id = m.payee_id OFFSET 0) p"
                 )
                 order = "m.payee_id"
                 holds("m.batch_id = ?", batch_id)
@@ -104,3 +131,40 @@ async def search_payees(
     items = ",".join(row[1] for row in rows)
     body = f'{{"items":[{items}],"next_cursor":{json.dumps(next_cursor)}}}'
     return Response(body, media_type="application/json")
+
+
+SEARCHED = frozenset(Search._fields)
+TYPES = frozenset(get_args(PayeeType))
+
+
+get_payee_lean = reads_by_key(get_payee, "payee_id", "read")
+
+
+@reads(search_payees)
+async def search_payees_lean(request: Request) -> Response | None:
+    query = plain_query(request, SEARCHED)
+    if query is None:
+        return None
+    get = query.get
+    limit = plain_int(get("limit", "50"), 1, 500)
+    if (
+        limit is None
+        or not plain_text(get("name"), 2, 200)
+        or not plain_text(get("batch_id"), 0, ID_LENGTH)
+        or not plain_text(get("cursor"), 0, ID_LENGTH)
+        or get("payee_type", "BUSINESS") not in TYPES
+        or get("excluded") not in FLAGS
+        or get("needs_review") not in FLAGS
+    ):
+        return None
+    await authorize(request, request.headers.get("x-api-key"), "read")
+    search = Search(
+        get("name"),
+        get("payee_type"),
+        get("batch_id"),
+        FLAGS[get("excluded")],
+        FLAGS[get("needs_review")],
+        get("cursor"),
+        limit,
+    )
+    return await _page(request, search)

@@ -250,6 +250,37 @@ def test_every_stored_row_serves_its_own_json(settings: Settings, first_batch: t
         query(settings, "UPDATE payees SET name = %s WHERE payee_id = %s RETURNING 1", name, payee_id)
 
 
+def test_a_search_in_its_plain_form_and_in_another_answer_alike(
+    settings: Settings, first_batch: tuple[str, Path]
+) -> None:
+    """The plain form is answered by the route's lean reader, a repeated parameter or ``1`` for
+    ``true`` by FastAPI's handler: the same page either way."""
+    batch_id, _ = first_batch
+    searches: list[dict[str, str]] = [
+        {"batch_id": batch_id, "limit": "7"},
+        {"name": "inc", "limit": "4"},  # found through the trigram index
+        {"name": "in", "limit": "4"},  # no trigram: walked in key order
+        {
+            "payee_type": "BUSINESS",
+            "excluded": "false",
+            "limit": "5",
+            "cursor": settings.topic_prefix + "P0007",
+        },
+        {"needs_review": "true", "batch_id": batch_id, "limit": "3"},
+    ]
+    named = query(settings, "SELECT payee_id FROM payees WHERE name ILIKE '%%in%%' ORDER BY 1 LIMIT 4")
+    with api(settings) as client:
+        walked = client.get("/payees", params=searches[2]).json()["items"]
+        assert [item["payee_id"] for item in walked] == [r[0] for r in named]
+        for search in searches:
+            plain = client.get("/payees", params=search)
+            repeated = client.get("/payees", params=[*search.items(), ("limit", search["limit"])])
+            assert plain.status_code == repeated.status_code == 200
+            assert plain.json() == repeated.json() and plain.json()["items"], search
+        flagged = client.get("/payees", params={"needs_review": "1", "batch_id": batch_id, "limit": "3"})
+        assert flagged.json() == client.get("/payees", params=searches[-1]).json()
+
+
 def test_a_kept_name_search_pages_as_the_database_orders_and_rechecks_its_rows(
     settings: Settings, first_batch: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
