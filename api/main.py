@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from payeeflow.api.routers import batches, classify, corrections, deadletters, h
 from payeeflow.api.security import Guard
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import asyncpg_dsn, migrate, wait_for_database
+from payeeflow.logs import setup_logging
 from payeeflow.streams.sender import AsyncProducer
 
 UI = Path(__file__).parent / "ui"
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not logging.getLogger().handlers:  # a worker process uvicorn spawned: no CLI set it up
+            setup_logging(settings.log_level, settings.log_json)
         wait_for_database(settings.dsn)  # pre-start: the database answers and is migrated
         migrate(settings.dsn)
         app.state.settings = settings

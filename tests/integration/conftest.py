@@ -255,11 +255,16 @@ def api(settings: Settings, *scopes: str, rate_limit: str = "10000/second") -> I
 
 
 @contextmanager
-def api_service(settings: Settings, log: Path) -> Iterator[str]:
-    """``payeeflow api`` as a service of its own on a free port (as a browser or a fuzzer sees it);
-    yields its URL once it answers."""
+def api_service(settings: Settings, log: Path, workers: int = 1, level: str = "WARNING") -> Iterator[str]:
+    """``payeeflow api`` as a service of its own on a free port (as a browser or a fuzzer sees it),
+    with ``workers`` processes logging at ``level`` to ``log``; yields its URL once it answers."""
     port = free_port()
-    env = {**settings_env(settings), "PAYEEFLOW_API_PORT": str(port), "PAYEEFLOW_LOG_LEVEL": "WARNING"}
+    env = {
+        **settings_env(settings),
+        "PAYEEFLOW_API_PORT": str(port),
+        "PAYEEFLOW_API_WORKERS": str(workers),
+        "PAYEEFLOW_LOG_LEVEL": level,
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "payeeflow", "api"], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +16,7 @@ from fastapi.testclient import TestClient
 from payeeflow.api import keys
 from payeeflow.api.main import create_app
 from payeeflow.config import Settings
-from tests.integration.conftest import api, settings_env
+from tests.integration.conftest import api, api_service, settings_env
 
 DATA = ["/payees/P1", "/payees?name=acme", "/batches/B1"]
 
@@ -135,3 +138,18 @@ def test_metrics_count_requests_by_route_template_and_status(settings: Settings)
         client.get("/payees/P-METRIC-1")
         text = client.get("/metrics").text
     assert 'payeeflow_api_request_seconds_count{method="GET",route="/payees/{payee_id}",status="404"}' in text
+
+
+def test_every_worker_process_logs_its_requests_without_their_query(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """uvicorn's worker processes start with no logging set up: the API sets it up in each."""
+    log = tmp_path / "api.log"
+    _, secret = keys.create(settings.dsn, "log test", ["read"], "1000/second")
+    with api_service(settings, log, workers=2, level="INFO") as url:
+        for _ in range(20):  # both workers answer some
+            httpx.get(f"{url}/payees", params={"name": "SOMEONE PRIVATE"}, headers={"X-API-Key": secret})
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    searches = [line for line in lines if line["logger"] == "uvicorn.access" and "/payees" in line["msg"]]
+    assert len(searches) == 20 and all('"GET /payees HTTP/1.1" 200' in line["msg"] for line in searches)
+    assert "PRIVATE" not in log.read_text()
