@@ -37,8 +37,8 @@ def reads(endpoint: Callable[..., Any]) -> Callable[[Reader], Reader]:
 
 
 def reads_by_key(endpoint: Callable[..., Awaitable[Response]], name: str, scope: str) -> Reader:
-    """A lean reader for ``endpoint``, which answers by the path parameter ``name`` alone (a
-    lookup), for keys with ``scope``: a request with a query, or an id no plain text, it declines."""
+    """A lean reader for ``endpoint``, a lookup by the path parameter ``name`` alone, for keys
+    with ``scope``. It declines a request with a query string, or whose id is not plain text."""
 
     async def reader(request: Request) -> Response | None:
         key: str = request.path_params[name]
