@@ -25,7 +25,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY --from=build /wheels /wheels
 COPY examples examples
-RUN pip install /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
+COPY constraints.txt .
+RUN pip install -c constraints.txt /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
 USER payeeflow
 ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow
 EXPOSE 8000 6066 6067

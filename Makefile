@@ -10,10 +10,10 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: run test lint unit integration stack down bench-e2e deploy-check model clean
 
-$(STAMP): pyproject.toml $(NATIVE)
+$(STAMP): pyproject.toml constraints.txt $(NATIVE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 ## run: the main job on local defaults (Kafka + PostgreSQL + workers + sink + API, samples pushed through)
