@@ -134,7 +134,7 @@ async def _page(request: Request, search: Search) -> Response:
 
 
 SEARCHED = frozenset(Search._fields)
-TYPES = frozenset(get_args(PayeeType))
+TYPES: frozenset[str | None] = frozenset([None, *get_args(PayeeType)])  # a type absent, or one of them
 
 
 get_payee_lean = reads_by_key(get_payee, "payee_id", "read")
@@ -152,7 +152,7 @@ async def search_payees_lean(request: Request) -> Response | None:
         or not plain_text(get("name"), 2, 200)
         or not plain_text(get("batch_id"), 0, ID_LENGTH)
         or not plain_text(get("cursor"), 0, ID_LENGTH)
-        or get("payee_type", "BUSINESS") not in TYPES
+        or get("payee_type") not in TYPES
         or get("excluded") not in FLAGS
         or get("needs_review") not in FLAGS
     ):
