@@ -19,7 +19,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from payeeflow.api.models import ID_LENGTH
-from payeeflow.api.security import authorize
+from payeeflow.api.security import KEY_HEADER, authorize
 
 # A lean reader: the response, or None to hand the request to FastAPI's handler.
 Reader = Callable[[Request], Awaitable[Response | None]]
@@ -44,7 +44,7 @@ def reads_by_key(endpoint: Callable[..., Awaitable[Response]], name: str, scope:
         key: str = request.path_params[name]
         if request.query_params or not plain_text(key, 1, ID_LENGTH):
             return None
-        await authorize(request, request.headers.get("x-api-key"), scope)
+        await authorize(request, request.headers.get(KEY_HEADER), scope)
         return await endpoint(request=request, **{name: key})
 
     return reads(endpoint)(reader)

@@ -18,8 +18,9 @@ from payeeflow.api.deps import Row, get_pool
 from payeeflow.api.models import Problem
 from payeeflow.api.ratelimit import RateLimiter
 
+KEY_HEADER = "X-API-Key"
 HEADER = APIKeyHeader(
-    name="X-API-Key",
+    name=KEY_HEADER,
     auto_error=False,
     description="An API key from `payeeflow apikey create`; its scopes say what it may do.",
 )

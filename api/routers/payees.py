@@ -17,7 +17,7 @@ from payeeflow.api.deps import get_reader
 from payeeflow.api.lean import FLAGS, LeanRoute, plain_int, plain_query, plain_text, reads, reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType, Problem
 from payeeflow.api.namesearch import NameSearch
-from payeeflow.api.security import REFUSALS, authorize, require
+from payeeflow.api.security import KEY_HEADER, REFUSALS, authorize, require
 
 router = APIRouter(
     prefix="/payees",
@@ -32,6 +32,9 @@ SELECT p.doc, to_json(c)::text FROM payees p LEFT JOIN corrections c ON c.payee_
  WHERE p.payee_id = $1
 """
 Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
+# a name's length and a page's, said once for the schema and for the lean reader
+NAME_SHORTEST, NAME_LONGEST = 2, 200
+PAGE_LARGEST, PAGE_DEFAULT = 500, 50
 
 
 @router.get("/{payee_id}", response_model=Payee, responses={404: {"model": Problem}})
@@ -64,8 +67,8 @@ async def search_payees(
     name: Annotated[
         str | None,
         Query(
-            min_length=2,
-            max_length=200,
+            min_length=NAME_SHORTEST,
+            max_length=NAME_LONGEST,
             pattern=NO_NUL,
             description="Substring, any case. A search is kept a few seconds for its next pages: a "
             "payee stored in that time may be missing from it (`PAYEEFLOW_API_NAME_SEARCH_SECONDS`).",
@@ -79,7 +82,7 @@ async def search_payees(
         str | None,
         Query(max_length=ID_LENGTH, pattern=NO_NUL, description="next_cursor of the previous page"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LARGEST)] = PAGE_DEFAULT,
 ) -> Response:
     return await _page(request, Search(name, payee_type, batch_id, excluded, needs_review, cursor, limit))
 
@@ -146,10 +149,10 @@ async def search_payees_lean(request: Request) -> Response | None:
     if query is None:
         return None
     get = query.get
-    limit = plain_int(get("limit", "50"), 1, 500)
+    limit = plain_int(get("limit", str(PAGE_DEFAULT)), 1, PAGE_LARGEST)
     if (
         limit is None
-        or not plain_text(get("name"), 2, 200)
+        or not plain_text(get("name"), NAME_SHORTEST, NAME_LONGEST)
         or not plain_text(get("batch_id"), 0, ID_LENGTH)
         or not plain_text(get("cursor"), 0, ID_LENGTH)
         or get("payee_type") not in TYPES
@@ -157,7 +160,7 @@ async def search_payees_lean(request: Request) -> Response | None:
         or get("needs_review") not in FLAGS
     ):
         return None
-    await authorize(request, request.headers.get("x-api-key"), "read")
+    await authorize(request, request.headers.get(KEY_HEADER), "read")
     search = Search(
         get("name"),
         get("payee_type"),
