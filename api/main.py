@@ -32,6 +32,7 @@ from payeeflow.agents.enrichment import Enricher
 from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
+from payeeflow.api.lean import LeanDoor
 from payeeflow.api.metrics import RequestMetrics
 from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
@@ -120,7 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "readiness and metrics are open.",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(LeanDoor, routers=[payees.router, batches.router])
+    app.add_middleware(RequestMetrics)  # outside the door: its answers are counted too
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
     for away in DATABASE_AWAY:

@@ -26,7 +26,7 @@ from payeeflow.agents.rows import (
 )
 from payeeflow.api.deps import Row, get_export_pool, get_pool
 from payeeflow.api.exports import csv_lines, json_lines
-from payeeflow.api.lean import LeanRoute, reads_by_key
+from payeeflow.api.lean import reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
 from payeeflow.api.security import REFUSALS, require
@@ -36,7 +36,6 @@ router = APIRouter(
     tags=["batches"],
     dependencies=[require("read")],
     responses=REFUSALS,
-    route_class=LeanRoute,  # progress, which clients poll, has a lean reader
 )
 
 COUNTS = """
@@ -89,7 +88,7 @@ async def get_batch(
     return Response(await asyncio.shield(counting), media_type="application/json")
 
 
-get_batch_lean = reads_by_key(get_batch, "batch_id", "read")
+get_batch_lean = reads_by_key(get_batch, "batch_id", "read")  # progress, which clients poll
 
 
 async def _count(batch_id: str, pool: AsyncConnectionPool) -> bytes:

@@ -3,7 +3,7 @@
 Each row's JSON is stored with it (``payees.doc``, written by a trigger), so a page is those
 texts spliced into one body: nothing decoded and encoded again. These routes read through the
 API's asyncpg pool (``deps.get_reader``): a page costs it 122 µs of CPU where psycopg took 202.
-Both are ``LeanRoute``s: their plain requests are answered by the lean readers at the end.
+Their plain requests are answered by the lean readers at the end (``api.lean``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, NamedTuple, get_args
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from payeeflow.api.deps import get_reader
-from payeeflow.api.lean import FLAGS, LeanRoute, plain_int, plain_query, plain_text, reads, reads_by_key
+from payeeflow.api.lean import FLAGS, plain_int, plain_query, plain_text, reads, reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType, Problem
 from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.security import KEY_HEADER, REFUSALS, authorize, require
@@ -24,7 +24,6 @@ router = APIRouter(
     tags=["payees"],
     dependencies=[require("read")],
     responses=REFUSALS,
-    route_class=LeanRoute,
 )
 # the row, with the correction in force (or null) as an object of its own
 PAYEE = """

@@ -7,9 +7,12 @@ import asyncio
 from urllib.parse import urlencode
 
 import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 from starlette.requests import Request
 
 from payeeflow.api.lean import Reader, plain_int
+from payeeflow.api.main import create_app
 from payeeflow.api.routers.batches import get_batch_lean
 from payeeflow.api.routers.payees import get_payee_lean, search_payees_lean
 
@@ -72,3 +75,26 @@ def test_plain_numbers_are_decimal_digits_in_range() -> None:
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/payees/P1", "/payees/{payee_id}"),
+        ("/payees?batch_id=B1&limit=5", "/payees"),
+        ("/batches/B1", "/batches/{batch_id}"),
+    ],
+)
+def test_the_lean_door_answers_as_the_route_would_under_the_same_route(path: str, route: str) -> None:
+    """Without a key, the door's reader refuses the plain request and FastAPI's dependency the
+    one with an extra parameter (which the reader declines): the same answer, counted under the
+    same route, so the router picks the very route the door does."""
+    client = TestClient(create_app())  # no lifespan: without a key nothing reaches the database
+    labels = {"route": route, "method": "GET", "status": "401"}
+    before = REGISTRY.get_sample_value("payeeflow_api_request_seconds_count", labels) or 0
+    plain = client.get(path)
+    declined = client.get(path + ("&" if "?" in path else "?") + "verbose=true")
+    assert plain.status_code == declined.status_code == 401
+    assert plain.json() == declined.json()
+    assert plain.headers["www-authenticate"] == declined.headers["www-authenticate"]
+    assert REGISTRY.get_sample_value("payeeflow_api_request_seconds_count", labels) == before + 2
