@@ -34,6 +34,7 @@ Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 # a name's length and a page's, said once for the schema and for the lean reader
 NAME_SHORTEST, NAME_LONGEST = 2, 200
 PAGE_LARGEST, PAGE_DEFAULT = 500, 50
+TYPE_LITERALS = {kind: kind for kind in get_args(PayeeType)}  # a KeyError for anything else
 
 
 @router.get("/{payee_id}", response_model=Payee, responses={404: {"model": Problem}})
@@ -98,9 +99,13 @@ async def _page(request: Request, search: Search) -> Response:
     if name:
         literal = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         holds("p.name ILIKE ?", f"%{literal}%")
-    for column, value in (("payee_type", payee_type), ("excluded", excluded), ("needs_review", needs_review)):
+    # A value from a closed set is written into the statement, not bound: the review queue's
+    # "needs_review = true" can then use its partial index in a generic plan too.
+    if payee_type is not None:
+        where.append(f"p.payee_type = '{TYPE_LITERALS[payee_type]}'")
+    for column, value in (("excluded", excluded), ("needs_review", needs_review)):
         if value is not None:
-            holds(f"p.{column} = ?", value)
+            where.append(f"p.{column} = {'true' if value else 'false'}")
     async with get_reader(request).acquire() as conn:
         if name and batch_id is None:
             names: NameSearch = request.app.state.name_search
@@ -119,14 +124,14 @@ async def _page(request: Request, search: Search) -> Response:
                 )
                 order = "m.payee_id"
                 holds("m.batch_id = ?", batch_id)
-            limit_at = len(params) + 2
+            # The limit written in too: bound, it left the generic plan costed for a tenth of the
+            # rows, so PostgreSQL planned every page afresh (100 µs of a 300 µs page).
             rows = await conn.fetch(
                 f"SELECT p.payee_id, p.doc FROM {source} WHERE {order} > $1"
                 + "".join(f" AND {condition}" for condition in where)
-                + f" ORDER BY {order} LIMIT ${limit_at}",
+                + f" ORDER BY {order} LIMIT {int(limit) + 1}",
                 cursor or "",
                 *params,
-                limit + 1,
             )
             next_cursor = rows[limit - 1][0] if len(rows) > limit else None
             rows = rows[:limit]
