@@ -31,12 +31,7 @@ from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
 from payeeflow.api.security import REFUSALS, require
 
-router = APIRouter(
-    prefix="/batches",
-    tags=["batches"],
-    dependencies=[require("read")],
-    responses=REFUSALS,
-)
+router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
 
 COUNTS = """
 WITH members AS (SELECT outcome, payee_type, match_type, excluded FROM batch_payees WHERE batch_id = %(id)s),

@@ -19,12 +19,7 @@ from payeeflow.api.models import ID_LENGTH, NO_NUL, Payee, PayeePage, PayeeType,
 from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.security import KEY_HEADER, REFUSALS, authorize, require
 
-router = APIRouter(
-    prefix="/payees",
-    tags=["payees"],
-    dependencies=[require("read")],
-    responses=REFUSALS,
-)
+router = APIRouter(prefix="/payees", tags=["payees"], dependencies=[require("read")], responses=REFUSALS)
 # the row, with the correction in force (or null) as an object of its own
 PAYEE = """
 SELECT p.doc, to_json(c)::text FROM payees p LEFT JOIN corrections c ON c.payee_id = p.payee_id
@@ -34,7 +29,7 @@ Id = Annotated[str | None, Query(max_length=ID_LENGTH, pattern=NO_NUL)]
 # a name's length and a page's, said once for the schema and for the lean reader
 NAME_SHORTEST, NAME_LONGEST = 2, 200
 PAGE_LARGEST, PAGE_DEFAULT = 500, 50
-TYPE_LITERALS = {kind: kind for kind in get_args(PayeeType)}  # a KeyError for anything else
+TYPES: frozenset[str | None] = frozenset([None, *get_args(PayeeType)])  # a type absent, or one of them
 
 
 @router.get("/{payee_id}", response_model=Payee, responses={404: {"model": Problem}})
@@ -102,7 +97,9 @@ async def _page(request: Request, search: Search) -> Response:
     # A value from a closed set is written into the statement, not bound: the review queue's
     # "needs_review = true" can then use its partial index in a generic plan too.
     if payee_type is not None:
-        where.append(f"p.payee_type = '{TYPE_LITERALS[payee_type]}'")
+        if payee_type not in TYPES:  # never a value unchecked into the statement
+            raise ValueError(f"not a payee type: {payee_type!r}")
+        where.append(f"p.payee_type = '{payee_type}'")
     for column, value in (("excluded", excluded), ("needs_review", needs_review)):
         if value is not None:
             where.append(f"p.{column} = {'true' if value else 'false'}")
@@ -141,7 +138,6 @@ async def _page(request: Request, search: Search) -> Response:
 
 
 SEARCHED = frozenset(Search._fields)
-TYPES: frozenset[str | None] = frozenset([None, *get_args(PayeeType)])  # a type absent, or one of them
 
 
 get_payee_lean = reads_by_key(get_payee, "payee_id", "read")
