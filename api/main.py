@@ -34,6 +34,7 @@ from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api.lean import LeanDoor
 from payeeflow.api.metrics import RequestMetrics
+from payeeflow.api.names import Names
 from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
@@ -42,6 +43,7 @@ from payeeflow.connectors.database import asyncpg_dsn, migrate, wait_for_databas
 from payeeflow.logs import setup_logging
 from payeeflow.streams.sender import AsyncProducer
 
+log = logging.getLogger(__name__)
 UI = Path(__file__).parent / "ui"
 # The database unreachable or restarting, seen by psycopg or asyncpg: a 503 to retry, not a 500.
 # (asyncpg's pool replaces a connection the server closed before handing it out; a connect left
@@ -70,7 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrate(settings.dsn)
         app.state.settings = settings
         app.state.guard = Guard(settings.api_key_cache_seconds)
-        app.state.name_search = NameSearch(settings.api_name_search_seconds)
+        names = Names(asyncpg_dsn(settings.dsn), settings.api_name_index_seconds)
+        if settings.api_name_index_seconds:
+            try:
+                await names.load()
+            except (OSError, asyncpg.PostgresError) as error:  # searched in the database meanwhile
+                log.warning("payee names not loaded: %s", error)
+        app.state.name_search = NameSearch(settings.api_name_search_seconds, names)
         app.state.batch_counts = batches.counted_lately()
         screener = Screener.from_file(settings.exclusion_keywords_file, settings.exclusion_allowlist_file)
         classifier = Classifier.load()
@@ -108,7 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # 120 ms, a pause of every request in flight.
             gc.collect()
             gc.freeze()
+            following = asyncio.create_task(names.follow()) if settings.api_name_index_seconds else None
             yield
+            if following:
+                following.cancel()
             await asyncio.gather(*app.state.ingests)
             if producer:
                 await producer[0].stop()

@@ -1,4 +1,9 @@
-"""Search by name: a substring in any case, answered in ``payee_id`` order through the trigram index.
+"""Search by name: a substring in any case, answered in ``payee_id`` order.
+
+A search by name alone finds its page's ids in the process's memory (``api.names``) and reads
+those rows by key, rechecked: a payee renamed since is left out, one stored in the last
+``api_name_index_seconds`` may be missing. Searches with other filters, and any while the names
+are not loaded, go to the database's trigram index as below.
 
 The trigram index yields a name's matches in no order, so the first page of a common word sorts
 all of them: ``miller`` rechecks 887 rows of a million for 21 (3.5 ms of the database). An API
@@ -24,6 +29,8 @@ from collections.abc import Sequence
 import asyncpg
 from cachetools import TTLCache
 
+from payeeflow.api.names import Names
+
 KEPT = 1000  # ids kept a search: 50 pages of 20; later pages are searched from their cursor
 SEARCHES = 256  # searches kept a process: at most ~15 MB of ids
 # pg_trgm makes trigrams of a pattern's runs of letters and digits; a term without a run of three
@@ -34,7 +41,8 @@ TRIGRAM = re.compile(r"[^\W_]{3}")
 class NameSearch:
     """The searches by name of one API process, each kept for ``seconds`` (0: none kept)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, names: Names) -> None:
+        self._names = names
         self._kept: TTLCache[tuple[object, ...], list[str]] | None = (
             TTLCache(maxsize=SEARCHES, ttl=seconds) if seconds > 0 else None
         )
@@ -47,14 +55,19 @@ class NameSearch:
         params: Sequence[object],
         cursor: str | None,
         limit: int,
+        *,
+        name_only: bool,
     ) -> tuple[list[asyncpg.Record], str | None]:
         """The page after ``cursor`` of the payees ``p`` whose name holds ``term`` and for which
-        ``where`` holds (its parameters ``$2`` on, the name's test among them): (payee_id, doc)
-        rows, and the next page's cursor, or ``None`` after the last."""
-        find = _FOUND_BY_TRIGRAMS if TRIGRAM.search(term) else _WALKED
-        ids = await self._ids(
-            conn, find.format(where=where, limit=len(params) + 2), params, cursor, limit + 1
-        )
+        ``where`` holds (its parameters ``$2`` on, the name's test among them; ``name_only`` when
+        that is all it tests): (payee_id, doc) rows, and the next page's cursor, or ``None``
+        after the last."""
+        ids = self._names.find(term, cursor or "", limit + 1) if name_only else None
+        if ids is None:
+            find = _FOUND_BY_TRIGRAMS if TRIGRAM.search(term) else _WALKED
+            ids = await self._ids(
+                conn, find.format(where=where, limit=len(params) + 2), params, cursor, limit + 1
+            )
         page = ids[:limit]
         if not page:
             return [], None

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         description="How long an API process keeps a name search's matching ids for its next pages "
         "and repeats: a payee stored since may be missing from that search for this long (0: never kept).",
     )
+    api_name_index_seconds: float = Field(
+        0.5,
+        ge=0,
+        description="How often an API process reads the payee names stored or changed, to search names "
+        "in its memory (~135 MB a million payees): a payee stored since may be missing from a search "
+        "for this long (0: names are searched in the database).",
+    )
     log_level: str = Field("INFO", description="Log level.")
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text).")
     stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")

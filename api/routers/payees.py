@@ -65,8 +65,10 @@ async def search_payees(
             min_length=NAME_SHORTEST,
             max_length=NAME_LONGEST,
             pattern=NO_NUL,
-            description="Substring, any case. A search is kept a few seconds for its next pages: a "
-            "payee stored in that time may be missing from it (`PAYEEFLOW_API_NAME_SEARCH_SECONDS`).",
+            description="Substring, any case (of ASCII letters). A payee stored or renamed in the "
+            "last second may be missing from a search (`PAYEEFLOW_API_NAME_INDEX_SECONDS`), and a "
+            "search with other filters is kept a few seconds for its next pages "
+            "(`PAYEEFLOW_API_NAME_SEARCH_SECONDS`).",
         ),
     ] = None,
     payee_type: PayeeType | None = None,
@@ -106,7 +108,9 @@ async def _page(request: Request, search: Search) -> Response:
     async with get_reader(request).acquire() as conn:
         if name and batch_id is None:
             names: NameSearch = request.app.state.name_search
-            rows, next_cursor = await names.page(conn, name, " AND ".join(where), params, cursor, limit)
+            rows, next_cursor = await names.page(
+                conn, name, " AND ".join(where), params, cursor, limit, name_only=len(where) == 1
+            )
         else:  # walked in key order from the cursor, the limit stops the walk
             source = "payees p"
             order = "p.payee_id"

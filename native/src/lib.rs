@@ -12,6 +12,7 @@ mod avro;
 mod crf;
 mod features;
 mod model;
+mod nameindex;
 mod names;
 mod postings;
 mod store;
@@ -526,8 +527,85 @@ impl AvroSchema {
     }
 }
 
+/// Every payee's name, searchable by substring in memory (`nameindex.rs`); `api.namesearch`
+/// keeps one per API process.
+#[pyclass(module = "agents.classification.native")]
+#[derive(Default)]
+struct NameIndex {
+    index: nameindex::NameIndex,
+}
+
+#[pymethods]
+impl NameIndex {
+    #[new]
+    fn new() -> Self {
+        NameIndex::default()
+    }
+
+    /// From a binary `COPY (SELECT payee_id, name ...) TO STDOUT`; ValueError for anything else.
+    /// Other Python threads run meanwhile.
+    #[staticmethod]
+    fn from_copy(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let index = py
+            .detach(|| {
+                nameindex::read_copy(data)
+                    .map(|(ids, names)| nameindex::NameIndex::of(&ids, &names))
+            })
+            .map_err(PyValueError::new_err)?;
+        Ok(NameIndex { index })
+    }
+
+    /// Payees held.
+    fn __len__(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Names recorded since the bulk was built: what `merged` folds in.
+    #[getter]
+    fn tail(&self) -> usize {
+        self.index.tail_len()
+    }
+
+    /// Records a payee's name, stored or changed; false when it already held that name.
+    fn put(
+        &mut self,
+        payee_id: &Bound<'_, PyString>,
+        name: &Bound<'_, PyString>,
+    ) -> PyResult<bool> {
+        Ok(self.index.put(utf8(payee_id)?.as_bytes(), &utf8(name)?))
+    }
+
+    /// Up to `count` ids above `after` ("" for the first) whose name holds `term` in any ASCII
+    /// case, in order; None for a term without three bytes in a row.
+    fn find(
+        &self,
+        term: &Bound<'_, PyString>,
+        after: &Bound<'_, PyString>,
+        count: usize,
+    ) -> PyResult<Option<Vec<String>>> {
+        let found = self
+            .index
+            .find(&utf8(term)?, utf8(after)?.as_bytes(), count);
+        Ok(found.map(|ids| {
+            ids.into_iter()
+                .map(|id| String::from_utf8(id).expect("ids come from str or text"))
+                .collect()
+        }))
+    }
+
+    /// The same payees with the recorded names folded into the bulk. Other Python threads run
+    /// meanwhile.
+    fn merged(&self, py: Python<'_>) -> Self {
+        let index = &self.index;
+        NameIndex {
+            index: py.detach(|| index.merged()),
+        }
+    }
+}
+
 #[pymodule]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NameIndex>()?;
     m.add_class::<Suppliers>()?;
     m.add_class::<AddressTagger>()?;
     m.add_class::<AvroSchema>()?;

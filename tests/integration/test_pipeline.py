@@ -281,10 +281,14 @@ def test_a_search_in_its_plain_form_and_in_another_answer_alike(
         assert flagged.json() == client.get("/payees", params=searches[-1]).json()
 
 
-def test_a_kept_name_search_pages_as_the_database_orders_and_rechecks_its_rows(
-    settings: Settings, first_batch: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("in_memory", [False, True], ids=["kept", "in-memory"])
+def test_a_name_search_pages_as_the_database_orders_and_rechecks_its_rows(
+    settings: Settings, first_batch: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, in_memory: bool
 ) -> None:
+    """Kept (names searched in the database) or in memory, a search's ids may be older than the
+    rows: each page reads its rows fresh and leaves out any that no longer matches."""
     monkeypatch.setattr(namesearch, "KEPT", 5)  # the pages past the kept ids come from the database
+    settings = settings.model_copy(update={"api_name_index_seconds": 60.0 if in_memory else 0.0})
     named = [
         r[0] for r in query(settings, "SELECT payee_id FROM payees WHERE name ILIKE '%%inc%%' ORDER BY 1")
     ]
@@ -300,12 +304,18 @@ def test_a_kept_name_search_pages_as_the_database_orders_and_rechecks_its_rows(
                 return found
 
     with api(settings) as client:
+        held = [
+            line
+            for line in client.get("/metrics").text.splitlines()
+            if line.startswith("payeeflow_api_names ")
+        ]
+        assert (float(held[0].split()[1]) >= len(named)) is in_memory
         assert pages(client) == named
         [(renamed, name)] = query(settings, "SELECT payee_id, name FROM payees WHERE payee_id = %s", named[1])
         query(
             settings, "UPDATE payees SET name = 'NO LONGER A MATCH' WHERE payee_id = %s RETURNING 1", renamed
         )
-        try:  # kept: the renamed payee's id is still among the search's, but its row no longer matches
+        try:  # the renamed payee's id is still among the search's, but its row no longer matches
             assert pages(client) == [payee_id for payee_id in named if payee_id != renamed]
         finally:
             query(settings, "UPDATE payees SET name = %s WHERE payee_id = %s RETURNING 1", name, renamed)
