@@ -27,7 +27,9 @@ from payeeflow.agents.classification.native import NameIndex
 log = logging.getLogger(__name__)
 
 KEEP = 3600.0  # seconds a change stays in the log; a process that read none for half of it reloads
-MERGE_AT = 20_000  # names recorded since the bulk was built (or a 20th of it): folded in, off the loop
+# names recorded since the bulk was built, at least MERGE_AT and a MERGE_SHARE-th of it: folded
+# in, off the event loop (a million names take ~0.6 s)
+MERGE_AT, MERGE_SHARE = 20_000, 20
 NAMES = Gauge("payeeflow_api_names", "Payee names this API process searches in memory")
 
 HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"  # an xid8, an int to asyncpg
@@ -99,7 +101,7 @@ class Names:
         for payee_id, name in await conn.fetch(CHANGES, self._read_to, read_to):
             index.put(payee_id, name)
         self._read_to, self._read_at = read_to, time.monotonic()
-        if index.tail >= max(MERGE_AT, len(index) // 20):
+        if index.tail >= max(MERGE_AT, len(index) // MERGE_SHARE):
             index = self.index = await asyncio.to_thread(index.merged)  # searches go on meanwhile
         NAMES.set(len(index))
         await self._forget(conn)

@@ -15,6 +15,7 @@ mod model;
 mod nameindex;
 mod names;
 mod postings;
+mod sortedlists;
 mod store;
 
 use std::borrow::Cow;

@@ -9,6 +9,8 @@
 use memchr::memmem::Finder;
 use rustc_hash::FxHashMap;
 
+use crate::sortedlists::{intersect, Packed, Seek, Slice};
+
 /// What `ILIKE` compares under the C collation: the bytes, with ASCII letters in lower case.
 pub fn fold(text: &str) -> Vec<u8> {
     text.as_bytes().to_ascii_lowercase()
@@ -49,86 +51,34 @@ impl Texts {
     }
 }
 
-/// Lists of ascending numbers (entries) by window, in one array.
-#[derive(Default)]
-struct Postings {
-    spans: FxHashMap<u32, (usize, usize)>,
-    entries: Vec<u32>,
-}
-
-impl Postings {
-    /// The postings of `names`, entry i for the i-th name. Counted first, then filled, so the
-    /// array is allocated once at its size.
-    fn of(names: &Texts) -> Self {
-        let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
-        for i in 0..names.len() {
-            for gram in grams(names.get(i)) {
-                *counts.entry(gram).or_insert(0) += 1;
-            }
-        }
-        let mut spans = FxHashMap::with_capacity_and_hasher(counts.len(), Default::default());
-        let mut total = 0;
-        for (gram, count) in counts {
-            spans.insert(gram, (total, total));
-            total += count;
-        }
-        let mut entries = vec![0u32; total];
-        for i in 0..names.len() {
-            for gram in grams(names.get(i)) {
-                let span = spans.get_mut(&gram).expect("counted above");
-                entries[span.1] = i as u32;
-                span.1 += 1;
-            }
-        }
-        Postings { spans, entries }
-    }
-
-    /// Each window's list, shortest first; None when a window has none (nothing can match).
-    fn lists(&self, grams: &[u32]) -> Option<Vec<&[u32]>> {
-        let mut lists = grams
-            .iter()
-            .map(|gram| {
-                self.spans
-                    .get(gram)
-                    .map(|&(start, end)| &self.entries[start..end])
-            })
-            .collect::<Option<Vec<_>>>()?;
-        lists.sort_by_key(|list| list.len());
-        Some(lists)
-    }
-}
-
-/// The entries from `from` on that are in every list, in order, while `take` wants more.
-fn intersect(lists: &[&[u32]], from: u32, mut take: impl FnMut(u32) -> bool) {
-    let Some((driver, others)) = lists.split_first() else {
-        return;
-    };
-    let mut at = vec![0usize; others.len()];
-    'entries: for &entry in &driver[driver.partition_point(|&e| e < from)..] {
-        for (list, at) in others.iter().zip(at.iter_mut()) {
-            *at = gallop(list, *at, entry);
-            match list.get(*at) {
-                None => return, // a list has nothing left: nothing further is in all of them
-                Some(&found) if found != entry => continue 'entries,
-                Some(_) => {}
-            }
-        }
-        if !take(entry) {
-            return;
+/// Each window's entries (a name's place in `names`), counted first and then filled, so the
+/// plain lists are allocated once at their size, then packed.
+fn postings(names: &Texts) -> Packed {
+    let mut counts: FxHashMap<u32, usize> = FxHashMap::default();
+    for i in 0..names.len() {
+        for gram in grams(names.get(i)) {
+            *counts.entry(gram).or_insert(0) += 1;
         }
     }
-}
-
-/// The first index from `at` whose entry is at least `entry`: steps that double, then a search.
-fn gallop(list: &[u32], at: usize, entry: u32) -> usize {
-    let mut step = 1;
-    let mut low = at;
-    while low + step < list.len() && list[low + step] < entry {
-        low += step;
-        step *= 2;
+    let mut spans = FxHashMap::with_capacity_and_hasher(counts.len(), Default::default());
+    let mut total = 0;
+    for (gram, count) in counts {
+        spans.insert(gram, (total, total));
+        total += count;
     }
-    let high = (low + step + 1).min(list.len());
-    low + list[low..high].partition_point(|&e| e < entry)
+    let mut entries = vec![0u32; total];
+    for i in 0..names.len() {
+        for gram in grams(names.get(i)) {
+            let span = spans.get_mut(&gram).expect("counted above");
+            entries[span.1] = i as u32;
+            span.1 += 1;
+        }
+    }
+    Packed::of(
+        spans
+            .into_iter()
+            .map(|(gram, (start, end))| (gram, &entries[start..end])),
+    )
 }
 
 /// The bulk of the names, in `payee_id` order; never changed once built.
@@ -136,7 +86,7 @@ fn gallop(list: &[u32], at: usize, entry: u32) -> usize {
 struct Segment {
     ids: Texts,
     names: Texts,
-    postings: Postings,
+    postings: Packed,
 }
 
 impl Segment {
@@ -148,7 +98,7 @@ impl Segment {
             ids.push(id);
             names.push(name);
         }
-        let postings = Postings::of(&names);
+        let postings = postings(&names);
         Segment {
             ids,
             names,
@@ -207,6 +157,7 @@ impl Tail {
 pub struct NameIndex {
     main: Segment,
     shadowed: Vec<bool>, // a main entry whose payee the tail holds now
+    shadows: usize,      // how many
     tail: Tail,
 }
 
@@ -225,6 +176,7 @@ impl NameIndex {
         let main = Segment::of(rows);
         NameIndex {
             shadowed: vec![false; main.ids.len()],
+            shadows: 0,
             main,
             tail: Tail::default(),
         }
@@ -232,7 +184,7 @@ impl NameIndex {
 
     /// Payees held.
     pub fn len(&self) -> usize {
-        self.main.ids.len() - self.shadowed.iter().filter(|&&s| s).count() + self.tail.slot_of.len()
+        self.main.ids.len() - self.shadows + self.tail.slot_of.len()
     }
 
     /// Slots in the tail, dead ones included: what a merge would fold in.
@@ -256,10 +208,12 @@ impl NameIndex {
         match in_main {
             // renamed back to the name the segment holds: the segment's entry serves again
             Some(position) if self.main.names.get(position) == name => {
+                self.shadows -= usize::from(self.shadowed[position]);
                 self.shadowed[position] = false;
                 self.tail.kill(id);
             }
             Some(position) => {
+                self.shadows += usize::from(!self.shadowed[position]);
                 self.shadowed[position] = true;
                 self.tail.push(id.to_vec(), name);
             }
@@ -279,12 +233,16 @@ impl NameIndex {
         }
         let finder = Finder::new(&term);
         let mut found: Vec<Vec<u8>> = Vec::new();
-        if let Some(lists) = self.main.postings.lists(&grams) {
+        if let Some(walks) = walks(
+            &grams,
+            |gram| self.main.postings.len(gram),
+            |gram| self.main.postings.walk(gram),
+        ) {
             let from = match self.main.position(after) {
                 Ok(position) => position + 1,
                 Err(position) => position,
             };
-            intersect(&lists, from as u32, |entry| {
+            intersect(walks, from as u32, |entry| {
                 let entry = entry as usize;
                 if !self.shadowed[entry] && finder.find(self.main.names.get(entry)).is_some() {
                     found.push(self.main.ids.get(entry).to_vec());
@@ -292,11 +250,16 @@ impl NameIndex {
                 found.len() < count
             });
         }
-        if let Some(lists) = self.tail_lists(&grams) {
+        let tail_list = |gram| self.tail.grams.get(&gram);
+        if let Some(walks) = walks(
+            &grams,
+            |gram| tail_list(gram).map_or(0, Vec::len),
+            |gram| tail_list(gram).map(|list| Slice::new(list)),
+        ) {
             // the tail is in the order names came: all its matches, then the lowest ids of them
             let tail = &self.tail;
             let mut slots: Vec<usize> = Vec::new();
-            intersect(&lists, 0, |slot| {
+            intersect(walks, 0, |slot| {
                 let slot = slot as usize;
                 if tail.live[slot]
                     && tail.ids[slot].as_slice() > after
@@ -317,15 +280,6 @@ impl NameIndex {
         Some(found)
     }
 
-    fn tail_lists(&self, grams: &[u32]) -> Option<Vec<&[u32]>> {
-        let mut lists = grams
-            .iter()
-            .map(|gram| self.tail.grams.get(gram).map(Vec::as_slice))
-            .collect::<Option<Vec<_>>>()?;
-        lists.sort_by_key(|list| list.len());
-        Some(lists)
-    }
-
     /// The same payees with the tail folded into a new segment.
     pub fn merged(&self) -> Self {
         let main = (0..self.main.ids.len())
@@ -342,10 +296,23 @@ impl NameIndex {
         let main = Segment::of(merge(main, tail));
         NameIndex {
             shadowed: vec![false; main.ids.len()],
+            shadows: 0,
             main,
             tail: Tail::default(),
         }
     }
+}
+
+/// A walk along each window's list, the shortest first; None when a window has none (nothing
+/// can match).
+fn walks<W: Seek>(
+    grams: &[u32],
+    len: impl Fn(u32) -> usize,
+    walk: impl Fn(u32) -> Option<W>,
+) -> Option<Vec<W>> {
+    let mut grams = grams.to_vec();
+    grams.sort_by_key(|&gram| len(gram));
+    grams.into_iter().map(walk).collect()
 }
 
 /// Two id-ordered sequences without common ids as one.
@@ -474,20 +441,5 @@ mod tests {
         assert_eq!(names.len(), 2);
         assert_eq!(find(&names, "second", "", 10), ["b"]);
         assert_eq!(find(&names, "first", "", 10), Vec::<String>::new());
-    }
-
-    #[test]
-    fn gallops_to_the_first_entry_not_below() {
-        let list = [1, 3, 5, 7, 9, 11, 13];
-        for (at, entry, want) in [
-            (0, 0, 0),
-            (0, 4, 2),
-            (2, 5, 2),
-            (1, 13, 6),
-            (0, 14, 7),
-            (6, 20, 7),
-        ] {
-            assert_eq!(gallop(&list, at, entry), want, "{at} {entry}");
-        }
     }
 }

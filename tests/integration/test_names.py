@@ -82,6 +82,7 @@ def test_a_stored_or_renamed_payee_is_found_once_read_and_a_late_commit_is_never
             assert names.find("quillfeather", b, 10) == [c]
 
             monkeypatch.setattr(names_module, "MERGE_AT", 1)  # the next change folds the tail in
+            monkeypatch.setattr(names_module, "MERGE_SHARE", 1 << 40)
             execute(settings, "UPDATE payees SET name = 'Quillfeather Again' WHERE payee_id = %s", a)
             assert await read_until(names, conn, "quillfeather", [a, b, c]) == [a, b, c]
             assert names.index is not None and names.index.tail == 0
