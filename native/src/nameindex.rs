@@ -1,9 +1,9 @@
 //! Search by name in memory: every payee's name, folded as PostgreSQL's `ILIKE` folds it under
 //! the C collation (ASCII letters only), with the payees holding each of its three-byte windows.
 //!
-//! A term's matches are the payees holding every window of the term whose folded name contains
-//! it; the windows' lists are intersected rarest first, in `payee_id` order, so a page stops as
-//! soon as it is full. The bulk (`Segment`) is built once and never changed: a payee stored or
+//! A term's matches are the payees whose folded name contains it, found among those holding its
+//! rarest windows: their lists are intersected in `payee_id` order, so a page stops as soon as
+//! it is full. The bulk (`Segment`) is built once and never changed: a payee stored or
 //! renamed since goes to a small `Tail` (its old entry shadowed), and a merge folds the tail in.
 
 use memchr::memmem::Finder;
@@ -303,8 +303,13 @@ impl NameIndex {
     }
 }
 
-/// A walk along each window's list, the shortest first; None when a window has none (nothing
-/// can match).
+/// Windows whose lists are walked, the rarest: the name's own test settles the rest. A common
+/// window's list, walked too, cost more than the names it spared that test (the benchmark's
+/// words: 41 → 33 µs a search on average with three).
+const WALKED: usize = 3;
+
+/// A walk along the rarest windows' lists, the shortest first; None when a window has none
+/// (nothing can match).
 fn walks<W: Seek>(
     grams: &[u32],
     len: impl Fn(u32) -> usize,
@@ -312,6 +317,10 @@ fn walks<W: Seek>(
 ) -> Option<Vec<W>> {
     let mut grams = grams.to_vec();
     grams.sort_by_key(|&gram| len(gram));
+    if len(grams[0]) == 0 {
+        return None;
+    }
+    grams.truncate(WALKED);
     grams.into_iter().map(walk).collect()
 }
 
