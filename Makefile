@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml constraints.txt $(NATIVE)
 run: $(STAMP)
 	$(BIN)/payeeflow run
 
-## test: lint, then unit and integration tests on a Kafka broker and a PostgreSQL of their own
-## (started by the tests on free ports, never the running stack's)
+## test: lint, the compiled core's own tests, then unit and integration tests on a Kafka broker
+## and a PostgreSQL of their own (started by the tests on free ports, never the running stack's)
 test: lint
+	cargo test --manifest-path native/Cargo.toml --release --lib --quiet
 	PAYEEFLOW_REQUIRE_STACK=1 $(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

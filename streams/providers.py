@@ -121,6 +121,7 @@ class SlowProviders:
         self.address_guard = Guard(ADDRESS_VALIDATION, settings)
         self.steps = asyncio.Semaphore(settings.card_network_concurrency)
         self.reported: dict[str, str | None] = {}  # shut reasons a providers process last sent
+        self.owned: set[int] = set()  # the partitions whose jobs the timer advanced last
 
     def screened(self, apply: Apply) -> Apply:
         """The enrichment stage's ``apply``, with what a shut provider (its circuit open, its
@@ -224,6 +225,9 @@ class SlowProviders:
         """The timer: every job of this worker's partitions one step further."""
         await self.feed.ready.wait()
         owned = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.owner}
+        if owned != self.owned:  # said once a change: which jobs this process advances
+            log.info("advancing the provider jobs of partitions %s", sorted(owned) or "none")
+            self.owned = owned
         await asyncio.gather(*(self._step(job) for job in self.state.jobs.values() if job.partition in owned))
         count_jobs(self.state)
 
@@ -394,6 +398,7 @@ class SlowProviders:
             sends.append(self._answer(record, card))
         await asyncio.gather(*sends)
         await self._done(job)
+        log.info("provider job settled", extra={"job": job.key, "outcome": kind, "payees": len(sends)})
 
     async def _answer(self, record: dict[str, Any], card: dict[str, Any]) -> None:
         await self._send(self.enriched, record["payee_id"], self._answered(record, card))

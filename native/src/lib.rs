@@ -528,21 +528,15 @@ impl AvroSchema {
     }
 }
 
-/// Every payee's name, searchable by substring in memory (`nameindex.rs`); `api.namesearch`
-/// keeps one per API process.
+/// Every payee's name, searchable by substring in memory (`nameindex.rs`); `api.names` keeps
+/// one per API process.
 #[pyclass(module = "agents.classification.native")]
-#[derive(Default)]
 struct NameIndex {
     index: nameindex::NameIndex,
 }
 
 #[pymethods]
 impl NameIndex {
-    #[new]
-    fn new() -> Self {
-        NameIndex::default()
-    }
-
     /// From a binary `COPY (SELECT payee_id, name ...) TO STDOUT`; ValueError for anything else.
     /// Other Python threads run meanwhile.
     #[staticmethod]

@@ -82,7 +82,6 @@ fn postings(names: &Texts) -> Packed {
 }
 
 /// The bulk of the names, in `payee_id` order; never changed once built.
-#[derive(Default)]
 struct Segment {
     ids: Texts,
     names: Texts,
@@ -153,7 +152,6 @@ impl Tail {
 }
 
 /// Every payee's folded name, searchable by substring.
-#[derive(Default)]
 pub struct NameIndex {
     main: Segment,
     shadowed: Vec<bool>, // a main entry whose payee the tail holds now
