@@ -7,7 +7,7 @@ import gc
 import logging
 import select
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
             if following:
                 following.cancel()
+                with suppress(asyncio.CancelledError):
+                    await following  # its connection closed
             await asyncio.gather(*app.state.ingests)
             if producer:
                 await producer[0].stop()

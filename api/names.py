@@ -81,20 +81,24 @@ class Names:
         """Reads the changes every ``every`` seconds, for as long as the app runs (a task); loads
         again when they were not read for half of ``KEEP``."""
         conn: asyncpg.Connection | None = None
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                if self.index is None or time.monotonic() - self._read_at > KEEP / 2:
-                    await self.load()
-                    continue
-                if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(self._dsn, timeout=5.0)
-                await self._read(conn, self.index)
-            except Exception:  # the database away, or anything else: tried again next time
-                log.warning("payee names not refreshed", exc_info=True)
-                if conn is not None:
-                    conn.terminate()
-                    conn = None
+        try:
+            while True:
+                await asyncio.sleep(self._every)
+                try:
+                    if self.index is None or time.monotonic() - self._read_at > KEEP / 2:
+                        await self.load()
+                        continue
+                    if conn is None or conn.is_closed():
+                        conn = await asyncpg.connect(self._dsn, timeout=5.0)
+                    await self._read(conn, self.index)
+                except Exception:  # the database away, or anything else: tried again next time
+                    log.warning("payee names not refreshed", exc_info=True)
+                    if conn is not None:
+                        conn.terminate()
+                        conn = None
+        finally:  # cancelled with the app
+            if conn is not None:
+                conn.terminate()
 
     async def _read(self, conn: asyncpg.Connection, index: NameIndex) -> None:
         read_to = await conn.fetchval(HORIZON)

@@ -203,7 +203,10 @@ def test_a_worker_killed_before_it_records_accepted_jobs_sends_them_again_and_co
     searching.services.restart(searching.advancer)
     searching.services.wait_ready(searching.port)
     held.release()
-    done = wait_until(lambda: settled(settings, prefix))
+    try:
+        done = wait_until(lambda: settled(settings, prefix))
+    except AssertionError:  # what the table holds says where the answers stopped
+        raise AssertionError(f"not settled: {rows(settings, prefix)}") from None
     assert len(done) == 10 and {r[3] for r in done} == {"answered"}
     sent = Counter(tuple(job) for job in held.submissions)
     assert {job: sent[job] for job in in_doubt} == dict.fromkeys(in_doubt, 2)
