@@ -6,10 +6,9 @@ does, and on two cores that capped such searches near 1,200 a second. In memory 
 ~34 µs, and the page's rows are then read by key and rechecked by the database.
 
 The process loads the names once (a binary COPY: 1,000,000 payees in ~2 s, 76 MB), then
-reads ``payee_name_changes`` (written by triggers on ``payees``, migration 018) every
-``api_name_index_seconds``: a payee stored or renamed since is found after that long. A change
-is read once its transaction is below the xmin of a fresh snapshot, so one that committed late
-is never skipped; what every process has read for ``KEEP`` seconds is deleted.
+reads ``payee_name_changes`` (``connectors.namechanges``) every ``api_name_index_seconds``: a
+payee stored or renamed since is found after that long. A change is read once its transaction
+is below the xmin of a fresh snapshot, so one that committed late is never skipped.
 """
 
 from __future__ import annotations
@@ -17,16 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 
 import asyncpg
 from prometheus_client import Gauge
 
 from payeeflow.agents.classification.native import NameIndex
+from payeeflow.connectors.namechanges import KEEP
 
 log = logging.getLogger(__name__)
 
-KEEP = 3600.0  # seconds a change stays in the log; a process that read none for half of it reloads
 # names recorded since the bulk was built, at least MERGE_AT and a MERGE_SHARE-th of it: folded
 # in, off the event loop (a million names take ~0.6 s)
 MERGE_AT, MERGE_SHARE = 20_000, 20
@@ -47,7 +45,6 @@ class Names:
         self._every = every
         self._read_to = 0  # changes by transactions below this xid8 are in the index
         self._read_at = 0.0  # when changes were last read (monotonic)
-        self._marks: deque[tuple[float, int]] = deque()  # (when, read_to), KEEP / 60 apart
         NAMES.set(0)
 
     def find(self, term: str, after: str, count: int) -> list[str] | None:
@@ -73,13 +70,12 @@ class Names:
         # built off the event loop: requests are answered meanwhile (the database's way)
         index = self.index = await asyncio.to_thread(NameIndex.from_copy, b"".join(chunks))
         self._read_to, self._read_at = read_to, time.monotonic()
-        self._marks = deque([(self._read_at, read_to)])
         NAMES.set(len(index))
         log.info("loaded %d payee names in %.2f s", len(index), time.perf_counter() - started)
 
     async def follow(self) -> None:
         """Reads the changes every ``every`` seconds, for as long as the app runs (a task); loads
-        again when they were not read for half of ``KEEP``."""
+        again when they were not read for half of ``KEEP`` (the sink may have deleted some)."""
         conn: asyncpg.Connection | None = None
         try:
             while True:
@@ -108,13 +104,3 @@ class Names:
         if index.tail >= max(MERGE_AT, len(index) // MERGE_SHARE):
             index = self.index = await asyncio.to_thread(index.merged)  # searches go on meanwhile
         NAMES.set(len(index))
-        await self._forget(conn)
-
-    async def _forget(self, conn: asyncpg.Connection) -> None:
-        """Deletes the changes read ``KEEP`` seconds ago: every process reading them has them."""
-        now = self._read_at
-        if now - self._marks[-1][0] >= KEEP / 60:
-            self._marks.append((now, self._read_to))
-        if len(self._marks) > 1 and now - self._marks[1][0] >= KEEP:
-            self._marks.popleft()
-            await conn.execute("DELETE FROM payee_name_changes WHERE xid < $1", self._marks[0][1])

@@ -53,6 +53,7 @@ from payeeflow.agents.validation import MAX_ID_LENGTH
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.connectors.database import is_data_error, migrate, wait_for_database
+from payeeflow.connectors.namechanges import Forgetting
 from payeeflow.errors import RecordError
 from payeeflow.metrics import DB_RETRIES, RECORDS, SINK_LAG_SECONDS
 from payeeflow.schemas import codec_for
@@ -252,6 +253,7 @@ class PostgresSink:
         self.dead_letters: list[Item] = []
         self.batches: list[Item] = []
         self.corrections: list[Item] = []  # a Correction, or the payee id of a withdrawn one
+        self.forgetting = Forgetting()  # the name changes every API process has read
 
     def add_payee(self, record: dict[str, Any], origin: Origin) -> None:
         self.payees.append(Item(origin, payee_row(record)))
@@ -294,6 +296,7 @@ class PostgresSink:
             if self.poisoned:
                 for letter in letters[len(self.dead_letters) :]:
                     await self.poisoned(letter)
+        await self.forgetting.after_commit(self.conn)
         now = datetime.now(UTC)  # committed: count it
         for ts in (item.data[PAYEE_COLUMNS.index("source_ts")] for item in self.payees):
             SINK_LAG_SECONDS.observe((now - ts).total_seconds())

@@ -14,6 +14,7 @@ import pytest
 from payeeflow.api import names as names_module
 from payeeflow.api.names import Names
 from payeeflow.config import Settings
+from payeeflow.connectors import namechanges
 from payeeflow.connectors.database import asyncpg_dsn
 
 pytestmark = pytest.mark.integration
@@ -94,26 +95,31 @@ def test_a_stored_or_renamed_payee_is_found_once_read_and_a_late_commit_is_never
     asyncio.run(scenario())
 
 
-def test_the_changes_every_process_has_read_are_deleted_and_the_names_stay_right(
+def test_the_sink_deletes_the_changes_every_reader_has_read_and_the_names_stay_right(
     settings: Settings, ids: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(names_module, "KEEP", 0.6)  # a mark every 10 ms, changes kept 0.6 s
+    monkeypatch.setattr(namechanges, "KEEP", 0.6)  # a horizon noted every 10 ms, changes kept 0.6 s
 
     async def scenario() -> None:
         names = Names(asyncpg_dsn(settings.dsn), every=1.0)
         await names.load()
         conn = await asyncpg.connect(asyncpg_dsn(settings.dsn))
+        sink = await psycopg.AsyncConnection.connect(settings.dsn, autocommit=True)
+        forgetting = namechanges.Forgetting()
         try:
             execute(settings, STORE, ids + "a", "Vexlander Forge")
             assert await read_until(names, conn, "vexlander", [ids + "a"]) == [ids + "a"]
             count = "SELECT count(*) FROM payee_name_changes WHERE payee_id = $1"
             assert await conn.fetchval(count, ids + "a") == 1
-            for _ in range(10):  # reads 0.1 s apart: marks, and after 0.6 s, deletes
+            await forgetting.after_commit(sink)  # the first horizon noted: nothing old enough yet
+            assert await conn.fetchval(count, ids + "a") == 1
+            for _ in range(8):  # commits 0.1 s apart: after 0.6 s, what was below the first goes
                 await asyncio.sleep(0.1)
-                await names._read(conn, names.index)  # type: ignore[arg-type]
+                await forgetting.after_commit(sink)
             assert await conn.fetchval(count, ids + "a") == 0
             assert names.find("vexlander", "", 10) == [ids + "a"]
         finally:
             await conn.close()
+            await sink.close()
 
     asyncio.run(scenario())
