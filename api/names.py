@@ -21,7 +21,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from payeeflow.agents.classification.native import NameIndex
-from payeeflow.connectors.namechanges import KEEP
+from payeeflow.connectors.namechanges import HORIZON, KEEP
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 MERGE_AT, MERGE_SHARE = 20_000, 20
 NAMES = Gauge("payeeflow_api_names", "Payee names this API process searches in memory")
 
-HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"  # an xid8, an int to asyncpg
 CHANGES = """
 SELECT payee_id, name FROM payee_name_changes WHERE xid >= $1 AND xid < $2 ORDER BY seq
 """
@@ -67,7 +66,8 @@ class Names:
                 await conn.copy_from_query("SELECT payee_id, name FROM payees", output=keep, format="binary")
         finally:
             await conn.close()
-        # built off the event loop: requests are answered meanwhile (the database's way)
+        # built off the event loop: meanwhile requests are answered, their names searched in
+        # the database
         index = self.index = await asyncio.to_thread(NameIndex.from_copy, b"".join(chunks))
         self._read_to, self._read_at = read_to, time.monotonic()
         NAMES.set(len(index))

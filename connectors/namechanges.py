@@ -18,6 +18,8 @@ import psycopg
 log = logging.getLogger(__name__)
 
 KEEP = 300.0  # seconds: at 5,000 payees a second the log holds at most 1.5 million changes
+# the horizon: every transaction below it has ended (an int to asyncpg, text to psycopg)
+HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"
 
 
 class Forgetting:
@@ -33,9 +35,7 @@ class Forgetting:
             return
         try:
             async with conn.transaction():
-                found = await (
-                    await conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
-                ).fetchone()
+                found = await (await conn.execute(HORIZON)).fetchone()
                 assert found is not None
                 self._marks.append((now, found[0]))
                 while len(self._marks) > 1 and now - self._marks[1][0] >= KEEP:
