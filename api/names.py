@@ -21,7 +21,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from payeeflow.agents.classification.native import NameIndex
-from payeeflow.connectors.namechanges import HORIZON, KEEP
+from payeeflow.connectors.namechanges import CHANGES, HORIZON, KEEP
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 # in, off the event loop (a million names take ~0.6 s)
 MERGE_AT, MERGE_SHARE = 20_000, 20
 NAMES = Gauge("payeeflow_api_names", "Payee names this API process searches in memory")
-
-CHANGES = """
-SELECT payee_id, name FROM payee_name_changes WHERE xid >= $1 AND xid < $2 ORDER BY seq
-"""
 
 
 class Names:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 KEEP = 300.0  # seconds: at 5,000 payees a second the log holds at most 1.5 million changes
 # the horizon: every transaction below it has ended (an int to asyncpg, text to psycopg)
 HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())"
+# a reader's: the changes from its last horizon up to this one, a payee's later change last
+CHANGES = """
+SELECT payee_id, name FROM payee_name_changes WHERE xid >= $1 AND xid < $2 ORDER BY seq
+"""
 
 
 class Forgetting:

@@ -1,7 +1,7 @@
 -- Every payee name stored or changed, for the API processes that search names in memory
 -- (api/names.py): each loads the names once, then reads what was written since. A change is
 -- read once its transaction is below every snapshot's xmin, so one committed late is never
--- skipped; the API processes delete what all of them have read.
+-- skipped; the sink deletes what all of them have read (connectors/namechanges.py).
 CREATE TABLE payee_name_changes (
     seq bigint GENERATED ALWAYS AS IDENTITY,  -- a payee's later change comes later (no index: read by xid)
     xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
