@@ -5,13 +5,15 @@ Kept apart from the stages so that the sink maps rows without loading a model or
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from payeeflow.agents.classification.artifacts import sic_description
 
 SCREENING_COLUMNS = ["excluded", "exclusion_keyword", "exclusion_category"]
 CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_description", "reason"]
-MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type", "candidate_id"]
+CANDIDATE_COLUMNS = ["candidates"]  # the file commands' and exports' JSON of the match candidates
 REVIEW_COLUMNS = ["needs_review", "review_reason"]
 REVIEW_BELOW = 0.8  # a payee type less sure than this is worth a clerk's look
 ENRICHMENT_COLUMNS = [
@@ -34,6 +36,8 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # match candidates
+        return json.dumps(value, separators=(",", ":"))
     if isinstance(value, list):  # providers_pending: names without spaces
         return " ".join(map(str, value))
     return str(value)
@@ -60,6 +64,8 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
             supplier_name=match["supplier_name"],
             match_score=match["score"],
             match_type=match["match_type"],
+            candidate_id=match.get("candidate_id"),
+            candidates=match.get("candidates", []),
         )
     reasons = review_reasons(record)
     row.update(needs_review=bool(reasons), review_reason="; ".join(reasons))
@@ -80,7 +86,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def review_reasons(record: dict[str, Any]) -> list[str]:
-    """Why a clerk should look at this payee: an unsure type, an ambiguous or weak supplier match."""
+    """Why a clerk should look at this payee: an unsure type, an ambiguous or unsure supplier match."""
     reasons = []
     if classification := record.get("classification"):
         if classification["payee_type"] == "UNKNOWN":

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PayeeType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN"]
-MatchType = Literal["exact", "strong", "weak", "none"]
+MatchType = Literal["exact", "strong", "review", "none", "weak"]  # weak: no longer written
 CorrectedType = Literal["INDIVIDUAL", "BUSINESS", "GOVERNMENT"]
 
 
@@ -27,8 +27,14 @@ class Classification(BaseModel):
 class MatchCandidate(BaseModel):
     supplier_id: str
     supplier_name: str
-    score: float = Field(description="0..100, evidence included")
-    evidence: list[str] = Field(description="name similarity, state, ZIP, city, legal form, tax id")
+    score: float = Field(description="0..100: its probability times 100")
+    probability: float = Field(
+        0.0, description="0..1: how sure the match model is that it is the payee's supplier"
+    )
+    evidence: list[str] = Field(
+        description="What counted for and against it: words paired and how, words left over, state, ZIP, "
+        "city, legal form, tax id"
+    )
 
 
 class CorrectionOut(BaseModel):
@@ -68,8 +74,11 @@ class Payee(Classification):
     extra: dict[str, Any]
     supplier_id: str | None
     supplier_name: str | None
-    match_score: float | None
-    match_type: MatchType
+    match_score: float | None = Field(description="0..100: the best candidate's probability times 100")
+    match_type: MatchType = Field(
+        description="exact (the same name), strong (a variant), review (confirm candidate_id), none"
+    )
+    candidate_id: str | None = Field(None, description="The supplier a clerk should confirm, for a review")
     address_line: str | None
     address_city: str | None
     address_state: str | None
@@ -89,7 +98,7 @@ class Payee(Classification):
         "residential, po_box…)",
     )
     needs_review: bool = Field(description="A clerk should look at this payee")
-    review_reason: str = Field(description="Why, when so: unsure type, ambiguous or weak match")
+    review_reason: str = Field(description="Why, when so: unsure type, ambiguous or unsure match")
     match_candidates: list[MatchCandidate] = Field(
         description="The best suppliers scored, best first (at most 3), with the evidence that counted"
     )

@@ -1,11 +1,15 @@
-"""Network match at production scale: recall, wrong and false matches, latency, build time, RSS.
+"""Network match at production scale: recall, wrong and false matches, reviews, latency, build
+time, RSS.
 
     python benchmarks/match.py [--suppliers 483227] [--queries 20000] [--unknown 5000] [--seed 1]
+                               [--erp | --clerk]
 
 Generates the network (payeeflow.synthetic), then payee queries from it, perturbed the way AP files
 are (typos, legal-form swaps and drops, abbreviations, truncation to 22/35 characters, store
 numbers, case and punctuation; 70 % with city/state), plus payees that are not in the network.
-``--erp`` also wraps each query as ERP exports do (``payeeflow.synthetic.erp_noise``).
+``--erp`` also wraps each query as ERP exports do (``payeeflow.synthetic.erp_noise``); ``--clerk``
+writes each as clerks do instead (``clerks.py``: spacing, possessives, shortened words, cuts
+anywhere, qualifiers, numbers as letters), half of them with a place.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from clerks import distort
 from measure import SHARED_DATA, rss_mib
 
 from payeeflow.agents.matching.normalize import match_key
@@ -56,6 +61,11 @@ def main() -> int:
         help="wrap every query the way ERP exports do (remit-to/attention lines, cut + legal form, "
         "leading THE, plurals), half of them without a place",
     )
+    parser.add_argument(
+        "--clerk",
+        action="store_true",
+        help="write every query as clerks do (clerks.py), half without a place",
+    )
     parser.add_argument("--rss-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_of:
@@ -73,7 +83,9 @@ def main() -> int:
         if args.erp:
             person = f"{rng.choice(vocab.first_names)} {rng.choice(vocab.surnames)}"
             query["name"] = erp_noise(query["name"], rng, person)
-        if rng.random() < (0.5 if args.erp else 0.7):
+        elif args.clerk:
+            query["name"] = distort(supplier["name"], rng, supplier["city"], supplier["state"])
+        if rng.random() < (0.5 if args.erp or args.clerk else 0.7):
             query.update(city=supplier["city"], state=supplier["state"], zip=supplier["zip"])
         queries.append((query, supplier))
     keys = {match_key(r["name"]) for r in rows}
@@ -96,11 +108,12 @@ def main() -> int:
     matcher = Matcher.from_csv(network)
     build_s = time.perf_counter() - started
 
-    latencies, correct, sibling, wrong, refused, ambiguous = [], 0, 0, 0, 0, 0
+    latencies, correct, sibling, wrong, refused, ambiguous, reviewed = [], 0, 0, 0, 0, 0, 0
     for query, truth in queries:
         t = time.perf_counter()
         result = matcher.match(query)
         latencies.append(time.perf_counter() - t)
+        reviewed += result["match_type"] == "review" and result["candidate_id"] == truth["supplier_id"]
         if result["supplier_id"] == truth["supplier_id"]:
             correct += 1
         elif result["supplier_id"] is None:
@@ -113,11 +126,13 @@ def main() -> int:
         else:
             wrong += 1
     blocked = sum(truth["supplier_id"] in matcher.candidates(query["name"]) for query, truth in queries)
-    false_match = 0
+    false_match = sent_to_review = 0
     for query in unknown:
         t = time.perf_counter()
-        false_match += matcher.match(query)["supplier_id"] is not None
+        result = matcher.match(query)
         latencies.append(time.perf_counter() - t)
+        false_match += result["supplier_id"] is not None
+        sent_to_review += result["match_type"] == "review"
     latencies.sort()
     ms = [latencies[int(p / 100 * (len(latencies) - 1))] * 1000 for p in (50, 95, 99)]
     n = len(queries)
@@ -132,9 +147,14 @@ def main() -> int:
     )
     print(f"same-name sibling {sibling / n:6.2%}  (another location of the same name, query without place)")
     print(f"refused          {refused / n:7.2%}  (answerable, but no supplier returned)")
+    print(
+        f"found            {(correct + reviewed) / n:7.2%}  of all: matched, or sent to review with it first "
+        f"({reviewed / n:.2%} of all)"
+    )
     print(f"candidate recall {blocked / n:7.2%}  (the true supplier among the rows scored)")
     print(f"wrong supplier   {wrong / n:7.2%}")
     print(f"false match      {false_match / len(unknown):7.2%}  (payees not in the network)")
+    print(f"review           {sent_to_review / len(unknown):7.2%}  of the payees not in the network")
     print(f"latency ms       p50 {ms[0]:.3f}  p95 {ms[1]:.3f}  p99 {ms[2]:.3f}")
     print(f"build            {build_s:.1f} s in this process (read CSV + index)")
     print(f"memory           {build}")

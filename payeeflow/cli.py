@@ -59,6 +59,7 @@ def _pipeline(
 
 def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.agents.rows import (
+        CANDIDATE_COLUMNS,
         CLASSIFICATION_COLUMNS,
         ENRICHMENT_COLUMNS,
         MATCH_COLUMNS,
@@ -67,10 +68,11 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
     )
     from payeeflow.inprocess import run_file
 
+    matching = MATCH_COLUMNS + CANDIDATE_COLUMNS
     columns = {
         "classify": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS,
-        "match": MATCH_COLUMNS,
-        "process": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS + MATCH_COLUMNS + ENRICHMENT_COLUMNS,
+        "match": matching,
+        "process": SCREENING_COLUMNS + CLASSIFICATION_COLUMNS + matching + ENRICHMENT_COLUMNS,
     }[args.command] + REVIEW_COLUMNS
     started = time.perf_counter()
     pipeline = _pipeline(settings, getattr(args, "network", None), args.command, args.corrections)
@@ -359,6 +361,12 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
         for name, report in reports.items():
             print(f"\n== {name}\n{report.render()}")
         return 0
+    if args.action == "train-matcher":
+        from payeeflow.agents.matching.train import train
+
+        for line in train(_data(args, settings), corrections=args.corrections):
+            print(line)
+        return 0
     from payeeflow.agents.classification.model_train import train_all
 
     for line in train_all(_data(args, settings), corrections=args.corrections):
@@ -533,6 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--data", type=Path, help=DATA_HELP)
     train.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
+    train_matcher = msub.add_parser(
+        "train-matcher",
+        help="rebuild agents/matching/model/match.json.gz from data/matching's labelled real pairs and "
+        "generated ones (needs scikit-learn, a dev dependency)",
+    )
+    train_matcher.add_argument("--data", type=Path, help=DATA_HELP)
+    train_matcher.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
     evaluate = msub.add_parser(
         "eval",
         help="accuracy, per-class recall, confusion, calibration; by default the packaged in-distribution "

@@ -62,7 +62,21 @@ class Suppliers:
     ``native/src/postings.rs``)."""
 
     def __init__(
-        self, *, keys: MatchKeys, max_posting: int, near_weight: float, boost_from: float, prefix_limit: int
+        self,
+        *,
+        keys: MatchKeys,
+        max_posting: int,
+        near_weight: float,
+        boost_from: float,
+        prefix_limit: int,
+        equivalents: list[tuple[str, str]],
+        qualifiers: AbstractSet[str],
+        entities: AbstractSet[str],
+        joining: AbstractSet[str],
+        forms: AbstractSet[str],
+    ) -> None: ...
+    def set_model(
+        self, features: int, trees: list[list[tuple[int, float, int, int, float]]], base: float
     ) -> None: ...
     def __len__(self) -> int: ...
     @property
@@ -74,22 +88,19 @@ class Suppliers:
     def alive(self, row: int) -> bool: ...
     def row_of(self, supplier_id: str) -> int | None: ...
     def exact(self, key: str) -> list[int]: ...
+    def key(self, row: int) -> str | None: ...
     def by_tax(self, tax_id: str) -> int | None: ...
     def form(self, row: int) -> str | None: ...
     def candidates(self, tokens: list[str], truncated: bool, limit: int) -> list[int]: ...
-    def score(
-        self,
-        tokens: list[str],
-        truncated: bool,
-        rows: list[int],
-        exact: bool,
-        *,
-        state: str,
-        zip: str,
-        city: str,
-        form: str | None,
-        rules: tuple[float, float, float],
+    def features(
+        self, tokens: list[str], rows: list[int], *, state: str, zip: str, city: str, form: str | None
+    ) -> list[float]: ...
+    def rank(
+        self, tokens: list[str], rows: list[int], *, state: str, zip: str, city: str, form: str | None
     ) -> tuple[list[tuple[float, int]], float | None]: ...
+    def pairing(
+        self, tokens: list[str], row: int
+    ) -> tuple[list[str], list[tuple[int, str, float] | None], list[tuple[int, str, float] | None]]: ...
 
 def rank(supplier_id: str) -> int:
     """Where a supplier stands among rows that tie (a hash of its id)."""

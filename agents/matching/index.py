@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from payeeflow.agents.classification.native import Suppliers, rank
-from payeeflow.agents.matching.normalize import KEYS
+from payeeflow.agents.matching.model import FEATURES, MatchModel, match_model
+from payeeflow.agents.matching.normalize import KEYS, LEGAL_FORMS
+from payeeflow.agents.matching.words import pair_words
 from payeeflow.errors import InputError
 
 __all__ = ["SUPPLIER_FIELDS", "Supplier", "SupplierIndex", "rank"]
@@ -101,31 +103,44 @@ class SupplierIndex:
     supplier): each supplier packed into one buffer, its rows by id, match key and tax id, and
     the postings that find candidates."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: MatchModel | None = None) -> None:
+        """``model``: the match model to rank with (the packaged one by default)."""
+        words = pair_words()
         self.native = Suppliers(
             keys=KEYS,
             max_posting=MAX_POSTING,
             near_weight=NEAR_WEIGHT,
             boost_from=BOOST_FROM,
             prefix_limit=PREFIX_LIMIT,
+            equivalents=words.equivalents,
+            qualifiers=set(words.qualifiers),
+            entities=set(words.entities),
+            joining=set(words.joining),
+            forms=set(LEGAL_FORMS),
         )
+        self.use(model or match_model())
+
+    def use(self, model: MatchModel) -> None:
+        """Ranks with ``model`` from now on."""
+        self.model = model
+        self.native.set_model(len(FEATURES), model.trees, model.base)
 
     def __len__(self) -> int:
         return len(self.native)
 
     @classmethod
-    def build(cls, suppliers: Iterable[Supplier]) -> SupplierIndex:
-        index = cls()
+    def build(cls, suppliers: Iterable[Supplier], model: MatchModel | None = None) -> SupplierIndex:
+        index = cls(model)
         for supplier in suppliers:
             index.upsert(supplier)
         return index
 
     @classmethod
-    def from_csv(cls, path: Path) -> SupplierIndex:
+    def from_csv(cls, path: Path, model: MatchModel | None = None) -> SupplierIndex:
         """Every supplier of a network CSV (``supplier_id``, ``name`` required), read and
         normalised by compiled code as ``matching.logic.read_network`` and
         ``Supplier.from_values`` read them."""
-        index = cls()
+        index = cls(model)
         try:
             index.native.read_csv(str(path), network_columns(path))
         except ValueError as exc:
@@ -178,6 +193,10 @@ class SupplierIndex:
 
     def exact(self, key: str) -> list[int]:
         return self.native.exact(key)
+
+    def key(self, row: int) -> str | None:
+        """A row's match key (None for a row never added)."""
+        return self.native.key(row)
 
     def by_tax(self, tax_id: str) -> int | None:
         """The row of the supplier last given this tax id, of those still in the network."""

@@ -1,12 +1,17 @@
-"""Scores candidate suppliers for a payee and decides, refusing rather than guessing.
+"""Finds a payee's supplier in the network, or sends it to review, rather than guessing.
 
-Candidates come from the exact match key, or from the postings of the payee's tokens and of the
-network tokens within two edits of them (and, for a name cut at 22 or 35 characters, of tokens its
-last word begins). Words too common to find candidates with still rank the ones found. Each
-candidate is scored by an IDF-weighted token alignment (Dice over token weights, fuzzy per token),
-so a shared common word counts little and an unexplained distinctive word counts a lot. Location,
-tax id and legal form are evidence that separates siblings. A tie between different suppliers, or a
-best score under the weak threshold, gives no supplier.
+Candidates come from the exact match key, or from the postings of the payee's words and their
+near spellings: typos, listed equivalents, words run together or apart, and the words a last
+(perhaps cut) word begins. Each candidate's words are paired with the payee's, and the match
+model (``matching.model``) reads the pairing (how much of each name the other explains, how
+distinctive the words left over are, where they stand, place and legal form) as the probability
+that the two are one supplier. Three answers:
+
+- **match** (``exact``: the same key; ``strong``: a variant) when the best is sure enough and no
+  other supplier comes near it;
+- **review** when it is plausible, or two suppliers tie: the best is ``candidate_id``, the
+  candidates carry their evidence, and ``review`` says why;
+- **none** otherwise.
 """
 
 from __future__ import annotations
@@ -30,12 +35,16 @@ from payeeflow.agents.matching.index import (
 )
 from payeeflow.agents.matching.normalize import legal_form, read_query, split_dba
 
-EXACT, STRONG, WEAK = 97.0, 92.0, 88.0
-TIE_MARGIN = 2.0
-OUT_OF_ORDER = 15.0  # shared words in another order name another firm (RACINE MARATHON, MARATHON RACING)
-OTHER_NUMBER = 10.0  # a number or roman numeral on one side only names another entity
-# Scoring (``native/src/align.rs``): looked at closer from this score, and the points taken there.
-RULES = (WEAK - TIE_MARGIN, OUT_OF_ORDER, OTHER_NUMBER)
+CANDIDATES_SHOWN = 3
+# How a clerk reads a pairing's links (``native/src/pairing.rs``).
+LINK_WORDS = {
+    "joined": "run together",
+    "initials": "initials",
+    "equivalent": "abbreviation",
+    "typo": "spelling",
+    "abbreviated": "shortened",
+    "cut": "cut",
+}
 
 
 def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
@@ -45,48 +54,21 @@ def _where(payee: dict[str, Any]) -> tuple[str, str, str]:
     return state, (payee.get("zip") or "").strip()[:5], city
 
 
-def _evidence(
-    where: tuple[str, str, str],
-    supplier: list[str],
-    form: str | None,
-    supplier_form: str | None,
-    explain: list[str],
-) -> float:
-    """The points location and legal form gave a shown candidate (an agreeing one adds, another
-    state takes), and in ``explain`` the words a clerk reads for each. The compiled scoring
-    (``native/src/postings.rs``) adds the same points; a test holds the two together."""
-    state, zip5, city = where
-    bonus = 0.0
-    if state and supplier[STATE]:
-        same = state == supplier[STATE]
-        bonus += 3.0 if same else -6.0
-        explain.append("same state" if same else f"other state ({supplier[STATE]})")
-    if zip5 and zip5 == supplier[ZIP]:
-        bonus += 3.0
-        explain.append("same ZIP")
-    if city and city == supplier[CITY]:
-        bonus += 2.0
-        explain.append("same city")
-    if form and supplier_form:
-        bonus += 1.0 if form == supplier_form else -1.0
-        explain.append("same legal form" if form == supplier_form else "other legal form")
-    return bonus
-
-
 class Best(NamedTuple):
-    """A name's best row, its score, the best score of another supplier, and the rows behind."""
+    """A name's best row, its probability, the best probability of another supplier, and the
+    rows behind, best first."""
 
-    score: float
+    probability: float
     row: int | None
     runner_up: float | None
-    scored: list[tuple[float, int]]  # (score, row), best first
-    exact: bool = False
+    ranked: list[tuple[float, int]]  # (probability, row), best first
+    tokens: list[str]  # the name's key words, as paired
+    same_key: bool = False
     by_tax_id: bool = False
     form: str | None = None  # the legal form the name states, as evidence
 
 
-NO_BEST = Best(0.0, None, None, [])
-CANDIDATES_SHOWN = 3
+NO_BEST = Best(0.0, None, None, [], [])
 
 
 @dataclass
@@ -99,78 +81,110 @@ class Matcher:
     def from_csv(cls, path: Path) -> Matcher:
         return cls(SupplierIndex.from_csv(path))
 
-    def match(self, payee: dict[str, Any]) -> dict[str, Any]:
-        """The ``match`` section for one payee, with its best candidates and their evidence."""
+    def best(self, payee: dict[str, Any]) -> Best:
+        """The payee's candidates ranked (of a DBA's two names, the one ranked surer)."""
         legal, trade = split_dba(payee["name"])
         where = _where(payee)
         best = self._best(legal, payee, where)
         if trade:
             alt = self._best(trade, payee, where)
-            if alt.score > best.score:
+            if alt.probability > best.probability:
                 best = alt
-        candidates = self._explain(best, where)
-        score, row, runner_up = best.score, best.row, best.runner_up
-        if row is None or score < WEAK:
-            return _no_match(score, candidates)
-        if runner_up is not None and score - runner_up < TIE_MARGIN:
-            refused = _no_match(score, candidates)
-            shown = min(score, 100.0), min(runner_up, 100.0)  # as the candidates' scores are shown
-            refused["review"] = f"ambiguous between suppliers (scores {shown[0]:.0f} and {shown[1]:.0f})"
-            return refused
+        return best
+
+    def match(self, payee: dict[str, Any]) -> dict[str, Any]:
+        """The ``match`` section for one payee, with its best candidates and their evidence."""
+        best = self.best(payee)
+        decision = self.index.model.decision
+        candidates = self._explain(best, _where(payee))
+        p, row, runner_up = best.probability, best.row, best.runner_up
+        if row is None or p < decision.review:
+            return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        match_type = "exact" if score >= EXACT else "strong" if score >= STRONG else "weak"
-        return {
-            "supplier_id": supplier.supplier_id,
-            "supplier_name": supplier.name,
-            "score": round(min(score, 100.0), 1),
-            "match_type": match_type,
-            "supplier_sic_code": supplier.sic_code,
-            "supplier_accepts_card": supplier.accepts_card,
-            "review": f"weak supplier match (score {score:.0f})" if match_type == "weak" else None,
-            "candidates": candidates,
-        }
+        if decision.matches(p, runner_up):
+            return {
+                **_no_match(p, candidates),
+                "supplier_id": supplier.supplier_id,
+                "supplier_name": supplier.name,
+                "match_type": "exact" if best.same_key or best.by_tax_id else "strong",
+                "supplier_sic_code": supplier.sic_code,
+                "supplier_accepts_card": supplier.accepts_card,
+            }
+        if p >= decision.match:
+            why = f"ambiguous between suppliers (probabilities {p:.4f} and {runner_up:.4f})"
+        else:
+            why = f"unsure supplier match (probability {p:.2f}): {'; '.join(candidates[0]['evidence'])}"
+        return {**_no_match(p, candidates), "match_type": "review", "candidate_id": supplier.supplier_id,
+                "review": why}  # fmt: skip
 
     def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
-        """The best ``CANDIDATES_SHOWN`` suppliers a name was scored against, with the evidence."""
-        index = self.index
-        form = best.form
+        """The best ``CANDIDATES_SHOWN`` suppliers a name was ranked against, with the evidence
+        for and against each in a clerk's words."""
         shown = []
-        for score, row in best.scored[:CANDIDATES_SHOWN]:
-            if score <= 0:
-                break
-            fields = index.fields(row)
-            evidence = ["tax id"] if best.by_tax_id else []
-            bonus = _evidence(where, fields, form, index.form(row), evidence)
-            name_score = min(score - bonus, 100.0)
-            evidence.insert(0, "same name" if best.exact else f"name {name_score:.0f}")
+        key = " ".join(best.tokens)
+        for p, row in best.ranked[:CANDIDATES_SHOWN]:
+            fields = self.index.fields(row)
+            if best.by_tax_id:
+                evidence = ["same tax id"]
+            elif self.index.key(row) == key:
+                evidence = ["same name"]
+            else:
+                evidence = self._words(best.tokens, row)
+            evidence += _place(where, fields, best.form, self.index.form(row))
             shown.append(
                 {
                     "supplier_id": fields[SUPPLIER_ID],
                     "supplier_name": fields[NAME],
-                    "score": round(min(score, 100.0), 1),
+                    "score": round(100 * p, 1),
+                    "probability": round(p, 4),
                     "evidence": evidence,
                 }
             )
         return shown
 
+    def _words(self, tokens: list[str], row: int) -> list[str]:
+        """What pairs and what is left over between the payee's key words and a row's."""
+        theirs, ours_links, their_links = self.index.native.pairing(tokens, row)
+        said: list[str] = []
+        for i, link in enumerate(ours_links):
+            if link is None or link[1] == "same":
+                continue
+            at, how, _ = link
+            if how == "joined" or how == "initials":
+                ours = " ".join(t for t, lk in zip(tokens, ours_links, strict=True) if lk and lk[0] == at)
+                mine = " ".join(t for t, lk in zip(theirs, their_links, strict=True) if lk and lk[0] == i)
+                if i and ours_links[i - 1] and ours_links[i - 1][0] == at:  # type: ignore[index]
+                    continue  # said at the run's first word
+            else:
+                ours, mine = tokens[i], theirs[at]
+            said.append(f"{ours} = {mine} ({LINK_WORDS[how]})")
+        extra = [t for t, link in zip(tokens, ours_links, strict=True) if link is None]
+        missing = [t for t, link in zip(theirs, their_links, strict=True) if link is None]
+        if not said and not extra and not missing:
+            said.append("same words")
+        if extra:
+            said.append(f"payee's words not in it: {' '.join(extra)}")
+        if missing:
+            said.append(f"its words not in the payee's: {' '.join(missing)}")
+        return said
+
     def _best(self, name: str, payee: dict[str, Any], where: tuple[str, str, str]) -> Best:
-        """The best row over the candidates, and the best score of another supplier name."""
+        """The rows ranked by the model, and the best probability of another supplier."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
-            return Best(100.0, row, None, [(100.0, row)], by_tax_id=True, form=legal_form(name))
+            return Best(1.0, row, None, [(1.0, row)], [], by_tax_id=True, form=legal_form(name))
         tokens, truncated, form = read_query(name)
         if not tokens:
             return NO_BEST
-        rows, exact = self._rows(tokens, truncated)
+        rows, same_key = self._rows(tokens, truncated)
         state, zip5, city = where
-        scored, runner = self.index.native.score(
-            tokens, truncated, rows, exact, state=state, zip=zip5, city=city, form=form, rules=RULES
-        )
-        if not scored:
+        ranked, runner_up = self.index.native.rank(tokens, rows, state=state, zip=zip5, city=city, form=form)
+        if not ranked:
             return NO_BEST
-        top_score, top_row = scored[0]
-        return Best(top_score, top_row, runner, scored, exact, form=form)
+        top_p, top_row = ranked[0]
+        same = same_key and self.index.key(top_row) == " ".join(tokens)
+        return Best(top_p, top_row, runner_up, ranked, tokens, same, form=form)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""
@@ -182,12 +196,11 @@ class Matcher:
         return ids
 
     def _rows(self, tokens: list[str], truncated: bool) -> tuple[list[int], bool]:
-        """(rows to score, whether they hold the name's exact key): the exact key, else candidates."""
+        """(rows to rank, whether the first hold the name's exact key): the exact key's rows,
+        then the candidates found by the name's words."""
         rows = self.index.exact(" ".join(tokens))
-        if rows and not truncated:
-            return rows, True
         found = self.index.candidates(tokens, truncated, self.candidate_limit)
-        return list(dict.fromkeys([*rows, *found])), False
+        return list(dict.fromkeys([*rows, *found])), bool(rows)
 
     def corrected(self, correction: Correction, candidates: list[dict[str, Any]]) -> dict[str, Any]:
         """The ``match`` section a reviewer's answer gives: no supplier, or theirs, first among the
@@ -198,17 +211,21 @@ class Matcher:
         row = self.index.row_of(correction.supplier_id)
         supplier = None if row is None else self.index.supplier(row)
         name = supplier.name if supplier else correction.supplier_name or ""
-        chosen = {"supplier_id": correction.supplier_id, "supplier_name": name, "score": 100.0}
+        chosen = {
+            "supplier_id": correction.supplier_id,
+            "supplier_name": name,
+            "score": 100.0,
+            "probability": 1.0,
+        }
         others = [c for c in candidates if c["supplier_id"] != correction.supplier_id]
         return {
+            **_no_match(1.0, [{**chosen, "evidence": [correction.reason]}, *others][:CANDIDATES_SHOWN]),
             "supplier_id": correction.supplier_id,
             "supplier_name": name or None,
-            "score": 100.0,
             "match_type": "exact",
             "supplier_sic_code": supplier.sic_code if supplier else None,
             "supplier_accepts_card": supplier.accepts_card if supplier else None,
             "review": None if supplier else "the supplier a reviewer chose is not in the network",
-            "candidates": [{**chosen, "evidence": [correction.reason]}, *others][:CANDIDATES_SHOWN],
         }
 
     def apply(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -223,17 +240,37 @@ class Matcher:
         return record
 
 
-def _no_match(score: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
+def _no_match(probability: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """A match section without a supplier: the best candidate's probability, and the candidates."""
     return {
         "supplier_id": None,
         "supplier_name": None,
-        "score": round(max(min(score, 100.0), 0.0), 1),
+        "score": round(100 * probability, 1),
+        "probability": round(probability, 4),
         "match_type": "none",
+        "candidate_id": None,
         "supplier_sic_code": None,
         "supplier_accepts_card": None,
         "review": None,
         "candidates": candidates,
     }
+
+
+def _place(
+    where: tuple[str, str, str], supplier: list[str], form: str | None, supplier_form: str | None
+) -> list[str]:
+    """What location and legal form say of a candidate, in a clerk's words."""
+    state, zip5, city = where
+    said = []
+    if state and supplier[STATE]:
+        said.append("same state" if state == supplier[STATE] else f"other state ({supplier[STATE]})")
+    if zip5 and zip5 == supplier[ZIP]:
+        said.append("same ZIP")
+    if city and city == supplier[CITY]:
+        said.append("same city")
+    if form and supplier_form:
+        said.append("same legal form" if form == supplier_form else "other legal form")
+    return said
 
 
 def read_network(path: Path) -> Iterator[Supplier]:

@@ -140,6 +140,12 @@ async function download(batchId) {
   URL.revokeObjectURL(link.href);
 }
 
+// The supplier a review asks a clerk to confirm: the best candidate, with how sure the model is.
+function toConfirm(payee) {
+  const first = payee.match_candidates.find((c) => c.supplier_id === payee.candidate_id);
+  return first ? `${first.supplier_name}? (${first.probability.toFixed(2)})` : "";
+}
+
 // Search and the review queue: the same table of payees, one row opens the payee.
 function fill(table, items) {
   const body = table.tBodies[0];
@@ -151,7 +157,7 @@ function fill(table, items) {
     cell(row, payee.name);
     cell(row, payee.payee_type);
     cell(row, payee.confidence.toFixed(2));
-    cell(row, payee.supplier_name);
+    cell(row, payee.supplier_name || toConfirm(payee));
     cell(row, payee.match_type);
     cell(row, payee.review_reason, "flag");
     row.addEventListener("click", () => open(payee.payee_id));
@@ -184,6 +190,7 @@ async function open(payeeId) {
     ["why", payee.reason],
     ["SIC", payee.sic_code ? `${payee.sic_code} ${payee.sic_description}` : null],
     ["supplier", payee.supplier_id ? `${payee.supplier_name} (${payee.supplier_id})` : null],
+    ["to confirm", payee.candidate_id ? `${toConfirm(payee)} ${payee.candidate_id}` : null],
     ["match", `${payee.match_type}${payee.match_score != null ? ` ${payee.match_score}` : ""}`],
     ["standard address", [payee.address_line, payee.address_city, payee.address_state, payee.address_zip]
       .filter(Boolean).join(", ")],
@@ -201,8 +208,8 @@ async function open(payeeId) {
     const row = body.insertRow();
     cell(row, candidate.supplier_id);
     cell(row, candidate.supplier_name);
-    cell(row, candidate.score);
-    cell(row, candidate.evidence.join(", "));
+    cell(row, (candidate.probability ?? candidate.score / 100).toFixed(2));
+    cell(row, candidate.evidence.join("; "));
   }
   showCorrection(payee);
   $("#payee").hidden = false;

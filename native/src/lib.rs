@@ -11,9 +11,11 @@ mod align;
 mod avro;
 mod crf;
 mod features;
+mod forest;
 mod model;
 mod nameindex;
 mod names;
+mod pairing;
 mod postings;
 mod sortedlists;
 mod store;
@@ -156,6 +158,8 @@ struct Suppliers {
     network: postings::Network,
     search: postings::Search,
     keys: Py<MatchKeys>,
+    words: pairing::PairWords,
+    model: Option<forest::Forest>,
 }
 
 impl Suppliers {
@@ -189,14 +193,23 @@ impl Suppliers {
 
 #[pymethods]
 impl Suppliers {
+    /// `equivalents`: pairs of spellings of one word (both ways); `qualifiers`: words that
+    /// qualify a name rather than identify it; `entities`: words that make another body of one
+    /// named after it; `joining`: words that join others (`AND`, `OF`); `forms`: legal forms.
     #[new]
-    #[pyo3(signature = (*, keys, max_posting, near_weight, boost_from, prefix_limit))]
+    #[pyo3(signature = (*, keys, max_posting, near_weight, boost_from, prefix_limit, equivalents, qualifiers, entities, joining, forms))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         keys: Py<MatchKeys>,
         max_posting: usize,
         near_weight: f64,
         boost_from: f64,
         prefix_limit: usize,
+        equivalents: Vec<(String, String)>,
+        qualifiers: FxHashSet<String>,
+        entities: FxHashSet<String>,
+        joining: FxHashSet<String>,
+        forms: FxHashSet<String>,
     ) -> Self {
         Suppliers {
             store: store::Store::default(),
@@ -208,7 +221,32 @@ impl Suppliers {
                 prefix_limit,
             },
             keys,
+            words: pairing::PairWords::new(equivalents, qualifiers, entities, joining, forms),
+            model: None,
         }
+    }
+
+    /// The match model: trees of nodes (feature, threshold, left, right, value; `left` 0 for a
+    /// leaf, the root first) over `features` features, and the raw score they add to.
+    fn set_model(&mut self, features: usize, trees: Vec<Vec<TreeNode>>, base: f64) -> PyResult<()> {
+        let trees = trees
+            .into_iter()
+            .map(|nodes| {
+                nodes
+                    .into_iter()
+                    .map(|(feature, threshold, left, right, value)| forest::Node {
+                        feature,
+                        threshold,
+                        left,
+                        right,
+                        value,
+                    })
+                    .collect()
+            })
+            .collect();
+        self.model =
+            Some(forest::Forest::new(features, trees, base).map_err(PyValueError::new_err)?);
+        Ok(())
     }
 
     /// Suppliers in the network.
@@ -302,6 +340,11 @@ impl Suppliers {
         self.store.exact(key).to_vec()
     }
 
+    /// A row's match key.
+    fn key(&self, row: usize) -> Option<&str> {
+        self.store.key(row)
+    }
+
     /// The row of the supplier last given this tax id, of those still in the network.
     fn by_tax(&self, tax_id: &str) -> Option<u32> {
         self.store.by_tax(tax_id)
@@ -315,41 +358,90 @@ impl Suppliers {
     /// Rows sharing the name's tokens or their near spellings, heaviest first.
     fn candidates(&mut self, tokens: Vec<PyBackedStr>, truncated: bool, limit: usize) -> Vec<u32> {
         self.network
-            .candidates(&strs(&tokens), truncated, limit, &self.search)
+            .candidates(&strs(&tokens), truncated, limit, &self.search, &self.words)
     }
 
-    /// ((score, row) best first, the best score of another supplier) of a name over `rows`:
-    /// the name's alignment with each row's (100 for `exact` rows), plus the evidence of the
-    /// payee's place and legal form. `rules`: (weak floor, out-of-order and other-number points).
-    #[pyo3(signature = (tokens, truncated, rows, exact, *, state, zip, city, form, rules))]
-    #[allow(clippy::too_many_arguments)]
-    fn score(
+    /// The match model's features of each row against a name's key tokens and the payee's
+    /// place and legal form, a row's after another's (for training).
+    #[pyo3(signature = (tokens, rows, *, state, zip, city, form))]
+    fn features(
         &self,
         tokens: Vec<PyBackedStr>,
-        truncated: bool,
         rows: Vec<u32>,
-        exact: bool,
         state: &str,
         zip: &str,
         city: &str,
         form: Option<&str>,
-        rules: (f64, f64, f64),
-    ) -> (Vec<(f64, u32)>, Option<f64>) {
+    ) -> Vec<f64> {
         let at = postings::Where {
             state,
             zip,
             city,
             form,
         };
-        let rules = align::Rules {
-            weak_floor: rules.0,
-            out_of_order: rules.1,
-            other_number: rules.2,
-        };
         self.network
-            .score(&strs(&tokens), truncated, &rows, exact, &at, &rules)
+            .features(&self.words, &strs(&tokens), &rows, &at)
+    }
+
+    /// ((probability, row) best first, the best probability of another supplier) of a name's
+    /// key tokens over `rows`, by the match model; ValueError before a model is set.
+    #[pyo3(signature = (tokens, rows, *, state, zip, city, form))]
+    fn rank(
+        &self,
+        tokens: Vec<PyBackedStr>,
+        rows: Vec<u32>,
+        state: &str,
+        zip: &str,
+        city: &str,
+        form: Option<&str>,
+    ) -> PyResult<Ranked> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("no match model set"))?;
+        let at = postings::Where {
+            state,
+            zip,
+            city,
+            form,
+        };
+        Ok(self
+            .network
+            .rank(&self.words, model, &strs(&tokens), &rows, &at))
+    }
+
+    /// How a name's key tokens pair with a row's: the row's key tokens, then for each word of
+    /// the name and of the row its partner's position on the other side, how they pair and
+    /// their similarity (None: unpaired).
+    #[allow(clippy::type_complexity)]
+    fn pairing(
+        &self,
+        tokens: Vec<PyBackedStr>,
+        row: usize,
+    ) -> (
+        Vec<String>,
+        Vec<Option<(usize, &'static str, f64)>>,
+        Vec<Option<(usize, &'static str, f64)>>,
+    ) {
+        let (pairing, theirs) = self.network.pairing(&self.words, &strs(&tokens), row);
+        let named = |links: Vec<Option<(usize, pairing::Link, f64)>>| {
+            links
+                .into_iter()
+                .map(|l| l.map(|(at, how, sim)| (at, how.name(), sim)))
+                .collect()
+        };
+        (
+            theirs.into_iter().map(str::to_owned).collect(),
+            named(pairing.query),
+            named(pairing.candidate),
+        )
     }
 }
+
+/// A tree node as Python gives it: (feature, threshold, left, right, value); `left` 0 for a leaf.
+type TreeNode = (u32, f64, u32, u32, f64);
+/// Rows ranked: (probability, row) best first, and the best probability of another supplier.
+type Ranked = (Vec<(f64, u32)>, Option<f64>);
 
 /// A network row as read, with its name's match key (tokens, legal form).
 type KeyedRow = ([String; 8], (Vec<String>, Option<String>));

@@ -9,7 +9,7 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::align::lcs;
+use rapidfuzz::distance::indel;
 
 /// Python's `\s`: Unicode white space and the information separators `str.isspace` counts.
 const SPACE: &str = r"[\s\x1C-\x1F]";
@@ -340,34 +340,8 @@ impl MatchKeys {
     }
 }
 
-/// rapidfuzz's `Indel.normalized_similarity(a, b) >= 0.8`, in its arithmetic. The letters two
-/// ASCII words share bound their common subsequence: most words are told from a form by that.
+/// rapidfuzz's `Indel.normalized_similarity(a, b) >= 0.8`.
 fn indel_similar(a: &str, b: &str) -> bool {
-    let total = a.chars().count() + b.chars().count();
-    let similar = |common: usize| 1.0 - (total - 2 * common) as f64 / total as f64 >= 0.8;
-    if total == 0 {
-        return true;
-    }
-    if a.is_ascii() && b.is_ascii() && !similar(shared_letters(a.as_bytes(), b.as_bytes())) {
-        return false;
-    }
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    similar(lcs(&a, &b))
-}
-
-/// How many letters two ASCII words share, counted with repeats: at least their common
-/// subsequence's length.
-fn shared_letters(a: &[u8], b: &[u8]) -> usize {
-    let mut counts = [0u16; 128];
-    for &c in a {
-        counts[usize::from(c)] += 1;
-    }
-    b.iter()
-        .filter(|&&c| {
-            let n = &mut counts[usize::from(c)];
-            let found = *n > 0;
-            *n = n.saturating_sub(1);
-            found
-        })
-        .count()
+    let args = indel::Args::default().score_cutoff(0.8);
+    indel::normalized_similarity_with_args(a.chars(), b.chars(), &args).is_some()
 }

@@ -4,9 +4,15 @@
 //! `matching.logic` asks it for candidates and scores (the rules are described there).
 
 use compact_str::CompactString;
+use rapidfuzz::distance::{indel, jaro_winkler};
 use rustc_hash::FxHashMap;
 
-use crate::align::{exact_only, similarity, Rules};
+use crate::align::exact_only;
+use crate::forest::Forest;
+use crate::pairing::{shortens, PairWords, Pairing};
+
+/// The most rows a search checks for words a payee's unknown word may shorten.
+const SHORTENED_CHECKS: usize = 5_000;
 
 /// The knobs of the search, set by `matching.index`.
 pub struct Search {
@@ -317,10 +323,35 @@ impl Network {
             found.push(id);
         }
         let mut variants = deletions(token);
+        for variant in &variants {
+            // a letter too many (CROWS, CROW): the network's token is one of the token's deletions
+            if let Some(&id) = self.token_ids.get(variant.as_str()) {
+                found.push(id);
+            }
+        }
         variants.push(token.into());
         for variant in &variants {
             if let Some(ids) = self.variants.get(variant.as_str()) {
                 found.extend_from_slice(ids);
+            }
+        }
+    }
+
+    /// The two known words `token` may be run together from (`GREEN360`, `XRAY`), or the known
+    /// word run together with a legal form (`FENCECO`, `LOGISTICSLTD`).
+    fn split(&self, token: &str, words: &PairWords, found: &mut Vec<u32>) {
+        if token.len() < 4 || !token.is_ascii() {
+            return;
+        }
+        for at in 1..token.len() {
+            let (left, right) = token.split_at(at);
+            let Some(&a) = self.token_ids.get(left) else {
+                continue;
+            };
+            if let Some(&b) = self.token_ids.get(right) {
+                found.extend([a, b]);
+            } else if words.is_legal_form(right) {
+                found.push(a);
             }
         }
     }
@@ -346,13 +377,17 @@ impl Network {
     }
 
     /// Rows sharing the payee's tokens or their near spellings, heaviest first, `limit` at most;
-    /// each token counts once per row, at its best spelling.
+    /// each token counts once per row, at its best spelling. A token's spellings: itself, those
+    /// within two edits, its listed equivalents, the two known words it may be run together from
+    /// (`GREEN360`), and, for the last word, those it begins (a cut, `EXAMI`). Words the payee
+    /// ran apart (`BRIGHT PATH`) count as the known word they make together.
     pub fn candidates(
         &mut self,
         tokens: &[&str],
         truncated: bool,
         limit: usize,
         search: &Search,
+        words: &PairWords,
     ) -> Vec<u32> {
         let mut unique: Vec<&str> = Vec::with_capacity(tokens.len());
         for &t in tokens {
@@ -360,27 +395,61 @@ impl Network {
                 unique.push(t);
             }
         }
+        let mut joined: Vec<String> = Vec::new();
+        for k in [2, 3] {
+            for run in tokens.windows(k) {
+                let word = run.concat();
+                if self.token_ids.contains_key(word.as_str()) && !unique.contains(&word.as_str()) {
+                    joined.push(word);
+                }
+            }
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.start(self.alive.len());
         let mut common: Vec<(u32, f64)> = Vec::new(); // too common to find with, but they rank
         let mut similar: Vec<u32> = Vec::new();
-        for (position, &token) in unique.iter().enumerate() {
+        let mut orphans: Vec<&str> = Vec::new();
+        let last = unique.len().saturating_sub(1);
+        let terms = unique
+            .iter()
+            .copied()
+            .chain(joined.iter().map(String::as_str));
+        for (position, token) in terms.enumerate() {
             similar.clear();
             self.similar(token, &mut similar);
-            if truncated
-                && position == tokens.len() - 1
-                && !exact_only(token)
-                && token.chars().count() >= 3
-            {
+            if position < unique.len() {
+                for other in words.equivalents(token) {
+                    if let Some(&id) = self.token_ids.get(other.as_str()) {
+                        similar.push(id);
+                    }
+                }
+                if !self.token_ids.contains_key(token) {
+                    self.split(token, words, &mut similar);
+                }
+            }
+            // any name may have been cut; one at a field limit surely was, even short of a word
+            let shortest = if truncated { 3 } else { 4 };
+            if position == last && !exact_only(token) && token.chars().count() >= shortest {
                 self.prefixed(token, search.prefix_limit, &mut similar);
             }
             similar.sort_unstable();
             similar.dedup();
-            let own = self.token_ids.get(token).copied();
+            // the word itself, and without a possessive's or a plural's S (CROWS, CROW)
+            let own = [
+                token,
+                token
+                    .strip_suffix('S')
+                    .filter(|t| t.len() >= 3)
+                    .unwrap_or(token),
+            ]
+            .map(|t| self.token_ids.get(t).copied());
+            if own == [None, None] && position < unique.len() && !exact_only(token) {
+                orphans.push(token); // a word the network lacks: perhaps a shortening (PNTG)
+            }
             scratch.next_token();
             for &near in &similar {
                 let posting = &self.postings[near as usize];
-                let scale = if Some(near) == own {
+                let scale = if own.contains(&Some(near)) {
                     1.0
                 } else {
                     search.near_weight
@@ -399,86 +468,127 @@ impl Network {
             }
             scratch.add_token();
         }
-        let found = if scratch.rows.is_empty() {
-            match common
-                .iter()
-                .min_by_key(|(id, _)| self.postings[*id as usize].len())
-            {
-                Some(&(rarest, _)) => self.postings[rarest as usize]
-                    .iter()
-                    .copied()
-                    .filter(|&r| self.alive[r as usize])
-                    .take(limit)
-                    .collect(),
-                None => Vec::new(),
+        let mut lift_from = search.boost_from;
+        if scratch.rows.is_empty() {
+            // every word too common to find with: the rarest finds, the others rank all it found
+            let rarest =
+                (0..common.len()).min_by_key(|&i| self.postings[common[i].0 as usize].len());
+            if let Some(at) = rarest {
+                let (id, w) = common.swap_remove(at);
+                scratch.next_token();
+                for &row in &self.postings[id as usize] {
+                    scratch.offer(row, w);
+                }
+                scratch.add_token();
+                lift_from = 0.0;
             }
-        } else {
-            let alive = (self.retired > 0).then_some(self.alive.as_slice());
-            let lift = (common.as_slice(), search.boost_from);
-            scratch.heaviest(alive, &self.ranks, limit, lift, &self.key_bits, |row| {
-                self.key(row as usize)
-            })
-        };
+        }
+        if !orphans.is_empty() && scratch.rows.len() <= SHORTENED_CHECKS {
+            // a word nothing finds may shorten one of a found row's words (PNTG, PAINTING)
+            for &row in &scratch.rows {
+                let key = self.key(row as usize);
+                for &orphan in &orphans {
+                    if key
+                        .iter()
+                        .any(|&id| shortens(orphan, &self.tokens[id as usize]))
+                    {
+                        scratch.slots[row as usize].total += self.idf(orphan) * search.near_weight;
+                    }
+                }
+            }
+        }
+        let alive = (self.retired > 0).then_some(self.alive.as_slice());
+        let lift = (common.as_slice(), lift_from);
+        let found = scratch.heaviest(alive, &self.ranks, limit, lift, &self.key_bits, |row| {
+            self.key(row as usize)
+        });
         self.scratch = scratch;
         found
     }
 
-    /// Location and legal form agreeing add points; another state takes some.
-    fn evidence(&self, row: usize, at: &Where, state: u32, zip: u32, city: u32, form: u32) -> f64 {
+    /// How a row's legal form, state, ZIP and city compare with the payee's: +1 the same (for a
+    /// legal form, also none on both sides), -1 another (a ZIP or city that differs says little:
+    /// 0), 0 unknown on either side.
+    fn place(&self, row: usize, at: &Where, labels: [u32; 4]) -> [f64; 4] {
         let [s, c, z, f] = self.places[row];
-        let mut bonus = 0.0;
-        if !at.state.is_empty() && s != 0 {
-            bonus += if state == s { 3.0 } else { -6.0 };
-        }
-        if !at.zip.is_empty() && zip == z {
-            bonus += 3.0;
-        }
-        if !at.city.is_empty() && city == c {
-            bonus += 2.0;
-        }
-        if at.form.is_some_and(|f| !f.is_empty()) && f != 0 {
-            bonus += if form == f { 1.0 } else { -1.0 };
-        }
-        bonus
+        let [state, zip, city, form] = labels;
+        let compare = |known: bool, theirs: u32, ours: u32, differs: f64| {
+            if !known || theirs == 0 {
+                0.0
+            } else if theirs == ours {
+                1.0
+            } else {
+                differs
+            }
+        };
+        let stated = at.form.is_some_and(|f| !f.is_empty());
+        [
+            match (stated, f != 0) {
+                (false, false) => 1.0, // neither states one: as alike as the same one
+                (true, true) => compare(true, f, form, -1.0),
+                _ => 0.0,
+            },
+            compare(!at.state.is_empty(), s, state, -1.0),
+            compare(!at.zip.is_empty(), z, zip, 0.0),
+            compare(!at.city.is_empty(), c, city, 0.0),
+        ]
     }
 
-    /// Every row scored, best first (ties: the lower rank first), and the best score of another
-    /// supplier: one with another key or another place than the best. `exact` rows hold the
-    /// name's key, and score 100 plus their evidence.
-    pub fn score(
+    /// A row's key words and their weights.
+    fn words_of(&self, row: usize) -> (Vec<&str>, Vec<f64>) {
+        self.key(row)
+            .iter()
+            .map(|&id| {
+                let posting = self.postings[id as usize].len();
+                (self.tokens[id as usize].as_str(), self.idf_of(posting))
+            })
+            .unzip()
+    }
+
+    /// The features of each row against the payee's name and place (`pairing.rs`), a row's
+    /// after another's.
+    pub fn features(
         &self,
+        words: &PairWords,
         tokens: &[&str],
-        truncated: bool,
         rows: &[u32],
-        exact: bool,
         at: &Where,
-        rules: &Rules,
-    ) -> (Vec<(f64, u32)>, Option<f64>) {
-        let (state, zip, city) = (
-            self.label_of(at.state),
-            self.label_of(at.zip),
-            self.label_of(at.city),
-        );
-        let form = at.form.map_or(0, |f| self.label_of(f));
-        let query_weights: Vec<f64> = tokens.iter().map(|t| self.idf(t)).collect();
-        let mut words: Vec<&str> = Vec::new();
-        let mut weights: Vec<f64> = Vec::new();
-        let mut scored: Vec<(f64, u32)> = Vec::with_capacity(rows.len());
+    ) -> Vec<f64> {
+        let asked = Asked::new(self, tokens, at);
+        let mut out = Vec::with_capacity(rows.len() * 40);
         for &row in rows {
-            let r = row as usize;
-            let base = if exact {
-                100.0
-            } else {
-                words.clear();
-                weights.clear();
-                for &id in self.key(r) {
-                    words.push(&self.tokens[id as usize]);
-                    weights.push(self.idf_of(self.postings[id as usize].len()));
-                }
-                similarity(tokens, &query_weights, &words, &weights, truncated, rules)
-            };
-            scored.push((base + self.evidence(r, at, state, zip, city, form), row));
+            asked.features(self, words, row as usize, &mut out);
         }
+        out
+    }
+
+    /// How the payee's words pair with a row's: the pairing, and the row's words.
+    pub fn pairing(&self, words: &PairWords, tokens: &[&str], row: usize) -> (Pairing, Vec<&str>) {
+        let (theirs, _) = self.words_of(row);
+        (words.pair(tokens, &theirs), theirs)
+    }
+
+    /// Every row with the model's probability that it is the payee's supplier, best first (ties:
+    /// the lower rank first), and the best probability of another supplier: one with another key
+    /// or another place than the best.
+    pub fn rank(
+        &self,
+        words: &PairWords,
+        model: &Forest,
+        tokens: &[&str],
+        rows: &[u32],
+        at: &Where,
+    ) -> (Vec<(f64, u32)>, Option<f64>) {
+        let asked = Asked::new(self, tokens, at);
+        let mut x = Vec::with_capacity(model.features());
+        let mut scored: Vec<(f64, u32)> = rows
+            .iter()
+            .map(|&row| {
+                x.clear();
+                asked.features(self, words, row as usize, &mut x);
+                (model.probability(&x), row)
+            })
+            .collect();
         scored.sort_unstable_by(|a, b| {
             b.0.total_cmp(&a.0)
                 .then(self.ranks[a.1 as usize].cmp(&self.ranks[b.1 as usize]))
@@ -493,5 +603,59 @@ impl Network {
                 .map(|&(s, _)| s)
         });
         (scored, runner)
+    }
+}
+
+/// A payee's name and place as rows are compared with it: its words' weights, its name with
+/// the spaces taken out (compared by rapidfuzz's bit-parallel scorers), its place's labels.
+struct Asked<'a> {
+    tokens: &'a [&'a str],
+    weights: Vec<f64>,
+    indel: indel::BatchComparator<char>,
+    jaro: jaro_winkler::BatchComparator<char>,
+    at: &'a Where<'a>,
+    labels: [u32; 4],
+    top: f64,
+}
+
+impl<'a> Asked<'a> {
+    fn new(network: &Network, tokens: &'a [&'a str], at: &'a Where<'a>) -> Self {
+        let squashed: Vec<char> = tokens.concat().chars().collect();
+        Asked {
+            tokens,
+            weights: tokens.iter().map(|t| network.idf(t)).collect(),
+            indel: indel::BatchComparator::new(squashed.iter().copied()),
+            jaro: jaro_winkler::BatchComparator::new(squashed.iter().copied()),
+            at,
+            labels: [
+                network.label_of(at.state),
+                network.label_of(at.zip),
+                network.label_of(at.city),
+                at.form.map_or(0, |f| network.label_of(f)),
+            ],
+            top: network.idf_of(0),
+        }
+    }
+
+    fn features(&self, network: &Network, words: &PairWords, row: usize, out: &mut Vec<f64>) {
+        let (theirs, weights) = network.words_of(row);
+        let pairing = words.pair(self.tokens, &theirs);
+        let squashed: Vec<char> = theirs.concat().chars().collect();
+        let text = (
+            self.indel.normalized_similarity(squashed.iter().copied()),
+            self.jaro.similarity(squashed.iter().copied()),
+        );
+        let place = network.place(row, self.at, self.labels);
+        words.features(
+            self.tokens,
+            &self.weights,
+            &theirs,
+            &weights,
+            &pairing,
+            self.top,
+            text,
+            place,
+            out,
+        );
     }
 }

@@ -142,6 +142,12 @@ impl Store {
     }
 
     /// The live rows whose match key is `key`.
+    /// A row's match key.
+    pub fn key(&self, row: usize) -> Option<&str> {
+        let id = *self.key_of_row.get(row)?;
+        Some(&self.key_texts[id as usize])
+    }
+
     pub fn exact(&self, key: &str) -> &[u32] {
         self.key_ids
             .get(key)

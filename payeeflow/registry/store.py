@@ -197,10 +197,12 @@ def _schema_id(conn: Connection[Any], normalized: str, schema: str) -> int:
     """The global id of a schema, the same under every subject."""
     row = conn.execute(
         "INSERT INTO registry_schemas (normalized, schema) VALUES (%s, %s)"
-        " ON CONFLICT (normalized) DO NOTHING RETURNING id",
+        " ON CONFLICT (digest) DO NOTHING RETURNING id",
         (normalized, schema),
     ).fetchone()
     if row is None:
-        row = conn.execute("SELECT id FROM registry_schemas WHERE normalized = %s", (normalized,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM registry_schemas WHERE digest = registry_digest(%s)", (normalized,)
+        ).fetchone()
     assert row is not None
     return int(row[0])

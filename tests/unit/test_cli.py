@@ -1,6 +1,7 @@
 """The in-process commands' contracts from DESIGN.md, through the real console entry point."""
 
 import csv
+import json
 import subprocess
 import sys
 from datetime import datetime
@@ -22,7 +23,7 @@ CLASSIFY_COLUMNS = [
     "sic_description",
     "reason",
 ]
-MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type"]
+MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type", "candidate_id", "candidates"]
 REVIEW_COLUMNS = ["needs_review", "review_reason"]
 
 
@@ -80,9 +81,13 @@ def test_match_and_process_columns(payees: Path, tmp_path: Path) -> None:
     out = tmp_path / "m.csv"
     assert payeeflow("match", str(payees), "--network", str(network), "-o", str(out)).returncode == 0
     rows = read(out)
-    assert list(rows[0])[-6:] == MATCH_COLUMNS + REVIEW_COLUMNS
+    assert list(rows[0])[-8:] == MATCH_COLUMNS + REVIEW_COLUMNS
     assert rows[0]["supplier_id"] == "S1" and rows[0]["match_type"] == "exact"
     assert rows[1]["supplier_id"] == "" and rows[1]["match_type"] == "none"
+    best = json.loads(rows[0]["candidates"])[0]  # the candidates a clerk reads, as JSON
+    assert (best["supplier_id"], best["evidence"][0]) == ("S1", "same name") and 0.9 < best[
+        "probability"
+    ] <= 1
     out2 = tmp_path / "p.csv"
     assert payeeflow("process", str(payees), "--network", str(network), "-o", str(out2)).returncode == 0
     first = read(out2)[0]

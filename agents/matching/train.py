@@ -1,0 +1,361 @@
+"""Trains the match model (``matching.model``) and sets where its probability becomes an answer.
+
+    payeeflow model train-matcher [--data ../shared/data] [--corrections corrections.csv]
+
+Examples are (payee, candidate supplier) pairs as the matcher meets them: each query's candidates
+from the network the labelled set is judged against (``matching.labelled``: real names among
+generated suppliers, 483,227 in all), each labelled 1 when it is the payee's supplier:
+
+- **real**: the training part of ``data/matching`` (real payers' names, two readers' verdicts);
+  a candidate the readers did not judge counts as another supplier;
+- **generated**: generated suppliers written as clerks write them (``synthetic.perturb`` and
+  ``erp_noise``, ``variants.clerk_variant``) and firms that only look like them (``look_alike``);
+- **corrections**: clerks' answers exported by ``payeeflow corrections export`` (a payee's name
+  and the supplier a clerk chose), as positive pairs.
+
+The trees are scikit-learn's histogram gradient boosting (a dev dependency), with monotone
+constraints where more of a feature can only mean the same supplier more, or less, so that names
+unlike any seen still rank sensibly. The thresholds (``Decision``) are the ones that, on the
+development part, find the most real variants while wrong matches and reviews stay in bounds.
+The test part is read by nothing here.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from payeeflow.agents.matching import labelled
+from payeeflow.agents.matching.index import SupplierIndex
+from payeeflow.agents.matching.logic import Matcher
+from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds
+from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
+from payeeflow.agents.matching.variants import clerk_variant, look_alike
+from payeeflow.errors import InputError
+from payeeflow.synthetic import Vocab, erp_noise, perturb
+
+SEED = 7
+GENERATED_QUERIES = 24_000
+GENERATED_CHECKS = 4_000  # generated queries the thresholds are checked against
+REAL_WEIGHT = 4.0  # a real pair teaches more than a generated one
+# More of these can only make the same supplier likelier (RISING) or less likely (FALLING).
+RISING = (
+    *("name_similarity", "payee_covered", "supplier_covered", "first_words_pair", "rarest_shared"),
+    *("squashed_indel", "squashed_jaro_winkler", "same_key", "same_squashed", "words_joined"),
+    *("legal_form", "state", "zip", "city"),
+)
+FALLING = (
+    *(
+        "payee_inner_unpaired",
+        "payee_trailing_unpaired",
+        "supplier_inner_unpaired",
+        "supplier_trailing_unpaired",
+    ),
+    *("payee_trailing_qualifiers", "supplier_trailing_qualifiers", "payee_first_unpaired"),
+    *("supplier_first_unpaired", "out_of_order", "numbers_differ", "number_on_one_side", "inexact_share"),
+    *(
+        "rarest_payee_unpaired",
+        "rarest_supplier_unpaired",
+        "payee_unpaired_entity",
+        "supplier_unpaired_entity",
+    ),
+    *("word_cut", "initials_moved"),
+)
+# The bounds the thresholds keep on the development part's real queries.
+MAX_FALSE_LOOK_ALIKE = 0.015
+MAX_FALSE_ABSENT = 0.004
+MAX_WRONG_VARIANT = 0.01
+MAX_REVIEW = 0.08
+# Log-odds a match must lead any other supplier by: two suppliers nearly as likely go to review.
+MARGINS = (1.0, 1.5, 2.0, 2.5, 3.0)
+MAX_WRONG_GENERATED = 0.005  # benchmarks/match.py keeps wrong matches under 0.5 %
+
+
+@dataclass
+class Examples:
+    x: list[np.ndarray]
+    y: list[np.ndarray]
+    weight: list[np.ndarray]
+
+    def add(self, features: np.ndarray, labels: np.ndarray, weight: float) -> None:
+        self.x.append(features)
+        self.y.append(labels)
+        self.weight.append(np.full(len(labels), weight))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return np.vstack(self.x), np.concatenate(self.y), np.concatenate(self.weight)
+
+
+def pairs_of(matcher: Matcher, name: str, payee: dict[str, str]) -> Iterator[tuple[np.ndarray, list[int]]]:
+    """The features of each candidate row of a name (each part of a DBA), and the rows."""
+    state, zip5, city = (payee.get(k, "") for k in ("state", "zip", "city"))
+    for part in filter(None, split_dba(name)):
+        tokens, truncated, form = read_query(part)
+        if not tokens:
+            continue
+        rows, _ = matcher._rows(tokens, truncated)
+        if rows:
+            flat = matcher.index.native.features(tokens, rows, state=state, zip=zip5, city=city, form=form)
+            yield np.asarray(flat).reshape(len(rows), len(FEATURES)), rows
+
+
+def real_examples(matcher: Matcher, queries: list[labelled.Query], into: Examples) -> int:
+    """The training part's queries: a candidate judged the same supplier is 1, any other 0."""
+    names = matcher.index
+    used = 0
+    for query in queries:
+        if query.truth.split != "train" or query.truth.kind(query.name) is None:
+            continue
+        used += 1
+        for x, rows in pairs_of(matcher, query.name, {}):
+            same = np.array(
+                [labelled.fold(names.fields(r)[1]) in query.truth.same for r in rows], dtype=float
+            )
+            into.add(x, same, REAL_WEIGHT)
+    return used
+
+
+def generated_queries(
+    network: list[dict[str, str]], vocab: Vocab, rng: random.Random, elsewhere: float = 0.0
+) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """(name, payee's place, the supplier it names or {} for none) as clerks write them, and
+    look-alikes of suppliers that are in the network under no name. Half the payees give a
+    place: the supplier's, or at the rate ``elsewhere`` another (a remit-to address elsewhere)."""
+    keys = {match_key(r["name"]) for r in network}
+    while True:
+        truth = rng.choice(network)
+        roll = rng.random()
+        if roll < 0.3:
+            name = perturb(truth["name"], rng)
+        elif roll < 0.45:
+            person = f"{rng.choice(vocab.first_names)} {rng.choice(vocab.surnames)}"
+            name = erp_noise(perturb(truth["name"], rng), rng, person)
+        elif roll < 0.8:
+            name = clerk_variant(truth["name"], rng, vocab)
+        else:
+            name = look_alike(truth["name"], rng, vocab)
+            if match_key(name) in keys:
+                continue
+            truth = {}
+        place = {}
+        if truth and rng.random() < 0.5:
+            where = rng.choice(network) if rng.random() < elsewhere else truth
+            place = {"city": where["city"], "state": where["state"]}
+        yield name, place, truth
+
+
+def generated_examples(matcher: Matcher, network: list[dict[str, str]], vocab: Vocab, into: Examples) -> int:
+    """Generated queries' candidates: the supplier is 1, others 0."""
+    made = generated_queries(network, vocab, random.Random(SEED), elsewhere=0.05)
+    for _ in range(GENERATED_QUERIES):
+        name, payee, truth = next(made)
+        for x, rows in pairs_of(matcher, name, payee):
+            labels = np.array(
+                [bool(truth) and matcher.index.fields(r)[0] == truth["supplier_id"] for r in rows]
+            )
+            # another supplier of the truth's own key (the generator's siblings in other states
+            # and legal forms, a chain's other places) is one the readers would call the same by
+            # its name: no example either way; the runner-up's margin tells them apart
+            key = matcher.index.key(rows[int(labels.argmax())]) if labels.any() else None
+            twin = np.array(
+                [not y and matcher.index.key(r) == key for r, y in zip(rows, labels, strict=True)]
+            )
+            into.add(x[~twin], labels[~twin].astype(float), 1.0)
+    return GENERATED_QUERIES
+
+
+def corrected_examples(matcher: Matcher, path: Path, into: Examples) -> int:
+    """Clerks' supplier choices (``payeeflow corrections export``): the chosen supplier is 1."""
+    used = 0
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if not row.get("supplier_id") or not row.get("name"):
+                continue
+            for x, rows in pairs_of(matcher, row["name"], {}):
+                ids = [matcher.index.fields(r)[0] for r in rows]
+                into.add(x, np.array([i == row["supplier_id"] for i in ids], dtype=float), REAL_WEIGHT)
+                used += 1
+    return used
+
+
+def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
+    """scikit-learn's histogram boosting over the pairs (a dev dependency: serving reads the
+    exported trees)."""
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+    except ImportError as exc:
+        raise InputError("training the match model needs scikit-learn: pip install -e '.[dev]'") from exc
+    model = HistGradientBoostingClassifier(
+        max_iter=250,
+        learning_rate=0.08,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        monotonic_cst=[1 if f in RISING else -1 if f in FALLING else 0 for f in FEATURES],
+        random_state=0,
+    )
+    return model.fit(x, y, sample_weight=weight)
+
+
+def export(model: Any) -> tuple[list[list[tuple[int, float, int, int, float]]], float]:
+    """A fitted model's trees node by node, as the compiled forest reads them, and its base score."""
+    trees = []
+    for (predictor,) in model._predictors:
+        trees.append(
+            [
+                (0, 0.0, 0, 0, float(n["value"]))
+                if n["is_leaf"]
+                else (int(n["feature_idx"]), float(n["num_threshold"]), int(n["left"]), int(n["right"]), 0.0)
+                for n in predictor.nodes
+            ]
+        )
+    return trees, float(np.ravel(model._baseline_prediction)[0])
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a query's match would rest on: the best probability, the runner-up's, and how the
+    best candidate stands with the readers."""
+
+    kind: str  # exact, variant, look-alike, absent
+    probability: float
+    runner_up: float | None
+    right: bool  # the best candidate is a supplier judged the same
+
+
+def answers(matcher: Matcher, queries: list[labelled.Query], split: str) -> list[Answer]:
+    """How the ``split`` part's real queries would be answered."""
+    out = []
+    for query in queries:
+        kind = query.truth.kind(query.name)
+        if query.truth.split != split or kind is None:
+            continue
+        best = matcher.best({"name": query.name})
+        right = best.row is not None and labelled.fold(matcher.index.fields(best.row)[1]) in query.truth.same
+        out.append(Answer(kind, best.probability, best.runner_up, right))
+    return out
+
+
+def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vocab) -> list[Answer]:
+    """How generated queries, other than those trained on, would be answered. Right is the very
+    supplier; another of its match key for a payee without a place is neither (the generator's
+    siblings and chains: ``benchmarks/match.py``'s ambiguous, which the readers would call one)."""
+    out = []
+    made = generated_queries(network, vocab, random.Random(SEED + 1))
+    key_of = matcher.index.key
+    for _ in range(GENERATED_CHECKS):
+        name, payee, truth = next(made)
+        best = matcher.best({"name": name, **payee})
+        if not truth:
+            out.append(Answer("generated-none", best.probability, best.runner_up, False))
+            continue
+        row, truth_row = best.row, matcher.index.row_of(truth["supplier_id"])
+        right = row is not None and row == truth_row
+        twin = (
+            not right
+            and not payee
+            and row is not None
+            and truth_row is not None
+            and key_of(row) == key_of(truth_row)
+        )
+        kind = "generated-ambiguous" if twin else "generated"
+        out.append(Answer(kind, best.probability, best.runner_up, right))
+    return out
+
+
+def outcomes(found: list[Answer], decision: Decision) -> dict[str, float]:
+    """The development figures under ``decision``, as ``Matcher.match`` would answer."""
+    kind = np.array([a.kind for a in found])
+    p = np.array([a.probability for a in found])
+    runner = np.array([a.runner_up if a.runner_up is not None else 0.0 for a in found])
+    right = np.array([a.right for a in found])
+    match = (p >= decision.match) & (log_odds(p) - log_odds(runner) >= decision.margin)
+    real = ~np.char.startswith(kind.astype(str), "generated")
+    review = ~match & (p >= decision.review)
+
+    def share(hit: np.ndarray, of: str) -> float:
+        n = int((kind == of).sum())
+        return float((hit & (kind == of)).sum()) / max(n, 1)
+
+    return {
+        "found": share((match | review) & right, "variant"),
+        "matched": share(match & right, "variant"),
+        "wrong": share(match & ~right, "variant"),
+        "exact": share(match & right, "exact"),
+        "false_look_alike": share(match, "look-alike"),
+        "false_absent": share(match, "absent"),
+        "review": float((review & real).sum()) / max(int(real.sum()), 1),
+        "generated": share(match & right, "generated"),
+        "generated_wrong": share(match & ~right, "generated"),
+        "generated_false": share(match, "generated-none"),
+    }
+
+
+def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
+    """The thresholds that find the most real variants (matched counted twice) and exact names
+    within the bounds on wrong and false matches, reviews, and generated queries matched wrong."""
+    best: tuple[float, Decision, dict[str, float]] | None = None
+    for match in np.arange(0.20, 0.99, 0.01):
+        for review in np.arange(0.01, match, 0.01):
+            for margin in MARGINS:
+                decision = Decision(round(float(match), 2), round(float(review), 2), margin)
+                f = outcomes(found, decision)
+                if (
+                    f["false_look_alike"] > MAX_FALSE_LOOK_ALIKE
+                    or f["false_absent"] > MAX_FALSE_ABSENT
+                    or f["wrong"] > MAX_WRONG_VARIANT
+                    or f["review"] > MAX_REVIEW
+                    or f["generated_wrong"] > MAX_WRONG_GENERATED
+                    or f["generated_false"] > MAX_FALSE_LOOK_ALIKE
+                ):
+                    continue
+                score = f["found"] + f["matched"] + f["exact"]
+                if best is None or score > best[0] + 1e-12:
+                    best = (score, decision, f)
+    if best is None:
+        raise InputError("no thresholds keep the development part's bounds")
+    return best[1], best[2]
+
+
+def train(
+    data: Path, corrections: Path | None = None, labelled_dir: Path = labelled.LABELLED
+) -> Iterator[str]:
+    """Fits and writes ``model/match.json.gz``; yields what it did, line by line."""
+    with tempfile.TemporaryDirectory(prefix="payeeflow-train-matcher-") as tmp:
+        network_file = labelled.write_network(data, Path(tmp) / "network.csv", labelled_dir)
+        network = list(labelled.network_rows(data, labelled_dir))
+        matcher = Matcher(SupplierIndex.from_csv(network_file, MatchModel.untrained()))
+    yield f"network: {len(matcher.index):,} suppliers"
+    queries = labelled.queries(labelled_dir)
+    examples = Examples([], [], [])
+    used = real_examples(matcher, queries, examples)
+    yield f"real training queries: {used:,}"
+    generated = [r for r in network if not r["supplier_id"].startswith(("SD", "LA"))]
+    vocab = Vocab.load(data)
+    yield f"generated queries: {generated_examples(matcher, generated, vocab, examples):,}"
+    if corrections is not None:
+        yield f"clerks' corrections: {corrected_examples(matcher, corrections, examples):,}"
+    x, y, weight = examples.arrays()
+    yield f"pairs: {len(y):,} ({int(y.sum()):,} the same supplier)"
+    trees, base = export(fit(x, y, weight))
+    model = MatchModel(trees, base, Decision(1.0, 1.0, 0.0), {})
+    matcher.index.use(model)
+    decision, figures = tune(answers(matcher, queries, "dev") + generated_answers(matcher, generated, vocab))
+    about: dict[str, Any] = {
+        "real_queries": used,
+        "generated_queries": GENERATED_QUERIES,
+        "generated_checks": GENERATED_CHECKS,
+        "pairs": len(y),
+        "dev": {k: round(v, 4) for k, v in figures.items()},
+    }
+    MatchModel(trees, base, decision, about).write()
+    yield f"decision: {decision}"
+    yield "development part: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())

@@ -1,0 +1,105 @@
+"""Generated training pairs for the match model: a supplier's name as clerks write it, and the
+names of other firms that look like it.
+
+``clerk_variant`` covers the ways issue 30 lists (spacing, possessives, shortened words, a cut
+anywhere, qualifiers added or dropped, numbers as letters), beside ``payeeflow.synthetic``'s
+``perturb`` and ``erp_noise``. ``look_alike`` makes another supplier: a distinctive word swapped,
+a leading word added, another number, the words in another order, a department of a government.
+Whether a trailing word added makes another firm (``NORTHERN WATER SYSTEMS``) or not (``SMITH
+VALVE MFG``) is left to the real labelled pairs: no rule says it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from payeeflow.synthetic import Vocab
+
+ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
+VOWELS = set("AEIOU")
+QUALIFIERS = ("USA", "US", "OF {state}", "- {city}", "{city}", "GROUP", "HOLDINGS", "ATTN AR", "UNIT {n}",
+              "({initials})", "PHD", "MD", "CPA", "INTERNATIONAL")  # fmt: skip
+DEPARTMENTS = ("SHERIFF", "TREASURER", "AUDITOR", "PUBLIC WORKS", "PARKS DEPT", "CLERK OF COURT")
+PUBLIC = frozenset(("COUNTY", "CITY", "TOWN", "TOWNSHIP", "VILLAGE", "STATE"))
+
+
+def _shorten(word: str, rng: random.Random) -> str:
+    """A clerk's shortening: the consonants kept (SUPPLY -> SPLY), or the word's start (DEPT)."""
+    if len(word) < 5:
+        return word
+    if rng.random() < 0.5:
+        kept = word[0] + "".join(c for c in word[1:] if c not in VOWELS)
+        return kept[: rng.randint(3, 5)]
+    return word[: rng.randint(3, max(3, len(word) - 2))]
+
+
+def clerk_variant(name: str, rng: random.Random, vocab: Vocab) -> str:
+    """One or two of the ways a clerk writes a supplier's name."""
+    words = name.upper().replace(",", " ").split()
+    for _ in range(rng.choice((1, 1, 2))):
+        if not words:
+            break
+        kind = rng.randrange(9)
+        i = rng.randrange(len(words))
+        if kind == 0 and len(words) > 1 and i + 1 < len(words):  # run together
+            words[i : i + 2] = [words[i] + words[i + 1]]
+        elif kind == 1 and len(words[i]) >= 7:  # split apart
+            at = rng.randint(3, len(words[i]) - 3)
+            words[i : i + 1] = [words[i][:at], words[i][at:]]
+        elif kind == 2:  # possessive
+            word = words[i]
+            words[i] = word[:-2] + "S" if word.endswith("'S") else word + rng.choice(("'S", "S", " S"))
+        elif kind == 3:  # shortened
+            words[i] = _shorten(words[i], rng)
+        elif kind == 4:  # cut anywhere, perhaps after a joining word
+            text = " ".join(words)
+            cut = text[: rng.randint(max(4, len(text) * 3 // 5), max(5, len(text) - 1))].rstrip()
+            words = cut.split() or words
+        elif kind == 5:  # a qualifier added
+            city, _, state, _ = rng.choice(vocab.places)
+            initials = "".join(w[0] for w in words if w[0].isalpha())[:4]
+            words += rng.choice(QUALIFIERS).format(state=state, city=city, n=rng.randint(1, 999),
+                                                   initials=initials).split()  # fmt: skip
+        elif kind == 6 and len(words) > 2:  # a trailing word dropped
+            words = words[:-1]
+        elif kind == 7:  # initials spaced or closed up
+            if len(words[i]) in (2, 3) and words[i].isalpha():
+                words[i : i + 1] = list(words[i])
+            elif i + 1 < len(words) and len(words[i]) == len(words[i + 1]) == 1:
+                words[i : i + 2] = [words[i] + words[i + 1]]
+        elif kind == 8:  # numbers as letters
+            words = [ROMAN.get(w, w) for w in words]
+    out = re.sub(r"\s+", " ", " ".join(words)).strip()
+    return out or name
+
+
+def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
+    """Another supplier whose name looks like ``name``'s."""
+    words = name.upper().replace(",", " ").split()
+    public = bool(PUBLIC & set(words))
+    kind = rng.randrange(6 if public else 5)
+    if kind == 0 and words:  # the first word swapped for another surname
+        words[0] = rng.choice(vocab.surnames)
+    elif kind == 1:  # a leading word added: a first name, a place
+        words.insert(0, rng.choice((rng.choice(vocab.first_names), rng.choice(vocab.places)[0])))
+    elif kind == 2 and len(words) > 1:  # a distinctive word swapped for another
+        i = rng.randrange(len(words))
+        words[i] = rng.choice(vocab.surnames)
+    elif kind == 3:  # another number, or none: the second fund, store, post
+        numbers = [i for i, w in enumerate(words) if w.isdigit() or w in ROMAN.values()]
+        other = rng.choice(("II", "III", "2", "3", "IV", str(rng.randint(4, 99))))
+        if numbers and rng.random() < 0.5:
+            del words[numbers[-1]]  # the first fund, of the second
+        elif numbers:
+            words[numbers[-1]] = other if words[numbers[-1]] != other else "V"
+        else:
+            words.insert(max(1, len(words) - 1) if rng.random() < 0.5 else len(words), other)
+    elif kind == 4 and len(words) > 1:  # its words in another order (MARATHON RACING, RACING MARATHON)
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+    elif public:  # one of a government's departments or offices
+        words += rng.choice(DEPARTMENTS).split()
+    else:
+        words.insert(0, rng.choice(vocab.surnames))
+    return " ".join(words)

@@ -1,0 +1,75 @@
+"""The match model as trained and as served: the compiled trees answer as scikit-learn's do, the
+thresholds keep their bounds, and a clerk's answers become training pairs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from payeeflow.agents.matching import Matcher, SupplierIndex
+from payeeflow.agents.matching.index import Supplier
+from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds
+from payeeflow.agents.matching.normalize import read_query
+from payeeflow.agents.matching.train import Answer, Examples, corrected_examples, export, fit, tune
+
+NETWORK = [
+    Supplier("S1", "ACME PLUMBING INC", state="TX"),
+    Supplier("S2", "ACME PLUMBING SUPPLY LLC", state="OH"),
+    Supplier("S3", "ZENITH ROOFING"),
+    Supplier("S4", "BRIGHTPATH CONSULTING"),
+]
+QUERIES = ["ACME PLUMBING", "ACME PLBG SUPPLY", "ZENITH RFG CO", "BRIGHT PATH CONSULTING", "ACME"]
+
+
+def features(index: SupplierIndex, name: str) -> tuple[np.ndarray, list[int]]:
+    tokens, truncated, form = read_query(name)
+    rows = index.candidates(tokens, truncated, 10)
+    flat = index.native.features(tokens, rows, state="", zip="", city="", form=form)
+    return np.asarray(flat).reshape(len(rows), len(FEATURES)), rows
+
+
+def test_the_compiled_trees_answer_as_scikit_learn_does() -> None:
+    pytest.importorskip("sklearn")
+    index = SupplierIndex.build(NETWORK, MatchModel.untrained())
+    pairs = [features(index, name) for name in QUERIES]
+    x = np.vstack([x_name for x_name, _ in pairs])
+    rng = np.random.default_rng(0)
+    y = (x[:, FEATURES.index("name_similarity")] + rng.normal(0, 0.2, len(x)) > 0.6).astype(float)
+    fitted = fit(np.vstack([x] * 20), np.concatenate([y] * 20), np.ones(20 * len(y)))
+    trees, base = export(fitted)
+    index.use(MatchModel(trees, base, Decision(0.5, 0.1, 1.0), {}))
+    for name, (x_name, rows) in zip(QUERIES, pairs, strict=True):
+        tokens, _, form = read_query(name)
+        ranked, _ = index.native.rank(tokens, rows, state="", zip="", city="", form=form)
+        served = {row: p for p, row in ranked}
+        expected = fitted.predict_proba(x_name)[:, 1]
+        assert [served[row] for row in rows] == pytest.approx(expected, abs=1e-9)
+
+
+def test_thresholds_keep_their_bounds_and_a_tie_is_no_match() -> None:
+    found = [Answer("variant", 0.9, None, True)] * 99 + [Answer("variant", 0.6, None, False)]
+    found += [Answer("look-alike", 0.7, None, False)] * 60 + [Answer("absent", 0.2, None, False)] * 300
+    found += [Answer("generated", 0.99, 0.99, True)] * 10  # two suppliers tie
+    decision, figures = tune(found)
+    # a look-alike matched would be a false match, and 60 reviews of them too many
+    assert 0.7 < decision.match <= 0.9 and decision.review > 0.7
+    assert figures["matched"] == figures["found"] == pytest.approx(0.99) and figures["wrong"] == 0
+    assert figures["generated"] == 0  # a tie goes to review, however sure
+    assert log_odds(0.99) - log_odds(0.9) > 2.0 > log_odds(0.9) - log_odds(0.8)
+
+
+def test_a_clerks_supplier_choice_is_a_positive_pair(tmp_path: Path) -> None:
+    corrections = tmp_path / "corrections.csv"
+    corrections.write_text(
+        "payee_id,name,name_key,payee_type,supplier_id,supplier_name,not_supplier,note,reviewer,corrected_at\n"
+        "P1,ACME PLBG SUPPLY,ACME PLBG SUPPLY,,S2,ACME PLUMBING SUPPLY,false,,clerk,2026-12-01T00:00:00Z\n"
+        "P2,SOMEONE,SOMEONE,INDIVIDUAL,,,false,,clerk,2026-12-01T00:00:00Z\n"
+    )
+    matcher = Matcher(SupplierIndex.build(NETWORK, MatchModel.untrained()))
+    examples = Examples([], [], [])
+    assert corrected_examples(matcher, corrections, examples) == 1
+    x, y, weight = examples.arrays()
+    x_s2, rows = features(matcher.index, "ACME PLBG SUPPLY")
+    chosen = rows.index(matcher.index.row_of("S2"))  # type: ignore[arg-type]
+    assert y.tolist() == [float(i == chosen) for i in range(len(rows))]
+    assert np.array_equal(x, x_s2) and weight.min() > 1
