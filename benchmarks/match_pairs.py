@@ -308,11 +308,11 @@ def _answers(path: Path) -> dict[str, str]:
     return answers
 
 
-def kappa(pairs: list[tuple[str, str]]) -> float:
+def kappa(pairs: list[tuple[str, str]], labels: tuple[str, ...] = LABELS) -> float:
     """Cohen's kappa of two readers' labels."""
     n = len(pairs)
     observed = sum(a == b for a, b in pairs) / n
-    expected = sum((sum(a == k for a, _ in pairs) / n) * (sum(b == k for _, b in pairs) / n) for k in LABELS)
+    expected = sum((sum(a == k for a, _ in pairs) / n) * (sum(b == k for _, b in pairs) / n) for k in labels)
     return (observed - expected) / (1 - expected)
 
 

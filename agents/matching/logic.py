@@ -61,6 +61,7 @@ class Best(NamedTuple):
     probability: float
     row: int | None
     runner_up: float | None
+    twin: bool  # the runner-up has the best's match key: a sibling or a chain's other place
     ranked: list[tuple[float, int]]  # (probability, row), best first
     tokens: list[str]  # the name's key words, as paired
     same_key: bool = False
@@ -68,7 +69,7 @@ class Best(NamedTuple):
     form: str | None = None  # the legal form the name states, as evidence
 
 
-NO_BEST = Best(0.0, None, None, [], [])
+NO_BEST = Best(0.0, None, None, False, [], [])
 
 
 @dataclass
@@ -102,7 +103,7 @@ class Matcher:
             return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        if decision.matches(p, runner_up):
+        if decision.matches(p, runner_up, best.twin):
             return {
                 **_no_match(p, candidates),
                 "supplier_id": supplier.supplier_id,
@@ -173,18 +174,19 @@ class Matcher:
         """The rows ranked by the model, and the best probability of another supplier."""
         tax_id = (payee.get("extra") or {}).get("tax_id")
         if tax_id and (row := self.index.by_tax(tax_id.strip().upper())) is not None:
-            return Best(1.0, row, None, [(1.0, row)], [], by_tax_id=True, form=legal_form(name))
+            return Best(1.0, row, None, False, [(1.0, row)], [], by_tax_id=True, form=legal_form(name))
         tokens, truncated, form = read_query(name)
         if not tokens:
             return NO_BEST
         rows, same_key = self._rows(tokens, truncated)
         state, zip5, city = where
-        ranked, runner_up = self.index.native.rank(tokens, rows, state=state, zip=zip5, city=city, form=form)
+        ranked, runner = self.index.native.rank(tokens, rows, state=state, zip=zip5, city=city, form=form)
         if not ranked:
             return NO_BEST
         top_p, top_row = ranked[0]
         same = same_key and self.index.key(top_row) == " ".join(tokens)
-        return Best(top_p, top_row, runner_up, ranked, tokens, same, form=form)
+        runner_up, twin = runner if runner is not None else (None, False)
+        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,25 +66,30 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class Decision:
-    """Where a probability becomes an answer: a match at ``match`` or more, ahead of any other
-    supplier by ``margin`` in log-odds (near 1, probabilities crowd: 0.9999 and 0.99 are far
-    apart); a review (its candidates shown) at ``review`` or more; else none."""
+    """Where a probability becomes an answer: a match at ``match`` or more, when the best leads
+    every other supplier by ``margin`` in log-odds (near 1, probabilities crowd: 0.9999 and 0.99
+    are far apart) and no other supplier of its very name (a sibling in another state, a chain's
+    other place) reaches ``match`` too; a review (its candidates shown) at ``review`` or more;
+    else none."""
 
     match: float
     review: float
     margin: float
 
-    def matches(self, probability: float, runner_up: float | None) -> bool:
-        ahead = runner_up is None or log_odds(probability) - log_odds(runner_up) >= self.margin
-        return probability >= self.match and ahead
+    def matches(self, probability: float, runner_up: float | None, twin: bool = False) -> bool:
+        """``runner_up``: the best probability of another supplier; ``twin``: it has the best's name."""
+        if probability < self.match:
+            return False
+        if runner_up is None:
+            return True
+        tied = twin and runner_up >= self.match
+        return not tied and log_odds(probability) - log_odds(runner_up) >= self.margin
 
 
-def log_odds(p: Any) -> Any:
-    """log(p / (1 - p)), kept finite (a float or a numpy array)."""
-    import numpy as np
-
-    q = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(q / (1 - q))
+def log_odds(p: float) -> float:
+    """log(p / (1 - p)), kept finite."""
+    q = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(q / (1 - q))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import numpy as np
 from payeeflow.agents.matching import labelled
 from payeeflow.agents.matching.index import SupplierIndex
 from payeeflow.agents.matching.logic import Matcher
-from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds
+from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.matching.variants import clerk_variant, look_alike
 from payeeflow.errors import InputError
@@ -193,8 +193,8 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
     except ImportError as exc:
         raise InputError("training the match model needs scikit-learn: pip install -e '.[dev]'") from exc
     model = HistGradientBoostingClassifier(
-        max_iter=250,
-        learning_rate=0.08,
+        max_iter=120,
+        learning_rate=0.15,
         max_leaf_nodes=31,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -228,6 +228,7 @@ class Answer:
     kind: str  # exact, variant, look-alike, absent
     probability: float
     runner_up: float | None
+    twin: bool  # the runner-up has the best's match key
     right: bool  # the best candidate is a supplier judged the same
 
 
@@ -240,7 +241,7 @@ def answers(matcher: Matcher, queries: list[labelled.Query], split: str) -> list
             continue
         best = matcher.best({"name": query.name})
         right = best.row is not None and labelled.fold(matcher.index.fields(best.row)[1]) in query.truth.same
-        out.append(Answer(kind, best.probability, best.runner_up, right))
+        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right))
     return out
 
 
@@ -255,7 +256,7 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
         name, payee, truth = next(made)
         best = matcher.best({"name": name, **payee})
         if not truth:
-            out.append(Answer("generated-none", best.probability, best.runner_up, False))
+            out.append(Answer("generated-none", best.probability, best.runner_up, best.twin, False))
             continue
         row, truth_row = best.row, matcher.index.row_of(truth["supplier_id"])
         right = row is not None and row == truth_row
@@ -267,8 +268,14 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
             and key_of(row) == key_of(truth_row)
         )
         kind = "generated-ambiguous" if twin else "generated"
-        out.append(Answer(kind, best.probability, best.runner_up, right))
+        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right))
     return out
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    """``model.log_odds`` over an array."""
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(q / (1 - q))
 
 
 def outcomes(found: list[Answer], decision: Decision) -> dict[str, float]:
@@ -277,7 +284,9 @@ def outcomes(found: list[Answer], decision: Decision) -> dict[str, float]:
     p = np.array([a.probability for a in found])
     runner = np.array([a.runner_up if a.runner_up is not None else 0.0 for a in found])
     right = np.array([a.right for a in found])
-    match = (p >= decision.match) & (log_odds(p) - log_odds(runner) >= decision.margin)
+    twin = np.array([a.twin for a in found], dtype=bool)
+    tied = twin & (runner >= decision.match)
+    match = (p >= decision.match) & ~tied & (log_odds(p) - log_odds(runner) >= decision.margin)
     real = ~np.char.startswith(kind.astype(str), "generated")
     review = ~match & (p >= decision.review)
 
@@ -300,9 +309,10 @@ def outcomes(found: list[Answer], decision: Decision) -> dict[str, float]:
 
 
 def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
-    """The thresholds that find the most real variants (matched counted twice) and exact names
-    within the bounds on wrong and false matches, reviews, and generated queries matched wrong."""
+    """The thresholds that find the most real variants (matched counted twice) and match the most
+    exact names, within the bounds on wrong and false matches, reviews and generated queries."""
     best: tuple[float, Decision, dict[str, float]] | None = None
+    variants, exacts = (sum(a.kind == kind for a in found) for kind in ("variant", "exact"))
     for match in np.arange(0.20, 0.99, 0.01):
         for review in np.arange(0.01, match, 0.01):
             for margin in MARGINS:
@@ -317,7 +327,7 @@ def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
                     or f["generated_false"] > MAX_FALSE_LOOK_ALIKE
                 ):
                     continue
-                score = f["found"] + f["matched"] + f["exact"]
+                score = (f["found"] + f["matched"]) * variants + f["exact"] * exacts  # queries, not shares
                 if best is None or score > best[0] + 1e-12:
                     best = (score, decision, f)
     if best is None:

@@ -383,8 +383,9 @@ impl Suppliers {
             .features(&self.words, &strs(&tokens), &rows, &at)
     }
 
-    /// ((probability, row) best first, the best probability of another supplier) of a name's
-    /// key tokens over `rows`, by the match model; ValueError before a model is set.
+    /// ((probability, row) best first, (the best probability of another supplier, whether it has
+    /// the best's key)) of a name's key tokens over `rows`, by the match model; ValueError before
+    /// a model is set.
     #[pyo3(signature = (tokens, rows, *, state, zip, city, form))]
     fn rank(
         &self,
@@ -394,7 +395,7 @@ impl Suppliers {
         zip: &str,
         city: &str,
         form: Option<&str>,
-    ) -> PyResult<Ranked> {
+    ) -> PyResult<postings::Ranked> {
         let model = self
             .model
             .as_ref()
@@ -440,8 +441,6 @@ impl Suppliers {
 
 /// A tree node as Python gives it: (feature, threshold, left, right, value); `left` 0 for a leaf.
 type TreeNode = (u32, f64, u32, u32, f64);
-/// Rows ranked: (probability, row) best first, and the best probability of another supplier.
-type Ranked = (Vec<(f64, u32)>, Option<f64>);
 
 /// A network row as read, with its name's match key (tokens, legal form).
 type KeyedRow = ([String; 8], (Vec<String>, Option<String>));

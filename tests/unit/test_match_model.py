@@ -47,14 +47,15 @@ def test_the_compiled_trees_answer_as_scikit_learn_does() -> None:
 
 
 def test_thresholds_keep_their_bounds_and_a_tie_is_no_match() -> None:
-    found = [Answer("variant", 0.9, None, True)] * 99 + [Answer("variant", 0.6, None, False)]
-    found += [Answer("look-alike", 0.7, None, False)] * 60 + [Answer("absent", 0.2, None, False)] * 300
-    found += [Answer("generated", 0.99, 0.99, True)] * 10  # two suppliers tie
+    found = [Answer("variant", 0.9, None, False, True)] * 99 + [Answer("variant", 0.6, None, False, False)]
+    found += [Answer("look-alike", 0.7, None, False, False)] * 60
+    found += [Answer("absent", 0.2, None, False, False)] * 300
+    found += [Answer("generated", 0.999, 0.99, True, True)] * 10  # a sibling as sure
     decision, figures = tune(found)
     # a look-alike matched would be a false match, and 60 reviews of them too many
     assert 0.7 < decision.match <= 0.9 and decision.review > 0.7
     assert figures["matched"] == figures["found"] == pytest.approx(0.99) and figures["wrong"] == 0
-    assert figures["generated"] == 0  # a tie goes to review, however sure
+    assert figures["generated"] == 0  # a sibling as sure: review, however far ahead in log-odds
     assert log_odds(0.99) - log_odds(0.9) > 2.0 > log_odds(0.9) - log_odds(0.8)
 
 

@@ -1,0 +1,167 @@
+"""The labelled set of real payee names by type: which names readers type, and their verdicts merged.
+
+    python benchmarks/type_names.py build    # data/types/names.csv and the readers' sheets
+    python benchmarks/type_names.py merge    # data/types/labels.csv from the two readers' sheets
+
+Distinct vendor names drawn at random (CRC32 of the name, so the draw is the same every build)
+from real payers' published files (``../shared/data/real``, SOURCES.md): South Dakota's state
+checkbook, Detroit's, Montana's PPP borrowers and the Los Angeles Controller's aliases, each with
+what its payer says of it (agencies and payments, vendor type and place, business type). Two
+readers type every name apart, from ``data/types/GUIDE.md``; ``merge`` keeps what they agree on and
+a third reading settles the rest or leaves it out. Half the names (by CRC32) are the development
+part the classifier's calibration and tuning may read, half the test part nothing reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from match_pairs import kappa, write
+from measure import SHARED_DATA
+
+OUT = Path(__file__).resolve().parents[1] / "data" / "types"
+REAL = SHARED_DATA / "real"
+DRAWN = {"south_dakota": 2400, "detroit": 1200, "montana": 300, "los_angeles": 100}
+SHEET_SIZE = 500
+LABELS = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN")
+
+
+def crc(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def split_of(name: str) -> str:
+    return "test" if crc("types:" + name.upper()) % 2 else "dev"
+
+
+def _gz(name: str) -> Iterator[dict[str, str]]:
+    with gzip.open(REAL / name, "rt", encoding="utf-8-sig", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def _band(amount: float) -> str:
+    """How much the payer paid in all, in decades: a person's refund and a contractor look apart."""
+    return next(
+        (f"under ${limit:,}" for limit in (100, 1_000, 10_000, 100_000) if amount < limit), "$100,000 or more"
+    )
+
+
+def candidates() -> dict[str, dict[str, tuple[str, str]]]:
+    """Each source's distinct names, with the context a reader sees."""
+    found: dict[str, dict[str, tuple[str, str]]] = {source: {} for source in DRAWN}
+    for row in _gz("sd_state_vendor_names_summary.csv.gz"):
+        name = " ".join(row["vendor_name"].split())
+        if row["is_placeholder_name"] == "Y" or not name:
+            continue
+        agencies = row["agencies"].replace("|", ", ")
+        agencies = agencies if len(agencies) <= 70 else agencies[:67] + "..."
+        total = float(row["total_amt"] or 0)
+        context = f"South Dakota state vendor; {row['n_payments']} payments, {_band(total)} in all; paid by {agencies}"
+        found["south_dakota"].setdefault(name, ("south_dakota", context))
+    for row in _gz("detroit_open_checkbook_fy2018-fy2019.csv.gz"):
+        name = " ".join(row["vendor_name"].split())
+        where = f"{row['vendor_city'].strip()} {row['vendor_state'].strip()}".strip()
+        context = f"Detroit city vendor ({row['vendor_type'] or 'no type'}), {where}; paid by {row['agency']}"
+        if name:
+            found["detroit"].setdefault(name, ("detroit", context))
+    for row in _gz("mt_ppp_150k_plus_2020.csv.gz"):
+        name = " ".join(row["BusinessName"].split())
+        if name:
+            found["montana"].setdefault(
+                name, ("montana", f"Montana PPP borrower, {row['City']} {row['State']}")
+            )
+    for row in _gz("la_controller_vendor_aliases.csv.gz"):
+        name = " ".join(row["alias_name"].strip().strip('"').split())
+        if name:
+            found["los_angeles"].setdefault(name, ("los_angeles", "Los Angeles city vendor"))
+    return found
+
+
+def build() -> None:
+    rows, seen = [], set()
+    for source, names in candidates().items():
+        drawn = sorted(names, key=lambda n: crc("draw:" + n))
+        taken = 0
+        for name in drawn:
+            if name.upper() in seen:
+                continue
+            seen.add(name.upper())
+            rows.append({"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name,
+                         "context": names[name][1], "split": split_of(name)})  # fmt: skip
+            taken += 1
+            if taken == DRAWN[source]:
+                break
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows.sort(key=lambda r: r["name_id"])
+    write(OUT / "names.csv", rows)
+    sheets = OUT / "sheets"
+    sheets.mkdir(exist_ok=True)
+    for old in sheets.glob("*.csv"):
+        old.unlink()
+    shuffled = sorted(rows, key=lambda r: crc("sheet:" + r["name_id"]))
+    for n, start in enumerate(range(0, len(shuffled), SHEET_SIZE), 1):
+        write(sheets / f"sheet{n:02d}.csv",
+              [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
+               for r in shuffled[start : start + SHEET_SIZE]])  # fmt: skip
+    print(f"names: {len(rows):,} ({dict(Counter(r['source'] for r in rows))}); sheets of {SHEET_SIZE}: {n}")
+
+
+def _answers(path: Path) -> dict[str, str]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        answers = {r["name_id"]: r["label"].strip().upper() for r in csv.DictReader(fh)}
+    odd = {label for label in answers.values() if label not in LABELS}
+    if odd:
+        raise SystemExit(f"{path}: labels other than {LABELS}: {sorted(odd)}")
+    return answers
+
+
+def merge() -> None:
+    """labels.csv: what both readers said, or the third reading (``readers/settled.csv``) where
+    they differ; a name they differ on and nobody settled is left out (``UNSETTLED``)."""
+    with (OUT / "names.csv").open(newline="", encoding="utf-8") as fh:
+        names = list(csv.DictReader(fh))
+    a: dict[str, str] = {}
+    b: dict[str, str] = {}
+    for sheet in sorted((OUT / "sheets").glob("*.csv")):
+        a |= _answers(OUT / "readers" / "a" / sheet.name)
+        b |= _answers(OUT / "readers" / "b" / sheet.name)
+    settled_file = OUT / "readers" / "settled.csv"
+    settled = _answers(settled_file) if settled_file.exists() else {}
+    rows, apart = [], []
+    for row in names:
+        i = row["name_id"]
+        if a[i] != b[i]:
+            apart.append(i)
+        label = a[i] if a[i] == b[i] else settled.get(i, "UNSETTLED")
+        rows.append({"name_id": i, "name": row["name"], "label": label, "split": row["split"],
+                     "reader_a": a[i], "reader_b": b[i]})  # fmt: skip
+    write(OUT / "labels.csv", rows)
+    pairs = [(a[r["name_id"]], b[r["name_id"]]) for r in names]
+    print(f"names: {len(names):,}; readers agree on {len(names) - len(apart):,} "
+          f"({1 - len(apart) / len(names):.1%}), Cohen's kappa {kappa(pairs, LABELS):.3f}")  # fmt: skip
+    print(f"apart: {len(apart)}, settled by a third reading: {sum(i in settled for i in apart)}")
+    print(f"final labels: {dict(Counter(r['label'] for r in rows))}")
+    if apart:
+        write(
+            OUT / "readers" / "apart.csv", [{"name_id": i, "reader_a": a[i], "reader_b": b[i]} for i in apart]
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("action", choices=("build", "merge"))
+    args = parser.parse_args()
+    build() if args.action == "build" else merge()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
