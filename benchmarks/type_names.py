@@ -62,7 +62,10 @@ def candidates() -> dict[str, dict[str, tuple[str, str]]]:
         agencies = row["agencies"].replace("|", ", ")
         agencies = agencies if len(agencies) <= 70 else agencies[:67] + "..."
         total = float(row["total_amt"] or 0)
-        context = f"South Dakota state vendor; {row['n_payments']} payments, {_band(total)} in all; paid by {agencies}"
+        context = (
+            f"South Dakota state vendor; {row['n_payments']} payments, "
+            f"{_band(total)} in all; paid by {agencies}"
+        )
         found["south_dakota"].setdefault(name, ("south_dakota", context))
     for row in _gz("detroit_open_checkbook_fy2018-fy2019.csv.gz"):
         name = " ".join(row["vendor_name"].split())

@@ -75,7 +75,7 @@ NO_BEST = Best(0.0, None, None, False, [], [])
 @dataclass
 class Matcher:
     index: SupplierIndex
-    candidate_limit: int = 30
+    candidate_limit: int = 20
     corrections: Corrections = field(default_factory=Corrections)
 
     @classmethod
