@@ -103,7 +103,7 @@ class Matcher:
             return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        if decision.matches(p, runner_up, best.twin):
+        if decision.matches(p, runner_up, best.twin) or self._spelled_alone(payee["name"], best):
             return {
                 **_no_match(p, candidates),
                 "supplier_id": supplier.supplier_id,
@@ -118,6 +118,15 @@ class Matcher:
             why = f"unsure supplier match (probability {p:.2f}): {'; '.join(candidates[0]['evidence'])}"
         return {**_no_match(p, candidates), "match_type": "review", "candidate_id": supplier.supplier_id,
                 "review": why}  # fmt: skip
+
+    def _spelled_alone(self, name: str, best: Best) -> bool:
+        """Whether the best is sure and the only supplier spelled as the payee is, letter for letter
+        (``OSCAR INC`` among ``OSCAR INC`` and ``OSCAR CO``): a network's near-duplicates of one firm
+        then need no clerk, while identical twins (a chain's other places) still do."""
+        if best.row is None or not best.same_key or best.probability < self.index.model.decision.match:
+            return False
+        spelled = [_spelling(self.index.fields(row)[NAME]) for _, row in best.ranked]
+        return spelled[0] in map(_spelling, filter(None, (name, *split_dba(name)))) and spelled.count(spelled[0]) == 1
 
     def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was ranked against, with the evidence
@@ -240,6 +249,11 @@ class Matcher:
         if correction is not None and (correction.supplier_id or correction.not_supplier):
             record["match"] = self.corrected(correction, record["match"]["candidates"])
         return record
+
+
+def _spelling(name: str) -> str:
+    """A name as typed, but for case and spacing."""
+    return " ".join(name.upper().split())
 
 
 def _no_match(probability: float, candidates: list[dict[str, Any]]) -> dict[str, Any]:

@@ -267,6 +267,14 @@ def test_a_refused_tie_still_shows_the_suppliers_it_was_between() -> None:
     assert {c["supplier_id"] for c in result["candidates"]} == {"TX", "OH"}
 
 
+def test_the_one_supplier_spelled_as_the_payee_is_its_match_but_identical_twins_are_a_review() -> None:
+    near_duplicates = Matcher(index(Supplier("INC", "OSCAR INC"), Supplier("CO", "OSCAR CO")))
+    result = near_duplicates.match({"name": "Oscar  Inc"})
+    assert (result["supplier_id"], result["match_type"]) == ("INC", "exact")
+    twins = Matcher(index(Supplier("A", "OSCAR INC", state="TX"), Supplier("B", "OSCAR INC", state="OH")))
+    assert twins.match({"name": "OSCAR INC"})["match_type"] == "review"
+
+
 def test_a_tax_id_match_says_so() -> None:
     matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
     result = matcher.match({"name": "SOMETHING ELSE", "extra": {"tax_id": "12-3456789"}})
