@@ -126,7 +126,8 @@ class Matcher:
         if best.row is None or not best.same_key or best.probability < self.index.model.decision.match:
             return False
         spelled = [_spelling(self.index.fields(row)[NAME]) for _, row in best.ranked]
-        return spelled[0] in map(_spelling, filter(None, (name, *split_dba(name)))) and spelled.count(spelled[0]) == 1
+        typed = {_spelling(part) for part in (name, *split_dba(name)) if part}
+        return spelled[0] in typed and spelled.count(spelled[0]) == 1
 
     def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was ranked against, with the evidence
