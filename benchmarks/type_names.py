@@ -27,7 +27,7 @@ from measure import SHARED_DATA
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "types"
 REAL = SHARED_DATA / "real"
-DRAWN = {"south_dakota": 2400, "detroit": 1200, "montana": 300, "los_angeles": 100}
+DRAWN = {"south_dakota": 3600, "detroit": 1800, "montana": 450, "los_angeles": 150}
 SHEET_SIZE = 500
 LABELS = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN")
 
@@ -87,32 +87,37 @@ def candidates() -> dict[str, dict[str, tuple[str, str]]]:
 
 
 def build() -> None:
-    rows, seen = [], set()
+    """names.csv and the readers' sheets. A larger draw adds names and new sheets for them; a name
+    already drawn keeps its sheet, its readers' answers and its part."""
+    names_file, sheets = OUT / "names.csv", OUT / "sheets"
+    kept: list[dict[str, str]] = []
+    if names_file.exists():
+        with names_file.open(newline="", encoding="utf-8") as fh:
+            kept = list(csv.DictReader(fh))
+    seen = {r["name"].upper() for r in kept}
+    taken = Counter(r["source"] for r in kept)
+    rows = []
     for source, names in candidates().items():
-        drawn = sorted(names, key=lambda n: crc("draw:" + n))
-        taken = 0
-        for name in drawn:
+        for name in sorted(names, key=lambda n: crc("draw:" + n)):
+            if taken[source] >= DRAWN[source]:
+                break
             if name.upper() in seen:
                 continue
             seen.add(name.upper())
             rows.append({"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name,
                          "context": names[name][1], "split": split_of(name)})  # fmt: skip
-            taken += 1
-            if taken == DRAWN[source]:
-                break
+            taken[source] += 1
     OUT.mkdir(parents=True, exist_ok=True)
-    rows.sort(key=lambda r: r["name_id"])
-    write(OUT / "names.csv", rows)
-    sheets = OUT / "sheets"
+    write(names_file, sorted([*kept, *rows], key=lambda r: r["name_id"]))
     sheets.mkdir(exist_ok=True)
-    for old in sheets.glob("*.csv"):
-        old.unlink()
+    first = len(list(sheets.glob("*.csv"))) + 1
     shuffled = sorted(rows, key=lambda r: crc("sheet:" + r["name_id"]))
-    for n, start in enumerate(range(0, len(shuffled), SHEET_SIZE), 1):
+    for n, start in enumerate(range(0, len(shuffled), SHEET_SIZE), first):
         write(sheets / f"sheet{n:02d}.csv",
               [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
                for r in shuffled[start : start + SHEET_SIZE]])  # fmt: skip
-    print(f"names: {len(rows):,} ({dict(Counter(r['source'] for r in rows))}); sheets of {SHEET_SIZE}: {n}")
+    print(f"names: {len(kept) + len(rows):,}, {len(rows):,} new ({dict(Counter(r['source'] for r in rows))});"
+          f" new sheets of {SHEET_SIZE} from sheet{first:02d}")  # fmt: skip
 
 
 def _answers(path: Path) -> dict[str, str]:

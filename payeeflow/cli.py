@@ -353,10 +353,17 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "eval":
         from payeeflow.agents.classification.artifacts import HELDOUT_FILE, OUTSIDE_FILE
+        from payeeflow.agents.classification.labelled import typed_names
 
-        files = args.files or [HELDOUT_FILE, OUTSIDE_FILE]
         classifier = Classifier.load()
-        reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in files}
+        if args.files:
+            reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in args.files}
+        else:
+            reports = {
+                "real test": evaluate(classifier, typed_names("test")),
+                "real calibrate": evaluate(classifier, typed_names("calibrate")),
+                **{p.stem: evaluate(classifier, read_labeled(p)) for p in (OUTSIDE_FILE, HELDOUT_FILE)},
+            }
         print(side_by_side(reports))
         for name, report in reports.items():
             print(f"\n== {name}\n{report.render()}")

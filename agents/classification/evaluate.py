@@ -1,7 +1,10 @@
-"""``payeeflow model eval [FILE.csv …]``: accuracy, per-class precision/recall, confusion, reliability.
+"""``payeeflow model eval [FILE.csv …]``: accuracy, per-class precision/recall, confusion,
+reliability, and what the review flag catches.
 
-Without a file it compares the packaged sets side by side: ``heldout.csv`` (in-distribution) and
-``outside.csv`` (names and entities training never read: the figure to quote).
+Without a file it compares its sets side by side: first the test part of the real names two
+readers typed (``data/types``: nothing of training or tuning read it, the figure to quote), then
+the calibration part (read to calibrate and tune), ``outside.csv`` (generated from real
+registrants' names and entities training never read) and ``heldout.csv`` (in-distribution).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.rows import REVIEW_BELOW
 from payeeflow.errors import InputError
 
 TYPES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
@@ -31,6 +35,8 @@ class Report:
     correct: int
     confusion: Counter[tuple[str, str]]
     reliability: list[tuple[str, int, float, float]]  # bin, count, mean confidence, accuracy
+    flagged: int = 0  # answers the review flag marks (UNKNOWN, or less sure than REVIEW_BELOW)
+    flagged_wrong: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -50,6 +56,12 @@ class Report:
         if not self.total:
             return 0.0
         return sum(n * abs(acc - conf) for _, n, conf, acc in self.reliability) / self.total
+
+    @property
+    def confident_wrong(self) -> int:
+        """Wrong answers at confidence 0.9 or more."""
+        share, acc = self.accuracy_at(0.9)
+        return round(share * self.total * (1 - acc))
 
     def accuracy_at(self, threshold: float) -> tuple[float, float]:
         """(share of payees with confidence >= threshold, accuracy among them)."""
@@ -86,16 +98,26 @@ class Report:
         share, acc = self.accuracy_at(0.9)
         lines.append(f"\nconfidence >= 0.9: {share:.2%} of payees, accuracy {acc:.4f}")
         lines.append(f"expected calibration error: {self.ece:.4f}")
+        wrong, flagged = self.total - self.correct, self.flagged / max(self.total, 1)
+        lines.append(
+            f"review flag (UNKNOWN or confidence < {REVIEW_BELOW}): {flagged:.2%} of payees,"
+            f" catching {self.flagged_wrong} of {wrong} wrong answers"
+            f" ({self.flagged_wrong / max(wrong, 1):.0%}); wrong at confidence >= 0.9: {self.confident_wrong}"
+        )
         return "\n".join(lines)
 
 
 def side_by_side(reports: dict[str, Report]) -> str:
     """One line per evaluation set: accuracy, recall per class, calibration error."""
-    head = f"{'set':14} {'payees':>7} {'accuracy':>9}" + "".join(f" {k[:4] + ' rec':>9}" for k in TYPES)
-    lines = [head + f" {'ECE':>7}"]
+    head = f"{'set':16} {'payees':>7} {'accuracy':>9}" + "".join(f" {k[:4] + ' rec':>9}" for k in TYPES)
+    lines = [head + f" {'ECE':>7} {'flagged':>8} {'caught':>7}"]
     for name, r in reports.items():
         recalls = "".join(f" {r.recall(k):9.4f}" for k in TYPES)
-        lines.append(f"{name:14} {r.total:7d} {r.accuracy:9.4f}{recalls} {r.ece:7.4f}")
+        caught = r.flagged_wrong / max(r.total - r.correct, 1)
+        flagged = r.flagged / max(r.total, 1)
+        lines.append(
+            f"{name:16} {r.total:7d} {r.accuracy:9.4f}{recalls} {r.ece:7.4f} {flagged:8.2%} {caught:7.0%}"
+        )
     return "\n".join(lines)
 
 
@@ -119,11 +141,15 @@ def read_labeled(path: Path) -> list[tuple[str, str]]:
 
 def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
     confusion: Counter[tuple[str, str]] = Counter()
+    flagged = flagged_wrong = 0
     binned: list[list[tuple[float, bool]]] = [[] for _ in BINS]
     for name, label in rows:
         result = classifier.classify(name)
         confusion[(label, result["payee_type"])] += 1
         conf = result["confidence"]
+        if result["payee_type"] == "UNKNOWN" or conf < REVIEW_BELOW:
+            flagged += 1
+            flagged_wrong += result["payee_type"] != label
         for i, (lo, hi) in enumerate(BINS):
             if lo <= conf < hi:
                 binned[i].append((conf, result["payee_type"] == label))
@@ -137,4 +163,4 @@ def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
         for (lo, hi), b in zip(BINS, binned, strict=True)
     ]
     correct = sum(n for (t, p), n in confusion.items() if t == p)
-    return Report(len(rows), correct, confusion, reliability)
+    return Report(len(rows), correct, confusion, reliability, flagged, flagged_wrong)

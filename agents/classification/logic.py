@@ -14,6 +14,7 @@ from typing import Any
 
 from payeeflow.agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
 from payeeflow.agents.classification.features import SHAPE, Featurizer, Signals
+from payeeflow.agents.classification.knowledge import MEANINGS
 from payeeflow.agents.classification.native import Scorer
 from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.phrases import PhraseIndex
@@ -66,10 +67,27 @@ class Classifier:
         return {
             "payee_type": payee_type,
             "confidence": round(confidence, 3),
-            "reason": _reason(self.classes[best], signals) if evidence else "no known words or signals",
+            "reason": self._reason(best, signals, text) if evidence else "no known words or signals",
             "sic_code": sic_code,
             "sic_description": sic_description,
         }
+
+    def _reason(self, best: int, signals: Signals, text: str) -> str:
+        """The signals behind a decision in words; without one, the words that weighed most for
+        the answer against the runner-up class. A person's name is never quoted."""
+        kind = self.classes[best]
+        parts = _signals(kind, signals)
+        if not parts and kind != "INDIVIDUAL":
+            weighed = []
+            for word in dict.fromkeys(text.split()):
+                weights = self.model["weights"].get("w=" + word)
+                if weights:
+                    weighed.append((weights[best] - max(w for i, w in enumerate(weights) if i != best), word))
+            parts = [_meaning(word, kind) for lead, word in sorted(weighed, reverse=True)[:2] if lead > 0.5]
+        if not parts:
+            parts = ["the words of a person's name, no trade or legal form"] if kind == "INDIVIDUAL" else []
+            parts = parts or [f"no single word decided; the name as a whole reads as {kind.lower()}"]
+        return f"model ({kind.lower()}): " + ", ".join(parts)
 
     def _sic(self, payee_type: str, text: str) -> tuple[str | None, str | None]:
         if payee_type in ("INDIVIDUAL", "UNKNOWN"):
@@ -124,11 +142,11 @@ def _internal_account(keyword: str) -> dict[str, Any]:
     }
 
 
-def _reason(kind: str, s: Signals) -> str:
-    """The signals behind a decision, in words; a person's name is never quoted."""
+def _signals(kind: str, s: Signals) -> list[str]:
+    """The lexicon's signals for a class, in words."""
     if kind == "GOVERNMENT":
-        parts = [f"government phrase '{s.government}'"] if s.government else ["government-like wording"]
-    elif kind == "BUSINESS":
+        return [f"government phrase '{s.government}'"] if s.government else []
+    if kind == "BUSINESS":
         parts = []
         if s.legal_form:
             parts.append(f"legal form '{s.legal_form}'")
@@ -138,12 +156,16 @@ def _reason(kind: str, s: Signals) -> str:
             parts.append(f"business word '{s.business_word}'")
         if s.digits:
             parts.append("digits")
-        parts = parts or ["company-like wording"]
-    else:
-        parts = list(s.person)
-        if s.first_name:
-            parts.append("known first name")
-        if s.surname:
-            parts.append("known surname")
-        parts = parts or ["person-like wording"]
-    return f"model ({kind.lower()}): " + ", ".join(parts)
+        return parts
+    parts = list(s.person)
+    if s.first_name:
+        parts.append("known first name")
+    if s.surname:
+        parts.append("known surname")
+    return parts
+
+
+def _meaning(word: str, kind: str) -> str:
+    """What a deciding word says, from what the project knows of it (``knowledge.MEANINGS``)."""
+    meaning = MEANINGS.get((word, kind))
+    return f"'{word}' {meaning}" if meaning else f"'{word}' is a word of {kind.lower()} names"

@@ -2,20 +2,21 @@
 
 Examples are generated deterministically (one seed) from the shared data: people in the forms AP
 files use, real company names with and without their legal form, government bodies from the .gov
-registrants, federal agencies and templates, and truncations to bank-file limits.
+registrants, federal agencies and templates, civic names (``knowledge``), and truncations to
+bank-file limits. Beside them, the learning part of the real names two readers typed
+(``labelled``: ``data/types``), each ``REAL_WEIGHT`` times.
 
-Three slices besides training, split by **entity** (a name's canonical core without its legal
+Two slices besides training, split by **entity** (a name's canonical core without its legal
 form, so ``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side):
 
 - ``outside.csv``, what the model never saw: the whole hand-labelled probablepeople file, and the
   real company and government names of one entity in five (``OUTSIDE_SHARE``). Training and the
   lexicon (known companies, business words, government phrases) never read them.
-- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples;
-- a calibration slice, one real organisation entity in ten of the rest (``CALIBRATION_SHARE``),
-  also kept out of training and the lexicon, with generated people training never drew.
+- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples.
 
 The rest train a multinomial logistic regression (L2, L-BFGS), whose temperature is then fitted
-on the calibration slice, names as unseen as a user's, so that confidences mean what they say.
+on the real set's calibration part, names as a user's files hold them and training never read,
+so that confidences mean what they say.
 Weights are rounded so that the same data gives the same bytes.
 """
 
@@ -43,6 +44,8 @@ from payeeflow.agents.classification.artifacts import (
     OUTSIDE_FILE,
 )
 from payeeflow.agents.classification.features import Featurizer
+from payeeflow.agents.classification.knowledge import CIVIC_ORGANISATIONS, PUBLIC_BODIES, civic_names
+from payeeflow.agents.classification.labelled import typed_names
 from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS, TRADES
 from payeeflow.agents.corrections import read_corrections
 from payeeflow.agents.text import canonical
@@ -51,10 +54,10 @@ from payeeflow.shared_data import may_be_a_person, rows
 
 OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and the lexicon
 OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
-CALIBRATION_SHARE = 10  # % of the other real organisation entities, for the temperature only
-CALIBRATION_PEOPLE = 1500
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 CORRECTION_WEIGHT = 20  # copies of a reviewer's correction among the training examples
+REAL_WEIGHT = 5  # copies of a real name the readers typed (the labelled set's learning part)
+CIVIC_NAMES = 3000  # organisations with a public word, and public bodies without one (each)
 SEED = 20261123
 L2 = 1.0
 # How a name looks (its length, how many of its words are names) is a prior learnt from the mix of
@@ -161,17 +164,6 @@ def is_outside(name: str, legal: set[str]) -> bool:
     return zlib.crc32(("outside|" + entity(name, legal)).encode()) % 100 < OUTSIDE_SHARE
 
 
-def is_calibration(name: str, legal: set[str]) -> bool:
-    """Whether a real organisation name only calibrates confidence (never trains, never in the
-    lexicon): confidences are fitted on names as unseen as a user's, not on training's siblings."""
-    key = entity(name, legal)
-    return not is_outside(name, legal) and zlib.crc32(("calib|" + key).encode()) % 100 < CALIBRATION_SHARE
-
-
-def is_held_back(name: str, legal: set[str]) -> bool:
-    return is_outside(name, legal) or is_calibration(name, legal)
-
-
 def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
     births: Counter[str] = Counter()
     for row in rows(data / "us_first_names_ssa.csv"):
@@ -241,7 +233,7 @@ def _real_governments(data: Path) -> Iterator[str]:
 def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[str, Any]) -> Iterator[str]:
     first, last = lexicon["first_names"], lexicon["surnames"]
     for name in _real_companies(data, legal):
-        if is_held_back(name, legal):
+        if is_outside(name, legal):
             continue
         name = name.upper()
         tokens = canonical(name).split()
@@ -558,7 +550,7 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
 
 
 def _governments(data: Path, rng: random.Random, count: int, legal: set[str]) -> Iterator[str]:
-    yield from (name for name in _real_governments(data) if not is_held_back(name, legal))
+    yield from (name for name in _real_governments(data) if not is_outside(name, legal))
     places = [
         (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
         for r in rows(data / "us_cities.csv")
@@ -576,6 +568,8 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
     sources: list[tuple[str, Iterator[str]]] = [
+        ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, CIVIC_ORGANISATIONS, TRADES)),
+        ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, PUBLIC_BODIES, TRADES)),
         ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
         ("INDIVIDUAL", _people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000, frozenset(lexicon["trade_words"]))),
@@ -583,7 +577,7 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
         ("INDIVIDUAL", _middle_named_people(data, rng, 4000, lexicon)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
         ("BUSINESS", _synthetic_businesses(data, rng, 12000)),
-        ("BUSINESS", _organisations_like_people_or_places(data, rng, 10000, lexicon)),
+        ("BUSINESS", _organisations_like_people_or_places(data, rng, 14000, lexicon)),
         ("BUSINESS", _everyday_businesses(rng, 6000, lexicon)),
         ("GOVERNMENT", iter(FEDERAL_SHORT)),
         ("GOVERNMENT", _governments(data, rng, 12000, legal)),
@@ -623,25 +617,6 @@ def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
     for example in examples:
         unique.setdefault(canonical(example[0]), example)
     return list(unique.values())
-
-
-def calibration_examples(
-    data: Path, legal: set[str], words: frozenset[str], seed: int = SEED
-) -> list[tuple[str, str]]:
-    """Real organisations of the calibration slice as the files have them, and people whose
-    generated names training never drew (another seed)."""
-    rng = random.Random(seed + 1)
-    businesses = sorted({n for n in _real_companies(data, legal) if is_calibration(n, legal)})
-    governments = sorted({" ".join(n.split()) for n in _real_governments(data) if is_calibration(n, legal)})
-    people = [
-        *_people(data, rng, CALIBRATION_PEOPLE),
-        *_rare_people(data, rng, CALIBRATION_PEOPLE // 3, words),
-    ]
-    return [
-        *((n, "BUSINESS") for n in businesses[:OUTSIDE_BUSINESSES]),
-        *((n, "GOVERNMENT") for n in governments if n),
-        *((n, "INDIVIDUAL") for n in people),
-    ]
 
 
 def split(
@@ -750,16 +725,22 @@ def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None
     if not (data / "us_surnames_census1990.csv").exists():
         raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")
     legal = set(legal_suffixes(data))
-    lexicon = build_lexicon(data, keep=lambda name: not is_held_back(name, legal))
+    lexicon = build_lexicon(data, keep=lambda name: not is_outside(name, legal))
     out.mkdir(parents=True, exist_ok=True)
     write_lexicon(lexicon, out / LEXICON_FILE.name)
     outside = outside_examples(data, legal)
     unseen = {canonical(name) for name, _ in outside}
-    # a generated name may spell an outside one (MING LIN): it stays out, so the figure stays honest
+    real = typed_names("learn")
+    calibrate, test = typed_names("calibrate"), typed_names("test")
+    # a generated name may spell an outside or a real one (MING LIN): it stays out, so the figures
+    # stay honest and the readers' type of a real name is the only one taught
+    unseen |= {canonical(name) for name, _ in (*real, *calibrate, *test)}
     examples = [e for e in build_examples(data, lexicon) if canonical(e[0]) not in unseen]
     train, held = split(examples)
     counts = Counter(label for _, label, _ in examples)
     yield f"{len(examples)} examples ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+    train += real * REAL_WEIGHT
+    yield f"{len(real)} real names the readers typed (weight {REAL_WEIGHT}), {len(calibrate)} to calibrate"
     if corrections is not None:
         taught, left_out = corrected_examples(corrections, unseen)
         train += taught
@@ -767,12 +748,11 @@ def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None
             f"{len(taught) // CORRECTION_WEIGHT} reviewers' corrections learned (weight {CORRECTION_WEIGHT})"
             f", {left_out} left out as outside evaluation names"
         )
-    calib = calibration_examples(data, legal, frozenset(lexicon["trade_words"]))
-    model = fit(Featurizer(lexicon), train, calib)
+    model = fit(Featurizer(lexicon), train, calibrate)
     write_model(model, out / MODEL_FILE.name)
     write_examples(held, out / HELDOUT_FILE.name)
     write_examples(outside, out / OUTSIDE_FILE.name)
     yield f"trained on {len(train)}, held out {len(held)} -> {out / HELDOUT_FILE.name}"
     yield f"outside evaluation: {len(outside)} names never trained on -> {out / OUTSIDE_FILE.name}"
-    yield f"confidence calibrated on {len(calib)} names kept out of training and the lexicon"
+    yield f"confidence calibrated on {len(calibrate)} real names training never read"
     yield f"{len(model['weights'])} features, temperature {model['temperature']} -> {out / MODEL_FILE.name}"
