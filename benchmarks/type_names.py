@@ -27,7 +27,7 @@ from measure import SHARED_DATA
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "types"
 REAL = SHARED_DATA / "real"
-DRAWN = {"south_dakota": 3600, "detroit": 1800, "montana": 450, "los_angeles": 150}
+DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
 SHEET_SIZE = 500
 LABELS = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN")
 

@@ -60,6 +60,9 @@ CIVIC_ORGANISATIONS = (
     "CASA DEL {spanish}", "CASA {spanish}", "EL {spanish} {spanish_trade}", "LA {spanish} {trade}",
     "{spanish_trade} {spanish} {form}", "{spanish_trade} Y {spanish_trade}", "{county} COUNTY FAIR BOARD",
     "{city} RODEO ASSOCIATION",
+    "{city} COMM ARTS COUNCIL", "{last} COMM SOLUTIONS", "{city} COMM DEVELOPMENT CORP",
+    "{direction} TELECOMM CO-OP", "{region} RIVER TELECOMM COOPERATIVE", "{city} ECONOMIC DEVELOPMENT CORP",
+    "{city} AREA ECONOMIC DEVELOPMENT", "{last} SPORT & SPINE REHAB",
 )  # fmt: skip
 # Public bodies named without "city", "county" or "state", or shortened: GOVERNMENT.
 PUBLIC_BODIES = (
@@ -87,6 +90,8 @@ PUBLIC_BODIES = (
     "STATE DISBURSEMENT UNIT", "{state} STATE DISBURSEMENT UNIT", "{city} FIRE PROTECTION DISTRICT",
     "{city} FIRE PROT DIST", "{city} RURAL FIRE DISTRICT", "{county} COUNTY EMERGENCY SERVICES DISTRICT",
     "{state} LOTTERY", "{state} RETIREMENT SYSTEM", "{state} ATTORNEY GENERAL", "{county} STATES ATTORNEY",
+    "{city} BUILDING AUTHORITY", "{region} AIR QUALITY MANAGEMENT DISTRICT",
+    "THE TRUSTEES OF {state} STATE UNIVERSITY", "{state} DEPT OF HEALTH AND HUMAN SERVICES",
 )  # fmt: skip
 # What a word that decides a type says, for the reason a clerk reads: (the type it speaks for, what
 # it names).
