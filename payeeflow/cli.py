@@ -557,8 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     train_matcher.add_argument("--corrections", type=Path, help=CORRECTIONS_HELP)
     evaluate = msub.add_parser(
         "eval",
-        help="accuracy, per-class recall, confusion, calibration; by default the packaged in-distribution "
-        "(heldout) and outside sets side by side",
+        help="accuracy, per-class recall, confusion, calibration, the review flag; by default the real "
+        "names' test and calibrate parts (data/types), then the outside and heldout sets, side by side",
     )
     evaluate.add_argument("files", type=Path, nargs="*", help="CSVs with columns name,label")
     return parser
