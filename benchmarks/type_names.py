@@ -10,6 +10,13 @@ what its payer says of it (agencies and payments, vendor type and place, busines
 readers type every name apart, from ``data/types/GUIDE.md``; ``merge`` keeps what they agree on and
 a third reading settles the rest or leaves it out. Half the names (by CRC32) are the development
 part the classifier's calibration and tuning may read, half the test part nothing reads.
+
+    python benchmarks/type_names.py boundary   # names the classifier is unsure are public bodies
+
+``boundary`` adds names drawn otherwise: of the names not yet drawn, those the committed model
+gives a chance of being a public body (``BOUNDARY_CHANCE`` or more), where businesses and public
+bodies are told apart worst. They are typed like the others and only ever learnt from (part
+``boundary``): chosen by a model, they would flatter or harm any figure.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "types"
 REAL = SHARED_DATA / "real"
 DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
 SHEET_SIZE = 500
+BOUNDARY = 1000  # names a boundary draw adds
+BOUNDARY_CHANCE = 0.05
 LABELS = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT", "UNKNOWN")
 
 
@@ -120,6 +129,36 @@ def build() -> None:
           f" new sheets of {SHEET_SIZE} from sheet{first:02d}")  # fmt: skip
 
 
+def boundary() -> None:
+    """New sheets of names not yet drawn that the committed model may read as public bodies."""
+    from payeeflow.agents.classification.logic import Classifier
+
+    classifier = Classifier.load()
+    government = classifier.classes.index("GOVERNMENT")
+    names_file, sheets = OUT / "names.csv", OUT / "sheets"
+    with names_file.open(newline="", encoding="utf-8") as fh:
+        kept = list(csv.DictReader(fh))
+    seen = {r["name"].upper() for r in kept}
+    pool = [(crc("boundary:" + name), name, context) for names in candidates().values()
+            for name, context in names.items() if name.upper() not in seen]  # fmt: skip
+    rows = []
+    for _, name, (source, context) in sorted(pool):
+        if name.upper() in seen or classifier.probabilities(name)[0][government] < BOUNDARY_CHANCE:
+            continue
+        seen.add(name.upper())
+        rows.append({"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name,
+                     "context": context, "split": "boundary"})  # fmt: skip
+        if len(rows) == BOUNDARY:
+            break
+    write(names_file, sorted([*kept, *rows], key=lambda r: r["name_id"]))
+    first = len(list(sheets.glob("*.csv"))) + 1
+    for n, start in enumerate(range(0, len(rows), SHEET_SIZE), first):
+        write(sheets / f"sheet{n:02d}.csv",
+              [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
+               for r in rows[start : start + SHEET_SIZE]])  # fmt: skip
+    print(f"boundary names: {len(rows):,} ({dict(Counter(r['source'] for r in rows))}); sheets from sheet{first:02d}")
+
+
 def _answers(path: Path) -> dict[str, str]:
     with path.open(newline="", encoding="utf-8") as fh:
         answers = {r["name_id"]: r["label"].strip().upper() for r in csv.DictReader(fh)}
@@ -165,9 +204,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=("build", "merge"))
+    parser.add_argument("action", choices=("build", "merge", "boundary"))
     args = parser.parse_args()
-    build() if args.action == "build" else merge()
+    {"build": build, "merge": merge, "boundary": boundary}[args.action]()
     return 0
 
 

@@ -3,6 +3,7 @@
 The set's development part is split once more, by a stable hash of the name's id: two thirds the
 model learns from (``learn``), one third its confidence is calibrated and its review flag tuned
 on (``calibrate``). The test part is read by ``payeeflow model eval`` alone, never by training.
+Names drawn where the model was unsure (``boundary``, not at random) are only learnt from.
 Names the readers typed UNKNOWN (petty cash, a lone ambiguous word) are no example of any class.
 """
 
@@ -21,9 +22,11 @@ CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 
 
 def part_of(name_id: str, split: str) -> str:
-    """``test``, or which third of the development part a name falls in."""
+    """``test``; ``learn`` for a boundary name; else which third of the development part."""
     if split == "test":
         return "test"
+    if split == "boundary":
+        return "learn"
     return "calibrate" if zlib.crc32(f"calibrate:{name_id}".encode()) % 3 == 0 else "learn"
 
 
@@ -38,5 +41,5 @@ def typed_names(part: str, path: Path = LABELS) -> list[tuple[str, str]]:
     return [
         (r["name"], r["label"])
         for r in rows
-        if part_of(r["name_id"], r["split"]) == part or (part == "dev" and r["split"] == "dev")
+        if part_of(r["name_id"], r["split"]) == part or (part == "dev" and r["split"] != "test")
     ]
