@@ -156,7 +156,8 @@ def boundary() -> None:
         write(sheets / f"sheet{n:02d}.csv",
               [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
                for r in rows[start : start + SHEET_SIZE]])  # fmt: skip
-    print(f"boundary names: {len(rows):,} ({dict(Counter(r['source'] for r in rows))}); sheets from sheet{first:02d}")
+    sources = dict(Counter(r["source"] for r in rows))
+    print(f"boundary names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
 
 
 def _answers(path: Path) -> dict[str, str]:
