@@ -15,7 +15,7 @@ CLASSIFICATION_COLUMNS = ["payee_type", "confidence", "sic_code", "sic_descripti
 MATCH_COLUMNS = ["supplier_id", "supplier_name", "match_score", "match_type", "candidate_id"]
 CANDIDATE_COLUMNS = ["candidates"]  # the file commands' and exports' JSON of the match candidates
 REVIEW_COLUMNS = ["needs_review", "review_reason"]
-REVIEW_BELOW = 0.93  # a payee type less sure than this is worth a clerk's look (docs/classification.md)
+REVIEW_BELOW = 0.95  # a payee type less sure than this is worth a clerk's look (docs/classification.md)
 ENRICHMENT_COLUMNS = [
     "address_line",
     "address_city",
