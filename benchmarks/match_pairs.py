@@ -299,13 +299,14 @@ def more(answers: Path) -> None:
     print(f"{len(added)} pairs to judge: sheets/more{n:02d}.csv")
 
 
-def _answers(path: Path) -> dict[str, str]:
+def answers(path: Path, key: str, labels: tuple[str, ...]) -> dict[str, str]:
+    """A reader's sheet of answers, ``key`` -> label (upper case); a label not in ``labels`` stops."""
     with path.open(newline="", encoding="utf-8") as fh:
-        answers = {r["pair_id"]: r["label"].strip().upper() for r in csv.DictReader(fh)}
-    odd = {label for label in answers.values() if label not in LABELS}
+        given = {r[key]: r["label"].strip().upper() for r in csv.DictReader(fh)}
+    odd = {label for label in given.values() if label not in labels}
     if odd:
-        raise SystemExit(f"{path}: labels other than {LABELS}: {sorted(odd)}")
-    return answers
+        raise SystemExit(f"{path}: labels other than {labels}: {sorted(odd)}")
+    return given
 
 
 def kappa(pairs: list[tuple[str, str]], labels: tuple[str, ...] = LABELS) -> float:
@@ -327,13 +328,13 @@ def merge() -> None:
     a: dict[str, str] = {}
     b: dict[str, str] = {}
     for sheet in sorted((OUT / "sheets").glob("*.csv")):
-        a |= _answers(OUT / "readers" / "a" / sheet.name)
-        b |= _answers(OUT / "readers" / "b" / sheet.name)
+        a |= answers(OUT / "readers" / "a" / sheet.name, "pair_id", LABELS)
+        b |= answers(OUT / "readers" / "b" / sheet.name, "pair_id", LABELS)
     missing = [p for p in pairs if p not in a or p not in b]
     if missing:
         raise SystemExit(f"{len(missing)} pairs lack a reader's answer, e.g. {missing[:3]}")
     settled_file = OUT / "readers" / "settled.csv"
-    settled = _answers(settled_file) if settled_file.exists() else {}
+    settled = answers(settled_file, "pair_id", LABELS) if settled_file.exists() else {}
     rows, apart = [], []
     for pair in pairs:
         if a[pair] == b[pair]:

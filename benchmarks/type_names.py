@@ -29,10 +29,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from match_pairs import kappa, write
+from match_pairs import answers, kappa, write
 from measure import SHARED_DATA
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "types"
+NAMES, SHEETS = OUT / "names.csv", OUT / "sheets"
 REAL = SHARED_DATA / "real"
 DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
 SHEET_SIZE = 500
@@ -95,14 +96,36 @@ def candidates() -> dict[str, dict[str, tuple[str, str]]]:
     return found
 
 
+def _drawn() -> list[dict[str, str]]:
+    """The names drawn so far (``names.csv``)."""
+    if not NAMES.exists():
+        return []
+    with NAMES.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _row(name: str, source: str, context: str, split: str) -> dict[str, str]:
+    return {"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name, "context": context,
+            "split": split}  # fmt: skip
+
+
+def _add(kept: list[dict[str, str]], rows: list[dict[str, str]]) -> int:
+    """names.csv with ``rows`` added, and new sheets of them in their order: the first new sheet."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    write(NAMES, sorted([*kept, *rows], key=lambda r: r["name_id"]))
+    SHEETS.mkdir(exist_ok=True)
+    first = len(list(SHEETS.glob("*.csv"))) + 1
+    for n, start in enumerate(range(0, len(rows), SHEET_SIZE), first):
+        write(SHEETS / f"sheet{n:02d}.csv",
+              [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
+               for r in rows[start : start + SHEET_SIZE]])  # fmt: skip
+    return first
+
+
 def build() -> None:
     """names.csv and the readers' sheets. A larger draw adds names and new sheets for them; a name
     already drawn keeps its sheet, its readers' answers and its part."""
-    names_file, sheets = OUT / "names.csv", OUT / "sheets"
-    kept: list[dict[str, str]] = []
-    if names_file.exists():
-        with names_file.open(newline="", encoding="utf-8") as fh:
-            kept = list(csv.DictReader(fh))
+    kept = _drawn()
     seen = {r["name"].upper() for r in kept}
     taken = Counter(r["source"] for r in kept)
     rows = []
@@ -113,18 +136,9 @@ def build() -> None:
             if name.upper() in seen:
                 continue
             seen.add(name.upper())
-            rows.append({"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name,
-                         "context": names[name][1], "split": split_of(name)})  # fmt: skip
+            rows.append(_row(name, source, names[name][1], split_of(name)))
             taken[source] += 1
-    OUT.mkdir(parents=True, exist_ok=True)
-    write(names_file, sorted([*kept, *rows], key=lambda r: r["name_id"]))
-    sheets.mkdir(exist_ok=True)
-    first = len(list(sheets.glob("*.csv"))) + 1
-    shuffled = sorted(rows, key=lambda r: crc("sheet:" + r["name_id"]))
-    for n, start in enumerate(range(0, len(shuffled), SHEET_SIZE), first):
-        write(sheets / f"sheet{n:02d}.csv",
-              [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
-               for r in shuffled[start : start + SHEET_SIZE]])  # fmt: skip
+    first = _add(kept, sorted(rows, key=lambda r: crc("sheet:" + r["name_id"])))
     print(f"names: {len(kept) + len(rows):,}, {len(rows):,} new ({dict(Counter(r['source'] for r in rows))});"
           f" new sheets of {SHEET_SIZE} from sheet{first:02d}")  # fmt: skip
 
@@ -135,9 +149,7 @@ def boundary() -> None:
 
     classifier = Classifier.load()
     government = classifier.classes.index("GOVERNMENT")
-    names_file, sheets = OUT / "names.csv", OUT / "sheets"
-    with names_file.open(newline="", encoding="utf-8") as fh:
-        kept = list(csv.DictReader(fh))
+    kept = _drawn()
     seen = {r["name"].upper() for r in kept}
     pool = [(crc("boundary:" + name), name, context) for names in candidates().values()
             for name, context in names.items() if name.upper() not in seen]  # fmt: skip
@@ -146,41 +158,25 @@ def boundary() -> None:
         if name.upper() in seen or classifier.probabilities(name)[0][government] < BOUNDARY_CHANCE:
             continue
         seen.add(name.upper())
-        rows.append({"name_id": f"n{crc(name) % 10**9:09d}", "source": source, "name": name,
-                     "context": context, "split": "boundary"})  # fmt: skip
+        rows.append(_row(name, source, context, "boundary"))
         if len(rows) == BOUNDARY:
             break
-    write(names_file, sorted([*kept, *rows], key=lambda r: r["name_id"]))
-    first = len(list(sheets.glob("*.csv"))) + 1
-    for n, start in enumerate(range(0, len(rows), SHEET_SIZE), first):
-        write(sheets / f"sheet{n:02d}.csv",
-              [{"name_id": r["name_id"], "name": r["name"], "context": r["context"]}
-               for r in rows[start : start + SHEET_SIZE]])  # fmt: skip
+    first = _add(kept, rows)
     sources = dict(Counter(r["source"] for r in rows))
     print(f"boundary names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
-
-
-def _answers(path: Path) -> dict[str, str]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        answers = {r["name_id"]: r["label"].strip().upper() for r in csv.DictReader(fh)}
-    odd = {label for label in answers.values() if label not in LABELS}
-    if odd:
-        raise SystemExit(f"{path}: labels other than {LABELS}: {sorted(odd)}")
-    return answers
 
 
 def merge() -> None:
     """labels.csv: what both readers said, or the third reading (``readers/settled.csv``) where
     they differ; a name they differ on and nobody settled is left out (``UNSETTLED``)."""
-    with (OUT / "names.csv").open(newline="", encoding="utf-8") as fh:
-        names = list(csv.DictReader(fh))
+    names = _drawn()
     a: dict[str, str] = {}
     b: dict[str, str] = {}
-    for sheet in sorted((OUT / "sheets").glob("*.csv")):
-        a |= _answers(OUT / "readers" / "a" / sheet.name)
-        b |= _answers(OUT / "readers" / "b" / sheet.name)
+    for sheet in sorted(SHEETS.glob("*.csv")):
+        a |= answers(OUT / "readers" / "a" / sheet.name, "name_id", LABELS)
+        b |= answers(OUT / "readers" / "b" / sheet.name, "name_id", LABELS)
     settled_file = OUT / "readers" / "settled.csv"
-    settled = _answers(settled_file) if settled_file.exists() else {}
+    settled = answers(settled_file, "name_id", LABELS) if settled_file.exists() else {}
     rows, apart = [], []
     for row in names:
         i = row["name_id"]
