@@ -710,8 +710,8 @@ def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
 
 def corrected_examples(path: Path, unseen: set[str]) -> tuple[list[tuple[str, str]], int]:
     """(name, type) of every reviewer's type correction, each ``CORRECTION_WEIGHT`` times (a clerk's
-    word outweighs a generated name), and how many were left out for naming an outside
-    evaluation name: learning those would grade the model on its homework."""
+    word outweighs a generated name), and how many were left out for naming a name an evaluation
+    reads (learning those would grade the model on its homework) or the readers typed."""
     taught = [(c.name, c.payee_type) for c in read_corrections(path) if c.payee_type]
     kept = [example for example in taught if canonical(example[0]) not in unseen]
     return kept * CORRECTION_WEIGHT, len(taught) - len(kept)
@@ -746,7 +746,7 @@ def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None
         train += taught
         yield (
             f"{len(taught) // CORRECTION_WEIGHT} reviewers' corrections learned (weight {CORRECTION_WEIGHT})"
-            f", {left_out} left out as outside evaluation names"
+            f", {left_out} left out as names an evaluation reads or the readers typed"
         )
     model = fit(Featurizer(lexicon), train, calibrate)
     write_model(model, out / MODEL_FILE.name)
