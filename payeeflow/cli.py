@@ -397,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="payeeflow",
         description="Screen, classify, match and enrich payees as event streams on Kafka.",
-        epilog="Settings come from environment variables: see README.md (KAFKA_BOOTSTRAP_SERVERS, "
+        epilog="Settings come from environment variables: see docs/operations.md (KAFKA_BOOTSTRAP_SERVERS, "
         "DATABASE_URL, PAYEEFLOW_*).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
