@@ -28,7 +28,8 @@ COPY examples examples
 COPY constraints.txt .
 RUN pip install -c constraints.txt /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
 USER payeeflow
-ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow
+# a container is reached from outside it: the API, and the workers' and the sink's metrics and probes
+ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_METRICS_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow
 EXPOSE 8000 6066 6067
 ENTRYPOINT ["payeeflow"]
 CMD ["--help"]

@@ -21,10 +21,11 @@ run: $(STAMP)
 	$(BIN)/payeeflow run
 
 ## test: lint, the compiled core's own tests, then unit and integration tests on a Kafka broker
-## and a PostgreSQL of their own (started by the tests on free ports, never the running stack's)
+## and a PostgreSQL of their own (started by the tests on free ports, never the running stack's);
+## a test that cannot start that stack, or finds no ../shared/data, fails here (`unit` skips it)
 test: lint
 	cargo test --manifest-path native/Cargo.toml --release --lib --quiet
-	PAYEEFLOW_REQUIRE_STACK=1 $(BIN)/pytest -q -p no:cacheprovider
+	PAYEEFLOW_REQUIRE_STACK=1 PAYEEFLOW_REQUIRE_SHARED_DATA=1 $(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -32,6 +33,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/payeeflow schemas check
 	$(BIN)/payeeflow asyncapi --check -o asyncapi.yaml
+	$(BIN)/payeeflow settings --check -o docs/settings.md
+	$(BIN)/lint-imports --no-cache
 	cargo fmt --manifest-path native/Cargo.toml --check
 	cargo clippy --manifest-path native/Cargo.toml --release --quiet -- -D warnings
 
@@ -55,6 +58,9 @@ bench-e2e: stack
 ## and the AsyncAPI document validated by the AsyncAPI CLI (4.x: 6.x needs Node 24)
 GOBIN ?= $(HOME)/go/bin
 DUMMY_DB := postgresql://user:secret@db:5432/payeeflow
+# every file and login the chart can take from a Secret, so their volumes and variables are checked too
+CHART_FILES := --set kafka.tls.secret=kafka-tls,kafka.tls.certKey=user.crt,kafka.tls.keyKey=user.key \
+  --set kafka.sasl.secret=kafka-user,kafka.sasl.usernameKey=username,cardNetwork.signingKeySecret=card-network
 deploy-check: $(STAMP)
 	test -x $(GOBIN)/helm || go install helm.sh/helm/v3/cmd/helm@v3.22.0
 	test -x $(GOBIN)/docker-compose || (cd "$$(go mod download -json github.com/docker/compose/v2@v2.40.3 \
@@ -64,6 +70,8 @@ deploy-check: $(STAMP)
 	$(GOBIN)/helm lint helm/payeeflow --set database.url=$(DUMMY_DB)
 	mkdir -p .stack && $(GOBIN)/helm template payeeflow helm/payeeflow --set database.url=$(DUMMY_DB) > .stack/chart.yaml
 	$(BIN)/kubernetes-validate -k 1.37.0 --strict .stack/chart.yaml
+	$(GOBIN)/helm template payeeflow helm/payeeflow --set database.url=$(DUMMY_DB) $(CHART_FILES) > .stack/chart-files.yaml
+	$(BIN)/kubernetes-validate -k 1.37.0 --strict .stack/chart-files.yaml
 	$(GOBIN)/docker-compose -f docker-compose.kafka.yml config -q
 	test -x .stack/asyncapi/node_modules/.bin/asyncapi || (mkdir -p .stack/asyncapi && cd .stack/asyncapi \
 	  && npm install --no-audit --no-fund --silent @asyncapi/cli@4.1.1)
@@ -74,4 +82,4 @@ model: $(STAMP)
 	$(BIN)/payeeflow model train --data ../shared/data
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache native/target agents/classification/native*.so
+	rm -rf $(VENV) .mypy_cache .ruff_cache native/target payeeflow/_native*.so

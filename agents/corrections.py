@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from payeeflow.agents.formulas import restore
 from payeeflow.agents.text import canonical, strip_erp_noise
 from payeeflow.errors import InputError
 
@@ -113,14 +114,16 @@ class Corrections:
 
 def read_corrections(path: Path) -> Iterator[Correction]:
     """Corrections from a CSV export (``GET /corrections.csv``'s columns; ``name`` and a
-    ``payee_type`` suffice for retraining)."""
+    ``payee_type`` suffice for retraining), its cells as they were before the export kept
+    formulas out of them."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or "name" not in reader.fieldnames:
             raise InputError(
                 f"{path}: a corrections CSV needs a 'name' column (columns: {reader.fieldnames})"
             )
-        for line, row in enumerate(reader, start=2):
+        for line, cells in enumerate(reader, start=2):
+            row = {column: restore(text) for column, text in cells.items() if isinstance(text, str)}
             try:
                 yield Correction(
                     payee_id=row.get("payee_id") or f"line-{line}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from payeeflow.agents.classification.native import Text
+from payeeflow._native import Text
 
 # AP-file abbreviations, expanded to one canonical spelling before any lookup.
 ABBREVIATIONS: dict[str, str] = {

@@ -12,14 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from payeeflow.errors import RecordError
+from payeeflow.schemas.limits import MAX_EXTRA_CHARS, MAX_FIELD_LENGTH, MAX_ID_LENGTH, MAX_VERSION
 
-# An id is a primary-key and index entry: short, printable, no separators that break CSV exports.
-MAX_ID_LENGTH = 200
-MAX_FIELD_LENGTH = 1000
-MAX_EXTRA_CHARS = 64 * 1024
-# Versions are epoch milliseconds or an ERP's sequence; above 2^53 JSON readers lose precision and
-# a record at 2^63-1 could never be superseded.
-MAX_VERSION = 2**53
 MAX_CLOCK_SKEW = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,5 +1,6 @@
 """Streamed exports: a query's rows as CSV or JSON lines, from a server-side cursor, so an export
-of any size holds one chunk of rows in memory."""
+of any size holds one chunk of rows in memory. CSV cells that a spreadsheet would run as formulas
+are neutralised (``agents/formulas.py``); JSON lines carry every value exactly."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from payeeflow.agents.formulas import neutralise
 from payeeflow.agents.rows import cell
 
 EXPORT_ROWS = 2000  # rows fetched from the server-side cursor at a time
@@ -34,12 +36,13 @@ async def _rows(
 async def csv_lines(
     pool: AsyncConnectionPool, sql: str, params: Sequence[Any], columns: Sequence[str]
 ) -> AsyncIterator[str]:
-    """A header of ``columns``, then each row's cells as the file commands write them."""
+    """A header of ``columns``, then each row's cells as the file commands write them, none of
+    them a spreadsheet formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     async for rows in _rows(pool, sql, params):
-        writer.writerows([cell(v) for v in row] for row in rows)
+        writer.writerows([neutralise(cell(v)) for v in row] for row in rows)
         yield out.getvalue()
         out.seek(0)
         out.truncate()

@@ -32,12 +32,14 @@ from payeeflow.agents.enrichment import Enricher
 from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
+from payeeflow.api.headers import SecurityHeaders
 from payeeflow.api.lean import LeanDoor
 from payeeflow.api.metrics import RequestMetrics
 from payeeflow.api.names import Names
 from payeeflow.api.namesearch import NameSearch
 from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
 from payeeflow.api.security import Guard
+from payeeflow.api.uploads import Uploads
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import asyncpg_dsn, migrate, wait_for_database
 from payeeflow.logs import setup_logging
@@ -71,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_for_database(settings.dsn)  # pre-start: the database answers and is migrated
         migrate(settings.dsn)
         app.state.settings = settings
-        app.state.guard = Guard(settings.api_key_cache_seconds)
         names = Names(asyncpg_dsn(settings.dsn), settings.api_name_index_seconds)
         if settings.api_name_index_seconds:
             try:
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             screener, classifier, matcher, Enricher(), settings.max_name_length
         )
         app.state.ingests = set()  # uploads being ingested: finished before the API stops
+        app.state.uploads = Uploads(settings)  # their places, counted against the caps
         producer: list[AsyncProducer] = []  # made on first use: a reader that never sends needs none
 
         async def get_producer() -> AsyncProducer:
@@ -134,8 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "readiness and metrics are open.",
         lifespan=lifespan,
     )
+    app.state.guard = Guard(settings)  # before the lifespan: a request without a key is counted too
     app.add_middleware(LeanDoor, routers=[payees.router, batches.router])
     app.add_middleware(RequestMetrics)  # outside the door: its answers are counted too
+    app.add_middleware(SecurityHeaders)  # outside both: on every answer they give
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _refused)
     for away in DATABASE_AWAY:

@@ -175,8 +175,8 @@ class PayeeEvent(BaseModel):
     payee_id: str | None = Field(
         None,
         max_length=ID_LENGTH,
-        pattern=TEXT,
-        description="The ERP's id; without one, an id from name and address",
+        pattern=ID,
+        description="The ERP's id (not blank); without one, an id from name and address",
     )
     address: Text = None
     city: Text = None
@@ -252,7 +252,10 @@ class DeadLetter(BaseModel):
     """A message or file row that did not become a stored payee, decoded."""
 
     id: int
-    stage: str = Field(description="ingest, exclusion, classification, matching, enrichment or sink")
+    stage: str = Field(
+        description="ingest, exclusion, classification, matching, enrichment, sink, or feed (a compacted "
+        "topic's message a worker could not read)"
+    )
     reason: str
     error: str
     payee_id: str | None
@@ -264,6 +267,12 @@ class DeadLetter(BaseModel):
     replayed_at: datetime | None
     key: str | None
     payload: Any = Field(description="The record decoded from Avro, or the file row's text")
+    payload_size: int | None = Field(
+        None, description="Set when the letter was sent cut to fit the broker: the original's size in bytes"
+    )
+    payload_sha256: str | None = Field(
+        None, description="Set when cut: the SHA-256 of the whole original, at topic/partition/offset"
+    )
 
 
 class DeadLetterPage(BaseModel):

@@ -20,7 +20,7 @@ import time
 import asyncpg
 from prometheus_client import Gauge
 
-from payeeflow.agents.classification.native import NameIndex
+from payeeflow._native import NameIndex
 from payeeflow.connectors.namechanges import CHANGES, HORIZON, KEEP
 
 log = logging.getLogger(__name__)

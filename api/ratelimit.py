@@ -1,4 +1,5 @@
-"""Each API key's request limit, by GCRA (the generic cell rate algorithm): one time a key.
+"""Request limits by GCRA (the generic cell rate algorithm), one time a key: each API key's,
+and each client address's for requests without a valid key.
 
 A key's limit is written in the ``limits`` library's notation (``100/second``) and parsed by it;
 the counting is not the library's, because its in-memory storage sweeps expired windows from a
@@ -11,17 +12,19 @@ at once, and after them one each ``period / amount``.
 from __future__ import annotations
 
 import time
+from collections.abc import MutableMapping
 
 from limits import parse
 
 
 class RateLimiter:
-    """The keys' limits for one API process. Memory is one integer per key that made a request;
-    only keys checked against the database get here."""
+    """Limits for one API process. Memory is one integer per key that made a request: only keys
+    checked against the database count in the default store; addresses, which anyone can make more
+    of, are counted in a bounded one (``used_up``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, used_up: MutableMapping[str, int] | None = None) -> None:
         self._spaces: dict[str, tuple[int, int]] = {}  # limit text -> (interval, period) in ns
-        self._used_up: dict[str, int] = {}  # key id -> when its allowance is used up, in ns
+        self._used_up = {} if used_up is None else used_up  # key -> when its allowance is used up, in ns
 
     def wait(self, key_id: str, limit: str) -> float:
         """Admit a request of ``key_id`` under ``limit``: 0.0, or the seconds to wait if refused."""
@@ -37,3 +40,8 @@ class RateLimiter:
             return (used_up - period - now) / 1e9
         self._used_up[key_id] = used_up
         return 0.0
+
+    def refund(self, key_id: str, limit: str) -> None:
+        """Give back a request ``wait`` admitted under ``limit``: it turned out not to count."""
+        if (used_up := self._used_up.get(key_id)) is not None:
+            self._used_up[key_id] = used_up - self._spaces[limit][0]

@@ -33,7 +33,7 @@ from measure import SHARED_DATA, cpu_seconds, free_port, postgres_pids, rss_mib
 from payeeflow.api import keys
 from payeeflow.config import Settings
 from payeeflow.connectors.database import migrate
-from payeeflow.connectors.postgres_sink import SNAPSHOT_COLUMNS
+from payeeflow.connectors.sink.tables import SNAPSHOT_COLUMNS
 
 DATABASE = "payeeflow_apibench"
 BATCH = 10_000

@@ -40,11 +40,16 @@ from measure import (
     stop_pipeline,
 )
 
+from payeeflow.agents.matching.synthetic import (
+    generate_network,
+    generate_payees,
+    generate_payments,
+    write_csv,
+)
 from payeeflow.config import Settings
 from payeeflow.connectors.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.streams.topics import create_topics
-from payeeflow.synthetic import generate_network, generate_payees, generate_payments, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 

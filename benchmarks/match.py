@@ -4,10 +4,10 @@ time, RSS.
     python benchmarks/match.py [--suppliers 483227] [--queries 20000] [--unknown 5000] [--seed 1]
                                [--erp | --clerk]
 
-Generates the network (payeeflow.synthetic), then payee queries from it, perturbed the way AP files
-are (typos, legal-form swaps and drops, abbreviations, truncation to 22/35 characters, store
+Generates the network (``agents/matching/synthetic.py``), then payee queries from it, perturbed
+the way AP files are (typos, legal-form swaps and drops, abbreviations, truncation to 22/35 characters, store
 numbers, case and punctuation; 70 % with city/state), plus payees that are not in the network.
-``--erp`` also wraps each query as ERP exports do (``payeeflow.synthetic.erp_noise``); ``--clerk``
+``--erp`` also wraps each query as ERP exports do (``synthetic.erp_noise``); ``--clerk``
 writes each as clerks do instead (``clerks.py``: spacing, possessives, shortened words, cuts
 anywhere, qualifiers, numbers as letters), half of them with a place.
 """
@@ -29,7 +29,14 @@ from clerks import distort
 from measure import SHARED_DATA, rss_mib
 
 from payeeflow.agents.matching.normalize import match_key
-from payeeflow.synthetic import Vocab, erp_noise, generate_network, perturb, reserved_outsider, write_csv
+from payeeflow.agents.matching.synthetic import (
+    Vocab,
+    erp_noise,
+    generate_network,
+    perturb,
+    reserved_outsider,
+    write_csv,
+)
 
 
 def rss_of_index(network: Path) -> str:

@@ -7,7 +7,7 @@
 The names are real payers' (``../shared/data/real``, SOURCES.md). The network side: one spelling of
 each South Dakota vendor that has several (its latest) and of a stable half of the others, and the
 Los Angeles Controller's canonical names; the match benchmark hides them among generated suppliers
-(``payeeflow.synthetic.generate_network``) up to 483,227. The queries: South Dakota's other
+(``payeeflow.agents.matching.synthetic.generate_network``) up to 483,227. The queries: South Dakota's other
 spellings of those vendors, vendors of the other half, Detroit's and Montana's vendor names, and
 Los Angeles's aliases. Each query's candidates are the network names nearest to it (character
 trigrams with the spaces taken out, and words, both TF-IDF cosine, over the whole benchmark network)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from measure import SHARED_DATA
 
-from payeeflow.synthetic import (
+from payeeflow.agents.matching.synthetic import (
     generate_network,
     generate_payees,
     generate_payments,

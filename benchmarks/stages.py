@@ -32,13 +32,13 @@ from payeeflow.agents.classification.logic import Classifier
 from payeeflow.agents.enrichment import Enricher
 from payeeflow.agents.exclusion import Screener
 from payeeflow.agents.matching import Matcher
+from payeeflow.agents.matching.synthetic import generate_network, generate_payees, write_csv
 from payeeflow.agents.validation import validate_record
 from payeeflow.config import Settings
 from payeeflow.connectors.files import to_record
 from payeeflow.errors import RecordError
 from payeeflow.schemas.codec import codec_for
 from payeeflow.streams.topics import CLASSIFIED, ENRICHED, MATCHED, RAW, SCREENED
-from payeeflow.synthetic import generate_network, generate_payees, write_csv
 
 
 def timed(apply: Callable[[Any], Any], records: list[Any], keep: bool = True) -> tuple[float, list[Any]]:

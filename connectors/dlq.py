@@ -1,10 +1,13 @@
 """``payeeflow dlq``: the dead letters the sink stored, listed, decoded, and replayed after a fix.
 
 A replay sends a dead letter's original bytes, with its key, to the topic of the stage it failed at
-(``exclusion`` reads ``payees.raw``, ``sink`` the topic it was consuming…), checks every send, and
-marks the letters ``replayed_at``. The replayed record is a new message: if it fails again it
-becomes a new dead letter; if it is stored, its batch counts it stored. Ingest rejects have no
-record to replay (the file row never became one): fix the file and ingest it again.
+(``exclusion`` reads ``payees.raw``, ``sink`` and ``feed`` the topic they were consuming…), checks
+every send, and marks the letters ``replayed_at``. The replayed record is a new message: if it
+fails again it becomes a new dead letter; if it is stored, its batch counts it stored. Ingest
+rejects have no record to replay (the file row never became one): fix the file and ingest it
+again. A letter sent cut (``payload_sha256`` set: too large for the broker) holds only the first
+bytes of its record and is not replayed either; the original is the message at its topic,
+partition and offset.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from payeeflow.brokers import client_options
 from payeeflow.config import Settings
 from payeeflow.errors import InputError
 from payeeflow.schemas import codec_for
+from payeeflow.streams.deadletters import FEED
 from payeeflow.streams.delivery import Deliveries
 from payeeflow.streams.topics import CLASSIFIED, MATCHED, RAW, SCREENED
 
@@ -76,7 +80,7 @@ def source_topic(settings: Settings, letter: dict[str, Any]) -> str | None:
     """The topic a dead letter's bytes were read from, which a replay sends them back to."""
     if letter["stage"] in STAGE_SOURCES:
         return settings.topic(STAGE_SOURCES[letter["stage"]])
-    if letter["stage"] == "sink":
+    if letter["stage"] in ("sink", FEED):
         return str(letter["topic"])
     return None  # ingest: a file row, not a record
 
@@ -124,13 +128,14 @@ async def replay(settings: Settings, filters: Filters, dry_run: bool = False) ->
     where, params = filters.where()
     with psycopg.connect(settings.dsn, row_factory=dict_row) as conn:
         letters = conn.execute(
-            f"SELECT id, stage, topic, key, payload FROM dead_letters{where} ORDER BY id", params
+            f"SELECT id, stage, topic, key, payload, payload_sha256 FROM dead_letters{where} ORDER BY id",
+            params,
         ).fetchall()
     plan: dict[str, list[dict[str, Any]]] = {}
     skipped = 0
     for letter in letters:
         topic = source_topic(settings, letter)
-        if topic is None or letter["payload"] is None:
+        if topic is None or letter["payload"] is None or letter["payload_sha256"] is not None:
             skipped += 1
             continue
         plan.setdefault(topic, []).append(letter)

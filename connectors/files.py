@@ -13,6 +13,13 @@ An ``.xlsx`` workbook's first sheet (or the one named) is read with openpyxl's r
 as a clerk sees them (``2138.0`` is ``2138``, a date ``2026-11-29``), and a reject carries the row
 as a CSV line.
 
+A file is read within limits (``connectors/limits.py``, the ``file_max_*`` settings), so a hostile
+one costs a bounded time and memory: a CSV or JSON Lines row (so any field in it) or a workbook cell
+longer than ``file_max_field_bytes`` refuses the whole file (``TooLarge``) as soon as it is met,
+before the row is held whole; a workbook is judged by its zip's directory before anything is
+inflated, read within the inflated cap, and its XML parsed without entities (defusedxml). A
+refused file is an ``InputError``: the command exits naming it, the API answers 413 or 422.
+
 A header's columns are mapped to payee fields (``connectors/columns.py``). A row becomes a
 ``payees.raw`` record: the mapped fields go to ``payee``, the other columns to ``payee.extra``
 unchanged.
@@ -29,14 +36,17 @@ import json
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
+from payeeflow.config import get_settings
 from payeeflow.connectors.columns import ColumnMap, map_columns
-from payeeflow.errors import InputError, RecordError
+from payeeflow.connectors.limits import BoundedZip, FileLimits, check_archive
+from payeeflow.errors import InputError, RecordError, TooLarge
 
 PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
 ENVELOPE_FIELDS = ("payee_id", "version")
@@ -44,7 +54,8 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 SNIFF_BYTES = 64 * 1024
 BINARY_PROBE = 8000  # git's rule: a NUL in the first 8,000 bytes makes a file binary
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # absurd rows are rejected by validation
+WIDEST = 1_000  # columns a payee sheet may use (tens in practice; Excel allows 16,384)
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a row, so a field, is capped before csv sees it
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
@@ -99,8 +110,9 @@ def detect_encoding(path: Path, sample: bytes) -> str:
         return "latin-1"
 
 
-def _physical_lines(fh: IO[bytes]) -> Iterator[bytes]:
-    """Lines with their terminators (CRLF, LF or a lone CR, as old Mac exports end lines)."""
+def _physical_lines(fh: IO[bytes], limit: int) -> Iterator[bytes]:
+    """Lines with their terminators (CRLF, LF or a lone CR, as old Mac exports end lines); one
+    growing past ``limit`` bytes is refused before more of it is read."""
     rest = b""
     while chunk := fh.read(1 << 16):
         data = rest + chunk
@@ -111,6 +123,8 @@ def _physical_lines(fh: IO[bytes]) -> Iterator[bytes]:
             yield data[start : match.end()]
             start = match.end()
         rest = data[start:]
+        if len(rest) > limit:
+            raise TooLarge(f"longer than {limit:,} bytes")
     if rest:
         yield rest
 
@@ -118,26 +132,35 @@ def _physical_lines(fh: IO[bytes]) -> Iterator[bytes]:
 class _Decoded:
     """Decodes physical lines for ``csv``/``json`` while remembering the bytes of the current row."""
 
-    def __init__(self, fh: IO[bytes], encoding: str) -> None:
+    def __init__(self, fh: IO[bytes], encoding: str, path: Path, limit: int) -> None:
         self.encoding = encoding
-        self.lines = _physical_lines(fh)
+        self.path = path
+        self.limit = limit  # bytes of a row, however many lines it spans
+        self.lines = _physical_lines(fh, limit)
         self.number = 0  # physical lines read
         self.raw: list[bytes] = []
+        self.size = 0  # bytes of ``raw``
         self.error: str | None = None
 
     def take(self) -> tuple[bytes, str | None]:
         """The bytes of the lines read since the last call, and the first decoding error in them."""
         raw, error = b"".join(self.raw), self.error
-        self.raw, self.error = [], None
+        self.raw, self.size, self.error = [], 0, None
         return raw, error
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        line = next(self.lines)
+        try:
+            line = next(self.lines)
+        except TooLarge:
+            raise self.too_long() from None
         self.number += 1
         self.raw.append(line)
+        self.size += len(line)
+        if self.size > self.limit:  # a quoted field running over many lines
+            raise self.too_long()
         data = line[len(codecs.BOM_UTF8) :] if self.number == 1 and line.startswith(codecs.BOM_UTF8) else line
         try:
             return data.decode(self.encoding)
@@ -149,15 +172,27 @@ class _Decoded:
                 )
             return data.decode(self.encoding, errors="replace")
 
+    def too_long(self) -> TooLarge:
+        """The refusal of the row being read, named by its first line."""
+        return TooLarge(
+            f"{self.path}: line {self.number - len(self.raw) + 1}: a row longer than {self.limit:,} bytes "
+            "(PAYEEFLOW_FILE_MAX_FIELD_BYTES); the file is refused"
+        )
+
 
 def open_rows(
-    path: Path, encoding: str | None = None, maps: dict[str, str] | None = None, sheet: str | None = None
+    path: Path,
+    encoding: str | None = None,
+    maps: dict[str, str] | None = None,
+    sheet: str | None = None,
+    limits: FileLimits | None = None,
 ) -> Source:
     """Open a CSV, JSONL or XLSX payee file; its first row is read here so an empty file fails at
     once. The header's columns are mapped to payee fields (``maps``: ``--map``, else the usual
-    names); JSON Lines carry the field names themselves."""
+    names); JSON Lines carry the field names themselves. ``limits``: the settings' by default."""
+    limits = limits or FileLimits.from_settings(get_settings())
     if path.suffix.lower() in XLSX_SUFFIXES:
-        return _open_xlsx(path, maps, sheet)
+        return _open_xlsx(path, maps, sheet, limits)
     try:
         fh = cast(io.BufferedReader, path.open("rb", buffering=SNIFF_BYTES))  # peek() sees the sample
     except OSError as exc:
@@ -172,7 +207,7 @@ def open_rows(
                 raise InputError(f"{path}: the file is empty")
         else:
             encoding = detect_encoding(path, fh.peek(SNIFF_BYTES)[:SNIFF_BYTES])
-        lines = _Decoded(fh, encoding)
+        lines = _Decoded(fh, encoding, path, limits.max_field_bytes)
         mapping = ColumnMap()
         if path.suffix.lower() in JSONL_SUFFIXES:
             columns = []
@@ -218,19 +253,33 @@ def _chain(first: Row, rows: Iterator[Row], source: IO[bytes] | Any) -> Iterator
         source.close()
 
 
-def _open_xlsx(path: Path, maps: dict[str, str] | None, sheet_name: str | None) -> Source:
+def _open_xlsx(path: Path, maps: dict[str, str] | None, sheet_name: str | None, limits: FileLimits) -> Source:
     import openpyxl  # only for workbooks
-    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.reader.excel import ExcelReader
 
+    if not openpyxl.DEFUSEDXML:  # defusedxml missing, or OPENPYXL_DEFUSEDXML=False
+        raise InputError(f"{path}: workbooks are read only with defusedxml (pip install defusedxml)")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})") from exc
+        check_archive(path, limits)
+        # load_workbook(path) is these two steps; the parts are read through the bounded zip
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        reader.archive.close()
+        reader.archive = BoundedZip(path, limits)
+    except _DAMAGED as exc:
+        raise _unreadable(path, exc) from exc
+    try:
+        reader.read()
+    except BaseException as exc:
+        reader.archive.close()
+        if isinstance(exc, _DAMAGED):
+            raise _unreadable(path, exc) from exc
+        raise
+    book = reader.wb
     try:
         if sheet_name is not None and sheet_name not in book.sheetnames:
             raise InputError(f"{path}: no sheet {sheet_name!r} (sheets: {', '.join(book.sheetnames)})")
         sheet = book[sheet_name] if sheet_name is not None else book.worksheets[0]
-        cells = ([_text(v) for v in values] for values in sheet.iter_rows(values_only=True))
+        cells = _sheet_rows(path, sheet, limits.max_field_bytes)
         numbered = ((n, row) for n, row in enumerate(cells, start=1) if any(row))
         _, header = next(numbered, (0, []))
         columns = _trimmed(header)
@@ -243,6 +292,44 @@ def _open_xlsx(path: Path, maps: dict[str, str] | None, sheet_name: str | None) 
         book.close()
         raise
     return Source(columns, "utf-8", _chain(first, rows, book), mapping)  # a reject's bytes: its CSV line
+
+
+_DAMAGED = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error)
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputError:
+    """A workbook that cannot be read, and why; one declaring XML entities is called hostile."""
+    from defusedxml import DefusedXmlException
+
+    if isinstance(exc, DefusedXmlException) or isinstance(exc.__cause__, DefusedXmlException):
+        return InputError(f"{path}: the workbook's XML declares entities (an XML bomb?); refused")
+    return InputError(f"{path}: not a readable Excel workbook ({type(exc).__name__}: {exc})")
+
+
+def _sheet_rows(path: Path, sheet: Any, limit: int) -> Iterator[list[str]]:
+    """The sheet's rows as text, as wide as their cells, not as the sheet's declared dimension
+    (openpyxl pads every row to it, 16,384 cells for a hostile ``A1:XFD1048576``, and drops cells
+    past a wrong one); a value past column ``WIDEST``, a cell over ``limit`` characters, or a
+    damaged or hostile part met on the way refuses the workbook."""
+    sheet.reset_dimensions()
+    try:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if len(values) > WIDEST:
+                if values[WIDEST:].count(None) < len(values) - WIDEST:
+                    raise InputError(
+                        f"{path}: row {number}: a value past column {WIDEST:,}, more than a payee "
+                        "sheet uses; the file is refused"
+                    )
+                values = values[:WIDEST]
+            cells = [_text(v) for v in values]
+            if cells and max(map(len, cells)) > limit:
+                raise TooLarge(
+                    f"{path}: row {number}: a cell longer than {limit:,} characters "
+                    "(PAYEEFLOW_FILE_MAX_FIELD_BYTES); the file is refused"
+                )
+            yield cells
+    except _DAMAGED as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def _xlsx_rows(numbered: Iterator[tuple[int, list[str]]], columns: list[str]) -> Iterator[Row]:

@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         description="PostgreSQL DSN; unset means the local stack's server.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", description="How clients talk to the brokers (Kafka's security.protocol)."
+        "PLAINTEXT",
+        description="How clients talk to the brokers (Kafka's security.protocol), for every client: "
+        "workers, sink, ingest, supplier load and feed, replay, API readiness (`payeeflow/brokers.py`).",
     )
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
         "PLAIN", description="SASL mechanism, with a SASL protocol."
@@ -54,6 +56,19 @@ class Settings(BaseSettings):
     schema_registry_ca_file: Path | None = Field(
         None, description="CA bundle the registry's TLS is checked with."
     )
+    registry_host: str = Field(
+        "127.0.0.1",
+        description="Address the registry stand-in (`payeeflow registry`) listens on; its port is the "
+        "registry URL's.",
+    )
+    registry_admin_key: SecretStr | None = Field(
+        None,
+        description="What the registry stand-in's writes (schema registrations, compatibility changes) "
+        "need, as a bearer token or as the password of basic authentication; reads need nothing. Clients "
+        "send it (user `admin`) when schema_registry_basic_auth is unset. Unset, the local stack's own: "
+        "STACK_DIR/registry.key, made by the stand-in on its first start and sent by clients of the "
+        "local registry.",
+    )
     topic_prefix: str = Field("", description="Prefix of every topic name (isolates tests, tenants).")
     topic_partitions: int = Field(6, ge=1, description="Partitions of each topic created.")
     topic_replication_factor: int = Field(
@@ -62,9 +77,20 @@ class Settings(BaseSettings):
     topic_min_insync_replicas: int = Field(
         1, ge=1, description="Replicas that must have a write before it counts (acks=all): 2 on a cluster."
     )
+    kafka_max_message_bytes: int = Field(
+        1_048_588,
+        ge=65_536,
+        description="The brokers' message.max.bytes (Kafka's default): a stage record above it is "
+        "dead-lettered, a dead letter above it is sent cut, with the size and SHA-256 of its payload.",
+    )
     group_prefix: str = Field("payeeflow", description="Prefix of consumer group ids.")
     stack_dir: Path = Field(Path(".stack"), description="Where the local stack keeps binaries and data.")
     worker_web_port: int = Field(6066, description="Port of a worker's /metrics, /health and /ready.")
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the workers' web servers (/metrics and probes) and the sink's /metrics listen "
+        "on: 0.0.0.0 in a pod or container, for the probes and Prometheus.",
+    )
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8000, description="Port of the API.")
     api_workers: int = Field(1, ge=1, description="API processes (uvicorn workers) sharing its port.")
@@ -75,10 +101,56 @@ class Settings(BaseSettings):
         "(`100/second`, `5000/minute`); each key keeps the limit it was created with.",
     )
     api_upload_max_bytes: int = Field(
-        1 << 30, gt=0, description="The largest file POST /batches takes (written to disk as it arrives)."
+        1 << 30,
+        gt=0,
+        description="The largest file POST /batches takes, written to disk as it arrives (413 above: "
+        "by Content-Length before a byte is read, else when the body passes it).",
+    )
+    api_uploads_at_once: int = Field(
+        4,
+        ge=1,
+        description="Uploads an API process holds at once, from the first byte received to the end of "
+        "their ingest; one more is a 503 with Retry-After.",
+    )
+    api_upload_disk_bytes: int = Field(
+        2 << 30,
+        gt=0,
+        description="Disk the files of an API process's uploads take together until ingested; an upload "
+        "that would pass it is a 503 with Retry-After (at least api_upload_max_bytes, or large files "
+        "never fit).",
+    )
+    file_max_inflated_bytes: int = Field(
+        256 << 20,
+        gt=0,
+        description="The most a workbook (a zip) may inflate to, all its parts together: checked in its "
+        "directory before anything is inflated, and counted while it is read.",
+    )
+    file_max_compression_ratio: float = Field(
+        100.0,
+        gt=1,
+        description="The most a part of a workbook (a zip) may inflate per byte stored, parts under "
+        "100 KiB aside (Apache POI's rule and default; Excel's own parts stay under 30).",
+    )
+    file_max_field_bytes: int = Field(
+        256 << 10,
+        gt=0,
+        description="The longest field of a payee file (a workbook's cell, or a CSV or JSON Lines row "
+        "and so any field in it); a file holding a longer one is refused, never read into memory.",
     )
     api_key_cache_seconds: float = Field(
         30.0, gt=0, description="How long the API trusts a key it checked: a revocation takes this long."
+    )
+    api_unknown_key_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long the API remembers a key id the database does not know (or only revoked), "
+        "so a made-up key costs one lookup, not one a request.",
+    )
+    api_unauthenticated_rate_limit: str = Field(
+        "60/minute",
+        description="Requests without a valid API key (none, unknown, revoked, a wrong secret) one client "
+        "address may make to an API process, counted before any key lookup (`limits` notation); over it, "
+        "429 with Retry-After. A request whose key proves good is not counted.",
     )
     api_database_connections: int = Field(
         2,
@@ -249,9 +321,14 @@ class Settings(BaseSettings):
 
     @property
     def registry_address(self) -> tuple[str, int]:
-        """(host, port) of the registry URL: where the stand-in listens, and what is checked."""
+        """(host, port) of the registry URL: what is checked (the stand-in listens on its port)."""
         url = urlsplit(self.schema_registry_url)
         return url.hostname or "127.0.0.1", url.port or 8081
+
+    @property
+    def registry_key_file(self) -> Path:
+        """Where the local stack keeps the registry stand-in's admin key when none is set."""
+        return self.stack_dir / "registry.key"
 
     @property
     def dsn(self) -> str:
@@ -265,13 +342,31 @@ class Settings(BaseSettings):
 
 
 def registry_conf(settings: Settings) -> dict[str, str]:
-    """The schema registry client's settings beyond its URL (confluent-kafka's names)."""
+    """The schema registry client's settings beyond its URL (confluent-kafka's names): the basic
+    authentication set, else the stand-in's admin key (``registry_admin_key``, or the local stack's
+    when the registry is the local one)."""
     conf = {}
     if settings.schema_registry_basic_auth is not None:
         conf["basic.auth.user.info"] = settings.schema_registry_basic_auth.get_secret_value()
+    elif settings.registry_admin_key is not None:
+        conf["basic.auth.user.info"] = f"admin:{settings.registry_admin_key.get_secret_value()}"
+    elif settings.registry_is_local and (key := _local_registry_key(settings.registry_key_file)) is not None:
+        conf["basic.auth.user.info"] = f"admin:{key}"
     if settings.schema_registry_ca_file is not None:
         conf["ssl.ca.location"] = str(settings.schema_registry_ca_file)
     return conf
+
+
+_LOCAL_REGISTRY_KEYS: dict[Path, str] = {}
+
+
+def _local_registry_key(path: Path) -> str | None:
+    """The local stack's registry key, read once it exists (codecs ask for it on every record)."""
+    if (key := _LOCAL_REGISTRY_KEYS.get(path)) is None:
+        if not path.is_file():
+            return None
+        key = _LOCAL_REGISTRY_KEYS[path] = path.read_text().strip()
+    return key
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 PayeeflowError
 ├── InputError          bad input from a user or a file: a clear message, a non-zero exit
+│   └── TooLarge        a file over one of the size limits (HTTP 413)
 ├── RecordError         one record cannot be processed: it goes to rejects / the dead-letter topic
 │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
 ├── DeliveryError       the broker did not take a record a command produced: the command fails
@@ -20,6 +21,10 @@ class RegistryUnavailable(PayeeflowError):
 
 class InputError(PayeeflowError):
     """A file or argument a user gave cannot be used at all."""
+
+
+class TooLarge(InputError):
+    """A file larger than a limit allows (a field, its inflated size): refused, not read on."""
 
 
 class RecordError(PayeeflowError):

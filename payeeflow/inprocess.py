@@ -1,7 +1,8 @@
 """``payeeflow classify | match | process``: the stages over a CSV file, without Kafka.
 
 Every input row comes out, in order: in OUTPUT with the stage columns appended, or in
-``OUTPUT.rejects.csv`` with its line and reason. Rows stream through; the file is never held.
+``OUTPUT.rejects.csv`` with its line and reason (among them a row giving a payee's id to another
+payee: ``connectors/identities.py``). Rows stream through; the file is never held.
 With several processes, this one reads and writes while forked copies of the loaded pipeline
 (the supplier index shared copy-on-write) answer chunks of rows, a bounded number at a time.
 """
@@ -22,7 +23,8 @@ from cachetools import LRUCache
 
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.agents.rows import cell, flat_row
-from payeeflow.connectors.files import open_rows, to_record
+from payeeflow.connectors.files import open_rows, payee_id_for, to_record
+from payeeflow.connectors.identities import PayeeIds
 from payeeflow.errors import InputError, RecordError
 
 
@@ -71,6 +73,7 @@ def run_file(
     reject_file = rejects_path(output)
     written = rejected = 0
     job = _Job(out_columns, source.name, datetime.now(UTC), opened.mapping.consumed)
+    ids = PayeeIds()  # a row giving a payee's id to another payee is a reject, as in ingest
     try:
         out_fh = output.open("w", newline="", encoding="utf-8")
     except OSError as exc:
@@ -81,6 +84,11 @@ def run_file(
         writer.writerow(out_columns)
         reject_writer = None
         for (line, row, raw), answer in _answers(pipeline, job, opened.rows, processes):
+            if isinstance(row, dict):  # in the file's order, as ingest sees them
+                try:
+                    ids.see(line, payee_id_for(row), row)
+                except RecordError as exc:
+                    answer = exc.reason, exc.detail
             if isinstance(answer, list):
                 writer.writerow(answer)
                 written += 1

@@ -29,7 +29,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 from fastavro.write import LOGICAL_WRITERS
 
-from payeeflow.agents.classification.native import AvroSchema
+from payeeflow._native import AvroSchema
 from payeeflow.config import Settings, registry_conf
 from payeeflow.errors import DecodeError, RegistryUnavailable
 

@@ -3,10 +3,11 @@
 A stage is a pure ``apply(record) -> record`` (see ``agents``); this module gives it Kafka:
 take a batch, decode, apply, encode and send each record, and send any record that fails to the
 dead-letter topic. Nothing escapes the per-record ``try``, because Faust acknowledges a message
-whose agent raised, which would lose it. The stage topics are written through librdkafka
-(``streams/sender.py``) and a batch's loop body returns only once all of them are delivered;
-Faust acknowledges the batch after that and commits only acknowledged offsets (flushing its own
-producer, the dead letters', first), so delivery is at least once.
+whose agent raised, which would lose it. The stage topics and the dead letters are written through
+librdkafka (``streams/sender.py``) and a batch's loop body returns only once all of them are
+delivered (a refused message is sent again, never dropped); Faust acknowledges the batch after
+that and commits only acknowledged offsets, so delivery is at least once. A record too large for
+the broker is dead-lettered, and a dead letter too large is sent cut (``streams/deadletters.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from payeeflow.metrics import BATCH_SECONDS, RECORDS
 from payeeflow.schemas import codec_for
 from payeeflow.schemas.codec import AvroCodec
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.sender import Headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ Refine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class Feed(Protocol):
-    """A topic a stage follows beside its records (``connectors/feeds.py``): ready once read up
+    """A topic a stage follows beside its records (``agents/feeds.py``): ready once read up
     to where it stood when the worker started."""
 
     base: str
@@ -93,7 +95,7 @@ def create_app(settings: Settings, name: str) -> faust.App:
         broker_heartbeat_interval=settings.session_timeout / 3,
         consumer_group_instance_id=settings.group_instance_id,
         web_port=settings.worker_web_port,
-        web_bind="0.0.0.0",
+        web_bind=settings.metrics_host,
         datadir=data / f"{settings.group(name)}-data",
     )
 
@@ -111,10 +113,16 @@ def _writer(codec: AvroCodec, previous: AvroCodec | None) -> Write:
 
 
 class Sender(Protocol):
-    """What writes a chain's stage topics (``streams/sender.py``)."""
+    """What writes a chain's stage topics and dead letters (``streams/sender.py``); ``send``
+    raises for a message the broker would refuse for its size."""
 
     def send(
-        self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: Headers = None,
     ) -> None: ...
 
     async def delivered(self) -> None: ...
@@ -149,7 +157,13 @@ def add_chain(
         )
         for k, (stage, codec) in enumerate(zip(stages, codecs, strict=True))
     ]
-    deadletters = DeadLetters(settings, lambda t, k, v, h: app.producer.send(t, k, v, None, None, h))
+
+    async def send_letter(
+        topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        sender.send(topic, key, value, headers=headers)  # delivered with the batch's records
+
+    deadletters = DeadLetters(settings, send_letter)
     timer = BATCH_SECONDS.labels("+".join(stage.name for stage in stages))
     Item = tuple[faust.types.EventT, dict[str, Any], bytes]
 
@@ -188,10 +202,10 @@ def add_chain(
         for event, record, payload in applied:
             try:
                 value = encode(record, payload)
-            except Exception as exc:
+                sender.send(target, event.message.key, value)
+            except Exception as exc:  # unencodable, or too large for the broker
                 await fail(stage, event, exc, payload, record)
                 continue
-            sender.send(target, event.message.key, value)
             processed.inc()
             delivered.append((event, record, value))
         return delivered

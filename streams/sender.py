@@ -1,5 +1,5 @@
 """Producers over confluent-kafka (librdkafka), which batches and sends in C threads: the stage
-topics' (``StageSender``) and the ingest's (``AsyncProducer``).
+topics' and the workers' dead letters (``StageSender``), and the ingest's (``AsyncProducer``).
 
 Faust's aiokafka producer cost a fused worker about a fifth of its time (a Python future, a
 partitioner call and an accumulator append per message, four messages a payee); librdkafka takes
@@ -18,7 +18,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -26,6 +26,7 @@ from payeeflow.brokers import librdkafka_options
 from payeeflow.config import Settings
 
 log = logging.getLogger(__name__)
+Headers = list[tuple[str, Any]] | None  # a dead letter's stage and reason
 
 FLUSH_SECONDS = 30.0  # one wait for delivery; the loop waits again, so an outage is waited out
 # Every message on the brokers' every replica, once, in the partition Kafka's Java client and
@@ -34,24 +35,36 @@ RELIABLE = {"acks": "all", "enable.idempotence": True, "partitioner": "murmur2_r
 
 
 def _producer(settings: Settings, linger_ms: int, **config: Any) -> Producer:
-    return Producer({**librdkafka_options(settings), **RELIABLE, "linger.ms": linger_ms, **config})
+    """A reliable producer whose size limit is the brokers': a message above it is refused by
+    ``produce`` at once (a stage dead-letters it), not by a broker after it was queued, where it
+    would be sent again for ever."""
+    limit = {"message.max.bytes": settings.kafka_max_message_bytes}
+    return Producer({**librdkafka_options(settings), **RELIABLE, **limit, "linger.ms": linger_ms, **config})
 
 
 class StageSender:
-    """Sends a chain's stage records and says when they are all delivered."""
+    """Sends a chain's stage records and dead letters and says when they are all delivered."""
 
     def __init__(self, settings: Settings) -> None:
         self._producer = _producer(settings, 5, **{"queue.buffering.max.messages": 1_000_000})
-        self._failed: list[tuple[str, bytes | None, bytes | None, int]] = []
+        self._failed: list[tuple[str, bytes | None, bytes | None, int, Headers]] = []
 
-    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: Headers = None,
+    ) -> None:
         """Queue one message (in ``partition``, else the key's); librdkafka sends it in the
         background. Its delivery report is served by ``delivered`` (a poll after every message
-        was 3 % of a fused worker)."""
+        was 3 % of a fused worker). A message over the size limit raises ``KafkaException``."""
+        where = -1 if partition is None else partition
         while True:
             try:
                 self._producer.produce(
-                    topic, value, key, -1 if partition is None else partition, on_delivery=self._on_delivery
+                    topic, value, key, where, on_delivery=self._on_delivery, headers=headers
                 )
                 return
             except BufferError:  # a million messages queued: let librdkafka send some first
@@ -61,7 +74,13 @@ class StageSender:
         if error is not None:
             where = message.partition()
             self._failed.append(
-                (message.topic() or "", message.key(), message.value(), -1 if where is None else where)
+                (
+                    message.topic() or "",
+                    message.key(),
+                    message.value(),
+                    -1 if where is None else where,
+                    cast(Headers, message.headers()),  # a list: as it was given to ``produce``
+                )
             )
 
     async def delivered(self) -> None:
@@ -80,8 +99,8 @@ class StageSender:
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
-            for topic, key, value, partition in failed:  # where it was meant to go (a job's partition)
-                self.send(topic, key, value, None if partition < 0 else partition)
+            for topic, key, value, partition, headers in failed:  # where it was meant to go
+                self.send(topic, key, value, None if partition < 0 else partition, headers)
 
 
 class AsyncProducer:

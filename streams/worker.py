@@ -64,7 +64,9 @@ def build_worker_app(settings: Settings, names: list[str], sender: Sender | None
 
 def _providers_app(settings: Settings) -> faust.App:
     """The providers process: its own consumer group and web port."""
-    from payeeflow.streams.providers import add_providers_process  # the card client loads a signing key
+    from payeeflow.agents.providers.workflow import (
+        add_providers_process,  # the card client loads a signing key
+    )
 
     app = create_app(settings.model_copy(update={"worker_web_port": settings.providers_web_port}), PROVIDERS)
     providers = add_providers_process(app, settings)
@@ -78,7 +80,7 @@ def _slow_providers(app: faust.App, settings: Settings, chain: list[Stage], send
     enabled = settings.card_network_enabled or settings.address_validation_enabled
     if not enabled or chain[-1].name != "enrichment":
         return None
-    from payeeflow.streams.providers import add_slow_providers  # the card client loads a signing key
+    from payeeflow.agents.providers.workflow import add_slow_providers  # the card client loads a signing key
 
     # with a providers process, this worker only opens the jobs that process advances
     providers = add_slow_providers(

@@ -1,9 +1,17 @@
-"""Fixtures shared by unit and integration tests."""
+"""Fixtures shared by unit and integration tests.
+
+Tests that read the shared data folder (``../shared/data`` beside the checkout, or
+``PAYEEFLOW_SHARED_DATA_DIR``) take the ``shared_data`` fixture: without the folder they skip with
+the reason, but with ``PAYEEFLOW_REQUIRE_SHARED_DATA=1`` (``make test``, so CI) they fail instead,
+so a missing folder never passes for green.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 MOCK_REGISTRY = "mock://"  # confluent-kafka's in-process schema registry, for tests without a stack
 SHARED_DATA = Path(os.environ.get("PAYEEFLOW_SHARED_DATA_DIR") or ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder; missing, a skip with the reason, or a failure where it is required."""
+    if not SHARED_DATA.is_dir():
+        why = f"no shared data folder at {SHARED_DATA} (set PAYEEFLOW_SHARED_DATA_DIR to where it is)"
+        if os.environ.get("PAYEEFLOW_REQUIRE_SHARED_DATA"):
+            pytest.fail(f"{why}; PAYEEFLOW_REQUIRE_SHARED_DATA is set", pytrace=False)
+        pytest.skip(why)
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +73,17 @@ def screener() -> Screener:
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
     return Classifier.load()
+
+
+async def wait_until_async(check: Callable[[], Any], timeout: float = 10, every: float = 0.01) -> Any:
+    """``check()``'s first true value, asked every ``every`` s on the running loop (the tasks awaited
+    meanwhile run); fails after ``timeout`` s. ``tests/integration``'s ``wait_until`` blocks instead."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(every)
+    return value
 
 
 def raw_record(name: str, payee_id: str = "p1", **payee: Any) -> dict[str, Any]:

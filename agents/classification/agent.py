@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.feeds import CorrectionFeed
 from payeeflow.config import Settings
-from payeeflow.connectors.feeds import CorrectionFeed
 from payeeflow.streams.app import Stage
 from payeeflow.streams.topics import CLASSIFIED, SCREENED
 

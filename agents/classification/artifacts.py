@@ -1,6 +1,6 @@
 """Where the trained files live and how they load: all that serving needs of training's output.
 
-``payeeflow model train`` (``model_train``, ``train``) writes them; the classifier, the sink's row
+``payeeflow model train`` (the ``training`` package) writes them; the classifier, the sink's row
 mapping and ``payeeflow model eval`` only read them, without importing the training code.
 """
 

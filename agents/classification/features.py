@@ -6,7 +6,7 @@ surname frequency, legal form, business and government phrases, known company). 
 the human-readable ones for the ``reason`` of a decision.
 
 The reading itself is compiled (``native/src/features.rs``, imported as
-``payeeflow.agents.classification.native``) so a payee costs microseconds; this module holds the word lists
+``payeeflow._native``) so a payee costs microseconds; this module holds the word lists
 it reads with and builds it from the trained lexicon.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from payeeflow.agents.classification.native import Featurizer as NativeFeaturizer
-from payeeflow.agents.classification.native import Signals
+from payeeflow._native import Featurizer as NativeFeaturizer
+from payeeflow._native import Signals
 from payeeflow.agents.text import canonical, canonical_tokens, strip_erp_noise
 
 TITLES = frozenset({"MR", "MRS", "MS", "MISS", "DR", "PROF", "REV", "HON", "SIR", "ATTY"})

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import openai
 from pydantic import BaseModel, Field, ValidationError
 
-from payeeflow.agents.providers import Guard
+from payeeflow.agents.providers.guards import Guard
 from payeeflow.config import Settings
 from payeeflow.metrics import PROVIDER_CALLS, PROVIDER_SECONDS
 

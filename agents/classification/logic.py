@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from payeeflow._native import Scorer
 from payeeflow.agents.classification.artifacts import LEXICON_FILE, MODEL_FILE, load_lexicon, load_model
 from payeeflow.agents.classification.features import SHAPE, Featurizer, Signals
-from payeeflow.agents.classification.knowledge import MEANINGS
-from payeeflow.agents.classification.native import Scorer
+from payeeflow.agents.classification.meanings import MEANINGS
 from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.phrases import PhraseIndex
 
@@ -166,6 +166,6 @@ def _signals(kind: str, s: Signals) -> list[str]:
 
 
 def _meaning(word: str, kind: str) -> str:
-    """What a deciding word says, from what the project knows of it (``knowledge.MEANINGS``)."""
+    """What a deciding word says, from what the project knows of it (``meanings.MEANINGS``)."""
     meaning = MEANINGS.get((word, kind))
     return f"'{word}' {meaning}" if meaning else f"'{word}' is a word of {kind.lower()} names"

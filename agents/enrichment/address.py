@@ -38,7 +38,7 @@ from scourgify.address_constants import (
     STREET_TYPE_ABBREVIATIONS,
 )
 
-from payeeflow.agents.classification.native import AddressTagger
+from payeeflow._native import AddressTagger
 from payeeflow.agents.enrichment.zip_table import zip_table
 
 STATES = frozenset(

@@ -1,5 +1,5 @@
 """Faust agent of the enrichment stage: payees.matched -> payees.enriched (with address validation
-and the card network's search left pending when their flags are on: see ``streams/providers.py``)."""
+and the card network's search left pending when their flags are on: see ``agents/providers/workflow.py``)."""
 
 from __future__ import annotations
 

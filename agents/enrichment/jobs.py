@@ -1,4 +1,4 @@
-"""The slow providers' pending work, as a worker keeps it (``streams/providers.py`` runs it
+"""The slow providers' pending work, as a worker keeps it (``agents/providers/workflow.py`` runs it
 against Kafka and the providers' APIs).
 
 A job holds up to 100 payees of one partition of the enrichment chain's source topic (their

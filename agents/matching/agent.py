@@ -8,10 +8,10 @@ waits for both before matching its first batch.
 from __future__ import annotations
 
 from payeeflow.agents.corrections import Corrections
+from payeeflow.agents.feeds import CorrectionFeed, SupplierFeed
 from payeeflow.agents.matching.index import SupplierIndex
 from payeeflow.agents.matching.logic import Matcher
 from payeeflow.config import Settings
-from payeeflow.connectors.feeds import CorrectionFeed, SupplierFeed
 from payeeflow.metrics import INDEX_ROWS, SUPPLIERS
 from payeeflow.streams.app import Feed, Stage
 from payeeflow.streams.topics import CLASSIFIED, MATCHED

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from payeeflow.agents.classification.native import Suppliers, rank
+from payeeflow._native import Suppliers, rank
 from payeeflow.agents.matching.model import FEATURES, MatchModel, match_model
 from payeeflow.agents.matching.normalize import KEYS, LEGAL_FORMS
 from payeeflow.agents.matching.words import pair_words

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from payeeflow.agents.matching.normalize import match_key
-from payeeflow.synthetic import generate_network
+from payeeflow.agents.matching.synthetic import generate_network
 
 LABELLED = Path(__file__).resolve().parents[2] / "data" / "matching"
 NETWORK_SIZE = 483_227

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from payeeflow.agents.classification.native import MatchKeys
+from payeeflow._native import MatchKeys
 from payeeflow.agents.text import ABBREVIATIONS
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.

@@ -32,14 +32,15 @@ from typing import Any
 
 import numpy as np
 
+from payeeflow.agents.formulas import restore
 from payeeflow.agents.matching import labelled
 from payeeflow.agents.matching.index import SupplierIndex
 from payeeflow.agents.matching.logic import Matcher
 from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
+from payeeflow.agents.matching.synthetic import Vocab, erp_noise, perturb
 from payeeflow.agents.matching.variants import clerk_variant, look_alike
 from payeeflow.errors import InputError
-from payeeflow.synthetic import Vocab, erp_noise, perturb
 
 SEED = 7
 GENERATED_QUERIES = 24_000
@@ -172,15 +173,17 @@ def generated_examples(matcher: Matcher, network: list[dict[str, str]], vocab: V
 
 
 def corrected_examples(matcher: Matcher, path: Path, into: Examples) -> int:
-    """Clerks' supplier choices (``payeeflow corrections export``): the chosen supplier is 1."""
+    """Clerks' supplier choices (``GET /corrections.csv``, its cells as they were before the export
+    kept formulas out of them): the chosen supplier is 1."""
     used = 0
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if not row.get("supplier_id") or not row.get("name"):
                 continue
-            for x, rows in pairs_of(matcher, row["name"], {}):
+            supplier_id = restore(row["supplier_id"])
+            for x, rows in pairs_of(matcher, restore(row["name"]), {}):
                 ids = [matcher.index.fields(r)[0] for r in rows]
-                into.add(x, np.array([i == row["supplier_id"] for i in ids], dtype=float), REAL_WEIGHT)
+                into.add(x, np.array([i == supplier_id for i in ids], dtype=float), REAL_WEIGHT)
                 used += 1
     return used
 

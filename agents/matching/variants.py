@@ -2,7 +2,7 @@
 names of other firms that look like it.
 
 ``clerk_variant`` covers the ways issue 30 lists (spacing, possessives, shortened words, a cut
-anywhere, qualifiers added or dropped, numbers as letters), beside ``payeeflow.synthetic``'s
+anywhere, qualifiers added or dropped, numbers as letters), beside ``payeeflow.agents.matching.synthetic``'s
 ``perturb`` and ``erp_noise``. ``look_alike`` makes another supplier: a distinctive word swapped,
 a leading word added, another number, the words in another order, a department of a government.
 Whether a trailing word added makes another firm (``NORTHERN WATER SYSTEMS``) or not (``SMITH
@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 
-from payeeflow.synthetic import Vocab
+from payeeflow.agents.matching.synthetic import Vocab
 
 ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
 VOWELS = set("AEIOU")

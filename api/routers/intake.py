@@ -4,12 +4,19 @@ one payee processed now.
 The same validation, rejects and Avro as ``payeeflow ingest``: an upload is written to a file as
 it arrives (never held in memory), checked as the command checks a file (a clear 422 when it has
 no usable header), then ingested in the background while the answer gives the batch id at once.
+
+A hostile file is refused, the rest of the API undisturbed: a body over ``api_upload_max_bytes``
+(by its Content-Length, before a byte is read, or as it arrives), a row or cell over the field cap
+or a workbook inflating past its cap are a 413; a workbook that is a zip bomb by ratio or declares
+XML entities is a 422 (``connectors/limits.py``). An upload holds a place until it is ingested
+(``api/uploads.py``): past ``api_uploads_at_once`` or ``api_upload_disk_bytes``, a 503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +32,13 @@ from payeeflow.api import keys
 from payeeflow.api.deps import ConnDep, get_pool
 from payeeflow.api.models import NO_NUL, PayeeAccepted, PayeeEvent, Processed, UploadAccepted
 from payeeflow.api.security import REFUSALS, require
+from payeeflow.api.uploads import Place
 from payeeflow.config import Settings
 from payeeflow.connectors.columns import parse_maps
 from payeeflow.connectors.files import JSONL_SUFFIXES, XLSX_SUFFIXES, open_rows, to_record
 from payeeflow.connectors.ingest import ingest_file, new_batch_id
-from payeeflow.errors import InputError, RecordError
+from payeeflow.connectors.limits import FileLimits
+from payeeflow.errors import InputError, RecordError, TooLarge
 from payeeflow.schemas import codec_for
 from payeeflow.streams.topics import RAW
 
@@ -57,7 +66,13 @@ def _invalid(message: str, kind: str = "value_error") -> HTTPException:
     "/batches",
     status_code=202,
     response_model=UploadAccepted,
-    responses={413: {"description": "Larger than api_upload_max_bytes"}},
+    responses={
+        413: {
+            "description": "Larger than api_upload_max_bytes, a row or cell over file_max_field_bytes, "
+            "or a workbook inflating past file_max_inflated_bytes"
+        },
+        503: {"description": "api_uploads_at_once uploads held, or api_upload_disk_bytes full: retry"},
+    },
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def upload(
@@ -94,37 +109,54 @@ async def upload(
         maps = parse_maps(columns or [])
     except InputError as exc:
         raise _invalid(str(exc)) from exc
-    path = Path(tempfile.mkstemp(prefix="payeeflow-upload-", suffix=suffix)[1])
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.api_upload_max_bytes:
+        raise _too_large(settings.api_upload_max_bytes)  # before a byte of it is read
+    place = request.app.state.uploads.take()
+    handle, name = tempfile.mkstemp(prefix="payeeflow-upload-", suffix=suffix)
+    os.close(handle)
+    path = Path(name)
+    limits = FileLimits.from_settings(settings)
     try:
-        size = await _receive(request, path, settings.api_upload_max_bytes)
+        size = await _receive(request, path, settings.api_upload_max_bytes, place)
         try:
             # a workbook's shared strings are parsed when it opens: not on the loop's thread
-            await asyncio.to_thread(lambda: open_rows(path, None, maps, sheet).rows.close())  # type: ignore[attr-defined]
+            await asyncio.to_thread(lambda: open_rows(path, None, maps, sheet, limits).rows.close())  # type: ignore[attr-defined]
+        except TooLarge as exc:
+            raise HTTPException(413, str(exc).replace(str(path), source)) from exc
         except InputError as exc:
             raise _invalid(str(exc).replace(str(path), source)) from exc
+        batch_id = new_batch_id()
+        async with get_pool(request).connection() as conn, conn.transaction():  # not held while receiving
+            await conn.execute(
+                "INSERT INTO uploads (batch_id, key_id, source, bytes) VALUES (%s, %s, %s, %s)",
+                (batch_id, key.key_id, source, size),
+            )
+            await _audit(conn, key, "batch.upload", batch_id, {"source": source, "bytes": size})
     except BaseException:
         path.unlink(missing_ok=True)
+        place.release()
         raise
-    batch_id = new_batch_id()
-    async with get_pool(request).connection() as conn, conn.transaction():  # not held while receiving
-        await conn.execute(
-            "INSERT INTO uploads (batch_id, key_id, source, bytes) VALUES (%s, %s, %s, %s)",
-            (batch_id, key.key_id, source, size),
-        )
-        await _audit(conn, key, "batch.upload", batch_id, {"source": source, "bytes": size})
-    task = asyncio.create_task(_ingest(settings, get_pool(request), path, batch_id, source, maps, sheet))
+    task = asyncio.create_task(
+        _ingest(settings, get_pool(request), path, batch_id, source, maps, sheet, place)
+    )
     request.app.state.ingests.add(task)
     task.add_done_callback(request.app.state.ingests.discard)
     return {"batch_id": batch_id, "status_url": f"/batches/{batch_id}"}
 
 
-async def _receive(request: Request, path: Path, limit: int) -> int:
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"the upload is larger than {limit:,} bytes (PAYEEFLOW_API_UPLOAD_MAX_BYTES)")
+
+
+async def _receive(request: Request, path: Path, limit: int, place: Place) -> int:
     size = 0
     with path.open("wb") as fh:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise HTTPException(413, f"the upload is larger than {limit:,} bytes")
+                raise _too_large(limit)
+            place.grow(len(chunk))
             fh.write(chunk)
     if not size:
         raise _invalid("the upload is empty")
@@ -139,9 +171,10 @@ async def _ingest(
     source: str,
     maps: dict[str, str],
     sheet: str | None,
+    place: Place,
 ) -> None:
     """Ingest an upload in a thread of its own (its parsing would stall this loop's requests),
-    then record how it ended; the file goes either way."""
+    then record how it ended; the file and its place go either way."""
     error = None
     alive = asyncio.create_task(_heartbeat(pool, batch_id))
     try:
@@ -150,11 +183,12 @@ async def _ingest(
             ingest_file(settings, path, batch_id, progress=False, source=source, maps=maps, sheet=sheet),
         )
     except Exception as exc:  # whatever stopped it, the batch must say so
-        error = str(exc)[:500] or type(exc).__name__
+        error = str(exc).replace(str(path), source)[:500] or type(exc).__name__
         log.error("upload ingest failed", extra={"batch_id": batch_id, "error": error})
     finally:
         alive.cancel()
         path.unlink(missing_ok=True)
+        place.release()
     async with pool.connection() as conn:  # the pool outlives every ingest (the API awaits them)
         await conn.execute(
             "UPDATE uploads SET ingested_at = now(), error = %s WHERE batch_id = %s", (error, batch_id)

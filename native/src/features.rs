@@ -24,7 +24,7 @@ const KNOWN_NAME: u8 = 1 << 6;
 const TRADE: u8 = 1 << 7;
 
 /// What a name shows, in words a person reads: the `reason` of a decision is made of these.
-#[pyclass(frozen, get_all, module = "agents.classification.native")]
+#[pyclass(frozen, get_all, module = "payeeflow._native")]
 #[derive(Debug, Default)]
 pub struct Signals {
     pub legal_form: Option<String>,

@@ -1,4 +1,4 @@
-//! `payeeflow.agents.classification.native`: the classifier's featuriser and scorer, and the
+//! `payeeflow._native`: the classifier's featuriser and scorer, and the
 //! matcher's token alignment, compiled.
 //!
 //! A payee costs a few microseconds here instead of ~25 in Python; the algorithm is in
@@ -48,7 +48,7 @@ fn strs(tokens: &[PyBackedStr]) -> Vec<&str> {
 }
 
 /// A name's features against the lexicon's word lists.
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct Featurizer {
     lexicon: Arc<features::Lexicon>,
 }
@@ -108,7 +108,7 @@ impl Featurizer {
 }
 
 /// The model's class probabilities for a name, over a featuriser's features.
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct Scorer {
     lexicon: Arc<features::Lexicon>,
     model: model::Model,
@@ -152,7 +152,7 @@ impl Scorer {
 /// The supplier network as matching holds and searches it: each supplier packed, the maps from
 /// its id, match key and tax id to its rows (`store.rs`), and the postings of every key token and
 /// its typo variants, with each row's location and legal form (`postings.rs`).
-#[pyclass(module = "agents.classification.native")]
+#[pyclass(module = "payeeflow._native")]
 struct Suppliers {
     store: store::Store,
     network: postings::Network,
@@ -453,7 +453,7 @@ fn rank(supplier_id: &str) -> u64 {
 }
 
 /// Clean text, canonical tokens and ERP wording, the same for every stage.
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct Text {
     text: names::Text,
 }
@@ -489,7 +489,7 @@ impl Text {
 }
 
 /// Match keys: the part of a name that identifies a supplier, for index and query alike.
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct MatchKeys {
     keys: names::MatchKeys,
 }
@@ -545,7 +545,7 @@ impl MatchKeys {
 }
 
 /// usaddress's street-line tagger over its own model's weights (`crf.rs`).
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct AddressTagger {
     tagger: crf::Tagger,
 }
@@ -574,7 +574,7 @@ impl AddressTagger {
 }
 
 /// A topic's Avro schema compiled for reading and writing its records (`avro.rs`).
-#[pyclass(frozen, module = "agents.classification.native")]
+#[pyclass(frozen, module = "payeeflow._native")]
 struct AvroSchema {
     schema: avro::Schema,
 }
@@ -621,7 +621,7 @@ impl AvroSchema {
 
 /// Every payee's name, searchable by substring in memory (`nameindex.rs`); `api.names` keeps
 /// one per API process.
-#[pyclass(module = "agents.classification.native")]
+#[pyclass(module = "payeeflow._native")]
 struct NameIndex {
     index: nameindex::NameIndex,
 }
@@ -690,6 +690,7 @@ impl NameIndex {
 }
 
 #[pymodule]
+#[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NameIndex>()?;
     m.add_class::<Suppliers>()?;

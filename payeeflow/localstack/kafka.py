@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import shutil
 import subprocess
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from payeeflow.errors import StackError
@@ -19,10 +22,10 @@ SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers={host}:{cport}
-listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}
-advertised.listeners=PLAINTEXT://{host}:{port}
+listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}{secure_listener}
+advertised.listeners=PLAINTEXT://{host}:{port}{secure_listener}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{secure_protocol}
 log.dirs={data}
 num.partitions=6
 offsets.topic.replication.factor=1
@@ -47,8 +50,47 @@ rootLogger.appenderRef.file.ref = file
 """
 
 
+@dataclass(frozen=True)
+class SaslSslListener:
+    """A listener that takes only TLS with a SCRAM login, beside the plaintext one (the broker's
+    own), so tests can run the clients' security settings against a broker that requires them.
+
+    ``keystore`` is a PEM file holding the broker's unencrypted PKCS#8 key and certificate chain;
+    the one user is stored in the metadata log when the storage is formatted.
+    """
+
+    port: int
+    keystore: Path
+    username: str
+    password: str
+    mechanism: str = "SCRAM-SHA-512"
+
+    def properties(self) -> str:
+        return (
+            f"sasl.enabled.mechanisms={self.mechanism}\n"
+            f"listener.name.sasl_ssl.{self.mechanism.lower()}.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;\n"
+            "ssl.keystore.type=PEM\n"
+            f"ssl.keystore.location={self.keystore}\n"
+        )
+
+    def scram_user(self) -> list[str]:
+        """``kafka-storage format``'s arguments that create the user."""
+        return ["--add-scram", f"{self.mechanism}=[name={self.username},password={self.password}]"]
+
+
+def cluster_id() -> str:
+    """A new cluster id as ``kafka-storage random-uuid`` prints it (base64url of 16 random bytes),
+    without starting a JVM for it; Kafka refuses ids that begin with a dash."""
+    while True:
+        value = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not value.startswith("-"):
+            return value
+
+
 class LocalKafka:
-    """One broker+controller; ``port``/``controller_port``/``home`` let tests run a second one.
+    """One broker+controller; ``port``/``controller_port``/``home`` let tests run a second one,
+    ``secure`` a SASL_SSL listener beside the plaintext one.
 
     The jars always live in ``<stack_dir>/kafka/lib``, so a second broker downloads nothing.
     """
@@ -59,8 +101,10 @@ class LocalKafka:
         port: int = PORT,
         controller_port: int = CONTROLLER_PORT,
         home: Path | None = None,
+        secure: SaslSslListener | None = None,
     ) -> None:
         self.port = port
+        self.secure = secure
         self.controller_port = controller_port
         self.lib = stack_dir.resolve() / "kafka" / "lib"
         self.home = home or stack_dir.resolve() / "kafka"
@@ -72,6 +116,20 @@ class LocalKafka:
     @property
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
+
+    def properties(self) -> str:
+        """server.properties: the plaintext and controller listeners, and the secure one if asked."""
+        secure = self.secure
+        listener = f",SASL_SSL://{HOST}:{secure.port}" if secure else ""
+        text = SERVER_PROPERTIES.format(
+            host=HOST,
+            port=self.port,
+            cport=self.controller_port,
+            data=self.data,
+            secure_listener=listener,
+            secure_protocol=",SASL_SSL:SASL_SSL" if secure else "",
+        )
+        return text + (secure.properties() if secure else "")
 
     def installed(self) -> bool:
         return any(self.lib.glob("kafka_2.13-*.jar"))
@@ -110,20 +168,10 @@ class LocalKafka:
             return False
         self.install()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(
-            SERVER_PROPERTIES.format(host=HOST, port=self.port, cport=self.controller_port, data=self.data)
-        )
+        self.config.write_text(self.properties())
         (self.home / "log4j2.properties").write_text(LOG4J.format(log=self.log_file))
         classpath = f"{self.lib}/*"
         if not (self.data / "meta.properties").exists():
-            cluster = (
-                run(
-                    ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-                    "kafka-storage random-uuid",
-                )
-                .stdout.strip()
-                .splitlines()[-1]
-            )
             run(
                 [
                     "java",
@@ -132,10 +180,11 @@ class LocalKafka:
                     "kafka.tools.StorageTool",
                     "format",
                     "-t",
-                    cluster,
+                    cluster_id(),
                     "-c",
                     str(self.config),
                     "--standalone",
+                    *(self.secure.scram_user() if self.secure else []),
                 ],
                 "kafka-storage format",
             )
@@ -160,6 +209,8 @@ class LocalKafka:
             )
         self.pid_file.write_text(str(proc.pid))
         wait_for_port(HOST, self.port, 90, "Kafka", self.log_file)
+        if self.secure:
+            wait_for_port(HOST, self.secure.port, 30, "Kafka's SASL_SSL listener", self.log_file)
         return True
 
     def stop(self) -> bool:

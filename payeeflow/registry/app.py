@@ -2,7 +2,7 @@
 
 Only Avro schemas without references; answers and errors in the registry's own shapes
 (``{"error_code": 40401, "message": …}``), so confluent-kafka's ``SchemaRegistryClient`` and the Java
-serializers read them as they read Confluent's.
+serializers read them as they read Confluent's. Writes need the admin key (``registry/auth.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from payeeflow.config import Settings, get_settings
 from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.registry.auth import AdminOnly, admin_key
 from payeeflow.registry.store import GLOBAL, Registered, RegistryError, SchemaStore
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         default_response_class=RegistryResponse,
     )
+    app.state.admin_key = admin_key(settings).encode()
 
     @app.exception_handler(RegistryError)
     async def registry_error(_: Request, exc: RegistryError) -> JSONResponse:
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def version(subject: str, version: str, request: Request) -> dict[str, Any]:
         return _registered(store(request).version(subject, version))
 
-    @app.post("/subjects/{subject}/versions")
+    @app.post("/subjects/{subject}/versions", dependencies=[AdminOnly])
     def register(subject: str, body: SchemaBody, request: Request) -> dict[str, Any]:
         return {"id": store(request).register(subject, body.avro())}
 
@@ -117,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def global_level(request: Request) -> dict[str, Any]:
         return {"compatibilityLevel": store(request).level()}
 
-    @app.put("/config")
+    @app.put("/config", dependencies=[AdminOnly])
     def set_global_level(body: LevelBody, request: Request) -> dict[str, Any]:
         return {"compatibility": store(request).set_level(body.compatibility.upper())}
 
@@ -127,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return {"compatibilityLevel": store(request).level(subject, default_to_global)}
 
-    @app.put("/config/{subject}")
+    @app.put("/config/{subject}", dependencies=[AdminOnly])
     def set_subject_level(subject: str, body: LevelBody, request: Request) -> dict[str, Any]:
         if subject == GLOBAL:
             raise RegistryError(404, 40401, "Subject '' not found.")

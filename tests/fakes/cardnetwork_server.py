@@ -63,6 +63,7 @@ class FakeCardNetwork(LocalServer):
         self.pending_polls = 0  # polls a job answers PENDING before COMPLETED
         self.hold = False  # every job PENDING until release()
         self.stall = 0.0  # seconds a submission, once accepted, waits before its 202 is sent
+        self.stalling = 0  # submissions recorded whose stall has not ended
         self.jobs: dict[str, dict[str, Any]] = {}
         self.submissions: list[list[str]] = []
         self.refused_signatures = 0
@@ -82,6 +83,12 @@ class FakeCardNetwork(LocalServer):
             self.jobs.clear()
             self.submissions.clear()
             self.refused_signatures = 0
+
+    def read_all_sent(self) -> bool:
+        """Whether every request sent here has been read and its client has hung up: no connection
+        open, and each request still running a submission recorded and stalling."""
+        state = self.server.server_state
+        return not state.connections and len(state.tasks) == self.stalling
 
     def release(self) -> None:
         self.hold = False
@@ -129,7 +136,11 @@ class FakeCardNetwork(LocalServer):
             self.jobs[job_id] = {"searches": searches, "polls": 0}
             self.submissions.append([s["referenceId"] for s in searches])
         if self.stall:
-            await asyncio.sleep(self.stall)
+            self.stalling += 1
+            try:
+                await asyncio.sleep(self.stall)
+            finally:
+                self.stalling -= 1
         return JSONResponse({"id": job_id, "status": "PENDING"}, 202)
 
     async def _job(self, job_id: str, request: Request) -> dict[str, Any] | Response:

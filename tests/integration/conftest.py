@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -59,6 +60,7 @@ class PrivateStack:
     kafka: LocalKafka
     postgres: LocalPostgres
     registry_url: str
+    registry_admin_key: str  # what its writes need
 
     def kill_kafka(self) -> None:
         os.kill(int(self.kafka.pid_file.read_text()), signal.SIGKILL)
@@ -83,6 +85,7 @@ def test_stack() -> Iterator[PrivateStack]:
     postgres = LocalPostgres(ROOT / ".stack", free_port(), name="payeeflow-test", database="payeeflow_test")
     registry_port = free_port()
     registry_url = f"http://127.0.0.1:{registry_port}"
+    registry_admin_key = secrets.token_urlsafe(32)
     registry: subprocess.Popen[bytes] | None = None
     try:
         shutil.rmtree(kafka.home, ignore_errors=True)
@@ -92,7 +95,12 @@ def test_stack() -> Iterator[PrivateStack]:
         home.mkdir(parents=True, exist_ok=True)
         registry = subprocess.Popen(  # the stand-in `payeeflow stack up` would start, on its own port
             [sys.executable, "-m", "payeeflow", "registry"],
-            env={**os.environ, "DATABASE_URL": postgres.url, "PAYEEFLOW_SCHEMA_REGISTRY_URL": registry_url},
+            env={
+                **os.environ,
+                "DATABASE_URL": postgres.url,
+                "PAYEEFLOW_SCHEMA_REGISTRY_URL": registry_url,
+                "PAYEEFLOW_REGISTRY_ADMIN_KEY": registry_admin_key,
+            },
             stdout=(home / "registry.log").open("ab"),
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -105,7 +113,7 @@ def test_stack() -> Iterator[PrivateStack]:
         if os.environ.get("PAYEEFLOW_REQUIRE_STACK"):
             pytest.fail(f"the test stack did not start: {exc}")
         pytest.skip(f"the test stack did not start: {exc}")
-    yield PrivateStack(kafka, postgres, registry_url)
+    yield PrivateStack(kafka, postgres, registry_url, registry_admin_key)
     registry.terminate()
     registry.wait(20)
     kafka.stop()
@@ -119,6 +127,7 @@ def stack_settings(test_stack: PrivateStack) -> Settings:
         DATABASE_URL=test_stack.postgres.url,
         PAYEEFLOW_STACK_DIR=ROOT / ".stack" / "test",
         schema_registry_url=test_stack.registry_url,
+        registry_admin_key=test_stack.registry_admin_key,
     )
     wait_for_database(settings.dsn)
     migrate(settings.dsn)
@@ -134,6 +143,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "DATABASE_URL": settings.dsn,
         "PAYEEFLOW_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
     }
+    if settings.registry_admin_key:
+        env["PAYEEFLOW_REGISTRY_ADMIN_KEY"] = settings.registry_admin_key.get_secret_value()
     if settings.network_file:
         env["PAYEEFLOW_NETWORK_FILE"] = str(settings.network_file)
     return env

@@ -13,8 +13,8 @@ import openpyxl
 import psycopg
 import pytest
 
+from payeeflow.agents.matching.synthetic import generate_payments, write_csv
 from payeeflow.config import Settings
-from payeeflow.synthetic import generate_payments, write_csv
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, api, prefixed_copy, wait_until
 
@@ -192,6 +192,39 @@ def test_a_payment_level_export_is_a_batch_whose_counts_add_up(settings: Setting
     assert (status["rows"], status["total"], status["rejected_at_source"]) == (1_001, distinct, 1)
     assert status["stored"] + status["dead_lettered"] == distinct and status["pending"] == 0
     assert status["status"] == "complete_with_errors"  # the broken row
+
+
+def test_an_id_given_to_two_payees_keeps_both_in_sight_and_the_first_payee_whole(settings: Settings) -> None:
+    """``connectors/identities.py``: the second payee under an id is a reject naming the first's
+    line (never folded into it), a repeat is folded, a move is the payee's later version."""
+    payee_id = settings.topic_prefix + "C1"
+    body = (
+        "payee_id,name,address,city,state,zip\n"
+        f"{payee_id},ACME PLUMBING LLC,1 MAIN ST,AUSTIN,TX,73301\n"
+        f"{payee_id},ZENITH ROOFING INC,9 OAK AVE,DALLAS,TX,75201\n"
+        f"{payee_id},Acme Plumbing L.L.C.,1 Main St,Austin,TX,73301\n"
+        f"{payee_id},ACME PLUMBING LLC,500 ELM ST,HOUSTON,TX,77001\n"
+    )
+    with api(settings, "ingest", "read") as client:
+        accepted = client.post("/batches", params={"source": "conflict.csv"}, content=body.encode())
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["batch_id"]
+        status = wait_until(
+            lambda: (s := client.get(f"/batches/{batch_id}").json())["status"].startswith("complete") and s
+        )
+        [reject] = wait_until(lambda: client.get(f"/batches/{batch_id}/rejects").json()["items"])
+        stored = wait_until(
+            lambda: (p := client.get(f"/payees/{payee_id}").json()).get("address") == "500 ELM ST" and p
+        )
+        exported = list(csv.DictReader(io.StringIO(client.get(f"/batches/{batch_id}/results.csv").text)))
+    assert (status["rows"], status["total"], status["stored"], status["rejected_at_source"]) == (4, 1, 1, 1)
+    assert (reject["reason"], reject["offset"]) == ("conflicting_payee_id", 3)  # the file's line
+    assert (
+        f"payee id {payee_id!r} already stands for the payee of line 2, whose name differs" in reject["error"]
+    )
+    assert "ZENITH ROOFING INC" in reject["payload"]  # the row's text kept, to fix the id and replay
+    assert (stored["name"], stored["city"]) == ("ACME PLUMBING LLC", "HOUSTON")  # the later version
+    assert [(r["payee_id"], r["address"]) for r in exported] == [(payee_id, "500 ELM ST")]
 
 
 def test_an_upload_whose_api_process_ended_reads_failed_not_receiving(settings: Settings) -> None:

@@ -142,7 +142,7 @@ def test_an_outage_of_10s_is_waited_out_without_restarting_anything(
     up: Callable[[PrivateStack], None],
 ) -> None:
     def restart() -> None:
-        time.sleep(10)
+        time.sleep(10)  # the outage itself: its length is what is tested, not a wait for anything
         up(test_stack)
 
     version = 3 if "broker" in what else 4

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from confluent_kafka import ConsumerGroupState
+from confluent_kafka.admin import AdminClient
 
 from payeeflow.config import Settings
 from payeeflow.connectors.suppliers import delete_supplier, load_suppliers
@@ -82,6 +84,16 @@ def matched_count(port: int) -> float:
     return metric(port, 'payeeflow_records_total{outcome="ok",stage="matching"}') or 0.0
 
 
+def members_holding(settings: Settings, group: str, topic: str) -> int:
+    """How many members of ``group`` hold partitions of ``topic`` (none while it rebalances)."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap_servers})
+    [described] = admin.describe_consumer_groups([group]).values()
+    found = described.result(10)
+    if found.state != ConsumerGroupState.STABLE:
+        return 0
+    return sum(any(tp.topic == topic for tp in m.assignment.topic_partitions) for m in found.members)
+
+
 def gauge(port: int, name: str) -> float:
     value = metric(port, name)
     assert value is not None, f"{name} missing from the worker's metrics"
@@ -103,7 +115,8 @@ def test_two_workers_share_partitions_and_both_apply_updates(
         )
     for port in ports:
         services.wait_ready(port)
-    time.sleep(5)  # let the group settle: both workers own partitions
+    # the group settled: both workers own partitions (a rebalance later would move payees mid-test)
+    wait_until(lambda: members_holding(settings, settings.group("matching"), settings.topic(CLASSIFIED)) == 2)
 
     asyncio.run(produce_payees(settings, ["ZEPHYR WIDGETS"] * 30, "before"))
     first = asyncio.run(matched(settings, 30))
@@ -115,7 +128,14 @@ def test_two_workers_share_partitions_and_both_apply_updates(
     update = tmp_path / "update.csv"
     update.write_text("supplier_id,name,state\nS-QUASAR,Quasar Gadgets Inc,CA\n")
     asyncio.run(load_suppliers(settings, update, progress=False))
-    time.sleep(3)
+    # both workers applied the sync: Zephyr's row retired (2 suppliers, 3 rows), Quasar's added
+    wait_until(
+        lambda: all(
+            (metric(port, "payeeflow_supplier_index_size"), metric(port, "payeeflow_supplier_index_rows"))
+            == (2, 3)
+            for port in ports
+        )
+    )
     asyncio.run(produce_payees(settings, ["ZEPHYR WIDGETS"] * 20 + ["QUASAR GADGETS"] * 20, "after"))
     after = wait_until(lambda: (r := asyncio.run(matched(settings, 70))) and len(r) >= 70 and r)
     assert {after[f"after-{i}"] for i in range(20)} == {None}

@@ -114,7 +114,7 @@ def test_the_sink_deletes_the_changes_every_reader_has_read_and_the_names_stay_r
             await forgetting.after_commit(sink)  # the first horizon noted: nothing old enough yet
             assert await conn.fetchval(count, ids + "a") == 1
             for _ in range(8):  # commits 0.1 s apart: after 0.6 s, what was below the first goes
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # the age of the changes is what is tested, not a wait
                 await forgetting.after_commit(sink)
             assert await conn.fetchval(count, ids + "a") == 0
             assert names.find("vexlander", "", 10) == [ids + "a"]

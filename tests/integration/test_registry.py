@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from confluent_kafka import Producer
@@ -17,7 +19,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from payeeflow.config import Settings
+from payeeflow.config import Settings, registry_conf
 from payeeflow.schemas.codec import COMPATIBILITY, TOPIC_SCHEMAS, load_schema_json
 from payeeflow.streams.topics import CLASSIFIED, ENRICHED, RAW
 from tests.conftest import ROOT, raw_record
@@ -30,7 +32,39 @@ def record_schema(name: str, fields: list[dict[str, Any]]) -> Schema:
 
 @pytest.fixture
 def registry(settings: Settings) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": settings.schema_registry_url})
+    """A client as payeeflow's own are made: with the admin key, as basic authentication."""
+    return SchemaRegistryClient({"url": settings.schema_registry_url, **registry_conf(settings)})
+
+
+def test_writes_need_the_admin_key_and_reads_need_nothing(
+    settings: Settings, registry: SchemaRegistryClient
+) -> None:
+    subject = f"{settings.topic_prefix}guarded-value"
+    schema = record_schema("Guarded", [{"name": "a", "type": "string"}])
+    anonymous = SchemaRegistryClient({"url": settings.schema_registry_url})
+    wrong = SchemaRegistryClient({"url": settings.schema_registry_url, "basic.auth.user.info": "admin:guess"})
+    for client in (anonymous, wrong):
+        for write in (
+            partial(client.register_schema, subject, schema),
+            partial(client.set_compatibility, subject, "NONE"),
+            partial(client.set_compatibility, level="NONE"),
+        ):
+            with pytest.raises(SchemaRegistryError) as refused:
+                write()
+            assert (refused.value.http_status_code, refused.value.error_code) == (401, 40101)
+    schema_id = registry.register_schema(subject, schema)
+    assert registry.set_compatibility(subject, "FULL") == {"compatibility": "FULL"}
+    assert anonymous.get_schema(schema_id).schema_str == schema.schema_str  # reads stay open
+    assert anonymous.lookup_schema(subject, schema).schema_id == schema_id
+    assert anonymous.get_compatibility(subject) == "FULL" and subject in anonymous.get_subjects()
+    key = settings.registry_admin_key
+    assert key is not None
+    bearer = httpx.put(
+        f"{settings.schema_registry_url}/config/{subject}",
+        json={"compatibility": "BACKWARD"},
+        headers={"Authorization": f"Bearer {key.get_secret_value()}"},
+    )
+    assert bearer.status_code == 200 and anonymous.get_compatibility(subject) == "BACKWARD"
 
 
 def test_the_confluent_client_registers_looks_up_and_reads_back(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -197,7 +196,7 @@ def test_a_worker_killed_before_it_records_accepted_jobs_sends_them_again_and_co
     )
     wait_until(lambda: held.submissions)
     searching.services.kill(searching.advancer)  # the jobs sent so far accepted, their ids never read
-    time.sleep(0.5)
+    wait_until(held.read_all_sent, timeout=10, every=0.05)  # a request on its way at the kill: in doubt too
     in_doubt = [tuple(job) for job in held.submissions]
     held.stall = 0.0
     searching.services.restart(searching.advancer)

@@ -1,7 +1,7 @@
 """The clerk's page in a real browser (Debian's chromium, driven by Playwright) against the API
 as a service, the worker and the sink: sign in, upload, watch the batch, download, search, open
-a payee, work the review queue (correct a payee, which leaves the queue). Screenshots go to
-``.stack/test/screenshots``."""
+a payee, work the review queue (correct a payee, which leaves the queue), all under the page's
+content-security policy without one violation. Screenshots go to ``.stack/test/screenshots``."""
 
 from __future__ import annotations
 
@@ -50,7 +50,11 @@ def test_a_clerk_works_a_batch_through_the_page(
     _, secret = keys.create(settings.dsn, "ui test", ["read", "ingest", "review"], "1000/second")
     payees = prefixed_copy(EXAMPLES / "payees.csv", tmp_path / "payees.csv", settings.topic_prefix + "ui-")
 
-    page.goto(f"{api_url}/ui/")
+    violations: list[str] = []  # what the content-security policy blocked, and uncaught errors
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: violations.append(str(error)))
+    served = page.goto(f"{api_url}/ui/")
+    assert served is not None and "script-src 'self';" in served.headers["content-security-policy"]
     page.fill("#key", "pf_wrong_key")
     page.click("#sign-in-form button")
     expect(page.locator("#sign-in-error")).to_contain_text("refused")
@@ -104,3 +108,4 @@ def test_a_clerk_works_a_batch_through_the_page(
     shot(page, "5-corrected")
     page.click("#close-payee")
     expect(page.locator(f'#queue tbody tr[data-payee-id="{payee_id}"]')).to_have_count(0, timeout=30_000)
+    assert violations == []

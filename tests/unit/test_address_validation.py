@@ -8,11 +8,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from payeeflow.agents.enrichment.logic import ADDRESS_VALIDATION, CARD_NETWORK, Enricher
-from payeeflow.agents.providers import Guard
+from payeeflow.agents.providers.addressvalidation import AddressAnswer, AddressValidationClient
+from payeeflow.agents.providers.guards import Guard
+from payeeflow.agents.providers.http import ProviderError
+from payeeflow.agents.providers.workflow import SlowProviders
 from payeeflow.config import Settings
-from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidationClient
-from payeeflow.connectors.provider_http import ProviderError
-from payeeflow.streams.providers import SlowProviders
 from tests.conftest import MOCK_REGISTRY
 from tests.fakes.address_server import API_KEY, FakeAddressValidation
 

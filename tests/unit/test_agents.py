@@ -1,9 +1,10 @@
-"""Stage agents under Faust's ``test_context()``: no broker, fakes of the two producers (the stage
-topics' and Faust's, for the dead letters) record the sends."""
+"""Stage agents under Faust's ``test_context()``: no broker, a fake of the stage topics' sender
+(which sends the dead letters too) records the sends; Faust's own producer must send nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,44 +12,56 @@ from unittest.mock import patch
 
 import faust
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
 from payeeflow.agents.corrections import Correction, Corrections
+from payeeflow.agents.feeds import CorrectionFeed
 from payeeflow.config import Settings
-from payeeflow.connectors.feeds import CorrectionFeed
 from payeeflow.schemas import codec_for
+from payeeflow.streams.topics import CLASSIFIED, DLQ, ENRICHED, MATCHED, SCREENED
 from payeeflow.streams.worker import build_worker_app
-from tests.conftest import EXAMPLES, MOCK_REGISTRY, raw_record
+from tests.conftest import EXAMPLES, MOCK_REGISTRY, raw_record, wait_until_async
 from tests.fakes.openai_server import FakeOpenAI
 
 
 class FakeProducer:
+    """Faust's producer, whose sends no delivery check covers: the stages must not use it."""
+
     def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes, Any]] = []
+        self.sent: list[tuple[str, bytes | None, bytes | None, Any]] = []
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: Any, timestamp: Any, headers: Any
     ) -> asyncio.Future:
-        self.sent.append((topic, key, value, headers))
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
+        raise AssertionError(f"sent to {topic} through Faust's producer, unchecked")
 
 
 class FakeSender:
-    """The stage topics' sends, recorded into the same list as the dead letters'."""
+    """The stage topics' and dead letters' sends, recorded (with their headers) into the
+    producer's list; a value over ``limit`` bytes raises as librdkafka's ``produce`` does."""
 
-    def __init__(self, producer: FakeProducer) -> None:
+    def __init__(self, producer: FakeProducer, limit: int | None = None) -> None:
         self.producer = producer
+        self.limit = limit
 
-    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
-        self.producer.sent.append((topic, key, value, partition))
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        if self.limit is not None and len(value or b"") > self.limit:
+            raise KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+        self.producer.sent.append((topic, key, value, headers))
 
     async def delivered(self) -> None:
         return None
 
 
 def worker_app(
-    settings: Settings, names: list[str], corrections: Sequence[Correction] = ()
+    settings: Settings, names: list[str], corrections: Sequence[Correction] = (), limit: int | None = None
 ) -> tuple[faust.App, FakeProducer]:
     """The worker's app, its corrections feed read to the end of a topic holding ``corrections``."""
     producer = FakeProducer()
@@ -61,7 +74,7 @@ def worker_app(
         feed.ready.set()
 
     with patch.object(CorrectionFeed, "__init__", read_to_end):
-        app = build_worker_app(settings, names, sender=FakeSender(producer))
+        app = build_worker_app(settings, names, sender=FakeSender(producer, limit))
     app.producer = producer  # type: ignore[assignment]
     return app, producer
 
@@ -76,12 +89,24 @@ def app_and_producer() -> tuple[faust.App, FakeProducer]:
     return app, producer
 
 
+STAGE_TARGETS = {
+    "exclusion": SCREENED,
+    "classification": CLASSIFIED,
+    "matching": MATCHED,
+    "enrichment": ENRICHED,
+}
+
+
 async def run_agent(app: faust.App, values: list[bytes], stage: str = "exclusion") -> None:
+    """Put ``values`` to the agent of ``stage`` (stages joined by ``+``: a fused chain) and return
+    once each has come out: on the last stage's topic, or as a dead letter."""
     agent = app.agents[f"stage-{stage}"]
+    sent = app.producer.sent  # the FakeSender's sends (worker_app)
+    ends = ("." + STAGE_TARGETS[stage.rsplit("+", 1)[-1]], "." + DLQ)
     async with agent.test_context() as test_agent:
         for i, value in enumerate(values):
             await test_agent.put(value=value, key=f"k{i}".encode())
-        await asyncio.sleep(0.2)  # let take_events flush its batch
+        await wait_until_async(lambda: sum(topic.endswith(ends) for topic, *_ in sent) >= len(values))
 
 
 async def test_exclusion_agent_screens_and_forwards(app_and_producer: tuple[faust.App, FakeProducer]) -> None:
@@ -117,6 +142,26 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_flows(
     assert empty["payload"] == raw.encode(raw_record("", payee_id="empty"))
     headers = next(h for t, _, _, h in producer.sent if t == "unit.payees.dlq")
     assert ("stage", b"exclusion") in headers
+
+
+async def test_a_record_too_large_for_the_broker_is_dead_lettered_cut_and_the_rest_flows() -> None:
+    """Its stage record is refused by the sender, its dead letter (the record and more) would be
+    too: the letter goes cut, with the size and hash of the whole, and the agent carries on."""
+    settings = UNIT.model_copy(update={"kafka_max_message_bytes": 100_000})
+    app, producer = worker_app(settings, ["exclusion"], limit=100_000)
+    raw = codec_for("payees.raw", settings)
+    big = raw_record("ACME LLC", payee_id="big")
+    big["payee"]["extra"] = {"notes": "€" * 60_000}  # within the 64 K characters, 180 KB
+    await run_agent(app, [raw.encode(big), raw.encode(raw_record("ACME LLC", payee_id="ok"))])
+    [(_, _, value, _)] = [sent for sent in producer.sent if sent[0] == "unit.payees.dlq"]
+    assert value is not None and len(value) <= 100_000 - 1024
+    letter = codec_for("payees.dlq", settings).decode(value)
+    whole = raw.encode(big)
+    assert (letter["payee_id"], letter["reason"], letter["offset"]) == ("big", "stage_error", 0)
+    assert "MSG_SIZE_TOO_LARGE" in letter["error"] and whole.startswith(letter["payload"])
+    assert letter["payload_size"] == len(whole)
+    assert letter["payload_sha256"] == hashlib.sha256(whole).hexdigest()
+    assert [t for t, *_ in producer.sent].count("unit.payees.screened") == 1
 
 
 async def test_classification_agent_asks_the_llm_about_unsure_payees(fake: FakeOpenAI) -> None:

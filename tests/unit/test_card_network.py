@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from payeeflow.agents.corrections import name_key
 from payeeflow.agents.enrichment.jobs import RECORDS, Job, Jobs, pack_records, unpack_records
 from payeeflow.agents.enrichment.payment import takes_cards
+from payeeflow.agents.providers import workflow as providers
+from payeeflow.agents.providers.cardnetwork import CardNetworkClient, ProviderError, Search
 from payeeflow.config import Settings
-from payeeflow.connectors.cardnetwork import CardNetworkClient, ProviderError, Search
-from payeeflow.streams import providers
 from tests.conftest import MOCK_REGISTRY, raw_record
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.unit.test_schemas import SECTIONS

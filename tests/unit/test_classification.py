@@ -18,10 +18,9 @@ from payeeflow.agents.classification.artifacts import (
 from payeeflow.agents.classification.evaluate import evaluate, read_labeled
 from payeeflow.agents.classification.labelled import LABELS, typed_names
 from payeeflow.agents.classification.logic import Classifier
-from payeeflow.agents.classification.model_train import train_all
+from payeeflow.agents.classification.training.fit import train_all
 from payeeflow.agents.exclusion.logic import Screener
 from payeeflow.agents.rows import REVIEW_BELOW, flat_row
-from tests.conftest import SHARED_DATA
 
 
 @pytest.mark.parametrize(
@@ -182,7 +181,7 @@ def test_government_signal_names_the_strongest_longest_phrase(
 
 
 def test_a_model_with_a_missing_weight_is_refused(classifier: Classifier) -> None:
-    from payeeflow.agents.classification.native import Scorer
+    from payeeflow._native import Scorer
 
     with pytest.raises(ValueError, match="one weight per class"):
         Scorer(classifier.featurize.native, [("w=ACME", [1.0, 2.0])], [0.0, 0.0, 0.0], 1.0, [])
@@ -249,11 +248,10 @@ def test_model_eval_command(tmp_path: Path) -> None:
         assert heading in result.stdout
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
-def test_training_rebuilds_the_committed_model(tmp_path: Path) -> None:
+def test_training_rebuilds_the_committed_model(shared_data: Path, tmp_path: Path) -> None:
     """Data, lexicon and evaluation sets are rebuilt to the byte; the fitted weights come from
     floating point (BLAS, L-BFGS) whose last digits may differ by machine: within a tolerance."""
-    list(train_all(SHARED_DATA, tmp_path))
+    list(train_all(shared_data, tmp_path))
     for committed in sorted(MODEL_DIR.iterdir()):
         if committed.name != MODEL_FILE.name:
             assert (tmp_path / committed.name).read_bytes() == committed.read_bytes(), committed.name
@@ -269,7 +267,8 @@ def test_training_rebuilds_the_committed_model(tmp_path: Path) -> None:
 
 
 def test_outside_accuracy_and_calibration(classifier: Classifier) -> None:
-    """Generated from real registrants' names and entities training never read (see model_train)."""
+    """Generated from real registrants' names and entities training never read
+    (``training.examples.outside_examples``)."""
     report = evaluate(classifier, read_labeled(OUTSIDE_FILE))
     assert report.total > 8_000
     assert report.accuracy >= 0.97

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from payeeflow.synthetic import PAYMENT_HEADERS, generate_payments, write_csv, write_workbook
+from payeeflow.agents.matching.synthetic import PAYMENT_HEADERS, generate_payments, write_csv, write_workbook
 from tests.conftest import EXAMPLES
 
 CLASSIFY_COLUMNS = [
@@ -177,13 +177,26 @@ def test_lone_cr_line_endings_are_lines(tmp_path: Path) -> None:
 
 
 def test_examples_process_end_to_end(tmp_path: Path) -> None:
+    """The sample through every stage against the sample network, graded by its own expected
+    columns (``synthetic`` wrote them: an empty type is a name screening excludes)."""
     out = tmp_path / "p.csv"
     result = payeeflow(
         "process", str(EXAMPLES / "payees.csv"), "--network", str(EXAMPLES / "suppliers.csv"), "-o", str(out)
     )
     assert result.returncode == 0, result.stderr
-    assert len(read(out)) == 1000
+    rows = read(out)
+    assert len(rows) == 1000
     assert len(read(tmp_path / "p.rejects.csv")) == 3
+    assert {r["excluded"] for r in rows if not r["expected_type"]} == {"true"}
+    # Measured 2026-12-06: the type right for 933 of the 952 rows naming one (98.0%); the expected
+    # supplier found for 501 of the 559 naming one (89.6%); 501 of the 503 matches right (99.6%).
+    # The floors sit a little below: a change that loses more fails here.
+    typed = [r for r in rows if r["expected_type"]]
+    assert sum(r["payee_type"] == r["expected_type"] for r in typed) / len(typed) >= 0.97
+    in_network = [r for r in rows if r["expected_supplier_id"]]
+    assert sum(r["supplier_id"] == r["expected_supplier_id"] for r in in_network) / len(in_network) >= 0.88
+    matched = [r for r in rows if r["supplier_id"]]
+    assert sum(r["supplier_id"] == r["expected_supplier_id"] for r in matched) / len(matched) >= 0.99
 
 
 def test_several_processes_answer_every_row_in_order_as_one_does(tmp_path: Path) -> None:
@@ -357,3 +370,28 @@ def test_a_generated_payment_export_goes_through_unedited_as_csv_and_xlsx(tmp_pa
             by_payee.setdefault(" ".join(name), set()).add(row["payee_type"] + row["supplier_id"])
         assert all(len(seen) == 1 for seen in by_payee.values())  # a payee answered alike on every row
     assert answers[0] == answers[1]
+
+
+def test_an_id_given_to_two_payees_rejects_the_later_row_and_keeps_every_other(tmp_path: Path) -> None:
+    """The contract of ``connectors/identities.py``, as ingest applies it: the second payee under an
+    id is a reject naming the first's line; a repeat and a move are answered."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "payee_id,name,address,city,state\n"
+        "C1,ACME PLUMBING LLC,1 MAIN ST,AUSTIN,TX\n"
+        "C1,ZENITH ROOFING INC,9 OAK AVE,DALLAS,TX\n"
+        "C1,Acme Plumbing L.L.C.,1 Main St,Austin,TX\n"
+        "C1,ACME PLUMBING LLC,500 ELM ST,HOUSTON,TX\n"
+    )
+    for processes in ("1", "2"):
+        out = tmp_path / f"out{processes}.csv"
+        assert payeeflow("classify", str(path), "-o", str(out), "--processes", processes).returncode == 0
+        answered = [(r["address"], r["payee_type"]) for r in read(out)]
+        assert answered == [("1 MAIN ST", "BUSINESS"), ("1 Main St", "BUSINESS"), ("500 ELM ST", "BUSINESS")]
+        [reject] = read(tmp_path / f"out{processes}.rejects.csv")
+        assert (reject["line"], reject["reason"], reject["name"]) == (
+            "3",
+            "conflicting_payee_id",
+            "ZENITH ROOFING INC",
+        )
+        assert reject["error"] == "payee id 'C1' already stands for the payee of line 2, whose name differs"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from payeeflow.agents.classification.model_train import CORRECTION_WEIGHT, corrected_examples
+from payeeflow.agents.classification.training.fit import CORRECTION_WEIGHT, corrected_examples
 from payeeflow.agents.corrections import Correction, Corrections, read_corrections
 from payeeflow.agents.text import canonical
 from payeeflow.errors import InputError

@@ -1,5 +1,6 @@
 """Helm values and the compose file map one-to-one onto ``Settings``: no variable goes unread."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,14 @@ def known_variables() -> set[str]:
 def test_helm_settings_are_settings_fields() -> None:
     values = yaml.safe_load((ROOT / "helm/payeeflow/values.yaml").read_text())
     assert {f"PAYEEFLOW_{key}" for key in values["settings"]} <= known_variables()
+
+
+def test_helm_templates_set_only_settings_fields() -> None:
+    """The variables the templates write themselves: the Secrets' logins and mounted files' paths."""
+    templates = (ROOT / "helm/payeeflow/templates").glob("*")
+    named = {name for path in templates for name in re.findall(r"\bPAYEEFLOW_[A-Z0-9_]+", path.read_text())}
+    assert {"PAYEEFLOW_KAFKA_SSL_CA_FILE", "PAYEEFLOW_CARD_NETWORK_SIGNING_KEY_FILE"} <= named
+    assert named <= known_variables()
 
 
 def test_compose_environment_is_settings_fields() -> None:

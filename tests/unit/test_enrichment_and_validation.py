@@ -9,7 +9,6 @@ from payeeflow.agents.enrichment import Enricher, address, zip_table
 from payeeflow.agents.enrichment.address import standardise_address
 from payeeflow.agents.validation import validate_payee
 from payeeflow.errors import RecordError
-from tests.conftest import SHARED_DATA
 
 
 def test_an_address_comes_out_in_usps_forms() -> None:
@@ -126,13 +125,14 @@ def test_validation_rejects_with_a_reason(name: str, reason: str) -> None:
     assert info.value.reason == reason
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
-def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_plain_shapes_read_as_usaddress_reads_them(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The shared sample (usaddress's labelled files and the NCUA/OCC mailing addresses) comes out
     as when usaddress read every line, but for three lines where usaddress is wrong: it splits the
     city of South St Paul, drops the street of ``100 ONE JACKSON PLACE`` and reads the PARKWAY of
     ``TOWNE RIDGE PARKWAY`` as a name word."""
-    with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
+    with (shared_data / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
         payees = [
             {"address": row["address"], "city": None, "state": None, "zip": None}
             for row in csv.DictReader(fh)
@@ -156,12 +156,11 @@ def test_the_plain_shapes_read_as_usaddress_reads_them(monkeypatch: pytest.Monke
     ]
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"no shared data at {SHARED_DATA}")
-def test_the_compiled_tagger_labels_every_token_as_usaddress_does() -> None:
+def test_the_compiled_tagger_labels_every_token_as_usaddress_does(shared_data: Path) -> None:
     """The shared sample as written and upper-cased, and each line again with punctuation, digits
     and entities thrown in: the same tokens and labels as ``usaddress.parse``; a line that is not
     printable ASCII is left to usaddress."""
-    with (SHARED_DATA / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
+    with (shared_data / "us_addresses_sample.csv").open(encoding="utf-8") as fh:
         lines = [row["address"] for row in csv.DictReader(fh)]
     noise = random.Random(5)
     lines += [line.upper() for line in lines] + [

@@ -39,3 +39,13 @@ def test_a_quiet_key_gets_its_whole_allowance_back_and_no_more(clock: list[float
 def test_limits_in_the_libraries_notation(clock: list[float]) -> None:
     limiter = RateLimiter()
     assert [limiter.wait("k", "2 per 10 seconds") for _ in range(3)][-1] == pytest.approx(5.0)
+
+
+def test_a_refunded_request_gives_its_place_back(clock: list[float]) -> None:
+    limiter = RateLimiter()
+    assert [limiter.wait("10.0.0.1", "2/minute") for _ in range(2)] == [0.0, 0.0]
+    limiter.refund("10.0.0.1", "2/minute")  # the request turned out not to count
+    assert limiter.wait("10.0.0.1", "2/minute") == 0.0
+    assert limiter.wait("10.0.0.1", "2/minute") == pytest.approx(30.0)
+    limiter.refund("never-seen", "2/minute")  # nothing to give back
+    assert limiter.wait("never-seen", "2/minute") == 0.0

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payeeflow.agents.validation import MAX_ID_LENGTH, MAX_VERSION, validate_record
-from payeeflow.connectors.postgres_sink import storable_id, storable_letter
+from payeeflow.agents.validation import validate_record
+from payeeflow.connectors.sink.tables import storable_letter
 from payeeflow.errors import RecordError
 from payeeflow.logs import WithoutQueryStrings
+from payeeflow.schemas.limits import MAX_ID_LENGTH, MAX_VERSION
+from payeeflow.streams.deadletters import storable_id
 from tests.conftest import raw_record
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

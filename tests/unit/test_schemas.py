@@ -141,6 +141,8 @@ OTHERS = {
         "key": b"k",
         "payload": b"\x00",
         "failed_at": NOW,
+        "payload_size": 3_000_000,
+        "payload_sha256": "9f" * 32,
     },
 }
 

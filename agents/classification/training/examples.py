@@ -1,31 +1,17 @@
-"""Trains the payee-type model from the shared data: ``payeeflow model train``.
+"""The training examples of the payee-type model, generated deterministically (one seed) from the
+shared data and the word tables (``words.toml``): people in the forms AP files use, real company
+names with and without their legal form, government bodies from the .gov registrants, federal
+agencies and templates, civic names, and truncations to bank-file limits.
 
-Examples are generated deterministically (one seed) from the shared data: people in the forms AP
-files use, real company names with and without their legal form, government bodies from the .gov
-registrants, federal agencies and templates, civic names (``knowledge``), and truncations to
-bank-file limits. Beside them, the learning part of the real names two readers typed
-(``labelled``: ``data/types``), each ``REAL_WEIGHT`` times.
-
-Two slices besides training, split by **entity** (a name's canonical core without its legal
-form, so ``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side):
-
-- ``outside.csv``, what the model never saw: the whole hand-labelled probablepeople file, and the
-  real company and government names of one entity in five (``OUTSIDE_SHARE``). Training and the
-  lexicon (known companies, business words, government phrases) never read them.
-- ``heldout.csv``, in-distribution: 15 % of the remaining entities' generated examples.
-
-The rest train a multinomial logistic regression (L2, L-BFGS), whose temperature is then fitted
-on the real set's calibration part, names as a user's files hold them and training never read,
-so that confidences mean what they say.
-Weights are rounded so that the same data gives the same bytes.
+Real organisation names are split by **entity** (a name's canonical core without its legal form,
+so ``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side): one entity in
+five (``OUTSIDE_SHARE``) is kept for ``outside_examples``, with the whole hand-labelled
+probablepeople file, and neither the examples nor the lexicon read them.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import itertools
-import json
 import random
 import re
 import zlib
@@ -34,116 +20,39 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from payeeflow.agents.classification.artifacts import (
-    HELDOUT_FILE,
-    LEXICON_FILE,
-    MODEL_DIR,
-    MODEL_FILE,
-    OUTSIDE_FILE,
-)
-from payeeflow.agents.classification.features import Featurizer
-from payeeflow.agents.classification.knowledge import CIVIC_ORGANISATIONS, PUBLIC_BODIES, civic_names
-from payeeflow.agents.classification.labelled import typed_names
-from payeeflow.agents.classification.train import PERSON_LIKE_BRANDS, TRADES
-from payeeflow.agents.corrections import read_corrections
+from payeeflow.agents.classification.training.lexicon import PERSON_LIKE_BRANDS, TRADES
+from payeeflow.agents.classification.training.words import CIVIC, EXAMPLES
 from payeeflow.agents.text import canonical
-from payeeflow.errors import InputError
 from payeeflow.shared_data import may_be_a_person, rows
 
 OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and the lexicon
 OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
-CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
-CORRECTION_WEIGHT = 20  # copies of a reviewer's correction among the training examples
-REAL_WEIGHT = 5  # copies of a real name the readers typed (the labelled set's learning part)
 CIVIC_NAMES = 3000  # organisations with a public word, and public bodies without one (each)
 SEED = 20261123
-L2 = 1.0
-# How a name looks (its length, how many of its words are names) is a prior learnt from the mix of
-# generated examples, not from real files: held to small weights, the words decide.
-SHAPE_PRIORS = ("n=", "namelike=", "initial", "len")
-SHAPE_L2 = 30.0
-MIN_COUNT = 2
-
-FORMS = (
-    "INC",
-    "LLC",
-    "CORP",
-    "CO",
-    "LTD",
-    "INCORPORATED",
-    "CORPORATION",
-    "COMPANY",
-    "L.L.C.",
-    "LLP",
-    "PC",
-    "PLLC",
-    "PA",
-    "LP",
+FORMS, PROFESSIONS, GOV_TEMPLATES, OFFICES, CAMPAIGNS, REGIONS, MAKES, WORSHIP, DENOMINATIONS = (
+    tuple(EXAMPLES[table])
+    for table in (
+        "forms", "professions", "gov_templates", "offices", "campaigns", "regions", "makes", "worship",
+        "denominations",
+    )
+)  # fmt: skip
+OFFICE_TITLES, PARTICLES, SYLLABLES, ASIAN_SURNAMES, ENGLISH_NAMES, PRACTICES, CREDENTIALS = (
+    tuple(EXAMPLES[table])
+    for table in (
+        "office_titles", "particles", "syllables", "asian_surnames", "english_names", "practices",
+        "credentials",
+    )
+)  # fmt: skip
+GROUPS, FINANCE, PARTIES, UNIONS, FEDERAL_SHORT = (
+    tuple(EXAMPLES[table]) for table in ("groups", "finance", "parties", "unions", "federal_short")
 )
-PROFESSIONS = ("DDS", "MD", "CPA", "DMD", "DO", "ESQ", "DVM", "OD")
-GOV_TEMPLATES = (
-    "CITY OF {city}",
-    "{city}",  # a town's own name, as registrant lists write it
-    "{city}, {state}",
-    "{county} COUNTY",
-    "COUNTY OF {county}",
-    "TOWN OF {city}",
-    "VILLAGE OF {city}",
-    "{city} TOWNSHIP",
-    "{city} TWP",
-    "{county} CNTY",
-    "{city} INDEPENDENT SCHOOL DISTRICT",
-    "{city} ISD",
-    "{city} UNIFIED SCHOOL DISTRICT",
-    "{city} PUBLIC SCHOOLS",
-    "{city} BOARD OF EDUCATION",
-    "STATE OF {state}",
-    "{state} DEPARTMENT OF REVENUE",
-    "{state} DEPT OF TRANSPORTATION",
-    "{state} DEPARTMENT OF HEALTH",
-    "{county} COUNTY TREASURER",
-    "{county} COUNTY SHERIFF",
-    "{county} COUNTY CLERK",
-    "{county} CO TAX COLLECTOR",
-    "{city} WATER DISTRICT",
-    "{city} FIRE DISTRICT",
-    "{city} HOUSING AUTHORITY",
-    "{city} POLICE DEPARTMENT",
-    "{city} PARK DISTRICT",
-    "{city} PUBLIC LIBRARY",
-    "{county} COUNTY CIRCUIT COURT",
-    "{state} STATE UNIVERSITY",
-    "UNIVERSITY OF {state}",
-    "{city} COMMUNITY COLLEGE",
-    "{county} COUNTY COMMUNITY COLLEGE",
-    "{city} MUNICIPAL UTILITIES",
-    "COMMONWEALTH OF {state}",
-    "{state} SECRETARY OF STATE",
-    "{county} COUNTY HEALTH DEPARTMENT",
-    "{city} TRANSIT AUTHORITY",
-    "{city} TRIBE",
-    "{city} TRIBAL COUNCIL",
-    "{city} NATION",
-    "{city} BAND OF {county} INDIANS",
-    "CONFEDERATED TRIBES OF THE {county} RESERVATION",
-    "PUEBLO OF {city}",
-    "{city} RANCHERIA",
-    "{city} SANITARY DISTRICT",
-    "{city} WATER WORKS",
-    "{city} WATER UTILITIES",
-    "{city} UTILITY",
-    "{city} WASTEWATER AGENCY",
-    "{county} COUNTY CLEAN AIR AGENCY",
-    "{city} MUNICIPAL CORP",
-    "{county} COUNTY IT",
-    "{county} COUNTY DATA PROCESSING",
-    "{county} COUNTY EMERGENCY MANAGEMENT",
-    "{city} AREA MPO",
-    "{state} INFRASTRUCTURE BANK",
-    "{state} PARDONS AND PAROLES",
-    "{county} COUNTY PROBATION SERVICES",
+
+# A probablepeople "corporation" naming a public body disagrees with DESIGN.md's GOVERNMENT: such rows
+# are left out of the outside set rather than counted under either label.
+_PUBLIC_BODY = re.compile(
+    r"SCHOOL DISTRICT|SCHOOL DIST|SCHOOL BOARD|BOARD OF EDUCATION|\bAUTHORITY\b|CITY OF|COUNTY OF|"
+    r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b|\bTRIBES?\b|\bNATION$|^\S+ COUNTY$|"
+    r"^GOVERNMENT OF|COURT ADMINISTRATION|SANITARY DISTRICT|TRANSPORTATION DISTRICT|COMMUNITY COLLEGE"
 )
 
 
@@ -247,107 +156,6 @@ def _companies(data: Path, rng: random.Random, legal: set[str], lexicon: dict[st
                 yield core[0]
         elif not all(t in first or t in last for t in core):
             yield " ".join(core)  # AP files often drop the legal form
-
-
-OFFICES = (
-    "MAYOR", "CONGRESS", "STATE SENATE", "STATE REPRESENTATIVE", "ALDERMAN", "JUDGE", "GOVERNOR",
-    "CIRCUIT JUDGE", "STATES ATTORNEY", "STATES ATTY", "REP", "SHERIFF", "COUNTY BOARD", "ASSESSOR",
-)  # fmt: skip
-CAMPAIGNS = (
-    "CITIZENS FOR {person}",
-    "FRIENDS OF {person}",
-    "COMMITTEE TO ELECT {person}",
-    "{last} FOR {office}",
-    "{person} FOR {office}",
-)
-REGIONS = (
-    "TRI-COUNTY", "TRI COUNTY", "TRI-STATE", "TRI STATE", "METRO", "COUNTY LINE", "MIDWEST", "GULF COAST",
-)  # fmt: skip
-# Car dealers trade under an owner's or a town's name and the make they sell: DON MCCLAIN FORD.
-MAKES = (
-    "FORD", "CHEVROLET", "CHEVY", "TOYOTA", "HONDA", "HYUNDAI", "NISSAN", "KIA", "SUBARU", "BUICK", "GMC",
-    "DODGE", "JEEP", "CHRYSLER", "LEXUS", "ACURA", "VOLVO", "MAZDA", "BMW", "AUDI", "VOLKSWAGEN",
-    "CADILLAC", "LINCOLN", "INFINITI", "MITSUBISHI",
-)  # fmt: skip
-WORSHIP = (
-    "{saint} CATHEDRAL", "{saint} BASILICA", "{saint} PARISH", "{saint} CHAPEL", "{place} CHAPEL",
-    "CONGREGATION {last}", "TEMPLE {last}", "{place} MINISTRIES", "{last} MINISTRIES", "{place} SYNAGOGUE",
-    "{place} MOSQUE", "{saint} CHURCH", "{place} TABERNACLE", "{first} CHURCH", "{first} CHAPEL",
-    "{place} MEMORIAL HOSPITAL", "{last} MEMORIAL HOSPITAL", "{first} HOSPITAL", "{place} HOSPITAL",
-    "NORTHWESTERN {last} HOSPITAL", "{saint} HOSPITAL", "{saint} MEDICAL CENTER",
-)  # fmt: skip
-DENOMINATIONS = ("BAPTIST", "METHODIST", "LUTHERAN", "CATHOLIC", "PRESBYTERIAN", "EPISCOPAL", "PENTECOSTAL")
-OFFICE_TITLES = (
-    "SENATOR", "STATE SENATOR", "REPRESENTATIVE", "CONGRESSMAN", "CONGRESSWOMAN", "REV", "REVEREND",
-    "PASTOR", "FATHER", "JUDGE",
-)  # fmt: skip
-PARTICLES = (
-    "VAN", "VAN DER", "VAN DE", "DE", "DE LA", "DEL", "DA", "DI", "LE", "LA", "EL", "VON", "MAC", "ST",
-)  # fmt: skip
-# East and South-East Asian names, romanised: given names of one or two syllables, joined
-# (JIEPING), hyphenated (SING-HOI) or apart, often with an English name in brackets.
-SYLLABLES = (
-    "JIA", "MING", "WEI", "XIAO", "LI", "HUI", "YING", "JUN", "HONG", "YAN", "HAO", "FENG", "LING", "QING",
-    "XIN", "YU", "ZHI", "CHUN", "JIE", "LEI", "TAO", "PENG", "BO", "NING", "DAN", "XUE", "YI", "HUA",
-    "GANG", "KAI", "LONG", "MEI", "SHU", "TING", "WEN", "XIANG", "YONG", "ZHEN", "PING", "QIANG", "SONG",
-    "SING", "HOI", "CHI", "HAUR", "SENG", "TIONG", "DEH", "KWOK", "WAI", "KIN", "YEE", "SIU", "FAI",
-    "MIN", "JI", "HOON", "SEO", "YEON", "HYUN", "SOO", "JAE", "SUNG", "EUN", "HEE", "DONG", "KYU",
-    "DUC", "HOAI", "MINH", "THANH", "HUONG", "LAN", "ANH", "TUAN", "DUNG", "HUNG", "QUANG", "LIEN",
-)  # fmt: skip
-ASIAN_SURNAMES = (
-    "WANG", "LI", "ZHANG", "LIU", "CHEN", "YANG", "HUANG", "ZHAO", "WU", "ZHOU", "XU", "SUN", "MA", "ZHU",
-    "HU", "GUO", "HE", "LIN", "GAO", "LUO", "ZHENG", "LIANG", "XIE", "TANG", "SONG", "HAN", "FENG", "DENG",
-    "CAO", "PENG", "ZENG", "XIAO", "TIAN", "DONG", "PAN", "YUAN", "CAI", "JIANG", "YU", "DU", "YE", "CHENG",
-    "WEI", "SU", "LU", "DING", "REN", "SHEN", "YAO", "CHAN", "WONG", "LEUNG", "CHEUNG", "LAU", "NG", "HO",
-    "TSAI", "HSU", "CHANG", "HSIEH", "KIM", "LEE", "PARK", "CHOI", "JUNG", "KANG", "CHO", "YOON", "JANG",
-    "LIM", "SHIN", "NGUYEN", "TRAN", "LE", "PHAM", "HOANG", "HUYNH", "PHAN", "VU", "VO", "DANG", "BUI",
-    "DO", "NGO", "DUONG", "LY", "TAN", "GOH", "ONG", "TEO",
-)  # fmt: skip
-ENGLISH_NAMES = ("DAPHNE", "RACHEL", "JACK", "KEVIN", "AMY", "DAVID", "GRACE", "PETER", "ANNIE", "TONY")
-# Practices under a person's name that are firms: the legal form decides (JOHN DOE ATTORNEY AT LAW is a
-# person, JOHN DOE LTD ATTORNEYS AT LAW a firm).
-PRACTICES = (
-    "{person} LTD ATTORNEYS AT LAW", "{person} LTD. ATTORNEY AT LAW", "{person} PC ATTORNEY AT LAW",
-    "{person} & ASSOCIATES PC ATTORNEYS AT LAW", "{person} & ASSOCIATES", "LAW OFFICES OF {person}",
-    "LAW OFFICE OF {person}", "{person} LAW OFFICES", "{person} LAW OFFICE", "{person} LAW FIRM",
-    "{last} & {last2} CPAS", "{last} AND {last2} CPAS", "{person} CPA PC", "{person} MD SC",
-    "{person} DDS LTD", "{person} ATTORNEY AT LAW PLLC", "{last}, {last2} & {last3}",
-)  # fmt: skip
-CREDENTIALS = ("MD", "M.D.", "CPA", "DO", "DDS", "PHD", "RN", "ESQ", "ATTORNEY AT LAW", "ATTY AT LAW")
-# Organised groups that are no public body: unions, party clubs, political action committees.
-GROUPS = (
-    "{city} {trade} PAC", "{last} FOR {office} POLITICAL ACTION COMMITTEE", "LOCAL {n} {union}",
-    "{city} TOWNSHIP DEMOCRATIC ORGANIZATION", "{city} REPUBLICAN WOMENS CLUB", "{city} LABOR COUNCIL",
-    "{union} LOCAL {n}", "{city} {trade} ASSOCIATION", "{county} COUNTY {party} CENTRAL COMMITTEE",
-    "{county} COUNTY {party} PARTY", "{city} TOWNSHIP {party} ORGANIZATION", "{county} COUNTY GOP",
-    "FRATERNAL ORDER OF POLICE LODGE {n}", "{state} FRATERNAL ORDER OF POLICE",
-    "{union} DISTRICT COUNCIL {n}", "{city} POLICE BENEVOLENT ASSOCIATION", "{city} FIREFIGHTERS LOCAL {n}",
-    "{state} EDUCATION ASSOCIATION", "{state} {trade} POLITICAL ACTION COMMITTEE",
-    "{state} {party} LEGISLATIVE FUND", "{union} COUNCIL {n}",
-    # non-profits beside a public body, named after it: DESIGN.md files them as businesses
-    "{city} PUBLIC LIBRARY FOUNDATION", "FRIENDS OF THE {city} PUBLIC LIBRARY", "{city} POLICE FOUNDATION",
-    "{county} COUNTY HISTORICAL SOCIETY", "{city} CHAMBER OF COMMERCE", "{state} STATE UNIVERSITY FOUNDATION",
-    "{city} PUBLIC SCHOOLS FOUNDATION", "{city} PARKS FOUNDATION", "{county} COUNTY BAR ASSOCIATION",
-)  # fmt: skip
-FINANCE = (
-    "{lead} NATIONAL BANK OF {city}", "{lead} BANK", "BANK {lead}", "{public} FEDERAL CREDIT UNION",
-    "{public} CREDIT UNION", "{public} FCU", "{lead} MUNICIPAL INCOME TRUST", "{lead} MUNICIPAL BOND FUND",
-    "{lead} TAX-FREE MUNICIPAL FUND",
-)  # fmt: skip
-PARTIES = ("REPUBLICAN", "DEMOCRATIC", "DEMOCRAT", "LIBERTARIAN", "GREEN")
-UNIONS = ("IBEW", "UAW", "SEIU", "AFSCME", "IUOE", "UFCW", "TEAMSTERS", "CARPENTERS", "PLUMBERS")
-# A probablepeople "corporation" naming a public body disagrees with DESIGN.md's GOVERNMENT: such rows
-# are left out of the outside set rather than counted under either label.
-_PUBLIC_BODY = re.compile(
-    r"SCHOOL DISTRICT|SCHOOL DIST|SCHOOL BOARD|BOARD OF EDUCATION|\bAUTHORITY\b|CITY OF|COUNTY OF|"
-    r"TOWN OF|VILLAGE OF|CITY CORPORATION|PUBLIC SCHOOLS|\bISD\b|\bTRIBES?\b|\bNATION$|^\S+ COUNTY$|"
-    r"^GOVERNMENT OF|COURT ADMINISTRATION|SANITARY DISTRICT|TRANSPORTATION DISTRICT|COMMUNITY COLLEGE"
-)
-# Short public-body names AP files use, which the registrant lists spell out.
-FEDERAL_SHORT = (
-    "IRS", "US COURTS", "U S COURTS", "US POSTAL SERVICE", "USPS", "SOCIAL SECURITY ADMINISTRATION",
-    "US TREASURY", "US DEPT OF EDUCATION", "DMV", "US CUSTOMS AND BORDER PROTECTION", "FEMA",
-)  # fmt: skip
 
 
 def _rare_people(data: Path, rng: random.Random, count: int, words: frozenset[str]) -> Iterator[str]:
@@ -568,8 +376,8 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
     sources: list[tuple[str, Iterator[str]]] = [
-        ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, CIVIC_ORGANISATIONS, TRADES)),
-        ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, PUBLIC_BODIES, TRADES)),
+        ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["organisations"]), TRADES)),
+        ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["public_bodies"]), TRADES)),
         ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
         ("INDIVIDUAL", _people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000, frozenset(lexicon["trade_words"]))),
@@ -619,140 +427,37 @@ def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
     return list(unique.values())
 
 
-def split(
-    examples: list[tuple[str, str, str]],
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(train, held out): 15 % of entities by a stable hash, each entity wholly on one side."""
-    train: list[tuple[str, str]] = []
-    held: list[tuple[str, str]] = []
-    for name, label, whole in examples:
-        (held if zlib.crc32(whole.encode()) % 100 < 15 else train).append((name, label))
-    return train, held
-
-
-def fit(
-    featurizer: Featurizer, examples: list[tuple[str, str]], calib: list[tuple[str, str]]
-) -> dict[str, Any]:
-    """Multinomial logistic regression over the features, then temperature calibration on
-    ``calib``."""
-    from scipy import optimize, sparse
-
-    feats = [sorted(set(featurizer(name)[0])) for name, _ in examples]
-    counts = Counter(f for row in feats for f in row)
-    vocab = {f: i for i, f in enumerate(sorted(f for f, c in counts.items() if c >= MIN_COUNT))}
-    X = _matrix([[vocab[f] for f in row if f in vocab] for row in feats], len(vocab), sparse)
-    y = np.array([CLASSES.index(label) for _, label in examples])
-    Y = np.eye(len(CLASSES))[y]
-    k = len(CLASSES)
-    penalty = np.array([[L2 * (SHAPE_L2 if f.startswith(SHAPE_PRIORS) else 1.0)] for f in vocab])
-
-    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        W, b = flat[:-k].reshape(-1, k), flat[-k:]
-        Z = X @ W + b
-        Z -= Z.max(axis=1, keepdims=True)
-        P = np.exp(Z)
-        P /= P.sum(axis=1, keepdims=True)
-        nll = -np.log(P[np.arange(len(y)), y] + 1e-12).sum() + (penalty * W * W).sum() / 2
-        G = P - Y
-        return nll, np.concatenate([(X.T @ G + penalty * W).ravel(), G.sum(axis=0)])
-
-    result = optimize.minimize(
-        loss, np.zeros(len(vocab) * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500}
-    )
-    W, b = result.x[:-k].reshape(-1, k), result.x[-k:]
-    temperature = _fit_temperature(featurizer, calib, vocab, W, b)
-    weights = {f: [round(float(v), 4) for v in W[i]] for f, i in vocab.items() if np.abs(W[i]).max() >= 1e-3}
-    return {
-        "classes": list(CLASSES),
-        "bias": [round(float(v), 4) for v in b],
-        "temperature": temperature,
-        "weights": weights,
-    }
-
-
-def _matrix(rows: list[list[int]], width: int, sparse: Any) -> Any:
-    indptr = np.cumsum([0] + [len(r) for r in rows])
-    indices = np.array([i for r in rows for i in r], dtype=np.int64)
-    return sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), width))
-
-
-def _fit_temperature(
-    featurizer: Featurizer, calib: list[tuple[str, str]], vocab: dict[str, int], W: np.ndarray, b: np.ndarray
-) -> float:
-    logits = np.array(
-        [
-            b + sum((W[vocab[f]] for f in set(featurizer(n)[0]) if f in vocab), np.zeros(len(b)))
-            for n, _ in calib
-        ]
-    )
-    y = np.array([CLASSES.index(label) for _, label in calib])
-    best = (float("inf"), 1.0)
-    for t in np.arange(0.5, 3.01, 0.05):
-        Z = logits / t
-        Z -= Z.max(axis=1, keepdims=True)
-        nll = -(Z[np.arange(len(y)), y] - np.log(np.exp(Z).sum(axis=1))).sum()
-        best = min(best, (float(nll), round(float(t), 2)))
-    return best[1]
-
-
-def write_model(model: dict[str, Any], path: Path = MODEL_FILE) -> None:
-    payload = json.dumps(model, sort_keys=True, separators=(",", ":")).encode()
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
-        gz.write(payload)
-
-
-def write_examples(examples: list[tuple[str, str]], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["name", "label"])
-        writer.writerows(examples)
-
-
-def corrected_examples(path: Path, unseen: set[str]) -> tuple[list[tuple[str, str]], int]:
-    """(name, type) of every reviewer's type correction, each ``CORRECTION_WEIGHT`` times (a clerk's
-    word outweighs a generated name), and how many were left out for naming a name an evaluation
-    reads (learning those would grade the model on its homework) or the readers typed."""
-    taught = [(c.name, c.payee_type) for c in read_corrections(path) if c.payee_type]
-    kept = [example for example in taught if canonical(example[0]) not in unseen]
-    return kept * CORRECTION_WEIGHT, len(taught) - len(kept)
-
-
-def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None) -> Iterator[str]:
-    """Lexicon, examples, split, fit; writes the model folder ``out`` and says what it did.
-    Reviewers' type corrections (a ``GET /corrections.csv`` export) join the training side."""
-    from payeeflow.agents.classification.train import build_lexicon, legal_suffixes, write_lexicon
-
-    if not (data / "us_surnames_census1990.csv").exists():
-        raise InputError(f"{data}: not the shared data folder (no us_surnames_census1990.csv)")
-    legal = set(legal_suffixes(data))
-    lexicon = build_lexicon(data, keep=lambda name: not is_outside(name, legal))
-    out.mkdir(parents=True, exist_ok=True)
-    write_lexicon(lexicon, out / LEXICON_FILE.name)
-    outside = outside_examples(data, legal)
-    unseen = {canonical(name) for name, _ in outside}
-    real = typed_names("learn")
-    calibrate, test = typed_names("calibrate"), typed_names("test")
-    # a generated name may spell an outside or a real one (MING LIN): it stays out, so the figures
-    # stay honest and the readers' type of a real name is the only one taught
-    unseen |= {canonical(name) for name, _ in (*real, *calibrate, *test)}
-    examples = [e for e in build_examples(data, lexicon) if canonical(e[0]) not in unseen]
-    train, held = split(examples)
-    counts = Counter(label for _, label, _ in examples)
-    yield f"{len(examples)} examples ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
-    train += real * REAL_WEIGHT
-    yield f"{len(real)} real names the readers typed (weight {REAL_WEIGHT}), {len(calibrate)} to calibrate"
-    if corrections is not None:
-        taught, left_out = corrected_examples(corrections, unseen)
-        train += taught
-        yield (
-            f"{len(taught) // CORRECTION_WEIGHT} reviewers' corrections learned (weight {CORRECTION_WEIGHT})"
-            f", {left_out} left out as names an evaluation reads or the readers typed"
+def civic_names(
+    data: Path, rng: random.Random, count: int, templates: tuple[str, ...], trades: tuple[str, ...]
+) -> Iterator[str]:
+    """``count`` names of ``templates`` filled with real places, surnames and ``trades``; a
+    third cut as a state's 30-character field cuts them (``SOUTH DAKOTA ASSN OF COUNTY``)."""
+    places = [
+        (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
+        for r in rows(data / "us_cities.csv")
+    ]
+    named = sorted({city for city, _, _ in places if city.endswith(" CITY")})  # RAPID CITY PLUMBING
+    lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
+    for _ in range(count):
+        city, county, state = rng.choice(places)
+        name = rng.choice(templates).format(
+            city=city,
+            county=county,
+            state=state,
+            city_named=rng.choice(named),
+            trade=rng.choice(trades),
+            form=rng.choice(("INC", "LLC", "CO", "CORP")),
+            call=rng.choice("KW") + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3)),
+            last=rng.choice(lasts),
+            last2=rng.choice(lasts),
+            last3=rng.choice(lasts),
+            region=rng.choice(CIVIC["regions"]),
+            acronym="".join(rng.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(rng.randint(2, 5))),
+            spanish=rng.choice(CIVIC["spanish_words"]),
+            spanish_trade=rng.choice(CIVIC["spanish_trades"]),
+            direction=rng.choice(CIVIC["directions"]),
+            union=rng.choice(CIVIC["unions"]),
+            n=rng.randint(1, 99),
+            m=rng.randint(1, 9),
         )
-    model = fit(Featurizer(lexicon), train, calibrate)
-    write_model(model, out / MODEL_FILE.name)
-    write_examples(held, out / HELDOUT_FILE.name)
-    write_examples(outside, out / OUTSIDE_FILE.name)
-    yield f"trained on {len(train)}, held out {len(held)} -> {out / HELDOUT_FILE.name}"
-    yield f"outside evaluation: {len(outside)} names never trained on -> {out / OUTSIDE_FILE.name}"
-    yield f"confidence calibrated on {len(calibrate)} real names training never read"
-    yield f"{len(model['weights'])} features, temperature {model['temperature']} -> {out / MODEL_FILE.name}"
+        yield name[:30].rstrip() if len(name) > 30 and rng.random() < 0.33 else name

@@ -34,12 +34,12 @@ from prometheus_client import Counter, Gauge
 from payeeflow.agents.corrections import name_key
 from payeeflow.agents.enrichment.jobs import GIVE_UP_AFTER, RECORDS, SHUT, WATERMARK, Job, Jobs
 from payeeflow.agents.enrichment.logic import ADDRESS_FIELDS, ADDRESS_VALIDATION, CARD_NETWORK, Enricher
-from payeeflow.agents.providers import Guard
+from payeeflow.agents.feeds import CompactedFeed
+from payeeflow.agents.providers.addressvalidation import AddressAnswer, AddressValidationClient
+from payeeflow.agents.providers.cardnetwork import CardAnswer, CardNetworkClient, Search
+from payeeflow.agents.providers.guards import Guard
+from payeeflow.agents.providers.http import ProviderError
 from payeeflow.config import Settings
-from payeeflow.connectors.addressvalidation import AddressAnswer, AddressValidationClient
-from payeeflow.connectors.cardnetwork import CardAnswer, CardNetworkClient, Search
-from payeeflow.connectors.feeds import CompactedFeed
-from payeeflow.connectors.provider_http import ProviderError
 from payeeflow.metrics import PROVIDER_REFUSED
 from payeeflow.schemas import codec_for
 from payeeflow.streams.app import Apply, Delivered, Sender

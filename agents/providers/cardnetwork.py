@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from oauth1.oauth import OAuth
 
+from payeeflow.agents.providers.http import ProviderError, as_text, request_json
 from payeeflow.config import Settings
-from payeeflow.connectors.provider_http import ProviderError, as_text, request_json
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Deterministic synthetic supplier networks and payee files, built from the shared data.
+"""Deterministic synthetic supplier networks and payee files, built from the shared data: what the
+matcher is trained and benchmarked on, and the files tests and benchmarks push through.
 
 Networks hold real company names plus generated ones (surname/city + trade), with siblings (one
 name, another legal form, another state) and chains (one name, many locations). Payee files

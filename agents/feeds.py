@@ -3,6 +3,12 @@
 Every worker reads the whole topic itself (manual assignment, no consumer group), so each holds
 all of it whatever payee partitions it owns. A feed reads up to the end offsets it saw at start,
 then reports ready and keeps applying upserts and tombstones as they arrive.
+
+A message that is no record (undecodable, or a record the index cannot take) goes to
+``payees.dlq`` (stage ``feed``, its reason, the message's bytes and where it is), every send
+checked. A feed commits no offsets: on a refused send it starts over from the topic's start, and
+every worker reads every message, so each sends the same letter, which the sink stores once (a
+dead letter is unique by the message that failed).
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.matching.index import Supplier, SupplierIndex
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
-from payeeflow.errors import DecodeError, InputError
+from payeeflow.errors import InputError, RecordError
 from payeeflow.metrics import CORRECTIONS, INDEX_ROWS, SUPPLIERS
 from payeeflow.schemas import codec_for
+from payeeflow.streams.deadletters import FEED, DeadLetters, dead_letter
+from payeeflow.streams.delivery import Deliveries
+from payeeflow.streams.sender import AsyncProducer
 from payeeflow.streams.topics import CORRECTIONS as CORRECTIONS_TOPIC
 from payeeflow.streams.topics import SUPPLIERS as SUPPLIERS_TOPIC
 
@@ -50,14 +59,17 @@ class CompactedFeed:
         """After each batch of messages: gauges."""
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        if value is None:
-            if key is not None:
-                self.delete(key.decode())
-            return
+        """Upsert or delete what a message says; ``RecordError`` for a message that is no record."""
         try:
+            if value is None:
+                if key is not None:
+                    self.delete(key.decode())
+                return
             self.upsert(self.decode(value))
-        except (DecodeError, KeyError, InputError, ValueError) as exc:
-            log.warning("skipped a bad %s record: %s", self.base, exc)
+        except RecordError:
+            raise
+        except (KeyError, InputError, ValueError) as exc:  # a key not UTF-8 is a ValueError too
+            raise RecordError("invalid_record", f"{type(exc).__name__}: {exc}") from exc
 
     async def run(self) -> None:
         """Follow the topic forever; a failure is logged and the feed starts over."""
@@ -80,13 +92,22 @@ class CompactedFeed:
             auto_offset_reset="earliest",
         )
         await consumer.start()
+        producer = AsyncProducer(self.settings, linger_ms=5)
+        letters = DeadLetters(self.settings, lambda t, k, v, h: producer.send(t, v, key=k, headers=h))
+        deliveries = Deliveries()
         try:
             end: dict[TopicPartition, int] | None = None
             while True:
                 batches = await consumer.getmany(timeout_ms=500, max_records=5000)
                 for messages in batches.values():
                     for message in messages:
-                        self.apply(message.key, message.value)
+                        try:
+                            self.apply(message.key, message.value)
+                        except RecordError as exc:
+                            where = (message.topic, message.partition, message.offset)
+                            letter = dead_letter(FEED, exc, *where, message.key, message.value, None)
+                            await deliveries.add(await letters.send(letter), f"the dead letter of {where}")
+                await deliveries.check()  # a refusal starts the feed over: the letter is sent again
                 self.caught_up()
                 tps = consumer.assignment()
                 if self.ready.is_set() or not tps:
@@ -98,6 +119,7 @@ class CompactedFeed:
                     self.ready.set()
         finally:
             await consumer.stop()
+            await producer.stop()
 
 
 class SupplierFeed(CompactedFeed):

@@ -1,4 +1,4 @@
-"""Type stubs for the compiled ``agents.classification.native`` (source: ``native/src``)."""
+"""Type stubs for the compiled ``payeeflow._native`` (source: ``native/src``)."""
 
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from payeeflow.agents.providers.http import ProviderError, as_flag, as_text, request_json
 from payeeflow.config import Settings
-from payeeflow.connectors.provider_http import ProviderError, as_flag, as_text, request_json
 
 PROVIDER = "address_validation"
 ACTIONS = frozenset({"FIX", "CONFIRM_ADD_SUBPREMISES", "CONFIRM", "ACCEPT"})
