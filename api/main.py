@@ -41,7 +41,7 @@ from payeeflow.api.routers import batches, classify, corrections, deadletters, h
 from payeeflow.api.security import Guard
 from payeeflow.api.uploads import Uploads
 from payeeflow.config import Settings, get_settings
-from payeeflow.connectors.database import asyncpg_dsn, migrate, wait_for_database
+from payeeflow.connectors.database.postgres import asyncpg_dsn, migrate, wait_for_database
 from payeeflow.logs import setup_logging
 from payeeflow.streams.sender import AsyncProducer
 

@@ -21,7 +21,7 @@ import asyncpg
 from prometheus_client import Gauge
 
 from payeeflow._native import NameIndex
-from payeeflow.connectors.namechanges import CHANGES, HORIZON, KEEP
+from payeeflow.connectors.database.namechanges import CHANGES, HORIZON, KEEP
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from measure import SHARED_DATA, cpu_seconds, free_port, postgres_pids, rss_mib
 
 from payeeflow.api import keys
 from payeeflow.config import Settings
-from payeeflow.connectors.database import migrate
-from payeeflow.connectors.sink.tables import SNAPSHOT_COLUMNS
+from payeeflow.connectors.database.postgres import migrate
+from payeeflow.connectors.database.sink.tables import SNAPSHOT_COLUMNS
 
 DATABASE = "payeeflow_apibench"
 BATCH = 10_000

@@ -47,7 +47,7 @@ from payeeflow.agents.matching.synthetic import (
     write_csv,
 )
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.streams.topics import create_topics
 

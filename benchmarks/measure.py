@@ -18,7 +18,7 @@ from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
 from payeeflow.config import Settings
-from payeeflow.connectors.database import migrate
+from payeeflow.connectors.database.postgres import migrate
 from payeeflow.streams.topics import delete_topics
 from payeeflow.streams.worker import STAGE_NAMES
 

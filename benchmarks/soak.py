@@ -23,7 +23,7 @@ import psycopg
 from measure import SHARED_DATA, bench_settings, kafka_pid, percentile, rss_mib, start_pipeline, stop_pipeline
 
 from payeeflow.agents.matching.synthetic import generate_network, generate_payees, write_csv
-from payeeflow.connectors.ingest import IngestResult, ingest_file
+from payeeflow.connectors.files.ingest import IngestResult, ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.streams.topics import create_topics
 

@@ -35,7 +35,7 @@ from payeeflow.agents.matching import Matcher
 from payeeflow.agents.matching.synthetic import generate_network, generate_payees, write_csv
 from payeeflow.agents.validation import validate_record
 from payeeflow.config import Settings
-from payeeflow.connectors.files import to_record
+from payeeflow.connectors.files.rows import to_record
 from payeeflow.errors import RecordError
 from payeeflow.schemas.codec import codec_for
 from payeeflow.streams.topics import CLASSIFIED, ENRICHED, MATCHED, RAW, SCREENED

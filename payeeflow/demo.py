@@ -17,7 +17,7 @@ import httpx
 
 from payeeflow.api import keys
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.errors import StackError
 from payeeflow.localstack import stack

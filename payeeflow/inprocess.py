@@ -2,7 +2,7 @@
 
 Every input row comes out, in order: in OUTPUT with the stage columns appended, or in
 ``OUTPUT.rejects.csv`` with its line and reason (among them a row giving a payee's id to another
-payee: ``connectors/identities.py``). Rows stream through; the file is never held.
+payee: ``connectors/files/identities.py``). Rows stream through; the file is never held.
 With several processes, this one reads and writes while forked copies of the loaded pipeline
 (the supplier index shared copy-on-write) answer chunks of rows, a bounded number at a time.
 """
@@ -23,8 +23,8 @@ from cachetools import LRUCache
 
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.agents.rows import cell, flat_row
-from payeeflow.connectors.files import open_rows, payee_id_for, to_record
-from payeeflow.connectors.identities import PayeeIds
+from payeeflow.connectors.files.identities import PayeeIds
+from payeeflow.connectors.files.rows import open_rows, payee_id_for, to_record
 from payeeflow.errors import InputError, RecordError
 
 

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator
 from payeeflow.api.deps import ConnDep
 from payeeflow.api.models import ID_LENGTH, NO_NUL, DeadLetterPage
 from payeeflow.api.security import REFUSALS, require
-from payeeflow.connectors.dlq import Filters, decoded
+from payeeflow.connectors.database.dlq import Filters, decoded
 
 router = APIRouter(tags=["dead letters"], dependencies=[require("read")], responses=REFUSALS)
 Text = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]

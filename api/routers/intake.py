@@ -8,7 +8,7 @@ no usable header), then ingested in the background while the answer gives the ba
 A hostile file is refused, the rest of the API undisturbed: a body over ``api_upload_max_bytes``
 (by its Content-Length, before a byte is read, or as it arrives), a row or cell over the field cap
 or a workbook inflating past its cap are a 413; a workbook that is a zip bomb by ratio or declares
-XML entities is a 422 (``connectors/limits.py``). An upload holds a place until it is ingested
+XML entities is a 422 (``connectors/files/limits.py``). An upload holds a place until it is ingested
 (``api/uploads.py``): past ``api_uploads_at_once`` or ``api_upload_disk_bytes``, a 503.
 """
 
@@ -34,10 +34,10 @@ from payeeflow.api.models import NO_NUL, PayeeAccepted, PayeeEvent, Processed, U
 from payeeflow.api.security import REFUSALS, require
 from payeeflow.api.uploads import Place
 from payeeflow.config import Settings
-from payeeflow.connectors.columns import parse_maps
-from payeeflow.connectors.files import JSONL_SUFFIXES, XLSX_SUFFIXES, open_rows, to_record
-from payeeflow.connectors.ingest import ingest_file, new_batch_id
-from payeeflow.connectors.limits import FileLimits
+from payeeflow.connectors.files.columns import parse_maps
+from payeeflow.connectors.files.ingest import ingest_file, new_batch_id
+from payeeflow.connectors.files.limits import FileLimits
+from payeeflow.connectors.files.rows import JSONL_SUFFIXES, XLSX_SUFFIXES, open_rows, to_record
 from payeeflow.errors import InputError, RecordError, TooLarge
 from payeeflow.schemas import codec_for
 from payeeflow.streams.topics import RAW

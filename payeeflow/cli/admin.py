@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.api import keys
-    from payeeflow.connectors.database import migrate, wait_for_database
+    from payeeflow.connectors.database.postgres import migrate, wait_for_database
 
     wait_for_database(settings.dsn, timeout=10)
     migrate(settings.dsn)

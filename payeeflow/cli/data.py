@@ -47,8 +47,8 @@ def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
-    from payeeflow.connectors.database import migrate, wait_for_database
-    from payeeflow.connectors.dlq import Filters, listing, replay, show, summary
+    from payeeflow.connectors.database.dlq import Filters, listing, replay, show, summary
+    from payeeflow.connectors.database.postgres import migrate, wait_for_database
 
     wait_for_database(settings.dsn, timeout=10)  # a clear one-line error when it is not there
     migrate(settings.dsn)

@@ -85,7 +85,7 @@ def cmd_file_job(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from payeeflow.connectors.ingest import ingest_file
+    from payeeflow.connectors.files.ingest import ingest_file
 
     result = asyncio.run(
         ingest_file(
@@ -112,7 +112,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _maps(args: argparse.Namespace) -> dict[str, str]:
-    from payeeflow.connectors.columns import parse_maps
+    from payeeflow.connectors.files.columns import parse_maps
 
     return parse_maps(args.map or [])
 

@@ -35,7 +35,7 @@ def cmd_stack(args: argparse.Namespace, settings: Settings) -> int:
         host, _, port = settings.kafka_bootstrap_servers.split(",")[0].rpartition(":")
         report = {"kafka": "up" if port_open(host, int(port)) else "down"}
         try:
-            from payeeflow.connectors.database import wait_for_database
+            from payeeflow.connectors.database.postgres import wait_for_database
 
             wait_for_database(settings.dsn, timeout=2)
             report["postgres"] = "up"
@@ -58,7 +58,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
     from prometheus_client import start_http_server
 
-    from payeeflow.connectors.sink.runner import SinkRunner
+    from payeeflow.connectors.database.sink.runner import SinkRunner
 
     start_http_server(args.metrics_port, addr=settings.metrics_host)
     asyncio.run(SinkRunner(settings).run())

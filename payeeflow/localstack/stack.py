@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from payeeflow.config import Settings
-from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.connectors.database.postgres import migrate, wait_for_database
 from payeeflow.localstack.kafka import LocalKafka
 from payeeflow.localstack.postgres import LocalPostgres
 from payeeflow.localstack.process import port_open, stop_pid, wait_for_port

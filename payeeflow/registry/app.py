@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from payeeflow.config import Settings, get_settings
-from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.connectors.database.postgres import migrate, wait_for_database
 from payeeflow.registry.auth import AdminOnly, admin_key
 from payeeflow.registry.store import GLOBAL, Registered, RegistryError, SchemaStore
 

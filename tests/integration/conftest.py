@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 from payeeflow.api import keys
 from payeeflow.api.main import create_app
 from payeeflow.config import Settings
-from payeeflow.connectors.database import migrate, wait_for_database
+from payeeflow.connectors.database.postgres import migrate, wait_for_database
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.errors import StackError
 from payeeflow.localstack.kafka import LocalKafka

@@ -195,7 +195,7 @@ def test_a_payment_level_export_is_a_batch_whose_counts_add_up(settings: Setting
 
 
 def test_an_id_given_to_two_payees_keeps_both_in_sight_and_the_first_payee_whole(settings: Settings) -> None:
-    """``connectors/identities.py``: the second payee under an id is a reject naming the first's
+    """``connectors/files/identities.py``: the second payee under an id is a reject naming the first's
     line (never folded into it), a repeat is folded, a move is the payee's later version."""
     payee_id = settings.topic_prefix + "C1"
     body = (

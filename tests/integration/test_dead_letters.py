@@ -25,8 +25,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from payeeflow.config import Settings
-from payeeflow.connectors.dlq import Filters, replay
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.database.dlq import Filters, replay
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import MESSAGE_OVERHEAD
 from payeeflow.streams.topics import DLQ, RAW, SUPPLIERS

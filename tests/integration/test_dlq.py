@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, api, free_port, settings_env, wait_until

@@ -28,7 +28,7 @@ from payeeflow.agents.matching import Matcher
 from payeeflow.agents.pipeline import Pipeline
 from payeeflow.api import keys
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.schemas import codec_for
 from payeeflow.streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record

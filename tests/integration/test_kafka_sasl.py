@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from payeeflow.brokers import librdkafka_options
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from payeeflow.localstack.kafka import LocalKafka, SaslSslListener
 from payeeflow.localstack.process import stop_pid

@@ -14,8 +14,8 @@ import pytest
 from payeeflow.api import names as names_module
 from payeeflow.api.names import Names
 from payeeflow.config import Settings
-from payeeflow.connectors import namechanges
-from payeeflow.connectors.database import asyncpg_dsn
+from payeeflow.connectors.database import namechanges
+from payeeflow.connectors.database.postgres import asyncpg_dsn
 
 pytestmark = pytest.mark.integration
 

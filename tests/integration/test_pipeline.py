@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from payeeflow.api import namesearch
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
-from payeeflow.connectors.sink.runner import kafka_cluster_id, stored_offsets
+from payeeflow.connectors.database.sink.runner import kafka_cluster_id, stored_offsets
+from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
 from tests.integration.conftest import Services, api, prefixed_copy, wait_until

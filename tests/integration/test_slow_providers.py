@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from payeeflow.config import Settings
-from payeeflow.connectors.ingest import ingest_file
+from payeeflow.connectors.files.ingest import ingest_file
 from tests.fakes.address_server import API_KEY, FakeAddressValidation
 from tests.fakes.cardnetwork_server import FakeCardNetwork
 from tests.integration.conftest import Services, api, free_port, wait_until

@@ -52,7 +52,7 @@ def test_the_wheel_installs_one_package_whose_commands_work(tmp_path: Path) -> N
     loaded = run(
         bin_dir / "python",
         "-c",
-        "import sys, payeeflow.api.main, payeeflow.streams.app, payeeflow.connectors.sink.runner; "
+        "import sys, payeeflow.api.main, payeeflow.streams.app, payeeflow.connectors.database.sink.runner; "
         "print(*sorted({m.split('.')[0] for m in sys.modules}))",
         cwd=elsewhere,
     ).split()

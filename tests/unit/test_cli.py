@@ -373,7 +373,7 @@ def test_a_generated_payment_export_goes_through_unedited_as_csv_and_xlsx(tmp_pa
 
 
 def test_an_id_given_to_two_payees_rejects_the_later_row_and_keeps_every_other(tmp_path: Path) -> None:
-    """The contract of ``connectors/identities.py``, as ingest applies it: the second payee under an
+    """The contract of ``connectors/files/identities.py``, as ingest applies it: the second payee under an
     id is a reject naming the first's line; a repeat and a move are answered."""
     path = tmp_path / "in.csv"
     path.write_text(

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from payeeflow.connectors.database import asyncpg_dsn
+from payeeflow.connectors.database.postgres import asyncpg_dsn
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from confluent_kafka import KafkaError
 
 from payeeflow.agents import feeds
 from payeeflow.config import Settings
-from payeeflow.connectors.sink.store import Origin, PostgresSink
-from payeeflow.connectors.sink.tables import escaped_letter, storable_letter
+from payeeflow.connectors.database.sink.store import Origin, PostgresSink
+from payeeflow.connectors.database.sink.tables import escaped_letter, storable_letter
 from payeeflow.errors import DeliveryError, RecordError
 from payeeflow.schemas import codec_for
 from payeeflow.streams import sender

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from payeeflow.connectors.files import open_rows, payee_id_for
+from payeeflow.connectors.files.rows import open_rows, payee_id_for
 from payeeflow.errors import InputError, RecordError
 
 

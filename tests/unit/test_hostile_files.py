@@ -1,5 +1,6 @@
 """Hostile payee files are refused within bounded memory: zip bombs, entity bombs, endless fields
-(``connectors/limits.py``, ``connectors/files.py``), and the API's upload places (``api/uploads.py``)."""
+(``connectors/files/limits.py``, ``connectors/files/rows.py``), and the API's upload places
+(``api/uploads.py``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from fastapi import HTTPException
 
 from payeeflow.api.uploads import Uploads
 from payeeflow.config import Settings
-from payeeflow.connectors.files import open_rows
-from payeeflow.connectors.limits import FileLimits
+from payeeflow.connectors.files.limits import FileLimits
+from payeeflow.connectors.files.rows import open_rows
 from payeeflow.errors import InputError, TooLarge
 from tests.conftest import EXAMPLES
 from tests.hostile import MiB, billion_laughs, dimensioned, long_field_lines, lying, workbook, zip_bomb

@@ -1,8 +1,9 @@
-"""One payee id in one file: a repeat, a new version, or another payee (``connectors/identities.py``)."""
+"""One payee id in one file: a repeat, a new version, or another payee
+(``connectors/files/identities.py``)."""
 
 import pytest
 
-from payeeflow.connectors.identities import CONFLICT, PayeeIds, Seen
+from payeeflow.connectors.files.identities import CONFLICT, PayeeIds, Seen
 from payeeflow.errors import RecordError
 
 ACME = {"name": "ACME PLUMBING LLC", "address": "1 MAIN ST", "city": "AUSTIN", "state": "TX", "zip": "73301"}

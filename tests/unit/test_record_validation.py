@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from payeeflow.agents.validation import validate_record
-from payeeflow.connectors.sink.tables import storable_letter
+from payeeflow.connectors.database.sink.tables import storable_letter
 from payeeflow.errors import RecordError
 from payeeflow.logs import WithoutQueryStrings
 from payeeflow.schemas.limits import MAX_ID_LENGTH, MAX_VERSION

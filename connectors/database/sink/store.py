@@ -13,9 +13,9 @@ import psycopg
 from aiokafka import TopicPartition
 
 from payeeflow.agents.corrections import Correction
-from payeeflow.connectors.database import is_data_error
-from payeeflow.connectors.namechanges import Forgetting
-from payeeflow.connectors.sink.tables import (
+from payeeflow.connectors.database.namechanges import Forgetting
+from payeeflow.connectors.database.postgres import is_data_error
+from payeeflow.connectors.database.sink.tables import (
     CORRECT_PAYEE,
     DEAD_MEMBER,
     INSERT_DEAD_LETTER,

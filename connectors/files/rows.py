@@ -13,14 +13,14 @@ An ``.xlsx`` workbook's first sheet (or the one named) is read with openpyxl's r
 as a clerk sees them (``2138.0`` is ``2138``, a date ``2026-11-29``), and a reject carries the row
 as a CSV line.
 
-A file is read within limits (``connectors/limits.py``, the ``file_max_*`` settings), so a hostile
+A file is read within limits (``connectors/files/limits.py``, the ``file_max_*`` settings), so a hostile
 one costs a bounded time and memory: a CSV or JSON Lines row (so any field in it) or a workbook cell
 longer than ``file_max_field_bytes`` refuses the whole file (``TooLarge``) as soon as it is met,
 before the row is held whole; a workbook is judged by its zip's directory before anything is
 inflated, read within the inflated cap, and its XML parsed without entities (defusedxml). A
 refused file is an ``InputError``: the command exits naming it, the API answers 413 or 422.
 
-A header's columns are mapped to payee fields (``connectors/columns.py``). A row becomes a
+A header's columns are mapped to payee fields (``connectors/files/columns.py``). A row becomes a
 ``payees.raw`` record: the mapped fields go to ``payee``, the other columns to ``payee.extra``
 unchanged.
 """
@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from payeeflow.config import get_settings
-from payeeflow.connectors.columns import ColumnMap, map_columns
-from payeeflow.connectors.limits import BoundedZip, FileLimits, check_archive
+from payeeflow.connectors.files.columns import ColumnMap, map_columns
+from payeeflow.connectors.files.limits import BoundedZip, FileLimits, check_archive
 from payeeflow.errors import InputError, RecordError, TooLarge
 
 PAYEE_FIELDS = ("name", "address", "city", "state", "zip")
@@ -73,7 +73,7 @@ class Row(NamedTuple):
 @dataclass(frozen=True)
 class Source:
     """An opened payee file: its columns (CSV, XLSX), the encoding used, its rows (lazy, with each
-    mapped field under its own name) and the mapping (``connectors/columns.py``)."""
+    mapped field under its own name) and the mapping (``connectors/files/columns.py``)."""
 
     columns: list[str]
     encoding: str

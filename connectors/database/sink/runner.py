@@ -16,9 +16,9 @@ from aiokafka.errors import KafkaError
 from payeeflow.agents.corrections import Correction
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
-from payeeflow.connectors.database import migrate, wait_for_database
-from payeeflow.connectors.sink.store import MAX_BACKOFF, Origin, PostgresSink
-from payeeflow.connectors.sink.tables import letter_origin
+from payeeflow.connectors.database.postgres import migrate, wait_for_database
+from payeeflow.connectors.database.sink.store import MAX_BACKOFF, Origin, PostgresSink
+from payeeflow.connectors.database.sink.tables import letter_origin
 from payeeflow.metrics import DB_RETRIES
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter

@@ -1,7 +1,7 @@
 """``payeeflow ingest``: a payee file into ``payees.raw``, then the batch manifest.
 
 Rows that cannot even be read, and rows giving a payee's id to another payee
-(``connectors/identities.py``), go to ``payees.dlq`` (stage ``ingest``) with their line and their
+(``connectors/files/identities.py``), go to ``payees.dlq`` (stage ``ingest``) with their line and their
 original bytes, so every row of the file ends up somewhere a person can find it.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from payeeflow.config import Settings
-from payeeflow.connectors.files import open_rows, payee_id_for, to_record
-from payeeflow.connectors.identities import CONFLICT, PayeeIds, Seen
-from payeeflow.connectors.limits import FileLimits
+from payeeflow.connectors.files.identities import CONFLICT, PayeeIds, Seen
+from payeeflow.connectors.files.limits import FileLimits
+from payeeflow.connectors.files.rows import open_rows, payee_id_for, to_record
 from payeeflow.errors import RecordError
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
@@ -64,7 +64,7 @@ async def ingest_file(
     A payee repeated in the file (same ``payee_id``, same payee) is produced once per batch, so
     the batch's ``total`` counts distinct payees and each gets exactly one outcome; the same payee
     at another address is produced again as a later version, and a row giving its id to another
-    payee is rejected (``connectors/identities.py``). Every send is checked: if the broker refuses
+    payee is rejected (``connectors/files/identities.py``). Every send is checked: if the broker refuses
     a record, the command fails with ``DeliveryError`` and no manifest is sent.
     """
     opened = open_rows(path, encoding, maps, sheet, FileLimits.from_settings(settings))
