@@ -35,6 +35,9 @@ lint: $(STAMP)
 	$(BIN)/payeeflow asyncapi --check -o asyncapi.yaml
 	$(BIN)/payeeflow settings --check -o docs/settings.md
 	$(BIN)/lint-imports --no-cache
+	test -x $(GOBIN)/promtool || GOBIN=$(GOBIN) go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0
+	$(GOBIN)/promtool check rules helm/payeeflow/files/alerts.yaml
+	cd helm/payeeflow/files && $(GOBIN)/promtool test rules alerts.test.yaml
 	cargo fmt --manifest-path native/Cargo.toml --check
 	cargo clippy --manifest-path native/Cargo.toml --release --quiet -- -D warnings
 
@@ -58,9 +61,10 @@ bench-e2e: stack
 ## and the AsyncAPI document validated by the AsyncAPI CLI (4.x: 6.x needs Node 24)
 GOBIN ?= $(HOME)/go/bin
 DUMMY_DB := postgresql://user:secret@db:5432/payeeflow
-# every file and login the chart can take from a Secret, so their volumes and variables are checked too
+# every file and login the chart can take from a Secret, and the API's autoscaler, so they are checked too
 CHART_FILES := --set kafka.tls.secret=kafka-tls,kafka.tls.certKey=user.crt,kafka.tls.keyKey=user.key \
-  --set kafka.sasl.secret=kafka-user,kafka.sasl.usernameKey=username,cardNetwork.signingKeySecret=card-network
+  --set kafka.sasl.secret=kafka-user,kafka.sasl.usernameKey=username,cardNetwork.signingKeySecret=card-network \
+  --set autoscaling.api.enabled=true
 deploy-check: $(STAMP)
 	test -x $(GOBIN)/helm || go install helm.sh/helm/v3/cmd/helm@v3.22.0
 	test -x $(GOBIN)/docker-compose || (cd "$$(go mod download -json github.com/docker/compose/v2@v2.40.3 \

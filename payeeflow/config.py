@@ -177,6 +177,12 @@ class Settings(BaseSettings):
     stage_batch_size: int = Field(1000, ge=1, description="Records a stage agent takes at once.")
     stage_batch_within: float = Field(0.1, gt=0, description="Seconds a stage waits to fill a batch.")
     sink_batch_size: int = Field(2000, ge=1, description="Records the sink writes per transaction.")
+    lag_interval: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds between two readings of every consumer group's lag (by the sink, exported "
+        "on its /metrics as payeeflow_consumer_lag and payeeflow_consumer_lag_seconds).",
+    )
     session_timeout: float = Field(
         10.0,
         ge=6,

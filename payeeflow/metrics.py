@@ -9,6 +9,11 @@ BATCH_SECONDS = Histogram(
     ["stage"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+DEAD_LETTERS = Counter(
+    "payeeflow_dead_letters_total",
+    "Dead letters sent, by the stage that failed and the reason's tag (a bounded set)",
+    ["stage", "reason"],
+)
 SUPPLIERS = Gauge("payeeflow_supplier_index_size", "Suppliers held in this worker's index")
 INDEX_ROWS = Gauge(
     "payeeflow_supplier_index_rows",
@@ -19,6 +24,11 @@ SINK_LAG_SECONDS = Histogram(
     "payeeflow_sink_latency_seconds",
     "Source timestamp to database commit, per record",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+STORED = Counter(
+    "payeeflow_stored_payees_total",
+    "Payee versions the sink committed, by payee type and match type (the mix a dashboard shows)",
+    ["payee_type", "match_type"],
 )
 DB_RETRIES = Counter(
     "payeeflow_database_retries_total", "Flushes retried because the database was unavailable or failing"
@@ -49,4 +59,18 @@ PROVIDER_REFUSED = Counter(
 )
 PROVIDER_BREAKER = Gauge(
     "payeeflow_provider_breaker_open", "1 while a provider's circuit is open", ["provider"]
+)
+
+# Read from Kafka by the sink's lag reader (streams/lag.py) for every payeeflow consumer group.
+CONSUMER_LAG = Gauge(
+    "payeeflow_consumer_lag",
+    "Messages a consumer group has yet to process: log-end offset minus its committed offset, "
+    "by group, topic and partition",
+    ["group", "topic", "partition"],
+)
+CONSUMER_LAG_SECONDS = Gauge(
+    "payeeflow_consumer_lag_seconds",
+    "Age of the oldest message a consumer group has yet to process on a topic (the one at its committed "
+    "offset on the partition most behind), by group and topic; 0 when caught up",
+    ["group", "topic"],
 )

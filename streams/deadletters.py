@@ -17,7 +17,7 @@ from typing import Any
 
 from payeeflow.config import Settings
 from payeeflow.errors import RecordError
-from payeeflow.metrics import RECORDS
+from payeeflow.metrics import DEAD_LETTERS, RECORDS
 from payeeflow.schemas import codec_for
 from payeeflow.schemas.limits import MAX_ID_LENGTH
 from payeeflow.streams.topics import DLQ
@@ -109,6 +109,7 @@ class DeadLetters:
 
     async def send(self, letter: dict[str, Any]) -> Any:
         RECORDS.labels(letter["stage"], "dead_letter").inc()
+        DEAD_LETTERS.labels(letter["stage"], letter["reason"]).inc()
         log.warning(
             "dead letter",
             extra={

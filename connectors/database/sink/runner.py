@@ -22,6 +22,7 @@ from payeeflow.connectors.database.sink.tables import letter_origin
 from payeeflow.metrics import DB_RETRIES
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
+from payeeflow.streams.lag import lag_reader
 from payeeflow.streams.topics import BATCHES, CORRECTIONS, DLQ, ENRICHED
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class SinkRunner:
         await consumer.start()
         await producer.start()
         log.info("sink started", extra={"topic": ",".join(self.topics)})
+        lag = asyncio.create_task(lag_reader(settings).run(settings.lag_interval))  # every group's
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=settings.sink_batch_size)
@@ -120,6 +122,8 @@ class SinkRunner:
                 except KafkaError as exc:  # the database holds the truth; Kafka's is for lag
                     log.warning("offset commit to Kafka failed: %s", exc)
         finally:
+            lag.cancel()
+            await asyncio.gather(lag, return_exceptions=True)
             await consumer.stop()
             await producer.stop()
             await sink.conn.close()

@@ -33,7 +33,7 @@ from payeeflow.connectors.database.sink.tables import (
     storable_letter,
 )
 from payeeflow.errors import RecordError
-from payeeflow.metrics import RECORDS, SINK_LAG_SECONDS
+from payeeflow.metrics import RECORDS, SINK_LAG_SECONDS, STORED
 from payeeflow.streams.deadletters import dead_letter
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ class Item:
 
 
 Poisoned = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+SOURCE_TS, PAYEE_TYPE, MATCH_TYPE = (
+    PAYEE_COLUMNS.index(c) for c in ("source_ts", "payee_type", "match_type")
+)
 
 
 class PostgresSink:
@@ -121,8 +126,11 @@ class PostgresSink:
                     await self.poisoned(letter)
         await self.forgetting.after_commit(self.conn)
         now = datetime.now(UTC)  # committed: count it
-        for ts in (item.data[PAYEE_COLUMNS.index("source_ts")] for item in self.payees):
-            SINK_LAG_SECONDS.observe((now - ts).total_seconds())
+        dead = {id(item) for item, _ in refused}
+        for item in self.payees:
+            SINK_LAG_SECONDS.observe((now - item.data[SOURCE_TS]).total_seconds())
+            if id(item) not in dead:
+                STORED.labels(item.data[PAYEE_TYPE] or "", item.data[MATCH_TYPE] or "").inc()
         RECORDS.labels("sink", "ok").inc(
             len(self.payees) - sum(isinstance(i.data, tuple) for i, _ in refused)
         )
