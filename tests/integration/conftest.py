@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -293,6 +294,19 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
+    """The rows of one SQL statement on the test database."""
+    with psycopg.connect(settings.dsn) as conn:
+        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def outcomes(settings: Settings, batch_id: str) -> dict[str, int]:
+    """How many of a batch's payees were stored and how many dead-lettered."""
+    return dict(
+        query(settings, "SELECT outcome, count(*) FROM batch_payees WHERE batch_id = %s GROUP BY 1", batch_id)
+    )
 
 
 def wait_until(check, timeout: float = 120, every: float = 0.5):  # type: ignore[no-untyped-def]

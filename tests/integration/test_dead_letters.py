@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -31,23 +30,12 @@ from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import MESSAGE_OVERHEAD
 from payeeflow.streams.topics import DLQ, RAW, SUPPLIERS
 from tests.conftest import raw_record
-from tests.integration.conftest import PrivateStack, Services, wait_until
+from tests.integration.conftest import PrivateStack, Services, outcomes, query, wait_until
 
 pytestmark = pytest.mark.integration
 
 COUNT = 6000
 POISON_EVERY = 10  # an empty name: dead-lettered by the exclusion stage
-
-
-def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(settings.dsn) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
-
-
-def outcomes(settings: Settings, batch_id: str) -> dict[str, int]:
-    return dict(
-        query(settings, "SELECT outcome, count(*) FROM batch_payees WHERE batch_id = %s GROUP BY 1", batch_id)
-    )
 
 
 def letters_sent(settings: Settings) -> float:

@@ -9,23 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from payeeflow.config import Settings
 from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.connectors.suppliers import load_suppliers
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import Services, api, free_port, settings_env, wait_until
+from tests.integration.conftest import Services, api, free_port, query, settings_env, wait_until
 
 pytestmark = pytest.mark.integration
 
 LONG = "NORTHWESTERN REGIONAL MECHANICAL AND PLUMBING CONTRACTORS LLC"  # 61 characters
-
-
-def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(settings.dsn) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
 
 def dlq(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -32,24 +32,13 @@ from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.schemas import codec_for
 from payeeflow.streams.topics import ENRICHED
 from tests.conftest import EXAMPLES, raw_record
-from tests.integration.conftest import PrivateStack, Services, api_service, wait_until
+from tests.integration.conftest import PrivateStack, Services, api_service, outcomes, query, wait_until
 
 pytestmark = pytest.mark.integration
 
 COUNT = 6000
 POISON_EVERY = 1000  # an empty name: dead-lettered at the first stage, replayed after a kill
 POISONED = COUNT // POISON_EVERY
-
-
-def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(settings.dsn) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
-
-
-def outcomes(settings: Settings, batch_id: str) -> dict[str, int]:
-    return dict(
-        query(settings, "SELECT outcome, count(*) FROM batch_payees WHERE batch_id = %s GROUP BY 1", batch_id)
-    )
 
 
 def write_batch(path: Path, prefix: str, count: int, version: int) -> set[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi.testclient import TestClient
@@ -16,7 +15,7 @@ from payeeflow.connectors.database.sink.runner import kafka_cluster_id, stored_o
 from payeeflow.connectors.files.ingest import ingest_file
 from payeeflow.streams.topics import DLQ, ENRICHED
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import Services, api, prefixed_copy, wait_until
+from tests.integration.conftest import Services, api, prefixed_copy, query, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,11 +30,6 @@ STAGE_COLUMNS = (
     "card_acceptance",
     "payment_method",
 )
-
-
-def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
-    with psycopg.connect(settings.dsn) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
 
 async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
