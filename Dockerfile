@@ -26,7 +26,8 @@ WORKDIR /app
 COPY --from=build /wheels /wheels
 COPY examples examples
 COPY constraints.txt .
-RUN pip install -c constraints.txt /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 payeeflow
+# with the bigquery extra (google-auth): the supplier sync's BigQuery source works behind its flag
+RUN pip install -c constraints.txt "$(ls /wheels/*.whl)[bigquery]" && rm -rf /wheels && useradd --system --uid 10001 payeeflow
 USER payeeflow
 # a container is reached from outside it: the API, and the workers' and the sink's metrics and probes
 ENV PAYEEFLOW_API_HOST=0.0.0.0 PAYEEFLOW_METRICS_HOST=0.0.0.0 PAYEEFLOW_STACK_DIR=/tmp/payeeflow

@@ -27,7 +27,7 @@ def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
     """Raise ``RecordError`` for a name no stage can work with."""
     name = payee.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise RecordError("empty_name", "the payee has no name")
+        raise RecordError("empty_name", "the name is empty")
     if len(name) > max_name_length:
         raise RecordError("name_too_long", f"{len(name)} characters, limit {max_name_length}")
     if _BAD_NAME.search(name):
@@ -50,6 +50,17 @@ def _check_text(field: str, value: Any, limit: int, required: bool = False) -> N
 
 
 PLACE_FIELDS = ("address", "city", "state", "zip")
+SUPPLIER_TEXT_FIELDS = (*PLACE_FIELDS, "tax_id", "sic_code", "accepts_card")
+
+
+def validate_supplier(supplier: dict[str, Any], max_name_length: int) -> None:
+    """Raise ``RecordError`` for a supplier (a row of a supplier source, as text) the topic, the
+    match index and the feeds cannot hold: its id bounded like a payee's, its name checked like a
+    payee's, its other fields like a payee's address."""
+    _check_text("supplier_id", supplier.get("supplier_id"), MAX_ID_LENGTH, required=True)
+    validate_payee(supplier, max_name_length)
+    for field in SUPPLIER_TEXT_FIELDS:
+        _check_text(field, supplier.get(field), MAX_FIELD_LENGTH)
 
 
 def validate_record(record: dict[str, Any], max_name_length: int, now: datetime | None = None) -> None:

@@ -37,7 +37,7 @@ from payeeflow.api.lean import LeanDoor
 from payeeflow.api.metrics import RequestMetrics
 from payeeflow.api.names import Names
 from payeeflow.api.namesearch import NameSearch
-from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees
+from payeeflow.api.routers import batches, classify, corrections, deadletters, health, intake, payees, reports
 from payeeflow.api.security import Guard
 from payeeflow.api.uploads import Uploads
 from payeeflow.config import Settings, get_settings
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for away in DATABASE_AWAY:
         app.add_exception_handler(away, _database_away)
     app.mount("/ui", StaticFiles(directory=UI, html=True), name="ui")  # the clerk's page
-    routers = (payees, corrections, batches, deadletters, intake, classify, health)
+    routers = (payees, corrections, batches, deadletters, reports, intake, classify, health)
     for router in (module.router for module in routers):
         app.include_router(router)
     return app

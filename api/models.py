@@ -139,6 +139,11 @@ class BatchStatus(BaseModel):
     by_match_type: dict[str, int]
     started_at: datetime | None
     finished_at: datetime | None
+    results_deleted_at: datetime | None = Field(
+        None,
+        description="When retention deleted this finished batch's per-payee results: the counts are "
+        "those it had then, and its results export is gone (410)",
+    )
 
 
 # Text the API takes: no NUL (PostgreSQL text cannot hold one), and ids of a sane length.

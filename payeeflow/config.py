@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from croniter import croniter
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_KAFKA = "127.0.0.1:9092"
@@ -183,6 +184,61 @@ class Settings(BaseSettings):
         description="Seconds between two readings of every consumer group's lag (by the sink, exported "
         "on its /metrics as payeeflow_consumer_lag and payeeflow_consumer_lag_seconds).",
     )
+    gauges_interval: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds between two readings of the database's gauges by the sink (the review "
+        "backlog, open batches and their progress, the scheduled jobs' last runs: payeeflow_review_*, "
+        "payeeflow_batch*, payeeflow_job_* on its /metrics).",
+    )
+    supplier_sync_schedule: str = Field(
+        "0 2 * * *",
+        description="When `payeeflow suppliers sync` runs (cron, UTC): the chart's CronJob and `payeeflow "
+        "run`'s scheduler both read it; empty: never. Runs only where a supplier source is configured.",
+    )
+    retention_schedule: str = Field(
+        "30 3 * * *", description="When `payeeflow retention` runs (cron, UTC); empty: never."
+    )
+    retention_dead_letters_days: int = Field(
+        30, ge=1, description="Days an unreplayed dead letter is kept (longer while its batch keeps results)."
+    )
+    retention_replayed_dead_letters_days: int = Field(
+        7, ge=0, description="Days a replayed dead letter is kept after its replay."
+    )
+    retention_batch_results_days: int = Field(
+        30,
+        ge=8,
+        description="Days a finished batch keeps its per-payee results after its ingest ended (its counts "
+        "stay); at least 8, as the sink's open-batch gauges read a week of them.",
+    )
+    retention_batches_days: int = Field(
+        365, ge=8, description="Days a batch's manifest and counts are kept after its ingest ended."
+    )
+    retention_name_changes_days: int = Field(
+        1, ge=1, description="Days the name-change log is kept when the sink did not forget it (in 5 min)."
+    )
+    retention_job_runs_days: int = Field(
+        90, ge=1, description="Days a job run is kept; each job's last run of each outcome stays."
+    )
+    retention_audit_days: int = Field(365, ge=1, description="Days an audit log entry is kept.")
+    retention_uploads_days: int = Field(
+        30, ge=1, description="Days an HTTP upload's record is kept after its ingest ended or was abandoned."
+    )
+    retention_chunk_rows: int = Field(5000, ge=1, description="Rows a retention transaction deletes at most.")
+    retention_pause: float = Field(
+        0.05, ge=0, description="Seconds retention waits between two transactions, for the sink's flushes."
+    )
+    retention_lock_timeout: float = Field(
+        1.0, gt=0, description="Seconds a retention statement waits for a lock (then tried again)."
+    )
+    retention_statement_timeout: float = Field(
+        30.0, gt=0, description="Seconds a retention statement may run (timed out: again, half as big)."
+    )
+    report_schedule: str = Field(
+        "15 0 * * *",
+        description="When `payeeflow report --store` runs (cron, UTC), for the UTC day just ended; "
+        "empty: never.",
+    )
     session_timeout: float = Field(
         10.0,
         ge=6,
@@ -234,6 +290,51 @@ class Settings(BaseSettings):
     network_file: Path | None = Field(
         None, description="Supplier CSV the match stage loads instead of the suppliers topic."
     )
+    supplier_source: Literal["postgres", "bigquery"] = Field(
+        "postgres",
+        description="Where `payeeflow suppliers sync` reads the supplier master (its --source): a "
+        "PostgreSQL table or query, or BigQuery (with bigquery_enabled).",
+    )
+    supplier_source_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL DSN of the supplier master `suppliers sync` reads (a read-only user is "
+        "enough); unset, the sync has no PostgreSQL source and is not scheduled.",
+    )
+    supplier_source_query: str = Field(
+        "SELECT supplier_id, name, address, city, state, zip, tax_id, sic_code, accepts_card FROM suppliers",
+        description="The query whose rows are the supplier network, by column name (supplier_id and name "
+        "required, the others optional, any other ignored); in BigQuery, unqualified tables are looked "
+        "up in bigquery_dataset.",
+    )
+    supplier_sync_max_delete_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="The share of the suppliers on the topic one sync may delete; above it the sync "
+        "sends no tombstone and fails (a source emptied by mistake must not empty the network), unless "
+        "run with --allow-deletes.",
+    )
+    bigquery_enabled: bool = Field(
+        False, description="Allow `suppliers sync --source bigquery` (Google BigQuery's REST API)."
+    )
+    bigquery_project: str | None = Field(None, description="Google Cloud project the query job runs in.")
+    bigquery_dataset: str | None = Field(
+        None, description="Dataset (of bigquery_project) unqualified table names in the query refer to."
+    )
+    bigquery_location: str | None = Field(
+        None, description="Location of the job (US, EU, a region) when not the dataset's default."
+    )
+    bigquery_credentials_file: Path | None = Field(
+        None,
+        description="Service-account (or workload identity federation) JSON key; unset, Google's "
+        "Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, GKE workload identity).",
+    )
+    bigquery_api_url: str = Field(
+        "https://bigquery.googleapis.com/bigquery/v2", description="BigQuery's REST API base URL."
+    )
+    bigquery_page_rows: int = Field(10_000, ge=1, description="Rows asked of BigQuery per page.")
+    bigquery_timeout: float = Field(60.0, gt=0, description="Seconds per BigQuery HTTP request.")
+    bigquery_retries: int = Field(3, ge=0, description="Retries (with backoff) on 429, 5xx and timeouts.")
     providers_process: bool = Field(
         False,
         description="Advance the slow providers' jobs in their own process "
@@ -309,6 +410,16 @@ class Settings(BaseSettings):
         5, ge=1, description="Consecutive failures that open the address provider's circuit."
     )
     address_validation_breaker_reset: float = Field(60.0, gt=0, description="Seconds its circuit stays open.")
+
+    @field_validator("supplier_sync_schedule", "retention_schedule", "report_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        """Five fields or a macro (``@daily``), as a Kubernetes CronJob takes it, so the chart and
+        the local scheduler read one expression alike; croniter's seconds field is refused."""
+        value = value.strip()
+        if value and not (croniter.is_valid(value) and (value.startswith("@") or len(value.split()) == 5)):
+            raise ValueError(f"not a five-field cron expression: {value!r}")
+        return value
 
     @property
     def kafka_is_local(self) -> bool:

@@ -1,8 +1,8 @@
 """``payeeflow run``: the main job on local defaults, from nothing to results in the API.
 
-Stack up, workers + sink + API started in the background under a supervisor that restarts any
-that dies (their logs in ``.stack/run``), the sample network loaded, the sample payees ingested,
-and the batch followed until it is done.
+Stack up, workers + sink + API + the scheduled jobs' scheduler started in the background under a
+supervisor that restarts any that dies (their logs in ``.stack/run``), the sample network loaded,
+the sample payees ingested, and the batch followed until it is done.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ SERVICES = {
     "worker": ["worker", "--stage", "all"],
     "sink": ["sink"],
     "api": ["api"],
+    "scheduler": ["schedule"],  # the chart's CronJobs, locally: supplier sync, retention, report
 }
 
 
@@ -115,5 +116,6 @@ def run_demo(settings: Settings, network: Path, payees: Path, timeout: float) ->
     )
     print(f"   {settings.schema_registry_url}/subjects            the schema registry (Confluent API)")
     print("   python examples/consume_enriched.py      the enriched topic, read as another team would")
+    print("   payeeflow schedule --list                the scheduled jobs (sync, retention, report)")
     print("   payeeflow stack down                     stops the services, Kafka and PostgreSQL")
     return 0

@@ -74,3 +74,35 @@ CONSUMER_LAG_SECONDS = Gauge(
     "offset on the partition most behind), by group and topic; 0 when caught up",
     ["group", "topic"],
 )
+
+# Read from PostgreSQL by the sink's database gauges (connectors/database/gauges.py).
+REVIEW_BACKLOG = Gauge("payeeflow_review_backlog", "Stored payees a clerk should review (needs_review)")
+REVIEW_BACKLOG_SECONDS = Gauge(
+    "payeeflow_review_backlog_oldest_seconds",
+    "Age of the oldest payee waiting for review, since its current answer was stored; 0 with none",
+)
+BATCHES_OPEN = Gauge(
+    "payeeflow_batches_open",
+    "Batches whose manifest came in the last 7 days with payees neither stored nor dead-lettered yet",
+)
+BATCH_STALLED_SECONDS = Gauge(
+    "payeeflow_batch_stalled_seconds",
+    "Seconds since the open batch that progressed least recently made progress (a payee of it stored "
+    "or dead-lettered, or its manifest); 0 with no batch open",
+)
+JOB_LAST_SUCCESS = Gauge(
+    "payeeflow_job_last_success_timestamp_seconds",
+    "When the scheduled job's last successful run ended (job_runs), by job",
+    ["job"],
+)
+JOB_LAST_FAILURE = Gauge(
+    "payeeflow_job_last_failure_timestamp_seconds",
+    "When the scheduled job's last failed run ended (job_runs), by job",
+    ["job"],
+)
+JOB_LAST_ITEMS = Gauge(
+    "payeeflow_job_last_run_items",
+    "What the scheduled job's last successful run counted, by job and item (retention: rows deleted "
+    "per table; sync: suppliers read, upserted, deleted; report: the day's batches, payees…)",
+    ["job", "item"],
+)

@@ -82,7 +82,7 @@ ROLES = {
     SUPPLIERS: Role(
         "The supplier network, compacted: the latest version of each supplier; a tombstone removes one.",
         "supplier_id (UTF-8)",
-        ("payeeflow suppliers load", "the network's owner"),
+        ("payeeflow suppliers load", "payeeflow suppliers sync", "Kafka Connect's JDBC source"),
         ("matching stage",),
     ),
     CORRECTIONS: Role(

@@ -5,12 +5,16 @@ batch carried, with the payee's answers as this batch stored them, so counts and
 as they were when a later batch (or a correction) changes the payee. ``total`` is the number of
 distinct payees ingest produced, so ``stored + dead_lettered + pending == total``; rows ingest
 could not read at all are ``rejected_at_source``.
+
+``payeeflow retention`` deletes a finished batch's members after some days and keeps their counts
+on its manifest: the batch then answers the same counts, with ``results_deleted_at``, and its
+results export is a 410.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from cachetools import TTLCache
 from fastapi import APIRouter, HTTPException, Path, Request, Response
@@ -30,30 +34,17 @@ from payeeflow.api.lean import reads_by_key
 from payeeflow.api.models import ID_LENGTH, NO_NUL, BatchStatus, Problem
 from payeeflow.api.routers.intake import UPLOAD_ORPHANED_AFTER
 from payeeflow.api.security import REFUSALS, require
+from payeeflow.connectors.database.batchcounts import MEMBER_COUNTS
 
 router = APIRouter(prefix="/batches", tags=["batches"], dependencies=[require("read")], responses=REFUSALS)
 
-COUNTS = """
-WITH members AS (SELECT outcome, payee_type, match_type, excluded FROM batch_payees WHERE batch_id = %(id)s),
-     stored AS (SELECT payee_type, match_type, excluded FROM members WHERE outcome = 'stored')
+COUNTS = f"""
 SELECT
   (SELECT row_to_json(b) FROM batches b WHERE b.batch_id = %(id)s) AS manifest,
   (SELECT row_to_json(u) FROM (SELECT source, error, ingested_at IS NULL
                                        AND alive_at < now() - make_interval(secs => %(orphaned)s) AS orphaned
                                   FROM uploads WHERE batch_id = %(id)s) u) AS upload,
-  (SELECT count(*) FROM members WHERE outcome = 'stored') AS stored,
-  (SELECT count(*) FROM members WHERE outcome = 'dead_letter') AS dead,
-  (SELECT coalesce(json_object_agg(stage, n), '{}') FROM
-      (SELECT stage, count(*) n FROM dead_letters
-        WHERE batch_id = %(id)s AND replayed_at IS NULL GROUP BY stage) s) AS dl_stage,
-  (SELECT coalesce(json_object_agg(reason, n), '{}') FROM
-      (SELECT reason, count(*) n FROM dead_letters
-        WHERE batch_id = %(id)s AND replayed_at IS NULL GROUP BY reason) r) AS dl_reason,
-  (SELECT coalesce(json_object_agg(payee_type, n), '{}') FROM
-      (SELECT payee_type, count(*) n FROM stored GROUP BY payee_type) t) AS by_type,
-  (SELECT coalesce(json_object_agg(match_type, n), '{}') FROM
-      (SELECT match_type, count(*) n FROM stored GROUP BY match_type) m) AS by_match,
-  (SELECT count(*) FROM stored WHERE excluded) AS excluded
+  ({MEMBER_COUNTS}) AS counts
 """
 
 
@@ -92,11 +83,12 @@ async def _count(batch_id: str, pool: AsyncConnectionPool) -> bytes:
         cur = await conn.execute(COUNTS, {"id": batch_id, "orphaned": UPLOAD_ORPHANED_AFTER})
         row = cast(Row | None, await cur.fetchone())
     assert row is not None
-    manifest = row["manifest"]
-    stored, dead = row["stored"], row["dead"]
-    by_stage: dict[str, int] = row["dl_stage"]
-    upload = row["upload"]
-    if manifest is None and upload is None and not stored and not dead and not by_stage:
+    manifest, upload = row["manifest"], row["upload"]
+    closed = manifest is not None and manifest["final_counts"] is not None
+    # once retention deleted its members, the counts they gave then
+    counts: dict[str, Any] = manifest["final_counts"] if closed else row["counts"]
+    stored, dead = counts["stored"], counts["dead_lettered"]
+    if manifest is None and upload is None and not (stored or dead or counts["dead_letters_by_stage"]):
         raise HTTPException(404, f"no batch {batch_id!r}")
     error = upload["error"] if upload else None
     total = manifest["total"] if manifest else None
@@ -120,16 +112,11 @@ async def _count(batch_id: str, pool: AsyncConnectionPool) -> bytes:
         total=total,
         rejected_at_source=rejected,
         rows=manifest["rows"] if manifest else None,
-        stored=stored,
-        dead_lettered=dead,
         pending=pending,
-        dead_letters_by_stage=by_stage,
-        dead_letters_by_reason=row["dl_reason"],
-        excluded=row["excluded"],
-        by_payee_type=row["by_type"],
-        by_match_type=row["by_match"],
+        **counts,
         started_at=manifest["started_at"] if manifest else None,
         finished_at=manifest["finished_at"] if manifest else None,
+        results_deleted_at=manifest["results_deleted_at"] if manifest else None,
     )
     return progress.model_dump_json().encode()
 
@@ -153,6 +140,10 @@ SELECT m.payee_id, m.outcome, {_SNAPSHOT}, dl.reason AS dead_letter_reason
  WHERE m.batch_id = %s
  ORDER BY m.payee_id
 """
+FOUND = """
+SELECT (SELECT results_deleted_at FROM batches WHERE batch_id = %(id)s) AS deleted_at,
+       EXISTS (SELECT FROM batch_payees WHERE batch_id = %(id)s) AS members
+"""
 
 
 @router.get(
@@ -163,6 +154,7 @@ SELECT m.payee_id, m.outcome, {_SNAPSHOT}, dl.reason AS dead_letter_reason
             "description": "Every payee of the batch",
         },
         404: {"model": Problem},
+        410: {"model": Problem, "description": "The batch's results were deleted by retention"},
     },
     response_class=StreamingResponse,
 )
@@ -174,9 +166,16 @@ async def export(
     """Every payee the batch carried, in the file commands' column order: a stored payee's
     answers, or the reason it was dead-lettered. Streamed from a server-side cursor."""
     async with get_pool(request).connection() as conn:
-        cur = await conn.execute("SELECT 1 FROM batch_payees WHERE batch_id = %s LIMIT 1", (batch_id,))
-        if await cur.fetchone() is None:
-            raise HTTPException(404, f"no payees in batch {batch_id!r}")
+        cur = await conn.execute(FOUND, {"id": batch_id})
+        found = cast(Row, await cur.fetchone())
+    if found["deleted_at"] is not None:
+        raise HTTPException(
+            410,
+            f"the per-payee results of batch {batch_id!r} were deleted by retention on "
+            f"{found['deleted_at']:%Y-%m-%d}; its counts remain at /batches/{batch_id}",
+        )
+    if not found["members"]:
+        raise HTTPException(404, f"no payees in batch {batch_id!r}")
     lines = csv_lines if fmt == "csv" else json_lines
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
     name = f"{batch_id}.{fmt}".replace('"', "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,12 +38,36 @@ def cmd_suppliers(args: argparse.Namespace, settings: Settings) -> int:
         count = write_csv(generate_network(_data(args, settings), args.count, args.seed), args.output)
         print(f"{count} suppliers -> {args.output}")
         return 0
+    if args.action == "sync":
+        return _sync(args, settings)
     if args.action == "load":
         count = asyncio.run(load_suppliers(settings, args.file, progress=not args.quiet))
         print(f"{count} suppliers sent to {settings.topic('suppliers')}")
     else:
         asyncio.run(delete_supplier(settings, args.supplier_id))
         print(f"tombstone sent for {args.supplier_id}")
+    return 0
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    """``suppliers sync``, recorded in ``job_runs`` whether it ends well or not."""
+    from payeeflow.connectors.database.jobruns import recorded
+    from payeeflow.connectors.database.postgres import migrate, wait_for_database
+    from payeeflow.connectors.supplier_sync.run import JOB, source_for, sync_suppliers
+
+    wait_for_database(settings.dsn, timeout=10)  # where the run is recorded
+    migrate(settings.dsn)
+    started = time.perf_counter()
+    with recorded(settings.dsn, JOB) as run:
+        source = source_for(settings, args.source or settings.supplier_source)
+        asyncio.run(sync_suppliers(settings, source, run.counts, args.allow_deletes, args.rejects))
+    counts = run.counts
+    print(
+        f"{counts['read']} rows read from {source.label} in {time.perf_counter() - started:.1f}s: "
+        f"{counts['unchanged']} unchanged, {counts['upserted']} upserted, {counts['deleted']} deleted, "
+        f"{counts['rejected']} rejected"
+        + (f" (see {args.rejects})" if counts["rejected"] and args.rejects else "")
+    )
     return 0
 
 
@@ -123,7 +148,9 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 def register(add: Add) -> None:
     """suppliers, dlq, model."""
     p = add(
-        "suppliers", cmd_suppliers, "Load a network CSV into the suppliers topic, or delete one supplier."
+        "suppliers",
+        cmd_suppliers,
+        "Load a network CSV into the suppliers topic, sync it from the supplier master, or delete one.",
     )
     ssub = p.add_subparsers(dest="action", required=True)
     load = ssub.add_parser("load", help="send every supplier of a network CSV")
@@ -136,6 +163,26 @@ def register(add: Add) -> None:
     generate.add_argument("-o", "--output", type=Path, required=True)
     delete = ssub.add_parser("delete", help="send a tombstone for one supplier id")
     delete.add_argument("supplier_id")
+    sync_help = (
+        "make the topic hold the supplier master (a PostgreSQL query, or BigQuery): send the new and "
+        "changed suppliers and a tombstone for each one gone; a second run sends nothing, a run stopped "
+        "half-way is finished by the next; each run recorded in job_runs (docs/suppliers.md)"
+    )
+    sync = ssub.add_parser("sync", help=sync_help, description=sync_help)
+    sync.add_argument(
+        "--source",
+        choices=("postgres", "bigquery"),
+        help="where the suppliers are (default: PAYEEFLOW_SUPPLIER_SOURCE, postgres)",
+    )
+    sync.add_argument(
+        "--allow-deletes",
+        action="store_true",
+        help="send the tombstones even when they are more than PAYEEFLOW_SUPPLIER_SYNC_MAX_DELETE_SHARE "
+        "of the network (after checking the source really lost them)",
+    )
+    sync.add_argument(
+        "--rejects", type=Path, metavar="FILE.csv", help="write the rows rejected, with why, to this CSV"
+    )
 
     p = add("dlq", cmd_dlq, "Dead letters: list them by reason, show one decoded, replay after a fix.")
     dsub = p.add_subparsers(dest="action", required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from payeeflow.cli import admin, data, files, services
+from payeeflow.cli import admin, data, files, reports, services, upkeep
 
 Add = Callable[[str, Callable[..., int], str], argparse.ArgumentParser]
 
@@ -24,6 +24,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for group in (services, files, data, admin):
+    for group in (services, files, data, upkeep, reports, admin):
         group.register(add)
     return parser

@@ -98,6 +98,19 @@ def cmd_supervise(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    from payeeflow.scheduler import Scheduler, scheduled_jobs
+
+    jobs = scheduled_jobs(settings)
+    if args.list:
+        for job in jobs:
+            when = job.schedule or f"never ({job.why_not or 'empty schedule'})"
+            print(f"{job.name:15} {when:20} payeeflow {' '.join(job.args)}")
+        return 0
+    Scheduler(jobs).run()
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from payeeflow.streams.topics import create_topics
 
@@ -107,7 +120,7 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(add: Add) -> None:
-    """run, stack, worker, sink, api, registry, topics, supervise."""
+    """run, stack, worker, sink, api, registry, topics, supervise, schedule."""
     p = add(
         "run", cmd_run, "The main job on local defaults: stack up, services started, samples pushed through."
     )
@@ -150,5 +163,13 @@ def register(add: Add) -> None:
     add(
         "supervise",
         cmd_supervise,
-        "Run the worker, sink and API, restarting any that exits (what `run` starts in the background).",
+        "Run the worker, sink, API and scheduler, restarting any that exits (what `run` starts).",
     )
+
+    p = add(
+        "schedule",
+        cmd_schedule,
+        "Run the scheduled jobs (supplier sync, retention, report) on their *_SCHEDULE settings, as the "
+        "chart's CronJobs do; `payeeflow run` starts it.",
+    )
+    p.add_argument("--list", action="store_true", help="print each job's schedule and command, and exit")

@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from payeeflow.agents.corrections import Correction
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
+from payeeflow.connectors.database.gauges import DatabaseGauges
 from payeeflow.connectors.database.postgres import migrate, wait_for_database
 from payeeflow.connectors.database.sink.store import MAX_BACKOFF, Origin, PostgresSink
 from payeeflow.connectors.database.sink.tables import letter_origin
@@ -106,7 +107,11 @@ class SinkRunner:
         await consumer.start()
         await producer.start()
         log.info("sink started", extra={"topic": ",".join(self.topics)})
-        lag = asyncio.create_task(lag_reader(settings).run(settings.lag_interval))  # every group's
+        # every group's lag, and the database's gauges: each on its own, neither ever ends the sink
+        watchers = [
+            asyncio.create_task(lag_reader(settings).run(settings.lag_interval)),
+            asyncio.create_task(DatabaseGauges(settings.dsn).run(settings.gauges_interval)),
+        ]
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=settings.sink_batch_size)
@@ -122,8 +127,9 @@ class SinkRunner:
                 except KafkaError as exc:  # the database holds the truth; Kafka's is for lag
                     log.warning("offset commit to Kafka failed: %s", exc)
         finally:
-            lag.cancel()
-            await asyncio.gather(lag, return_exceptions=True)
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
             await consumer.stop()
             await producer.stop()
             await sink.conn.close()
