@@ -27,7 +27,7 @@ def validate_payee(payee: dict[str, Any], max_name_length: int) -> None:
     """Raise ``RecordError`` for a name no stage can work with."""
     name = payee.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise RecordError("empty_name", "the name is empty")
+        raise RecordError("empty_name", "the payee has no name")
     if len(name) > max_name_length:
         raise RecordError("name_too_long", f"{len(name)} characters, limit {max_name_length}")
     if _BAD_NAME.search(name):
@@ -58,6 +58,9 @@ def validate_supplier(supplier: dict[str, Any], max_name_length: int) -> None:
     match index and the feeds cannot hold: its id bounded like a payee's, its name checked like a
     payee's, its other fields like a payee's address."""
     _check_text("supplier_id", supplier.get("supplier_id"), MAX_ID_LENGTH, required=True)
+    name = supplier.get("name")
+    if not isinstance(name, str) or not name.strip():  # before the payee's check, which says "payee"
+        raise RecordError("empty_name", "the supplier has no name")
     validate_payee(supplier, max_name_length)
     for field in SUPPLIER_TEXT_FIELDS:
         _check_text(field, supplier.get(field), MAX_FIELD_LENGTH)

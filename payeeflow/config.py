@@ -6,6 +6,7 @@ is ``PAYEEFLOW_<FIELD>``. Helm values and the compose file map one-to-one onto t
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LOCAL_KAFKA = "127.0.0.1:9092"
 LOCAL_DATABASE_URL = "postgresql://payeeflow:payeeflow@127.0.0.1:5433/payeeflow"
 LOCAL_REGISTRY = "http://127.0.0.1:8081"
+_CRON_NAMES = re.compile(r"JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT", re.I)
 
 
 class Settings(BaseSettings):
@@ -415,9 +417,11 @@ class Settings(BaseSettings):
     @classmethod
     def _cron(cls, value: str) -> str:
         """Five fields or a macro (``@daily``), as a Kubernetes CronJob takes it, so the chart and
-        the local scheduler read one expression alike; croniter's seconds field is refused."""
+        the local scheduler read one expression alike: croniter's seconds field, ``L``, ``W`` and
+        ``#`` are refused (month and weekday names stay)."""
         value = value.strip()
-        if value and not (croniter.is_valid(value) and (value.startswith("@") or len(value.split()) == 5)):
+        plain = len(value.split()) == 5 and not re.search(r"[A-Za-z#]", _CRON_NAMES.sub("", value))
+        if value and not (croniter.is_valid(value) and (value.startswith("@") or plain)):
             raise ValueError(f"not a five-field cron expression: {value!r}")
         return value
 

@@ -7,6 +7,7 @@ PayeeflowError
 │   └── DecodeError     bytes on a topic are not a valid record of the expected schema
 ├── DeliveryError       the broker did not take a record a command produced: the command fails
 ├── RegistryUnavailable the schema registry did not answer: the record waits, it is not bad
+├── DatabaseError       PostgreSQL refused a command's statement or could not be reached
 └── StackError          the local Kafka / PostgreSQL stack cannot be installed or started
 """
 
@@ -47,5 +48,15 @@ class DeliveryError(PayeeflowError):
     """Kafka refused or lost a record after the producer's retries; nothing may pass for sent."""
 
 
+class DatabaseError(PayeeflowError):
+    """PostgreSQL refused what a command asked, or went away: the command fails in one line."""
+
+
 class StackError(PayeeflowError):
     """The local stack could not be installed, started or reached."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's first line, or its class's name when it says nothing: what a one-line message
+    or a ``job_runs`` row shows (a server's error may span lines, with its hint and context)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -93,16 +93,21 @@ BATCH_STALLED_SECONDS = Gauge(
 JOB_LAST_SUCCESS = Gauge(
     "payeeflow_job_last_success_timestamp_seconds",
     "When the scheduled job's last successful run ended (job_runs), by job",
-    ["job"],
+    ["scheduled_job"],
 )
 JOB_LAST_FAILURE = Gauge(
     "payeeflow_job_last_failure_timestamp_seconds",
     "When the scheduled job's last failed run ended (job_runs), by job",
-    ["job"],
+    ["scheduled_job"],
+)
+JOB_PERIOD = Gauge(
+    "payeeflow_job_period_seconds",
+    "Seconds between two runs of the scheduled job by its *_SCHEDULE setting; only for jobs scheduled",
+    ["scheduled_job"],
 )
 JOB_LAST_ITEMS = Gauge(
     "payeeflow_job_last_run_items",
     "What the scheduled job's last successful run counted, by job and item (retention: rows deleted "
     "per table; sync: suppliers read, upserted, deleted; report: the day's batches, payees…)",
-    ["job", "item"],
+    ["scheduled_job", "item"],
 )

@@ -1,5 +1,4 @@
-"""The scheduled jobs (supplier sync, retention, the daily report) and the scheduler that runs them
-locally.
+"""The scheduler that runs the scheduled jobs (``payeeflow.schedules``) locally.
 
 In Kubernetes each job is a CronJob of the chart; locally ``payeeflow run`` starts ``payeeflow
 schedule`` under its supervisor, which runs the same commands on the same cron expressions (the
@@ -17,46 +16,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from croniter import croniter
-
-from payeeflow.config import Settings
+from payeeflow.schedules import ScheduledJob
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    name: str  # as job_runs, the metrics and the chart's CronJob name it
-    args: tuple[str, ...]  # payeeflow's command line
-    schedule: str  # cron, UTC; empty: never
-    why_not: str = ""  # why it never runs here, when it does not
-
-    def next_after(self, moment: datetime) -> datetime:
-        return croniter(self.schedule, moment).get_next(datetime)  # type: ignore[no-any-return]
-
-
-def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    """Every job with its schedule; the sync needs its supplier source configured."""
-    if settings.supplier_source == "bigquery":
-        source = settings.bigquery_enabled
-    else:
-        source = settings.supplier_source_url is not None
-    return [
-        ScheduledJob(
-            "suppliers-sync",
-            ("suppliers", "sync"),
-            settings.supplier_sync_schedule if source else "",
-            ""
-            if source
-            else f"no {settings.supplier_source} source (PAYEEFLOW_SUPPLIER_SOURCE_URL, or BIGQUERY_ENABLED)",
-        ),
-        ScheduledJob("retention", ("retention",), settings.retention_schedule),
-        ScheduledJob("report", ("report", "--store"), settings.report_schedule),
-    ]
-
 
 Start = Callable[[ScheduledJob], subprocess.Popen[bytes]]
 

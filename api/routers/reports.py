@@ -5,31 +5,23 @@ figure counts), as ``payeeflow report --store`` kept it, or else counted now; JS
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BeforeValidator
 
 from payeeflow.api.deps import ConnDep
 from payeeflow.api.security import REFUSALS, require
-from payeeflow.connectors.database.reports import DailyReport, served_async, to_csv
+from payeeflow.connectors.database.reports import DailyReport, parse_day, served_async, to_csv
 
 router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[require("read")], responses=REFUSALS)
 CSV = "text/csv"
 JSON = "application/json"
 
 
-def _iso_day(value: Any) -> Any:
-    """``YYYY-MM-DD`` only: pydantic would also read a datetime at midnight or a count of seconds."""
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date such as 2024-05-01 (YYYY-MM-DD, a UTC day)")
-    return value
-
-
 Day = Annotated[
     dt.date,
-    BeforeValidator(_iso_day),
+    BeforeValidator(parse_day),  # YYYY-MM-DD only; its ValueError is the 422's message
     Path(description="The UTC day, YYYY-MM-DD", examples=["2024-05-01"]),
 ]
 

@@ -1,9 +1,11 @@
-"""A batch's counts, from its members (``batch_payees``) and its dead letters, as one JSON object
-keyed by ``BatchStatus``'s field names.
+"""What the batches' and the review queue's figures mean, written once for everything that counts
+them (``GET /batches/{id}``, ``payeeflow retention``, the sink's gauges, the daily report), or their
+answers would drift apart.
 
-``GET /batches/{id}`` counts them live; ``payeeflow retention``, before it deletes a finished
-batch's members, keeps them on its manifest (``batches.final_counts``), so the batch answers the
-same afterwards. One statement for both, or the two answers would drift apart.
+A batch's counts, from its members (``batch_payees``) and its dead letters, are one JSON object
+keyed by ``BatchStatus``'s field names: ``GET /batches/{id}`` counts them live; ``payeeflow
+retention``, before it deletes a finished batch's members, keeps them on its manifest
+(``batches.final_counts``), so the batch answers the same afterwards.
 """
 
 from __future__ import annotations
@@ -26,3 +28,18 @@ SELECT jsonb_build_object(
       (SELECT match_type, count(*) n FROM stored GROUP BY match_type) m),
   'excluded', (SELECT count(*) FROM stored WHERE excluded))
 """
+
+# The payees the batch aliased ``b`` has done: its members, each payee stored or dead-lettered once.
+DONE = "(SELECT count(*) FROM batch_payees m WHERE m.batch_id = b.batch_id)"
+
+
+def finished(done: str = DONE) -> str:
+    """SQL true when the batch aliased ``b``, ``done`` of its payees done, is finished: its manifest
+    is in (ingest sends it last, with ``total``) and every payee it carried was stored or
+    dead-lettered, so nothing of it can change any more (retention may then delete its members)."""
+    return f"({done} >= b.total)"
+
+
+# The review backlog: every stored payee needing review, and when the oldest one's current answer
+# was stored (the database keeps no history of it: a payee stored again starts again).
+BACKLOG = "SELECT count(*) AS backlog, min(updated_at) AS oldest_review FROM payees WHERE needs_review"

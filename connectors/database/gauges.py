@@ -29,6 +29,7 @@ import psycopg
 from prometheus_client import Gauge
 from psycopg.rows import dict_row
 
+from payeeflow.connectors.database.batchcounts import BACKLOG, finished
 from payeeflow.connectors.database.jobruns import LAST_RUNS
 from payeeflow.metrics import (
     BATCH_STALLED_SECONDS,
@@ -43,12 +44,11 @@ from payeeflow.metrics import (
 log = logging.getLogger(__name__)
 OPEN_WITHIN = timedelta(days=7)
 
-REVIEW = """
-SELECT now() AS now, count(*) AS backlog, min(updated_at) AS oldest_review FROM payees WHERE needs_review
-"""
-# The batches of the window not known complete, with what they have done and their last progress.
-BATCHES = """
-SELECT b.batch_id, b.total, b.finished_at, m.done, greatest(b.finished_at, m.last) AS progressed
+REVIEW = f"SELECT now() AS now, r.backlog, r.oldest_review FROM ({BACKLOG}) r"
+# The batches of the window not known complete, whether they are now, and their last progress.
+BATCHES = f"""
+SELECT b.batch_id, b.total, b.finished_at, {finished("m.done")} AS complete,
+       greatest(b.finished_at, m.last) AS progressed
   FROM batches b
  CROSS JOIN LATERAL (SELECT count(*) AS done, max(updated_at) AS last
                        FROM batch_payees WHERE batch_id = b.batch_id) m
@@ -64,7 +64,7 @@ class BatchCount:
 
     batch_id: str
     total: int
-    done: int  # payees stored or dead-lettered
+    complete: bool  # every payee stored or dead-lettered (batchcounts.finished)
     finished_at: datetime  # its manifest's
     progressed: datetime
 
@@ -86,7 +86,7 @@ class CompleteBatches:
         self.known = {key: known for key, known in self.known.items() if known[1] > window_start}
         progress = []
         for batch in counted:
-            if batch.done >= batch.total:
+            if batch.complete:
                 self.known[batch.batch_id] = (batch.total, batch.finished_at)
             else:
                 progress.append(batch.progressed)
@@ -127,7 +127,7 @@ class Figures:
     stalled_seconds: float
     last_success: dict[Labels, float]  # (job,) -> Unix time
     last_failure: dict[Labels, float]
-    last_counts: dict[Labels, float]  # (job, count) -> the last ok run's count
+    last_counts: dict[Labels, float]  # (scheduled job, item) -> the last ok run's count
 
 
 def since(now: datetime, then: datetime | None) -> float:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import psycopg
 from psycopg import sql
 
-from payeeflow.errors import StackError
+from payeeflow.errors import StackError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def wait_for_database(dsn: str, timeout: float | None = 30.0) -> None:
                 return
         except psycopg.OperationalError as exc:
             if deadline is not None and time.monotonic() > deadline:
-                first = str(exc).strip().splitlines()[0]
+                first = first_line(exc)
                 raise StackError(f"PostgreSQL did not answer within {timeout:.0f}s: {first}") from exc
             if time.monotonic() - said > 10:
                 log.warning("waiting for PostgreSQL: %s", str(exc).strip()[:200])

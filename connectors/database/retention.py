@@ -7,8 +7,8 @@ a finished batch's per-payee results (``batch_payees``; its counts stay on its m
 the sink did not forget; the scheduled jobs' old runs; the audit log; ended uploads. Never a payee.
 
 How: each kind is walked in the order of an index (``Target.key``; the name-change log, which has
-none by time, in its order on disk), one chunk of at most ``retention_chunk_rows`` rows a
-transaction::
+none by time, in its order on disk: see ``NAME_CHANGES``), one chunk of at most
+``retention_chunk_rows`` rows a transaction::
 
     DELETE FROM t WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM t WHERE <old> AND key >= <last key deleted> ORDER BY key LIMIT n
@@ -34,7 +34,8 @@ from typing import Any
 import psycopg
 
 from payeeflow.config import Settings
-from payeeflow.connectors.database.batchcounts import MEMBER_COUNTS
+from payeeflow.connectors.database.batchcounts import MEMBER_COUNTS, finished
+from payeeflow.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,9 @@ def cutoffs(settings: Settings, now: datetime) -> Cutoffs:
 class Target:
     """Rows of ``table`` (as ``alias``) where ``where`` holds, deleted in the order of ``key``:
     (column, SQL type) pairs an index gives, walked from ``start``. ``ordered`` False: the key is
-    ``ctid``, in the physical order a TID range scan reads, which an ORDER BY would sort again."""
+    ``ctid``, in the physical order a TID range scan reads, which an ORDER BY would sort again.
+    ``planned``: the rows a run would delete, as a dry run counts them before the batches a run
+    would close are closed (empty: ``where``)."""
 
     table: str
     alias: str
@@ -96,9 +99,10 @@ class Target:
     key: tuple[tuple[str, str], ...]
     start: tuple[object, ...]
     ordered: bool = True
+    planned: str = ""
 
     @property
-    def delete(self) -> str:
+    def statement(self) -> str:
         """One chunk: at most ``%(limit)s`` rows from the key ``%(after0)s…`` on; answers how
         many went and the last key deleted (no row when none did)."""
         cols = ", ".join(column for column, _ in self.key)
@@ -115,16 +119,12 @@ SELECT count(*) OVER (), {cols} FROM gone ORDER BY {last} LIMIT 1"""
 
 
 def after(key: tuple[object, ...]) -> dict[str, object]:
-    """A key as the ``delete`` statement's parameters."""
+    """A key as a ``Target.statement``'s parameters."""
     return {f"after{i}": value for i, value in enumerate(key)}
 
 
-# A batch is finished once its manifest is in (ingest sends it last) and every payee it carried was
-# stored or dead-lettered: nothing of it can change any more. Closing it keeps its counts on it.
-CLOSABLE = """
-b.results_deleted_at IS NULL AND b.finished_at < %(batch_results)s
-AND (SELECT count(*) FROM batch_payees m WHERE m.batch_id = b.batch_id) >= b.total
-"""
+# A batch finished long enough ago (batchcounts.finished). Closing it keeps its counts on it.
+CLOSABLE = f"b.results_deleted_at IS NULL AND b.finished_at < %(batch_results)s AND {finished()}"
 TO_CLOSE = f"SELECT b.batch_id FROM batches b WHERE {CLOSABLE} ORDER BY b.finished_at, b.batch_id"
 CLOSE = f"""
 UPDATE batches SET final_counts = ({MEMBER_COUNTS}), results_deleted_at = now()
@@ -137,6 +137,30 @@ SELECT b.batch_id FROM batches b
 """
 MEMBERS = Target("batch_payees", "m", "m.batch_id = %(batch)s", (("payee_id", "text"),), ("",))
 EARLIEST = ("-infinity", 0)
+
+
+def old_letters(kept: str) -> str:
+    """Dead letters failed before their cut-off, but none of a batch ``b`` where ``kept`` holds."""
+    return (
+        "d.failed_at < %(dead_letters)s AND NOT EXISTS"
+        f" (SELECT FROM batches b WHERE b.batch_id = d.batch_id AND {kept})"
+    )
+
+
+# The name-change log has no index by time (the sink's inserts would pay for one): it is walked in
+# its order on disk, by ctid. That is oldest first only until vacuum frees the space of the rows
+# the sink deletes (each after 5 minutes) and new changes reuse it; from then on young rows sit
+# among old ones. Each chunk still takes only rows logged before the cut-off, and a run's chunks
+# read the table once from its start to its end, so every old row not held by someone goes, only
+# not oldest first: a run stopped half-way leaves old rows to the next, not always the youngest.
+NAME_CHANGES = Target(
+    "payee_name_changes",
+    "c",
+    "c.changed_at < %(name_changes)s",
+    (("ctid", "tid"),),
+    ("(0,0)",),
+    ordered=False,
+)
 TARGETS = (
     Target(
         "batches",
@@ -153,22 +177,18 @@ TARGETS = (
         (("replayed_at", "timestamptz"), ("id", "bigint")),
         EARLIEST,
     ),
-    Target(  # kept while their batch keeps its results: its export gives each one's reason
+    # A batch's letters stay while it keeps its results, whatever its age (a batch not finished
+    # keeps them all): its export gives each one's reason, and closing it counts them by reason.
+    # A dry run counts those of the batches the run would close first as gone.
+    Target(
         "dead_letters",
         "d",
-        "d.failed_at < %(dead_letters)s AND NOT EXISTS (SELECT FROM batches b WHERE b.batch_id = d.batch_id"
-        " AND b.results_deleted_at IS NULL AND b.finished_at >= %(batch_results)s)",
+        old_letters("b.results_deleted_at IS NULL"),
         (("failed_at", "timestamptz"), ("id", "bigint")),
         EARLIEST,
+        planned=old_letters(f"b.results_deleted_at IS NULL AND NOT ({CLOSABLE})"),
     ),
-    Target(  # no index by time (the sink's inserts would pay for it), but oldest first on disk
-        "payee_name_changes",
-        "c",
-        "c.changed_at < %(name_changes)s",
-        (("ctid", "tid"),),
-        ("(0,0)",),
-        ordered=False,
-    ),
+    NAME_CHANGES,
     Target(  # each job's last run of each outcome stays: the sink's gauges show it
         "job_runs",
         "j",
@@ -229,7 +249,7 @@ class Retention:
         self.outcome.deleted["batches"] = self._one(WOULD_DELETE_MANIFESTS)  # those closed meanwhile too
         for table in TABLES[2:]:  # after the two of the batches, counted above
             kinds = [target for target in TARGETS if target.table == table]
-            where = " OR ".join(f"({target.where})" for target in kinds)
+            where = " OR ".join(f"({target.planned or target.where})" for target in kinds)
             self.outcome.deleted[table] = self._one(
                 f"SELECT count(*) FROM {table} {kinds[0].alias} WHERE {where}"
             )
@@ -252,7 +272,7 @@ class Retention:
         key = target.start
         while True:
             found = self._transaction(
-                target.delete, {**self.params, **extra, **after(key), "limit": self.limit}
+                target.statement, {**self.params, **extra, **after(key), "limit": self.limit}
             )
             if found is None:
                 return
@@ -280,7 +300,7 @@ class Retention:
                     raise
                 if isinstance(exc, psycopg.errors.QueryCanceled) and "limit" in params:
                     self.limit = params["limit"] = max(1, self.limit // 2)
-                log.warning("retention gave way (%s), trying again", str(exc).strip().splitlines()[0])
+                log.warning("retention gave way (%s), trying again", first_line(exc))
                 continue
             finally:
                 self.outcome.transactions += 1

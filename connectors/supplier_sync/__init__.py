@@ -11,5 +11,10 @@ Errors (``errors``), under the project's tree::
     PayeeflowError
     ├── InputError
     │   └── TooManyDeletes   the guard: a source that lost a large share of the network
-    └── SourceError          the source could not be read (connection, query, HTTP)
+    ├── SourceError          the source could not be read (connection, query, HTTP)
+    └── TopicError           the suppliers topic could not be read (the broker failed or went silent)
+
+A send the broker does not take (refused, or not delivered within librdkafka's
+``message.timeout.ms`` while the broker is away) fails the run with the project's
+``DeliveryError``.
 """

@@ -2,9 +2,10 @@
 
 ``Diff`` holds the topic's state (supplier id -> content digest) and is told each source row's id
 and digest: the row is unchanged (same digest), an upsert (an id the topic lacks, or another
-digest) or a duplicate (an id the source gave already: the first row stands). Whatever the source
-never named is deleted, if the guard allows it: a source that suddenly lacks a large share of the
-network (an emptied table, a wrong query) is a mistake far more often than a clean-up.
+digest) or a duplicate (an id a valid row gave already: the first valid row stands). A rejected
+row's supplier stays as the topic has it. Whatever the source never named is deleted, if the guard
+allows it: a source that suddenly lacks a large share of the network (an emptied table, a wrong
+query) is a mistake far more often than a clean-up.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ class Verdict(Enum):
 class Diff:
     def __init__(self, current: dict[str, bytes | None]) -> None:
         """``current``: the topic's suppliers, id -> digest (None: content unknown, as for a
-        record that did not decode). It is taken over and marked as rows are seen, not copied:
-        a network of 483k ids is held once."""
+        record that did not decode), taken over, not copied. Each id a valid row names moves from
+        it to the set of ids seen, so its text is held once (a rejected row's id twice: in the
+        dict and in the set of kept ids); but a dict's table does not shrink as keys leave it, so
+        by the source's end both tables are held, each sized for the network (about 15 and 17 MB
+        at 483k ids)."""
         self._state = current
-        self._seen: set[str] = set()  # ids the source named, whether or not the topic has them
+        self._seen: set[str] = set()  # ids of the valid rows: a later row with one is a duplicate
+        self._kept: set[str] = set()  # ids of rejected rows: their suppliers are not deleted
         self.live = len(current)
 
     def row(self, key: str, digest: bytes) -> Verdict:
@@ -39,14 +44,14 @@ class Diff:
         return Verdict.UNCHANGED if before == digest else Verdict.UPSERT
 
     def keep(self, key: str) -> None:
-        """A row that was rejected: its supplier stays as the topic has it, neither sent nor deleted."""
-        self._seen.add(key)
-        self._state.pop(key, None)
+        """A row that was rejected: its supplier stays as the topic has it, not deleted; a valid
+        row with the same id, later, is still compared and sent (the rejected one did not stand)."""
+        self._kept.add(key)
 
     def deletes(self, max_share: float, allowed: bool = False) -> list[str]:
         """The ids to tombstone once the source has been read to its end; ``TooManyDeletes`` when
         they are more than ``max_share`` of the topic's suppliers and not ``allowed``."""
-        gone = list(self._state)
+        gone = [key for key in self._state if key not in self._kept]
         if gone and not allowed and len(gone) > max_share * self.live:
             raise TooManyDeletes(
                 f"the source lacks {len(gone):,} of the {self.live:,} suppliers on the topic "

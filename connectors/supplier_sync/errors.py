@@ -7,5 +7,10 @@ class SourceError(PayeeflowError):
     """The supplier source could not be read: nothing after the failure is deleted."""
 
 
+class TopicError(PayeeflowError):
+    """The broker failed the read of the suppliers topic, or gave nothing for too long: nothing
+    was sent."""
+
+
 class TooManyDeletes(InputError):
     """The source lacks more of the network than one run may delete: no tombstone was sent."""

@@ -12,6 +12,7 @@ from psycopg import sql
 
 from payeeflow.connectors.supplier_sync.errors import SourceError
 from payeeflow.connectors.supplier_sync.records import pick, positions
+from payeeflow.errors import first_line
 
 ITERSIZE = 5000
 
@@ -36,5 +37,4 @@ class PostgresSource:
                     async for row in cursor:
                         yield pick(row, at)
         except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise SourceError(f"supplier source (PostgreSQL): {first}") from exc
+            raise SourceError(f"supplier source (PostgreSQL): {first_line(exc)}") from exc

@@ -19,63 +19,106 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 
 from payeeflow.brokers import librdkafka_options
 from payeeflow.config import Settings
+from payeeflow.connectors.supplier_sync.errors import TopicError
 from payeeflow.connectors.supplier_sync.records import digest, normalized
-from payeeflow.errors import DecodeError, InputError
+from payeeflow.errors import DecodeError, InputError, first_line
 from payeeflow.schemas import AvroCodec
 from payeeflow.streams.topics import SUPPLIERS
 
 log = logging.getLogger(__name__)
 
 _METADATA_TRIES = 20
-# A broker that cannot be reached for a while: librdkafka reconnects by itself.
+# Errors of a broker that cannot be reached for a while: librdkafka reconnects, the read waits.
 _TRANSIENT = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
+# How long the read waits for the broker without progress (the topic's metadata, an end offset, a
+# record, a partition's end) before it fails. A broker's restart or a partition leader's election
+# is over within a minute: that is waited out. A broker silent for two minutes is an outage: the
+# run fails (exit 2, ``failed`` in job_runs) instead of hanging, which would make the scheduler
+# and the CronJob (``concurrencyPolicy: Forbid``) skip every later run. A working read never
+# waits this long: records come by the thousand a second.
+PATIENCE = 120.0
 
 
 def read_state(settings: Settings, codec: AvroCodec) -> dict[str, bytes | None]:
     """Supplier id -> digest of its latest record (None: a record that does not decode, whose
-    content is unknown, so the source's row is sent again)."""
+    content is unknown, so the source's row is sent again). ``TopicError`` when the broker fails
+    the read or gives nothing for ``PATIENCE`` seconds; ``InputError`` when the topic is not there."""
     topic = settings.topic(SUPPLIERS)
-    consumer = Consumer(
-        {
-            **librdkafka_options(settings),
-            "group.id": settings.group("suppliers-sync"),  # partitions are assigned: never joined
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
+    where = f"the suppliers topic {topic} could not be read from {settings.kafka_bootstrap_servers}"
     try:
-        ends = _end_offsets(consumer, topic)
-        consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for partition in ends])
-        state: dict[str, bytes | None] = {}
-        while ends:
-            for message in consumer.consume(10_000, timeout=1.0):
-                partition, error = message.partition(), message.error()
-                if partition not in ends:
-                    continue
-                if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF:
-                        del ends[partition]
-                    elif error.code() in _TRANSIENT:
-                        log.warning("suppliers topic: %s; waiting for the broker", error.str())
-                    else:
-                        raise KafkaException(error)
-                    continue
-                offset = cast(int, message.offset())  # a message's, never None
-                if offset >= ends[partition]:  # written since the sync began
-                    del ends[partition]
-                    continue
-                _apply(state, message.key(), message.value(), codec)
-                if offset + 1 >= ends[partition]:
-                    del ends[partition]
-        return state
-    finally:
-        consumer.close()
+        consumer = Consumer(
+            {
+                **librdkafka_options(settings),
+                "group.id": settings.group("suppliers-sync"),  # partitions are assigned: never joined
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+            }
+        )
+        try:
+            return _read(consumer, topic, codec, _Patience(where))
+        finally:
+            consumer.close()
+    except KafkaException as exc:  # a call the broker failed, or the client's settings
+        error = exc.args[0] if exc.args else None
+        why = error.str() if isinstance(error, KafkaError) else first_line(exc)
+        raise TopicError(f"{where}: {why}") from exc
 
 
-def _end_offsets(consumer: Consumer, topic: str) -> dict[int, int]:
+class _Patience:
+    """What is left of ``PATIENCE``, renewed by each answer of the broker's."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.last = ""  # the last transient error, for the message when patience runs out
+        self.renew()
+
+    def renew(self) -> None:
+        self.until = time.monotonic() + PATIENCE
+
+    def left(self) -> float:
+        """Seconds the read may still wait for the broker; ``TopicError`` once none are left."""
+        left = self.until - time.monotonic()
+        if left <= 0:
+            raise TopicError(
+                f"{self.where}: no answer for {PATIENCE:.0f}s" + (f" ({self.last})" if self.last else "")
+            )
+        return left
+
+
+def _read(consumer: Consumer, topic: str, codec: AvroCodec, patience: _Patience) -> dict[str, bytes | None]:
+    ends = _end_offsets(consumer, topic, patience)
+    consumer.assign([TopicPartition(topic, partition, OFFSET_BEGINNING) for partition in ends])
+    state: dict[str, bytes | None] = {}
+    while ends:
+        for message in consumer.consume(10_000, timeout=min(1.0, patience.left())):
+            partition, error = message.partition(), message.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                if error.code() in _TRANSIENT or error.retriable():
+                    log.warning("suppliers topic: %s; waiting for the broker", error.str())
+                    patience.last = error.str()
+                    continue
+                raise TopicError(f"{patience.where}: {error.str()}")
+            if partition not in ends:
+                continue
+            patience.renew()
+            if error is not None:  # the partition's end
+                del ends[partition]
+                continue
+            offset = cast(int, message.offset())  # a message's, never None
+            if offset >= ends[partition]:  # written since the sync began
+                del ends[partition]
+                continue
+            _apply(state, message.key(), message.value(), codec)
+            if offset + 1 >= ends[partition]:
+                del ends[partition]
+    return state
+
+
+def _end_offsets(consumer: Consumer, topic: str, patience: _Patience) -> dict[int, int]:
     """The end offset of each partition that holds anything."""
     for _ in range(_METADATA_TRIES):  # a topic just created takes a moment to reach every broker
-        found = consumer.list_topics(topic, timeout=30).topics.get(topic)
+        found = consumer.list_topics(topic, timeout=patience.left()).topics.get(topic)
+        patience.renew()
         if found is not None and found.error is None:
             break
         time.sleep(0.5)
@@ -84,7 +127,8 @@ def _end_offsets(consumer: Consumer, topic: str) -> dict[int, int]:
         raise InputError(f"topic {topic} is not there ({why}): `payeeflow topics` creates it")
     ends = {}
     for partition in found.partitions:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=patience.left())
+        patience.renew()
         if high > low:
             ends[partition] = high
     return ends

@@ -5,28 +5,26 @@ just ended) so the day's figures outlive retention, with the run recorded in ``j
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from payeeflow.config import Settings
-from payeeflow.errors import InputError
+from payeeflow.errors import DatabaseError, InputError, first_line
 
 if TYPE_CHECKING:
     from payeeflow.cli.parser import Add
 
 
 def utc_day(text: str) -> date:
-    """A ``YYYY-MM-DD`` date, nothing looser (``date.fromisoformat`` also takes ``20240501`` and
-    week dates, which read as typos here)."""
+    """``--date``: a day as the API reads one (``reports.parse_day``), refused in argparse's one line."""
+    from payeeflow.connectors.database.reports import parse_day
+
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
+        return parse_day(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: {exc}") from exc
-    raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2024-05-01")
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -40,18 +38,21 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.store and not reports.day_has_ended(day):
         raise InputError(f"--store keeps a whole day's report: {day} has not ended (UTC)")
     wait_for_database(settings.dsn, timeout=10)  # a clear one-line error when it is not there
-    migrate(settings.dsn)
-    with psycopg.connect(settings.dsn) as conn:
-        if args.store:
-            with recorded(settings.dsn, "report") as run:
-                report = reports.store(conn, reports.compute(conn, day))
-                conn.commit()
-                run.add("batches", report.batches.count)
-                run.add("payees", report.batches.payees)
-                run.add("dead_letters", report.dead_letters.total)
-                run.add("review_backlog", report.review_backlog.payees)
-        else:
-            report = reports.served(conn, day)
+    try:
+        migrate(settings.dsn)
+        with psycopg.connect(settings.dsn) as conn:
+            if args.store:
+                with recorded(settings.dsn, "report") as run:
+                    report = reports.store(conn, reports.compute(conn, day))
+                    conn.commit()
+                    run.add("batches", report.batches.count)
+                    run.add("payees", report.batches.payees)
+                    run.add("dead_letters", report.dead_letters.total)
+                    run.add("review_backlog", report.review_backlog.payees)
+            else:
+                report = reports.served(conn, day)
+    except psycopg.Error as exc:  # gone since, or refusing (a timeout, a permission, a standby)
+        raise DatabaseError(f"report of {day}: PostgreSQL: {first_line(exc)}") from exc
     text = reports.to_csv(report) if args.format == "csv" else reports.to_json(report)
     if args.output is None:
         sys.stdout.write(text)

@@ -99,7 +99,8 @@ def cmd_supervise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
-    from payeeflow.scheduler import Scheduler, scheduled_jobs
+    from payeeflow.scheduler import Scheduler
+    from payeeflow.schedules import scheduled_jobs
 
     jobs = scheduled_jobs(settings)
     if args.list:

@@ -4,12 +4,11 @@ older than its settings (the chart's CronJob and ``payeeflow schedule`` run it).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from payeeflow.config import Settings
+from payeeflow.errors import first_line
 
 if TYPE_CHECKING:
     from payeeflow.cli.parser import Add
@@ -25,7 +24,6 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
     wait_for_database(settings.dsn, timeout=30)
     migrate(settings.dsn)
-    signal.signal(signal.SIGTERM, _terminated)  # a CronJob past its deadline: recorded as failed
     try:
         with retention.connect(settings) as conn:
             job = retention.Retention(conn, settings, retention.database_now(conn))
@@ -36,18 +34,14 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
                 holder = retention.lock_holder(conn)
                 print(f"retention is already running (PostgreSQL backend {holder}); nothing done")
                 return 0
-            with recorded(settings.dsn, "retention") as run:
+            with recorded(settings.dsn, "retention") as run:  # SIGTERM too: a failed run
                 for table in retention.TABLES:  # a table with nothing old shows 0, not nothing
                     run.add(table, 0)
                 _print(job.run(run.add), "deleted")
     except psycopg.Error as exc:  # the deleted stays deleted; the next run goes on from there
-        print(f"payeeflow: retention stopped: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"payeeflow: retention stopped: {first_line(exc)}", file=sys.stderr)
         return 1
     return 0
-
-
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit("retention terminated (SIGTERM): what it deleted stays deleted, the next run goes on")
 
 
 def _print(outcome: Outcome, verb: str) -> None:

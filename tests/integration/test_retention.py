@@ -35,6 +35,7 @@ INSERT INTO batch_payees (batch_id, payee_id, outcome, payee_type, match_type, e
   ('old-done', 'p3', 'dead_letter', NULL, NULL, NULL),
   ('old-open', 'p1', 'stored', 'BUSINESS', 'exact', false),
   ('old-open', 'p4', 'stored', 'BUSINESS', 'exact', false),
+  ('old-open', 'p7', 'dead_letter', NULL, NULL, NULL),
   ('mid-done', 'p5', 'dead_letter', NULL, NULL, NULL),
   ('ancient', 'p6', 'stored', 'GOVERNMENT', 'none', false);
 INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, payee_id, batch_id, failed_at,
@@ -47,7 +48,8 @@ INSERT INTO dead_letters (topic, partition, "offset", stage, reason, error, paye
    now() - interval '8 days'),
   ('payees.raw', 0, 5, 'exclusion', 'replayed', 'e', 'dl-replayed-new', NULL, now() - interval '9 days',
    now() - interval '1 day'),
-  ('payees.raw', 0, 6, 'matching', 'kept_for_batch', 'e', 'p5', 'mid-done', now() - interval '20 days', NULL);
+  ('payees.raw', 0, 6, 'matching', 'kept_for_batch', 'e', 'p5', 'mid-done', now() - interval '20 days', NULL),
+  ('payees.raw', 0, 7, 'matching', 'kept_for_open', 'e', 'p7', 'old-open', now() - interval '40 days', NULL);
 INSERT INTO payee_name_changes (payee_id, name, changed_at) VALUES
   ('nc-old', 'OLD NAME', now() - interval '2 days'), ('nc-new', 'NEW NAME', now());
 INSERT INTO job_runs (job, started_at, finished_at, outcome) VALUES
@@ -68,9 +70,9 @@ INSERT INTO payees (payee_id, batch_id, source, version, source_ts, name, exclud
    'none', now() - interval '400 days', now() - interval '400 days');
 """
 DELETED = {
-    "batch_payees": 4,  # old-done's 3 and ancient's 1: old-open is not finished, mid-done is recent
+    "batch_payees": 4,  # old-done's 3 and ancient's 1: old-open (3 of 5) is not finished, mid-done is recent
     "batches": 1,  # ancient's manifest, once its results went
-    "dead_letters": 3,  # the one of 15 days, old-done's, the one replayed 8 days ago
+    "dead_letters": 3,  # the one of 15 days, old-done's, the one replayed 8 days ago: not old-open's
     "payee_name_changes": 1,
     "job_runs": 2,  # sync's two old runs; its last, and report's last failure, stay
     "audit_log": 1,
@@ -147,6 +149,7 @@ def test_retention_deletes_only_the_old_records_it_and_a_second_run_deletes_noth
         conn.execute(SEED)
     with api(own) as client:
         before = client.get("/batches/old-done").json()
+        open_before = client.get("/batches/old-open").json()
         assert client.get("/batches/old-done/results.csv").status_code == 200
     seeded = kept(own)
 
@@ -158,9 +161,9 @@ def test_retention_deletes_only_the_old_records_it_and_a_second_run_deletes_noth
     assert printed(done.stdout) == DELETED
     assert last_run(own) == (1, "ok", DELETED)
     assert kept(own) == {
-        "batch_payees": {"old-open/p1", "old-open/p4", "mid-done/p5"},
+        "batch_payees": {"old-open/p1", "old-open/p4", "old-open/p7", "mid-done/p5"},
         "batches": {"old-done", "old-open", "mid-done"},
-        "dead_letters": {"dl-new", "dl-replayed-new", "p5"},  # p5's batch keeps its results
+        "dead_letters": {"dl-new", "dl-replayed-new", "p5", "p7"},  # their batches keep their results
         "payee_name_changes": {"nc-new", "p-old"},  # p-old's: logged when the seed stored it
         "job_runs": {"sync 1", "report 100"},  # days ago: each job's last run of each outcome
         "audit_log": {"test.new"},
@@ -180,7 +183,9 @@ def test_retention_deletes_only_the_old_records_it_and_a_second_run_deletes_noth
         gone = client.get("/batches/old-done/results.csv")
         assert gone.status_code == 410 and "deleted by retention" in gone.json()["detail"]
         assert client.get("/batches/ancient").status_code == 404
-        assert client.get("/batches/old-open").json()["status"] == "processing"  # not finished: untouched
+        open_after = client.get("/batches/old-open").json()  # not finished: untouched, however old
+        assert open_after == open_before and open_after["status"] == "processing"
+        assert open_after["dead_letters_by_reason"] == {"kept_for_open": 1}
         assert client.get("/batches/mid-done/results.jsonl").status_code == 200
 
     again = retention(own)

@@ -1,19 +1,21 @@
 """``suppliers sync`` against the real broker and a supplier table in the test database: the first
 sync, a change, a delete, a second run that sends nothing, the guard, a run killed half-way and
-finished by the next, BigQuery's REST shape from a local fake, and a match index fed by the topic
-seeing each change."""
+finished by the next, BigQuery's REST shape from a local fake, a match index fed by the topic
+seeing each change, and the broker going silent (stopped with SIGSTOP) before, during and after
+the read of the topic."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,16 @@ from pydantic import SecretStr
 from payeeflow.agents.feeds import SupplierFeed
 from payeeflow.agents.matching.index import SupplierIndex
 from payeeflow.config import Settings
+from payeeflow.connectors.supplier_sync import topic
 from payeeflow.connectors.supplier_sync.bigquery import BigQuerySource
-from payeeflow.connectors.supplier_sync.errors import TooManyDeletes
+from payeeflow.connectors.supplier_sync.errors import TooManyDeletes, TopicError
 from payeeflow.connectors.supplier_sync.run import Source, source_for, sync_suppliers
+from payeeflow.errors import DeliveryError
 from payeeflow.schemas import codec_for
+from payeeflow.streams import sender
 from payeeflow.streams.topics import SUPPLIERS, create_topics, delete_topics
 from tests.fakes.bigquery_server import FakeBigQuery
-from tests.integration.conftest import query, settings_env, wait_until
+from tests.integration.conftest import PrivateStack, query, settings_env, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -171,30 +176,33 @@ def fresh(settings: Settings) -> Iterator[Settings]:
 
 
 def test_a_sync_sends_what_changed_and_tombstones_what_is_gone_once(fresh: Settings, tmp_path: Path) -> None:
+    # a bad row before the good row of its id: the good one is no duplicate of it
+    bad_first = ("S-00002", "SUPPLIER 2 INC", None, "DAL\x07LAS", "TX", None, None, None, None)
     bad = [
         ("S-BAD01", "  ", None, "DALLAS", "TX", None, None, None, None),  # no name
         ("S-BAD02", "CONTROL CO", "1 MAIN\x07ST", "DALLAS", "TX", None, None, None, None),
         ("S-00001", "A SECOND ROW FOR ONE ID", None, None, None, None, None, None, None),
     ]
-    table = make_table(fresh.dsn, [supplier(n) for n in range(1, 31)] + bad)
+    table = make_table(fresh.dsn, [bad_first] + [supplier(n) for n in range(1, 31)] + bad)
     settings = from_table(fresh, table)
 
     rejects = tmp_path / "rejects.csv"
-    assert sync(settings, rejects=rejects) == counted(33, upserted=30, rejected=3)
+    assert sync(settings, rejects=rejects) == counted(34, upserted=30, rejected=4)
     assert rejects.read_text().splitlines()[1:] == [
-        "31,S-BAD01,empty_name,the name is empty",
-        "32,S-BAD02,control_characters,address holds U+0007 at position 6",
-        "33,S-00001,duplicate_id,an earlier row has this supplier_id; it stands",
+        "1,S-00002,control_characters,city holds U+0007 at position 3",
+        "32,S-BAD01,empty_name,the supplier has no name",
+        "33,S-BAD02,control_characters,address holds U+0007 at position 6",
+        "34,S-00001,duplicate_id,an earlier row has this supplier_id; it stands",
     ]
-    assert sync(settings) == counted(33, unchanged=30, rejected=3)  # idempotent: nothing sent
+    assert sync(settings) == counted(34, unchanged=30, rejected=4)  # idempotent: nothing sent
 
     with psycopg.connect(fresh.dsn, autocommit=True) as conn:
         conn.execute(f"UPDATE {table} SET name = 'RENAMED SUPPLY LLC' WHERE supplier_id = 'S-00003'")
         conn.execute(f"UPDATE {table} SET city = 'Dallas ' WHERE supplier_id = 'S-00004'")  # same supplier
         conn.execute(f"DELETE FROM {table} WHERE supplier_id IN ('S-00005', 'S-00006')")
         insert(conn, table, [supplier(31)])
-    assert sync(settings) == counted(32, unchanged=27, upserted=2, deleted=2, rejected=3)
-    assert sync(settings) == counted(32, unchanged=29, rejected=3)
+    assert sync(settings) == counted(33, unchanged=27, upserted=2, deleted=2, rejected=4)
+    assert sync(settings) == counted(33, unchanged=29, rejected=4)
 
     sent = messages(settings)
     assert Counter(key for key, _ in sent) == {
@@ -310,3 +318,105 @@ def test_bigquery_is_a_source_like_the_table(fresh: Settings) -> None:
     assert json.dumps(sorted(k for k, v in latest.items() if v)) == json.dumps(
         sorted(f"B-{n}" for n in range(24))
     )
+
+
+def stop_broker(stack: PrivateStack) -> None:
+    """The broker stopped (SIGSTOP): its connections stay open and nothing answers, as a broker
+    gone silent. Kept to a few seconds, under the broker's own session timeouts."""
+    os.kill(int(stack.kafka.pid_file.read_text()), signal.SIGSTOP)
+
+
+def resume_broker(stack: PrivateStack) -> None:
+    os.kill(int(stack.kafka.pid_file.read_text()), signal.SIGCONT)
+
+
+def test_the_command_with_the_broker_silent_says_so_in_one_line_and_exits_2(
+    fresh: Settings, test_stack: PrivateStack
+) -> None:
+    settings = from_table(fresh, make_table(fresh.dsn, [supplier(1)]))
+    env = {
+        **os.environ,
+        **settings_env(settings),
+        "PAYEEFLOW_SUPPLIER_SOURCE_URL": settings.dsn,
+        "PAYEEFLOW_SUPPLIER_SOURCE_QUERY": settings.supplier_source_query,
+    }
+    command = (  # the command itself, with the read's patience 3 s instead of 120
+        "import sys; from payeeflow.connectors.supplier_sync import topic; topic.PATIENCE = 3.0; "
+        "from payeeflow.cli import main; sys.exit(main(['suppliers', 'sync']))"
+    )
+    stop_broker(test_stack)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", command], env=env, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        resume_broker(test_stack)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("payeeflow:")]
+    assert len(said) == 1 and said[0] == run.stderr.splitlines()[-1]
+    where = f"{settings.topic(SUPPLIERS)} could not be read from {settings.kafka_bootstrap_servers}"
+    assert said[0].startswith(f"payeeflow: error: the suppliers topic {where}: ")
+    ((outcome, error),) = query(
+        settings,
+        "SELECT outcome, error FROM job_runs WHERE job = 'suppliers-sync' ORDER BY run_id DESC LIMIT 1",
+    )
+    assert outcome == "failed" and error == said[0].removeprefix("payeeflow: error: ")
+
+
+def test_a_broker_silent_while_the_topic_is_read_fails_the_read(
+    fresh: Settings, test_stack: PrivateStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = from_table(fresh, make_table(fresh.dsn, [supplier(n) for n in range(1, 11)]))
+    assert sync(settings) == counted(10, upserted=10)
+    monkeypatch.setattr(topic, "PATIENCE", 3.0)  # 120 s in a run
+    end_offsets = topic._end_offsets
+
+    def then_stop(*args: Any) -> dict[int, int]:  # the end offsets known, the records not yet read
+        ends = end_offsets(*args)
+        stop_broker(test_stack)
+        return ends
+
+    monkeypatch.setattr(topic, "_end_offsets", then_stop)
+    counts: dict[str, int] = {}
+    try:
+        with pytest.raises(TopicError, match=r"could not be read from .*: no answer for 3s"):
+            asyncio.run(sync_suppliers(settings, source_for(settings, "postgres"), counts))
+    finally:
+        resume_broker(test_stack)
+    assert counts == counted(0)  # nothing read from the source, nothing sent
+    monkeypatch.undo()
+    assert sync(settings) == counted(10, unchanged=10)  # the next run reads it all
+
+
+class StopsTheBroker:
+    """A source whose first row stops the broker: the topic's state was read, no send is taken."""
+
+    label = "a source that stops the broker"
+
+    def __init__(self, stack: PrivateStack, rows: list[tuple[Any, ...]]) -> None:
+        self.stack = stack
+        self.values = rows
+
+    async def rows(self) -> AsyncIterator[tuple[Any, ...]]:
+        stop_broker(self.stack)
+        for values in self.values:
+            yield values
+
+
+def test_a_broker_silent_while_sending_fails_the_run_with_a_delivery_error(
+    fresh: Settings, test_stack: PrivateStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # librdkafka gives up on a send after message.timeout.ms: 300 s by default, 3 s here
+    monkeypatch.setitem(sender.RELIABLE, "message.timeout.ms", 3000)
+    counts: dict[str, int] = {}
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            asyncio.run(
+                sync_suppliers(fresh, StopsTheBroker(test_stack, [supplier(n) for n in range(5)]), counts)
+            )
+    finally:
+        resume_broker(test_stack)
+    message = str(caught.value)
+    assert message.startswith("Kafka did not take supplier S-0000") and "\n" not in message
+    assert "Message timed out" in message
+    assert counts == counted(5, upserted=5)  # queued, none taken, and no tombstone

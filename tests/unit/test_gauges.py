@@ -50,7 +50,7 @@ def test_a_stall_is_the_open_batch_longest_without_progress() -> None:
 
 
 def batch(name: str, total: int, done: int, finished: datetime = NOW - HOUR) -> BatchCount:
-    return BatchCount(name, total, done, finished, finished + timedelta(minutes=done))
+    return BatchCount(name, total, done >= total, finished, finished + timedelta(minutes=done))
 
 
 def test_complete_batches_are_remembered_until_their_manifest_leaves_the_window() -> None:
@@ -98,14 +98,17 @@ def test_export_sets_the_gauges_and_drops_the_series_of_jobs_gone() -> None:
     assert sample("payeeflow_review_backlog_oldest_seconds") == 3600
     assert sample("payeeflow_batches_open") == 1
     assert sample("payeeflow_batch_stalled_seconds") == 3600
-    assert sample("payeeflow_job_last_success_timestamp_seconds", job="unit-a") == NOW.timestamp()
-    assert sample("payeeflow_job_last_failure_timestamp_seconds", job="unit-b") == (NOW - HOUR).timestamp()
-    assert sample("payeeflow_job_last_run_items", job="unit-a", item="deleted") == 5
+    assert sample("payeeflow_job_last_success_timestamp_seconds", scheduled_job="unit-a") == NOW.timestamp()
+    assert (
+        sample("payeeflow_job_last_failure_timestamp_seconds", scheduled_job="unit-b")
+        == (NOW - HOUR).timestamp()
+    )
+    assert sample("payeeflow_job_last_run_items", scheduled_job="unit-a", item="deleted") == 5
 
     gauges.export(figures(reading(runs=[JobRun("unit-a", "ok", NOW + HOUR, {"kept": 1})])))
-    assert sample("payeeflow_job_last_failure_timestamp_seconds", job="unit-b") is None
-    assert sample("payeeflow_job_last_run_items", job="unit-a", item="deleted") is None
-    assert sample("payeeflow_job_last_run_items", job="unit-a", item="kept") == 1
+    assert sample("payeeflow_job_last_failure_timestamp_seconds", scheduled_job="unit-b") is None
+    assert sample("payeeflow_job_last_run_items", scheduled_job="unit-a", item="deleted") is None
+    assert sample("payeeflow_job_last_run_items", scheduled_job="unit-a", item="kept") == 1
     assert sample("payeeflow_review_backlog") == 0
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payeeflow.agents.validation import validate_record
+from payeeflow.agents.validation import validate_record, validate_supplier
 from payeeflow.connectors.database.sink.tables import storable_letter
 from payeeflow.errors import RecordError
 from payeeflow.logs import WithoutQueryStrings
@@ -55,6 +55,19 @@ def test_each_field_is_checked_with_a_reason(change, expected: str) -> None:  # 
     record = raw_record("ACME SUPPLY LLC")
     change(record)
     assert reason(record) == expected
+
+
+@pytest.mark.parametrize("name", [None, "", "   "])
+def test_an_empty_name_says_whose_it_is(name: str | None) -> None:
+    """The payee's words are those of the dead letters already stored; a supplier has its own."""
+    record = raw_record("ACME SUPPLY LLC")
+    record["payee"]["name"] = name
+    with pytest.raises(RecordError) as payee:
+        validate_record(record, 300, NOW)
+    assert (payee.value.reason, payee.value.detail) == ("empty_name", "the payee has no name")
+    with pytest.raises(RecordError) as supplier:
+        validate_supplier({"supplier_id": "S1", "name": name}, 300)
+    assert (supplier.value.reason, supplier.value.detail) == ("empty_name", "the supplier has no name")
 
 
 def test_the_limits_themselves_pass() -> None:

@@ -4,17 +4,22 @@ the API's reading of a day and of a format."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import psycopg
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
-from payeeflow.api.routers.reports import wants_csv
+from payeeflow.api.routers.reports import Day, wants_csv
 from payeeflow.cli import main
 from payeeflow.cli.reports import utc_day
-from payeeflow.connectors.database.reports import DailyReport, shape, to_csv, to_json
+from payeeflow.connectors.database import postgres, reports
+from payeeflow.connectors.database.reports import DailyReport, parse_day, shape, to_csv, to_json
 
 DAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 2, 0, 15, tzinfo=UTC)
@@ -112,14 +117,61 @@ def test_accept_chooses_csv_only_when_it_prefers_it(accept: str, csv_wanted: boo
     assert wants_csv(accept) is csv_wanted
 
 
+NOT_DAYS = ("2023-02-29", "20240501", "2024-W01-1", "yesterday", "2024-05-01T00:00", "1714521600", "")
+
+
 def test_a_day_is_yyyy_mm_dd_and_a_real_date() -> None:
-    assert utc_day("2024-02-29") == date(2024, 2, 29)
-    for bad in ("2023-02-29", "20240501", "2024-W01-1", "yesterday", "2024-05-01T00:00"):
-        with pytest.raises(argparse.ArgumentTypeError):
+    assert parse_day("2024-02-29") == date(2024, 2, 29)
+    with pytest.raises(ValueError, match="is not a date: day is out of range"):
+        parse_day("2023-02-29")
+    for bad in NOT_DAYS:
+        with pytest.raises(ValueError, match="is not a date"):
+            parse_day(bad)
+
+
+def test_the_command_and_the_api_read_a_day_alike() -> None:
+    api_day = TypeAdapter(Day)
+    assert utc_day("2024-02-29") == api_day.validate_python("2024-02-29") == date(2024, 2, 29)
+    for bad in NOT_DAYS:
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a date"):
             utc_day(bad)
+        with pytest.raises(ValidationError, match="is not a date"):
+            api_day.validate_python(bad)
 
 
 def test_store_refuses_a_day_not_yet_over(capsys: pytest.CaptureFixture[str]) -> None:
     today = datetime.now(UTC).date().isoformat()
     assert main(["report", "--date", today, "--store"]) == 2
     assert "has not ended" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "connect",  # the database gone since the command found it
+        "served",  # or refusing the report's statement
+    ],
+)
+def test_a_database_away_or_refusing_is_one_line_and_exit_2(
+    where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        if where == "connect":
+            raise psycopg.OperationalError(
+                'connection to server at "127.0.0.1", port 5433 failed: Connection refused\n'
+                "\tIs the server running on that host and accepting TCP/IP connections?"
+            )
+        raise psycopg.errors.InsufficientPrivilege("permission denied for table daily_reports")
+
+    monkeypatch.setattr(postgres, "wait_for_database", lambda dsn, timeout: None)
+    monkeypatch.setattr(postgres, "migrate", lambda dsn: [])
+    if where == "connect":
+        monkeypatch.setattr(psycopg, "connect", refused)
+    else:
+        monkeypatch.setattr(psycopg, "connect", lambda dsn: contextlib.nullcontext(object()))
+        monkeypatch.setattr(reports, "served", refused)
+    assert main(["report", "--date", "2001-02-03"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("payeeflow: error: report of 2001-02-03: PostgreSQL: ")
+    assert err.count("\n") == 1
+    assert ("Connection refused" if where == "connect" else "permission denied") in err

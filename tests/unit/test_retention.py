@@ -3,6 +3,7 @@ run walks a table chunk by chunk and gives way when the database refuses (a fake
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,9 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
+from payeeflow.cli import main
 from payeeflow.config import Settings
-from payeeflow.connectors.database import retention
+from payeeflow.connectors.database import postgres, retention
 from payeeflow.connectors.database.retention import (
     MEMBERS,
     TABLES,
@@ -75,7 +77,7 @@ def test_a_chunk_goes_on_from_the_last_key_in_its_index_order_skipping_locked_ro
         (("failed_at", "timestamptz"), ("id", "bigint")),
         ("-infinity", 0),
     )
-    statement = " ".join(target.delete.split())
+    statement = " ".join(target.statement.split())
     assert "(failed_at, id) >= (%(after0)s::timestamptz, %(after1)s::bigint)" in statement
     assert "ORDER BY failed_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED" in statement
     assert "DELETE FROM dead_letters WHERE ctid = ANY(ARRAY(" in statement
@@ -84,7 +86,7 @@ def test_a_chunk_goes_on_from_the_last_key_in_its_index_order_skipping_locked_ro
 
 def test_the_name_change_log_is_walked_in_disk_order_which_no_sort_may_undo() -> None:
     [log] = [target for target in TARGETS if target.table == "payee_name_changes"]
-    statement = " ".join(log.delete.split())
+    statement = " ".join(log.statement.split())
     assert "(ctid) >= (%(after0)s::tid)" in statement
     assert "ORDER BY ctid" not in statement.split("RETURNING")[0]
 
@@ -141,9 +143,28 @@ def test_a_chunk_that_timed_out_is_tried_again_at_half_the_size() -> None:
     assert job.limit == 2 and counted == {"uploads": 1}
 
 
+def test_a_refusal_that_says_nothing_gives_way_all_the_same() -> None:
+    conn, _, counted = walk([psycopg.errors.LockNotAvailable(), (1, "up-1")])
+    assert len(conn.calls) == 2 and counted == {"uploads": 1}
+
+
 def test_a_lock_not_had_in_time_is_tried_again_and_the_run_fails_after_a_few() -> None:
     refused = psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")
     conn, _, counted = walk([refused, (1, "up-1")])
     assert len(conn.calls) == 2 and counted == {"uploads": 1}
     with pytest.raises(psycopg.errors.LockNotAvailable):
         walk([refused] * retention.ATTEMPTS)
+
+
+def test_a_run_the_database_stops_says_why_in_one_line_even_when_it_says_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(settings: Settings) -> None:
+        raise psycopg.OperationalError()
+
+    monkeypatch.setattr(postgres, "wait_for_database", lambda dsn, timeout: None)
+    monkeypatch.setattr(postgres, "migrate", lambda dsn: [])
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: None)  # the test's own handler stays
+    monkeypatch.setattr(retention, "connect", refused)
+    assert main(["retention"]) == 1
+    assert capsys.readouterr().err == "payeeflow: retention stopped: OperationalError\n"

@@ -14,7 +14,8 @@ import yaml
 from pydantic import ValidationError
 
 from payeeflow.config import Settings
-from payeeflow.scheduler import ScheduledJob, Scheduler, scheduled_jobs
+from payeeflow.scheduler import Scheduler
+from payeeflow.schedules import ScheduledJob, scheduled_jobs
 
 CHART = Path(__file__).parents[2] / "helm" / "payeeflow"
 
@@ -73,7 +74,9 @@ def test_the_sync_runs_only_where_a_supplier_source_is_configured() -> None:
     assert {job.name: job for job in scheduled_jobs(configured)}["suppliers-sync"].schedule == "0 2 * * *"
 
 
-@pytest.mark.parametrize("value", ["0 0 * * * *", "every day", "61 * * * *"])
+@pytest.mark.parametrize(
+    "value", ["0 0 * * * *", "every day", "61 * * * *", "0 0 L * *", "0 0 * * 5#3", "0 0 15W * *"]
+)
 def test_a_schedule_kubernetes_would_refuse_is_refused_at_start(value: str) -> None:
     with pytest.raises(ValidationError, match="cron"):
         Settings(retention_schedule=value)
@@ -107,3 +110,22 @@ def test_a_bad_schedule_in_the_environment_is_one_line_naming_it() -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("payeeflow: error: PAYEEFLOW_RETENTION_SCHEDULE: ")
     assert "Traceback" not in done.stderr
+
+
+def test_the_sink_exports_the_period_of_each_job_scheduled_here() -> None:
+    from prometheus_client import REGISTRY
+
+    from payeeflow.schedules import export_periods
+
+    weekly = Settings(report_schedule="0 6 * * 1", retention_schedule="")  # the sync: no source
+    export_periods(weekly, now=datetime(2026, 12, 6, tzinfo=UTC))
+    period = REGISTRY.get_sample_value("payeeflow_job_period_seconds", {"scheduled_job": "report"})
+    assert period == 7 * 86400
+    assert (
+        REGISTRY.get_sample_value("payeeflow_job_period_seconds", {"scheduled_job": "suppliers-sync"}) is None
+    )
+
+
+@pytest.mark.parametrize("value", ["@daily", "0 6 * * MON-FRI", "0 0 1 JUL *", "*/15 * * * *", ""])
+def test_what_kubernetes_takes_is_taken(value: str) -> None:
+    assert Settings(retention_schedule=value).retention_schedule == value

@@ -4,6 +4,7 @@ BigQuery source against a local server speaking its REST shape, and the Connect 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +16,8 @@ from google.auth.credentials import AnonymousCredentials
 from payeeflow.config import Settings
 from payeeflow.connectors.supplier_sync.bigquery import BigQuerySource
 from payeeflow.connectors.supplier_sync.diff import Diff, Verdict
-from payeeflow.connectors.supplier_sync.errors import SourceError, TooManyDeletes
+from payeeflow.connectors.supplier_sync.errors import SourceError, TooManyDeletes, TopicError
+from payeeflow.connectors.supplier_sync.postgres import PostgresSource
 from payeeflow.connectors.supplier_sync.records import (
     COLUMNS,
     digest,
@@ -25,11 +27,13 @@ from payeeflow.connectors.supplier_sync.records import (
     supplier_record,
 )
 from payeeflow.connectors.supplier_sync.run import source_for
-from payeeflow.errors import InputError, RecordError
+from payeeflow.connectors.supplier_sync.topic import read_state
+from payeeflow.errors import InputError, PayeeflowError, RecordError
+from payeeflow.schemas import codec_for
 from payeeflow.schemas.codec import load_schema_json
 from payeeflow.schemas.limits import MAX_ID_LENGTH
 from payeeflow.streams.topics import SUPPLIERS
-from tests.conftest import ROOT
+from tests.conftest import MOCK_REGISTRY, ROOT
 from tests.fakes.bigquery_server import JOB_ID, FakeBigQuery
 
 D = {key: bytes([n]) * 16 for n, key in enumerate("abcdefghij")}  # digests of contents a..j
@@ -71,6 +75,17 @@ def test_a_rejected_row_keeps_its_supplier_on_the_topic() -> None:
     diff.keep("S1")  # its row was bad this time: not a reason to delete the supplier
     diff.row("S2", D["b"])
     assert diff.deletes(1.0) == []
+
+
+def test_a_rejected_row_does_not_make_a_later_valid_row_of_its_id_a_duplicate() -> None:
+    diff = Diff({"S1": D["a"], "S2": D["b"]})
+    diff.keep("S1")  # a bad row first: it does not stand
+    assert diff.row("S1", D["a"]) is Verdict.UNCHANGED  # compared with the topic's, not refused
+    diff.keep("S2")
+    assert diff.row("S2", D["c"]) is Verdict.UPSERT
+    assert diff.row("S1", D["a"]) is Verdict.DUPLICATE  # a second valid row is one
+    diff.keep("S3")  # a bad row of a supplier the topic lacks: nothing to keep, nothing to delete
+    assert diff.deletes(0.0) == []
 
 
 def test_the_guard_refuses_to_delete_more_than_its_share_unless_allowed() -> None:
@@ -138,6 +153,35 @@ def test_columns_are_found_by_name_and_the_id_and_name_are_required() -> None:
     assert pick(("ACME", "x", "S1", "DALLAS"), at) == ("S1", "ACME", None, "DALLAS", *[None] * 5)
     with pytest.raises(SourceError, match="no column name"):
         positions(["supplier_id", "vendor_name"])
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_broker_that_does_not_answer_fails_the_read_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("payeeflow.connectors.supplier_sync.topic.PATIENCE", 1.0)  # 120 s in a run
+    port = closed_port()
+    settings = Settings(kafka_bootstrap_servers=f"127.0.0.1:{port}", schema_registry_url=MOCK_REGISTRY)
+    with pytest.raises(TopicError) as caught:
+        read_state(settings, codec_for(SUPPLIERS, settings))
+    message = str(caught.value)
+    assert isinstance(caught.value, PayeeflowError)  # the CLI's one line and exit status 2
+    where = f"{settings.topic(SUPPLIERS)} could not be read from 127.0.0.1:{port}"
+    assert message.startswith(f"the suppliers topic {where}: ")
+    assert "\n" not in message and "Failed to get metadata" in message
+
+
+async def test_a_database_that_refuses_is_a_one_line_source_error() -> None:
+    source = PostgresSource(f"postgresql://reader@127.0.0.1:{closed_port()}/erp", "SELECT 1")
+    with pytest.raises(SourceError) as caught:
+        [values async for values in source.rows()]
+    message = str(caught.value)
+    assert message.startswith("supplier source (PostgreSQL): ") and "Connection refused" in message
+    assert "\n" not in message and len(str(caught.value.__cause__).strip().splitlines()) > 1
 
 
 def test_a_source_that_is_not_configured_is_a_clear_error() -> None:

@@ -8,5 +8,6 @@ CREATE INDEX dead_letters_replayed_at_idx ON dead_letters (replayed_at, id) WHER
 -- When a name change was logged: the sink forgets the log after 5 minutes, but a deployment whose
 -- sink was down keeps it, and retention deletes what is older than a setting. now() is stable, so
 -- adding the column rewrites nothing (rows already there read this migration's time), and the sink's
--- inserts pay no index for it: retention walks the log in its order on disk, oldest first.
+-- inserts pay no index for it: retention walks the log in its order on disk (not oldest first once
+-- new changes reuse the space of deleted ones; every chunk still takes only old rows).
 ALTER TABLE payee_name_changes ADD COLUMN changed_at timestamptz NOT NULL DEFAULT now();

@@ -21,6 +21,7 @@ from payeeflow.connectors.database.postgres import migrate, wait_for_database
 from payeeflow.connectors.database.sink.store import MAX_BACKOFF, Origin, PostgresSink
 from payeeflow.connectors.database.sink.tables import letter_origin
 from payeeflow.metrics import DB_RETRIES
+from payeeflow.schedules import export_periods
 from payeeflow.schemas import codec_for
 from payeeflow.streams.deadletters import DeadLetters, dead_letter
 from payeeflow.streams.lag import lag_reader
@@ -108,6 +109,7 @@ class SinkRunner:
         await producer.start()
         log.info("sink started", extra={"topic": ",".join(self.topics)})
         # every group's lag, and the database's gauges: each on its own, neither ever ends the sink
+        export_periods(settings)  # how often each scheduled job should succeed, for its alert
         watchers = [
             asyncio.create_task(lag_reader(settings).run(settings.lag_interval)),
             asyncio.create_task(DatabaseGauges(settings.dsn).run(settings.gauges_interval)),
