@@ -228,7 +228,9 @@ class Settings(BaseSettings):
     )
     retention_chunk_rows: int = Field(5000, ge=1, description="Rows a retention transaction deletes at most.")
     retention_pause: float = Field(
-        0.05, ge=0, description="Seconds retention waits between two transactions, for the sink's flushes."
+        0.25,
+        ge=0,
+        description="Seconds retention waits between two transactions: the pipeline's share of CPU.",
     )
     retention_lock_timeout: float = Field(
         1.0, gt=0, description="Seconds a retention statement waits for a lock (then tried again)."
