@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -130,19 +131,26 @@ def start_pipeline(
         stderr=subprocess.STDOUT,
     )
     for port in ports:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                for proc in procs.values():
-                    proc.kill()
-                raise SystemExit(f"worker on {port} not ready; see {work}")
-            time.sleep(0.5)
+        if not wait_ready(port, 300):
+            for proc in procs.values():
+                proc.kill()
+            raise SystemExit(f"worker on {port} not ready; see {work}")
     return procs
+
+
+def wait_ready(port: int, timeout: float, gone: Callable[[], bool] = lambda: False) -> bool:
+    """True once the worker on ``port`` answers ``/ready``; False after ``timeout`` seconds, or as
+    soon as ``gone()`` says its process ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if gone() or time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 def stop_pipeline(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from measure import SHARED_DATA, bench_settings, free_port
+from measure import SHARED_DATA, bench_settings, free_port, wait_ready
 
 from payeeflow.agents.matching.synthetic import generate_network
 from payeeflow.config import Settings
@@ -131,15 +131,8 @@ def main() -> int:
             stdout=(work / "worker.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if worker.poll() is not None or time.perf_counter() - began > 600:
-                raise SystemExit(f"the match worker did not get ready; see {work / 'worker.log'}")
-            time.sleep(0.5)
+        if not wait_ready(port, 600, gone=lambda: worker.poll() is not None):
+            raise SystemExit(f"the match worker did not get ready; see {work / 'worker.log'}")
         size, rows = (
             gauge(port, "payeeflow_supplier_index_size"),
             gauge(port, "payeeflow_supplier_index_rows"),
