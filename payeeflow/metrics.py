@@ -1,5 +1,7 @@
 """Prometheus metrics shared by the workers, the sink and the API (one registry per process)."""
 
+from collections.abc import Mapping
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RECORDS = Counter("payeeflow_records_total", "Records handled, by stage and outcome", ["stage", "outcome"])
@@ -111,3 +113,16 @@ JOB_LAST_ITEMS = Gauge(
     "per table; sync: suppliers read, upserted, deleted; report: the day's batches, payees…)",
     ["scheduled_job", "item"],
 )
+
+
+def export_series(
+    gauge: Gauge, values: Mapping[tuple[str, ...], float], series: set[tuple[str, ...]]
+) -> None:
+    """Sets a labelled gauge's series of this round and removes those of the last round (``series``,
+    updated in place) not in it: a group, partition or job gone leaves no stale series behind."""
+    for labels in series - values.keys():
+        gauge.remove(*labels)
+    for labels, value in values.items():
+        gauge.labels(*labels).set(value)
+    series.clear()
+    series.update(values)

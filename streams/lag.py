@@ -17,11 +17,10 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client import Gauge
 
 from payeeflow.brokers import client_options
 from payeeflow.config import Settings
-from payeeflow.metrics import CONSUMER_LAG, CONSUMER_LAG_SECONDS
+from payeeflow.metrics import CONSUMER_LAG, CONSUMER_LAG_SECONDS, export_series
 from payeeflow.streams.topics import ALL, INTERNAL
 
 log = logging.getLogger(__name__)
@@ -143,8 +142,8 @@ class LagReader:
                 tp = worst.get(topic)
                 stamp = await self.source.timestamp(tp, offsets[tp]) if tp is not None else None
                 ages[(group, topic)] = age(self.clock(), stamp)
-        _export(CONSUMER_LAG, lags, self._lag_series)
-        _export(CONSUMER_LAG_SECONDS, ages, self._age_series)
+        export_series(CONSUMER_LAG, lags, self._lag_series)
+        export_series(CONSUMER_LAG_SECONDS, ages, self._age_series)
 
     async def run(self, interval: float) -> None:
         """Reads every ``interval`` seconds until cancelled; any failure is logged and retried at
@@ -163,16 +162,6 @@ class LagReader:
                 await asyncio.sleep(interval)
         finally:
             await self.source.close()
-
-
-def _export(gauge: Gauge, values: Mapping[tuple[str, ...], float], series: set[tuple[str, ...]]) -> None:
-    """Sets the gauge's series of this round and removes those of the last round not in it."""
-    for labels in series - values.keys():
-        gauge.remove(*labels)
-    for labels, value in values.items():
-        gauge.labels(*labels).set(value)
-    series.clear()
-    series.update(values)
 
 
 def lag_reader(settings: Settings) -> LagReader:

@@ -39,6 +39,7 @@ from payeeflow.metrics import (
     JOB_LAST_SUCCESS,
     REVIEW_BACKLOG,
     REVIEW_BACKLOG_SECONDS,
+    export_series,
 )
 
 log = logging.getLogger(__name__)
@@ -197,11 +198,7 @@ class DatabaseGauges:
         self._labelled(JOB_LAST_ITEMS, shown.last_counts)
 
     def _labelled(self, gauge: Gauge, values: dict[Labels, float]) -> None:
-        for labels in self._series.get(gauge, set()) - values.keys():
-            gauge.remove(*labels)
-        for labels, value in values.items():
-            gauge.labels(*labels).set(value)
-        self._series[gauge] = set(values)
+        export_series(gauge, values, self._series.setdefault(gauge, set()))
 
     async def run(self, interval: float) -> None:
         """Reads every ``interval`` seconds until cancelled; a failed round is logged and tried
