@@ -13,6 +13,13 @@ part the classifier's calibration and tuning may read, half the test part nothin
 
     python benchmarks/type_names.py boundary   # names the classifier is unsure are public bodies
 
+    python benchmarks/type_names.py fresh      # a second test part, drawn after the first was read
+
+``fresh`` draws ``FRESH`` more names at random, continuing the draw of ``build`` (the names after
+those already drawn, in the same CRC32 order): a test part of its own (``fresh``) for the figures
+quoted first, since the ``test`` part was read after several models. Like ``test``, nothing
+trains or tunes on it.
+
 ``boundary`` adds names drawn otherwise: of the names not yet drawn, those the committed model
 gives a chance of being a public body (``BOUNDARY_CHANCE`` or more), where businesses and public
 bodies are told apart worst. They are typed like the others and only ever learnt from (part
@@ -26,7 +33,7 @@ import csv
 import gzip
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from match_pairs import answers, kappa, write
@@ -36,6 +43,7 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "types"
 NAMES, SHEETS = OUT / "names.csv", OUT / "sheets"
 REAL = SHARED_DATA / "real"
 DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
+FRESH = {"south_dakota": 1230, "detroit": 615, "montana": 150, "los_angeles": 5}
 SHEET_SIZE = 500
 BOUNDARY = 1000  # names a boundary draw adds
 BOUNDARY_CHANCE = 0.05
@@ -122,25 +130,46 @@ def _add(kept: list[dict[str, str]], rows: list[dict[str, str]]) -> int:
     return first
 
 
-def build() -> None:
-    """names.csv and the readers' sheets. A larger draw adds names and new sheets for them; a name
-    already drawn keeps its sheet, its readers' answers and its part."""
-    kept = _drawn()
+def _draw(
+    kept: list[dict[str, str]], quota: dict[str, int], split: Callable[[str], str]
+) -> list[dict[str, str]]:
+    """Each source's next names in the draw order (CRC32) not drawn yet, up to its ``quota``."""
     seen = {r["name"].upper() for r in kept}
-    taken = Counter(r["source"] for r in kept)
     rows = []
     for source, names in candidates().items():
+        taken = 0
         for name in sorted(names, key=lambda n: crc("draw:" + n)):
-            if taken[source] >= DRAWN[source]:
+            if taken >= quota[source]:
                 break
             if name.upper() in seen:
                 continue
             seen.add(name.upper())
-            rows.append(_row(name, source, names[name][1], split_of(name)))
-            taken[source] += 1
-    first = _add(kept, sorted(rows, key=lambda r: crc("sheet:" + r["name_id"])))
-    print(f"names: {len(kept) + len(rows):,}, {len(rows):,} new ({dict(Counter(r['source'] for r in rows))});"
+            rows.append(_row(name, source, names[name][1], split(name)))
+            taken += 1
+    return sorted(rows, key=lambda r: crc("sheet:" + r["name_id"]))
+
+
+def build() -> None:
+    """names.csv and the readers' sheets. A larger draw adds names and new sheets for them; a name
+    already drawn keeps its sheet, its readers' answers and its part."""
+    drawn = _drawn()
+    taken = Counter(r["source"] for r in drawn if r["split"] in ("dev", "test"))
+    rows = _draw(drawn, {s: DRAWN[s] - taken[s] for s in DRAWN}, split_of)
+    first = _add(drawn, rows)
+    sources = dict(Counter(r["source"] for r in rows))
+    print(f"names: {taken.total() + len(rows):,}, {len(rows):,} new ({sources});"
           f" new sheets of {SHEET_SIZE} from sheet{first:02d}")  # fmt: skip
+
+
+def fresh() -> None:
+    """A second test part: ``FRESH`` names drawn on, in new sheets."""
+    kept = _drawn()
+    if any(r["split"] == "fresh" for r in kept):
+        raise SystemExit("the fresh part is drawn already")
+    rows = _draw(kept, FRESH, lambda name: "fresh")
+    first = _add(kept, rows)
+    sources = dict(Counter(r["source"] for r in rows))
+    print(f"fresh names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
 
 
 def boundary() -> None:
@@ -201,9 +230,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=("build", "merge", "boundary"))
+    parser.add_argument("action", choices=("build", "merge", "boundary", "fresh"))
     args = parser.parse_args()
-    {"build": build, "merge": merge, "boundary": boundary}[args.action]()
+    {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh}[args.action]()
     return 0
 
 

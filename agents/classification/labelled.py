@@ -2,7 +2,8 @@
 
 The set's development part is split once more, by a stable hash of the name's id: two thirds the
 model learns from (``learn``), one third its confidence is calibrated and its review flag tuned
-on (``calibrate``). The test part is read by ``payeeflow model eval`` alone, never by training.
+on (``calibrate``). The test parts are read by ``payeeflow model eval`` alone, never by training:
+``test``, and ``fresh``, drawn later since ``test`` was read after several models.
 Names drawn where the model was unsure (``boundary``, not at random) are only learnt from.
 Names the readers typed UNKNOWN (petty cash, a lone ambiguous word) are no example of any class.
 """
@@ -17,14 +18,15 @@ from payeeflow.errors import InputError
 
 TYPES_DIR = Path(__file__).resolve().parents[2] / "data" / "types"
 LABELS = TYPES_DIR / "labels.csv"
-PARTS = ("learn", "calibrate", "dev", "test")
+PARTS = ("learn", "calibrate", "dev", "test", "fresh")
+TESTS = ("test", "fresh")
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 
 
 def part_of(name_id: str, split: str) -> str:
-    """``test``; ``learn`` for a boundary name; else which third of the development part."""
-    if split == "test":
-        return "test"
+    """A test part as it is; ``learn`` for a boundary name; else which third of the development part."""
+    if split in TESTS:
+        return split
     if split == "boundary":
         return "learn"
     return "calibrate" if zlib.crc32(f"calibrate:{name_id}".encode()) % 3 == 0 else "learn"
@@ -41,5 +43,5 @@ def typed_names(part: str, path: Path = LABELS) -> list[tuple[str, str]]:
     return [
         (r["name"], r["label"])
         for r in rows
-        if part_of(r["name_id"], r["split"]) == part or (part == "dev" and r["split"] != "test")
+        if part_of(r["name_id"], r["split"]) == part or (part == "dev" and r["split"] not in TESTS)
     ]

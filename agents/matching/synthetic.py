@@ -5,7 +5,8 @@ Networks hold real company names plus generated ones (surname/city + trade), wit
 name, another legal form, another state) and chains (one name, many locations). Payee files
 carry their truth (``expected_type``, ``expected_supplier_id``) for benchmarks and tests, with
 the perturbations AP files show: case, punctuation, suffix swaps and drops, abbreviations,
-typos, store numbers, truncation to bank-file limits.
+typos, store numbers, truncation to bank-file limits. Their people and public bodies are those
+the payee-type model trains on (``payeeflow.agents.generated_names``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from payeeflow.agents.generated_names import People, Place, places, public_body
 from payeeflow.agents.matching.normalize import LEGAL_FORMS
 from payeeflow.shared_data import may_be_a_person, rows
 
@@ -101,21 +103,6 @@ STREETS = (
     "UNION",
     "BROAD",
 )
-GOV_TEMPLATES = (
-    "CITY OF {city}",
-    "{county} COUNTY",
-    "COUNTY OF {county}",
-    "TOWN OF {city}",
-    "VILLAGE OF {city}",
-    "{city} INDEPENDENT SCHOOL DISTRICT",
-    "{city} PUBLIC SCHOOLS",
-    "STATE OF {state_name}",
-    "{state_name} DEPARTMENT OF REVENUE",
-    "{county} COUNTY TREASURER",
-    "{city} WATER DISTRICT",
-    "{county} COUNTY SHERIFF",
-    "{city} HOUSING AUTHORITY",
-)
 EXCLUDED = (
     "INTERNAL REVENUE SERVICE",
     "IRS",
@@ -141,10 +128,12 @@ def _has_legal_form(name: str) -> bool:
 
 @dataclass
 class Vocab:
+    """What generated suppliers, and the match model's generated queries, are made of."""
+
     companies: list[str]
     surnames: list[str]
     first_names: list[str]
-    places: list[tuple[str, str, str, str]]  # city, county, state, state name
+    places: list[Place]
 
     @classmethod
     def load(cls, data: Path) -> Vocab:
@@ -159,11 +148,7 @@ class Vocab:
             for r in rows(data / "us_first_names_census1990.csv")
             if int(r["rank"]) <= 800
         ]
-        places = [
-            (r["city"].upper(), r["county"].upper(), r["state_code"], r["state_name"].upper())
-            for r in rows(data / "us_cities.csv")
-        ]
-        return cls(sorted(set(companies)), surnames, first, places)
+        return cls(sorted(set(companies)), surnames, first, places(data))
 
 
 def reserved_outsider(name: str) -> bool:
@@ -195,15 +180,15 @@ def generate_network(data: Path, count: int, seed: int) -> Iterator[dict[str, st
     made = 0
     serial = 0
 
-    def row(name: str, place: tuple[str, str, str, str]) -> dict[str, str]:
+    def row(name: str, place: Place) -> dict[str, str]:
         nonlocal serial
         serial += 1
         return {
             "supplier_id": f"S{seed % 1000:03d}{serial:07d}",
             "name": name,
             "address": _address(rng),
-            "city": place[0],
-            "state": place[2],
+            "city": place.city,
+            "state": place.state,
             "zip": _zip(rng),
             "tax_id": f"{rng.randint(10, 99)}-{rng.randint(1000000, 9999999)}" if rng.random() < 0.5 else "",
             "sic_code": "",
@@ -219,7 +204,7 @@ def generate_network(data: Path, count: int, seed: int) -> Iterator[dict[str, st
             if kind < 0.5:
                 core = f"{rng.choice(vocab.surnames)} {rng.choice(TRADES)}"
             elif kind < 0.8:
-                core = f"{rng.choice(vocab.places)[0]} {rng.choice(TRADES)}"
+                core = f"{rng.choice(vocab.places).city} {rng.choice(TRADES)}"
             else:
                 core = f"{rng.choice(vocab.surnames)} AND {rng.choice(vocab.surnames)} {rng.choice(TRADES)}"
             base = f"{core} {rng.choice(SUFFIXES)}".strip()
@@ -307,7 +292,7 @@ def generate_payees(
 ) -> Iterator[dict[str, str]]:
     """Payees with their truth: network suppliers (perturbed), other firms, people, governments."""
     rng = random.Random(seed)
-    vocab = Vocab.load(data)
+    vocab, people = Vocab.load(data), People.load(data)
     with network.open(newline="", encoding="utf-8") as fh:
         suppliers = list(csv.DictReader(fh))
     used = {_strip_legal(s["name"]) for s in suppliers}
@@ -342,28 +327,15 @@ def generate_payees(
         elif roll < in_network + 0.12:
             row.update(name=perturb(rng.choice(outsiders), rng), expected_type="BUSINESS")
         elif roll < in_network + 0.32:
-            first, last = rng.choice(vocab.first_names), rng.choice(vocab.surnames)
-            form = rng.random()
-            if form < 0.5:
-                name = f"{first} {last}"
-            elif form < 0.7:
-                name = f"{last}, {first} {rng.choice('ABCDEFGHJKLMNPRSTW')}"
-            elif form < 0.8:
-                name = f"{first} {rng.choice('ABCDEFGHJKLMNPRSTW')} {last} {rng.choice(('JR', 'SR', 'III'))}"
-            elif form < 0.9:
-                name = f"{first} & {rng.choice(vocab.first_names)} {last}"
-            else:
-                name = f"{rng.choice(('DR', 'MR', 'MRS', 'MS'))} {first} {last}"
+            name = people.name(rng)
             row.update(name=name.title() if rng.random() < 0.4 else name, expected_type="INDIVIDUAL")
         elif roll < in_network + 0.40:
-            template = rng.choice(GOV_TEMPLATES)
-            name = template.format(city=place[0], county=place[1], state_name=place[3])
-            row.update(name=name, expected_type="GOVERNMENT")
+            row.update(name=public_body(rng, place), expected_type="GOVERNMENT")
         else:
             template = rng.choice(EXCLUDED)
-            row.update(name=template.format(city=place[0], state_name=place[3]), expected_type="")
+            row.update(name=template.format(city=place.city, state_name=place.state_name), expected_type="")
         if not row["city"] and rng.random() < 0.5:
-            row.update(address=_address(rng), city=place[0], state=place[2], zip=_zip(rng))
+            row.update(address=_address(rng), city=place.city, state=place.state, zip=_zip(rng))
         yield row
 
 

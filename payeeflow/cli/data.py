@@ -124,6 +124,7 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
             reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in args.files}
         else:
             reports = {
+                "real fresh test": evaluate(classifier, typed_names("fresh")),
                 "real test": evaluate(classifier, typed_names("test")),
                 "real calibrate": evaluate(classifier, typed_names("calibrate")),
                 **{p.stem: evaluate(classifier, read_labeled(p)) for p in (OUTSIDE_FILE, HELDOUT_FILE)},

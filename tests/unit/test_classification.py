@@ -332,9 +332,10 @@ def test_erp_wording_around_a_name_changes_nothing(classifier: Classifier, noisy
 
 
 def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random_development() -> None:
-    learn, calibrate, test = (typed_names(part) for part in ("learn", "calibrate", "test"))
+    learn, calibrate, test, fresh = (typed_names(part) for part in ("learn", "calibrate", "test", "fresh"))
     assert sorted(typed_names("dev")) == sorted([*learn, *calibrate])
     assert not {n for n, _ in test} & {n for n, _ in [*learn, *calibrate]}
+    assert not {n for n, _ in fresh} & {n for n, _ in [*learn, *calibrate, *test]}
     with LABELS.open(newline="", encoding="utf-8") as fh:
         drawn = Counter(r["split"] for r in csv.DictReader(fh) if r["label"] != "UNKNOWN")
     assert 0.3 < len(calibrate) / drawn["dev"] < 0.37  # a third of the names drawn at random
@@ -342,15 +343,19 @@ def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random
     assert {label for _, label in test} == {"INDIVIDUAL", "BUSINESS", "GOVERNMENT"}
 
 
-def test_real_test_part_accuracy_and_calibration(classifier: Classifier) -> None:
-    """Real payers' names two readers typed, which training and tuning never read."""
-    report = evaluate(classifier, typed_names("test"))
+@pytest.mark.parametrize(("part", "government", "caught"), [("test", 0.85, 0.5), ("fresh", 0.8, 0.4)])
+def test_real_test_parts_accuracy_and_calibration(
+    classifier: Classifier, part: str, government: float, caught: float
+) -> None:
+    """Real payers' names two readers typed, which training and tuning never read. The fresh part
+    holds 71 public bodies and 28 wrong answers: its floors leave room for one name's change."""
+    report = evaluate(classifier, typed_names(part))
     assert report.total > 1_900
     assert report.accuracy >= 0.95
-    assert report.recall("INDIVIDUAL") >= 0.98 and report.recall("GOVERNMENT") >= 0.85
+    assert report.recall("INDIVIDUAL") >= 0.98 and report.recall("GOVERNMENT") >= government
     assert report.ece <= 0.03
     wrong = report.total - report.correct
-    assert report.flagged / report.total <= 0.08 and report.flagged_wrong / wrong >= 0.5
+    assert report.flagged / report.total <= 0.08 and report.flagged_wrong / wrong >= caught
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The training examples of the payee-type model, generated deterministically (one seed) from the
 shared data and the word tables (``words.toml``): people in the forms AP files use, real company
 names with and without their legal form, government bodies from the .gov registrants, federal
-agencies and templates, civic names, and truncations to bank-file limits.
+agencies and templates, civic names, and truncations to bank-file limits. The people and the
+templated public bodies come from ``payeeflow.agents.generated_names``, which the benchmarks'
+payee files are made of too.
 
 Real organisation names are split by **entity** (a name's canonical core without its legal form,
 so ``ACME INC``, ``ACME`` and a cut ``ACME IN`` are one entity and land on one side): one entity in
@@ -11,17 +13,17 @@ probablepeople file, and neither the examples nor the lexicon read them.
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from payeeflow.agents.classification.training.lexicon import PERSON_LIKE_BRANDS, TRADES
 from payeeflow.agents.classification.training.words import CIVIC, EXAMPLES
+from payeeflow.agents.generated_names import OFFICE_TITLES, people, places, public_body
 from payeeflow.agents.text import canonical
 from payeeflow.shared_data import may_be_a_person, rows
 
@@ -29,20 +31,15 @@ OUTSIDE_SHARE = 20  # % of real organisation entities kept out of training and t
 OUTSIDE_BUSINESSES = 4000  # at most, so that no class swamps the outside figure
 CIVIC_NAMES = 3000  # organisations with a public word, and public bodies without one (each)
 SEED = 20261123
-FORMS, PROFESSIONS, GOV_TEMPLATES, OFFICES, CAMPAIGNS, REGIONS, MAKES, WORSHIP, DENOMINATIONS = (
+FORMS, PROFESSIONS, OFFICES, CAMPAIGNS, REGIONS, MAKES, WORSHIP, DENOMINATIONS = (
     tuple(EXAMPLES[table])
     for table in (
-        "forms", "professions", "gov_templates", "offices", "campaigns", "regions", "makes", "worship",
-        "denominations",
+        "forms", "professions", "offices", "campaigns", "regions", "makes", "worship", "denominations",
     )
 )  # fmt: skip
-OFFICE_TITLES, PARTICLES, SYLLABLES, ASIAN_SURNAMES, ENGLISH_NAMES, PRACTICES, CREDENTIALS = (
-    tuple(EXAMPLES[table])
-    for table in (
-        "office_titles", "particles", "syllables", "asian_surnames", "english_names", "practices",
-        "credentials",
-    )
-)  # fmt: skip
+SYLLABLES, ASIAN_SURNAMES, ENGLISH_NAMES, PRACTICES = (
+    tuple(EXAMPLES[table]) for table in ("syllables", "asian_surnames", "english_names", "practices")
+)
 GROUPS, FINANCE, PARTIES, UNIONS, FEDERAL_SHORT = (
     tuple(EXAMPLES[table]) for table in ("groups", "finance", "parties", "unions", "federal_short")
 )
@@ -56,11 +53,6 @@ _PUBLIC_BODY = re.compile(
 )
 
 
-def _weighted(rows: Sequence[tuple[str, float]]) -> tuple[list[str], list[float]]:
-    """(values, cumulative weights): rng.choices with cum_weights is O(log n) a draw."""
-    return [r[0] for r in rows], list(itertools.accumulate(r[1] for r in rows))
-
-
 def entity(name: str, legal: set[str]) -> str:
     """A name's entity: canonical words without legal forms or a leading THE."""
     tokens = canonical(name).split()
@@ -71,56 +63,6 @@ def entity(name: str, legal: set[str]) -> str:
 def is_outside(name: str, legal: set[str]) -> bool:
     """Whether a real organisation name belongs to the outside evaluation, by its entity."""
     return zlib.crc32(("outside|" + entity(name, legal)).encode()) % 100 < OUTSIDE_SHARE
-
-
-def _people(data: Path, rng: random.Random, count: int) -> Iterator[str]:
-    births: Counter[str] = Counter()
-    for row in rows(data / "us_first_names_ssa.csv"):
-        births[row["first_name"].upper()] += int(row["births_1960_2005"] or 0)
-    firsts, fw = _weighted(births.most_common(5000))
-    lasts, lw = _weighted(
-        [
-            (r["surname"], float(r["freq_pct"]) + 0.0005)
-            for r in rows(data / "us_surnames_census1990.csv")
-            if int(r["rank"]) <= 40000
-        ]
-    )
-    initials = "ABCDEFGHIJKLMNOPRSTW"
-    for _ in range(count):
-        first, last = rng.choices(firsts, cum_weights=fw)[0], rng.choices(lasts, cum_weights=lw)[0]
-        mid = rng.choice(initials)
-        form = rng.random()
-        if form < 0.30:
-            yield f"{first} {last}"
-        elif form < 0.42:
-            yield f"{last}, {first}"
-        elif form < 0.54:
-            yield f"{last}, {first} {mid}"
-        elif form < 0.66:
-            yield f"{first} {mid} {last}"
-        elif form < 0.71:
-            yield f"{first[0]} {last}"
-        elif form < 0.76:
-            yield f"{first} {last} {rng.choice(('JR', 'SR', 'III', 'II'))}"
-        elif form < 0.81:
-            yield f"{rng.choice(('DR', 'MR', 'MRS', 'MS', 'MISS', 'DR.', 'Mrs.', 'Miss'))} {first} {last}"
-        elif form < 0.87:
-            yield f"{first} {rng.choice(('&', 'AND'))} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
-        elif form < 0.91:
-            yield f"{first} {last}-{rng.choices(lasts, cum_weights=lw)[0]}"
-        elif form < 0.93:
-            yield f"{last} {first} {mid}"
-        elif form < 0.96:
-            yield f"{first} {last}{rng.choice((' ', ', '))}{rng.choice(CREDENTIALS)}"
-        elif form < 0.975:
-            yield f"{rng.choice(OFFICE_TITLES)} {first} {last}"
-        elif form < 0.985:
-            yield f"{first} {rng.choice(PARTICLES)} {last}"
-        elif form < 0.993:
-            other = f"{rng.choices(firsts, cum_weights=fw)[0]} {rng.choices(lasts, cum_weights=lw)[0]}"
-            yield f"{first} {last} {rng.choice(('&', 'AND'))} {other}"
-        else:
-            yield f"{first} {rng.choices(firsts, cum_weights=fw)[0]} {last}"
 
 
 def _real_companies(data: Path, legal: set[str]) -> Iterator[str]:
@@ -359,13 +301,9 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
 
 def _governments(data: Path, rng: random.Random, count: int, legal: set[str]) -> Iterator[str]:
     yield from (name for name in _real_governments(data) if not is_outside(name, legal))
-    places = [
-        (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
-        for r in rows(data / "us_cities.csv")
-    ]
+    cities = places(data)
     for _ in range(count):
-        city, county, state = rng.choice(places)
-        yield rng.choice(GOV_TEMPLATES).format(city=city, county=county, state=state)
+        yield public_body(rng, rng.choice(cities))
 
 
 def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> list[tuple[str, str, str]]:
@@ -379,7 +317,7 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
         ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["organisations"]), TRADES)),
         ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["public_bodies"]), TRADES)),
         ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
-        ("INDIVIDUAL", _people(data, rng, 36000)),
+        ("INDIVIDUAL", people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000, frozenset(lexicon["trade_words"]))),
         ("INDIVIDUAL", _asian_people(rng, 4000)),
         ("INDIVIDUAL", _middle_named_people(data, rng, 4000, lexicon)),

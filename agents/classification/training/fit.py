@@ -162,10 +162,10 @@ def train_all(data: Path, out: Path = MODEL_DIR, corrections: Path | None = None
     outside = outside_examples(data, legal)
     unseen = {canonical(name) for name, _ in outside}
     real = typed_names("learn")
-    calibrate, test = typed_names("calibrate"), typed_names("test")
+    calibrate, tests = typed_names("calibrate"), [*typed_names("test"), *typed_names("fresh")]
     # a generated name may spell an outside or a real one (MING LIN): it stays out, so the figures
     # stay honest and the readers' type of a real name is the only one taught
-    unseen |= {canonical(name) for name, _ in (*real, *calibrate, *test)}
+    unseen |= {canonical(name) for name, _ in (*real, *calibrate, *tests)}
     examples = [e for e in build_examples(data, lexicon) if canonical(e[0]) not in unseen]
     train, held = split(examples)
     counts = Counter(label for _, label, _ in examples)
