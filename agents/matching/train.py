@@ -36,7 +36,7 @@ from payeeflow.agents.formulas import restore
 from payeeflow.agents.matching import labelled
 from payeeflow.agents.matching.index import SupplierIndex
 from payeeflow.agents.matching.logic import Matcher
-from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel
+from payeeflow.agents.matching.model import FEATURES, MODEL_FILE, Decision, MatchModel
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.matching.synthetic import Vocab, erp_noise, perturb
 from payeeflow.agents.matching.variants import clerk_variant, look_alike
@@ -77,6 +77,9 @@ MAX_REVIEW = 0.08
 # Log-odds a match must lead any other supplier by: two suppliers nearly as likely go to review.
 MARGINS = (1.0, 1.5, 2.0, 2.5, 3.0)
 MAX_WRONG_GENERATED = 0.005  # benchmarks/match.py keeps wrong matches under 0.5 %
+# The rows a query's pairs are drawn from: more than the matcher ranks (``Matcher.candidate_limit``),
+# so that the model also learns from the near misses it may meet; the committed model was fitted so.
+TRAINING_CANDIDATES = 30
 
 
 @dataclass
@@ -339,13 +342,18 @@ def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
 
 
 def train(
-    data: Path, corrections: Path | None = None, labelled_dir: Path = labelled.LABELLED
+    data: Path,
+    corrections: Path | None = None,
+    labelled_dir: Path = labelled.LABELLED,
+    out: Path = MODEL_FILE,
 ) -> Iterator[str]:
-    """Fits and writes ``model/match.json.gz``; yields what it did, line by line."""
+    """Fits and writes ``out`` (``model/match.json.gz``); yields what it did, line by line."""
     with tempfile.TemporaryDirectory(prefix="payeeflow-train-matcher-") as tmp:
         network_file = labelled.write_network(data, Path(tmp) / "network.csv", labelled_dir)
         network = list(labelled.network_rows(data, labelled_dir))
-        matcher = Matcher(SupplierIndex.from_csv(network_file, MatchModel.untrained()))
+        matcher = Matcher(
+            SupplierIndex.from_csv(network_file, MatchModel.untrained()), candidate_limit=TRAINING_CANDIDATES
+        )
     yield f"network: {len(matcher.index):,} suppliers"
     queries = labelled.queries(labelled_dir)
     examples = Examples([], [], [])
@@ -361,7 +369,8 @@ def train(
     trees, base = export(fit(x, y, weight))
     model = MatchModel(trees, base, Decision(1.0, 1.0, 0.0), {})
     matcher.index.use(model)
-    decision, figures = tune(answers(matcher, queries, "dev") + generated_answers(matcher, generated, vocab))
+    serving = Matcher(matcher.index)  # the thresholds are set on the answers as the matcher gives them
+    decision, figures = tune(answers(serving, queries, "dev") + generated_answers(serving, generated, vocab))
     about: dict[str, Any] = {
         "real_queries": used,
         "generated_queries": GENERATED_QUERIES,
@@ -369,6 +378,6 @@ def train(
         "pairs": len(y),
         "dev": {k: round(v, 4) for k, v in figures.items()},
     }
-    MatchModel(trees, base, decision, about).write()
+    MatchModel(trees, base, decision, about).write(out)
     yield f"decision: {decision}"
     yield "development part: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())

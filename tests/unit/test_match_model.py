@@ -8,9 +8,9 @@ import pytest
 
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
-from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds
+from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds, match_model
 from payeeflow.agents.matching.normalize import read_query
-from payeeflow.agents.matching.train import Answer, Examples, corrected_examples, export, fit, tune
+from payeeflow.agents.matching.train import Answer, Examples, corrected_examples, export, fit, train, tune
 
 NETWORK = [
     Supplier("S1", "ACME PLUMBING INC", state="TX"),
@@ -74,3 +74,22 @@ def test_a_clerks_supplier_choice_is_a_positive_pair(tmp_path: Path) -> None:
     chosen = rows.index(matcher.index.row_of("S2"))  # type: ignore[arg-type]
     assert y.tolist() == [float(i == chosen) for i in range(len(rows))]
     assert np.array_equal(x, x_s2) and weight.min() > 1
+
+
+def test_training_rebuilds_the_committed_model(shared_data: Path, tmp_path: Path) -> None:
+    """The same data and code give the same trees and thresholds; leaf values and split points come
+    from floating point whose last digits may differ by machine: within a tolerance."""
+    list(train(shared_data, out=tmp_path / "match.json.gz"))
+    ours, theirs = match_model(tmp_path / "match.json.gz"), match_model()
+    assert ours.decision == theirs.decision
+    assert len(ours.trees) == len(theirs.trees)
+
+    def shape(tree: list[tuple[int, float, int, int, float]]) -> list[tuple[int, int, int]]:
+        return [(feature, left, right) for feature, _, left, right, _ in tree]
+
+    def numbers(tree: list[tuple[int, float, int, int, float]]) -> list[float]:
+        return [x for _, threshold, _, _, value in tree for x in (threshold, value)]
+
+    for mine, committed in zip(ours.trees, theirs.trees, strict=True):
+        assert shape(mine) == shape(committed)
+        assert numbers(mine) == pytest.approx(numbers(committed), abs=1e-6)
