@@ -1,6 +1,7 @@
 """Generated names of people and of public bodies, as AP files write them: the one generator of both
-for the payee-type model's training examples (``classification/training/examples.py``) and the
-payee files benchmarks and tests push through (``matching/synthetic.py``).
+in their common forms, for the payee-type model's training examples
+(``classification/training/examples.py``, which adds rarer shapes of its own: rare and Asian names,
+middle names) and the payee files benchmarks and tests push through (``matching/synthetic.py``).
 
 People: SSA first names weighted by births (1960-2005) and the census's 40,000 commonest surnames
 weighted by frequency, in the forms AP files use (``SMITH, JOHN A``, ``DR JOHN SMITH``, ``JOHN & MARY

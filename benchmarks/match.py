@@ -28,6 +28,7 @@ from pathlib import Path
 from clerks import distort
 from measure import SHARED_DATA, rss_mib
 
+from payeeflow.agents.generated_names import People
 from payeeflow.agents.matching.normalize import match_key
 from payeeflow.agents.matching.synthetic import (
     Vocab,
@@ -98,12 +99,10 @@ def main() -> int:
     keys = {match_key(r["name"]) for r in rows}
     outsiders = [c for c in vocab.companies if reserved_outsider(c) and match_key(c) not in keys]
     unknown = [{"name": perturb(rng.choice(outsiders), rng)} for _ in range(args.unknown // 2)]
-    unknown += [
-        {"name": f"{rng.choice(vocab.first_names)} {rng.choice(vocab.surnames)}"}
-        for _ in range(args.unknown - len(unknown))
-    ]
+    people = People.load(SHARED_DATA)
+    unknown += [{"name": people.name(rng)} for _ in range(args.unknown - len(unknown))]
     same_key = Counter(match_key(r["name"]) for r in rows)
-    del vocab, keys, outsiders, rows  # half a million dicts the collector would walk while timing
+    del vocab, people, keys, outsiders, rows  # half a million dicts the collector would walk while timing
     gc.collect()
 
     from payeeflow.agents.matching import Matcher

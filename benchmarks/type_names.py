@@ -157,8 +157,8 @@ def build() -> None:
     rows = _draw(drawn, {s: DRAWN[s] - taken[s] for s in DRAWN}, split_of)
     first = _add(drawn, rows)
     sources = dict(Counter(r["source"] for r in rows))
-    print(f"names: {taken.total() + len(rows):,}, {len(rows):,} new ({sources});"
-          f" new sheets of {SHEET_SIZE} from sheet{first:02d}")  # fmt: skip
+    print(f"random names: {taken.total() + len(rows):,}, {len(rows):,} new ({sources})"
+          + (f"; new sheets of {SHEET_SIZE} from sheet{first:02d}" if rows else ""))  # fmt: skip
 
 
 def fresh() -> None:

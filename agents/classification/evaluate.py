@@ -1,10 +1,11 @@
 """``payeeflow model eval [FILE.csv …]``: accuracy, per-class precision/recall, confusion,
 reliability, and what the review flag catches.
 
-Without a file it compares its sets side by side: first the test part of the real names two
-readers typed (``data/types``: nothing of training or tuning read it, the figure to quote), then
-the calibration part (read to calibrate and tune), ``outside.csv`` (generated from real
-registrants' names and entities training never read) and ``heldout.csv`` (in-distribution).
+Without a file it compares its sets side by side: first the test parts of the real names two
+readers typed (``data/types``: ``fresh`` then ``test``, which nothing of training or tuning read,
+the figures to quote), then the calibration part (read to calibrate and tune), ``outside.csv``
+(generated from real registrants' names and entities training never read) and ``heldout.csv``
+(in-distribution).
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ def clerk_variant(name: str, rng: random.Random, vocab: Vocab) -> str:
             cut = text[: rng.randint(max(4, len(text) * 3 // 5), max(5, len(text) - 1))].rstrip()
             words = cut.split() or words
         elif kind == 5:  # a qualifier added
-            city, _, state, _ = rng.choice(vocab.places)
+            place = rng.choice(vocab.places)
+            city, state = place.city, place.state
             initials = "".join(w[0] for w in words if w[0].isalpha())[:4]
             words += rng.choice(QUALIFIERS).format(state=state, city=city, n=rng.randint(1, 999),
                                                    initials=initials).split()  # fmt: skip
@@ -82,7 +83,7 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
     if kind == 0 and words:  # the first word swapped for another surname
         words[0] = rng.choice(vocab.surnames)
     elif kind == 1:  # a leading word added: a first name, a place
-        words.insert(0, rng.choice((rng.choice(vocab.first_names), rng.choice(vocab.places)[0])))
+        words.insert(0, rng.choice((rng.choice(vocab.first_names), rng.choice(vocab.places).city)))
     elif kind == 2 and len(words) > 1:  # a distinctive word swapped for another
         i = rng.randrange(len(words))
         words[i] = rng.choice(vocab.surnames)

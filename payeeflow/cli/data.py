@@ -225,6 +225,7 @@ def register(add: Add) -> None:
     evaluate = msub.add_parser(
         "eval",
         help="accuracy, per-class recall, confusion, calibration, the review flag; by default the real "
-        "names' test and calibrate parts (data/types), then the outside and heldout sets, side by side",
+        "names' test parts (fresh, then test) and calibrate part (data/types), then the outside and heldout "
+        "sets, side by side",
     )
     evaluate.add_argument("files", type=Path, nargs="*", help="CSVs with columns name,label")

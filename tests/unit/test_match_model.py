@@ -82,6 +82,7 @@ def test_training_rebuilds_the_committed_model(shared_data: Path, tmp_path: Path
     list(train(shared_data, out=tmp_path / "match.json.gz"))
     ours, theirs = match_model(tmp_path / "match.json.gz"), match_model()
     assert ours.decision == theirs.decision
+    assert ours.base == pytest.approx(theirs.base)
     assert len(ours.trees) == len(theirs.trees)
 
     def shape(tree: list[tuple[int, float, int, int, float]]) -> list[tuple[int, int, int]]:
