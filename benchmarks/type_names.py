@@ -15,10 +15,11 @@ part the classifier's calibration and tuning may read, half the test part nothin
 
     python benchmarks/type_names.py fresh      # a second test part, drawn after the first was read
 
-``fresh`` draws ``FRESH`` more names at random, continuing the draw of ``build`` (the names after
-those already drawn, in the same CRC32 order): a test part of its own (``fresh``) for the figures
-quoted first, since the ``test`` part was read after several models. Like ``test``, nothing
-trains or tunes on it.
+``fresh`` draws ``FRESH`` more names, continuing the draw of ``build`` (each source's next names
+in the same CRC32 order, less those drawn before): a test part of its own (``fresh``), since the
+``test`` part was read after several models. Like ``test``, nothing trains or tunes on it. The
+names drawn before include the boundary names in its stretch, so it is no plain random draw: it
+lacks those hard names (docs/classification.md says how many).
 
 ``boundary`` adds names drawn otherwise: of the names not yet drawn, those the committed model
 gives a chance of being a public body (``BOUNDARY_CHANCE`` or more), where businesses and public
