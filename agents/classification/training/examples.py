@@ -370,18 +370,15 @@ def civic_names(
 ) -> Iterator[str]:
     """``count`` names of ``templates`` filled with real places, surnames and ``trades``; a
     third cut as a state's 30-character field cuts them (``SOUTH DAKOTA ASSN OF COUNTY``)."""
-    places = [
-        (r["city"].upper(), r["county"].upper(), r["state_name"].upper())
-        for r in rows(data / "us_cities.csv")
-    ]
-    named = sorted({city for city, _, _ in places if city.endswith(" CITY")})  # RAPID CITY PLUMBING
+    cities = places(data)
+    named = sorted({place.city for place in cities if place.city.endswith(" CITY")})  # RAPID CITY PLUMBING
     lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
     for _ in range(count):
-        city, county, state = rng.choice(places)
+        place = rng.choice(cities)
         name = rng.choice(templates).format(
-            city=city,
-            county=county,
-            state=state,
+            city=place.city,
+            county=place.county,
+            state=place.state_name,
             city_named=rng.choice(named),
             trade=rng.choice(trades),
             form=rng.choice(("INC", "LLC", "CO", "CORP")),
