@@ -14,12 +14,18 @@ part the classifier's calibration and tuning may read, half the test part nothin
     python benchmarks/type_names.py boundary   # names the classifier is unsure are public bodies
 
     python benchmarks/type_names.py fresh      # a second test part, drawn after the first was read
+    python benchmarks/type_names.py sealed     # a third, from names no boundary draw looked at
 
 ``fresh`` draws ``FRESH`` more names, continuing the draw of ``build`` (each source's next names
 in the same CRC32 order, less those drawn before): a test part of its own (``fresh``), since the
 ``test`` part was read after several models. Like ``test``, nothing trains or tunes on it. The
 names drawn before include the boundary names in its stretch, so it is no plain random draw: it
 lacks those hard names (docs/classification.md says how many).
+
+``sealed`` draws ``SEALED`` names from those no boundary draw looked at: the boundary draws walk
+the names in another CRC32 order and stop when they have enough, so the names beyond the last one
+they took were never seen by a model. Less the names drawn before (at random), they are a plain
+random draw, with their share of hard names: a third test part, read once for each model shipped.
 
 ``boundary`` adds names drawn otherwise: of the names not yet drawn, those the committed model
 gives a chance of being a public body (``BOUNDARY_CHANCE`` or more), where businesses and public
@@ -45,6 +51,7 @@ NAMES, SHEETS = OUT / "names.csv", OUT / "sheets"
 REAL = SHARED_DATA / "real"
 DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
 FRESH = {"south_dakota": 1230, "detroit": 615, "montana": 150, "los_angeles": 5}
+SEALED = {"south_dakota": 1520, "detroit": 321, "montana": 158, "los_angeles": 1}
 SHEET_SIZE = 500
 BOUNDARY = 1000  # names a boundary draw adds
 BOUNDARY_CHANCE = 0.05
@@ -132,9 +139,12 @@ def _add(kept: list[dict[str, str]], rows: list[dict[str, str]]) -> int:
 
 
 def _draw(
-    kept: list[dict[str, str]], quota: dict[str, int], split: Callable[[str], str]
+    kept: list[dict[str, str]],
+    quota: dict[str, int],
+    split: Callable[[str], str],
+    eligible: Callable[[str], bool] = lambda name: True,
 ) -> list[dict[str, str]]:
-    """Each source's next names in the draw order (CRC32) not drawn yet, up to its ``quota``."""
+    """Each source's next ``eligible`` names in the draw order (CRC32) not drawn yet, up to its ``quota``."""
     seen = {r["name"].upper() for r in kept}
     rows = []
     for source, names in candidates().items():
@@ -142,7 +152,7 @@ def _draw(
         for name in sorted(names, key=lambda n: crc("draw:" + n)):
             if taken >= quota[source]:
                 break
-            if name.upper() in seen:
+            if name.upper() in seen or not eligible(name):
                 continue
             seen.add(name.upper())
             rows.append(_row(name, source, names[name][1], split(name)))
@@ -171,6 +181,21 @@ def fresh() -> None:
     first = _add(kept, rows)
     sources = dict(Counter(r["source"] for r in rows))
     print(f"fresh names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
+
+
+def sealed() -> None:
+    """A third test part: ``SEALED`` names beyond the last a boundary draw took, in new sheets."""
+    kept = _drawn()
+    if any(r["split"] == "sealed" for r in kept):
+        raise SystemExit("the sealed part is drawn already")
+    last = max(crc("boundary:" + r["name"]) for r in kept if r["split"] == "boundary")
+    rows = _draw(kept, SEALED, lambda name: "sealed", lambda name: crc("boundary:" + name) > last)
+    short = {source: quota - sum(r["source"] == source for r in rows) for source, quota in SEALED.items()}
+    if any(short.values()):
+        raise SystemExit(f"too few names no boundary draw looked at: short of {short}")
+    first = _add(kept, rows)
+    sources = dict(Counter(r["source"] for r in rows))
+    print(f"sealed names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
 
 
 def boundary() -> None:
@@ -231,9 +256,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=("build", "merge", "boundary", "fresh"))
-    args = parser.parse_args()
-    {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh}[args.action]()
+    actions = {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh, "sealed": sealed}
+    parser.add_argument("action", choices=actions)
+    actions[parser.parse_args().action]()
     return 0
 
 

@@ -3,7 +3,8 @@
 The set's development part is split once more, by a stable hash of the name's id: two thirds the
 model learns from (``learn``), one third its confidence is calibrated and its review flag tuned
 on (``calibrate``). The test parts are read by ``payeeflow model eval`` alone, never by training:
-``test``, and ``fresh``, drawn later since ``test`` was read after several models. A test name
+``test``; ``fresh``, drawn later since ``test`` was read after several models; ``sealed``, drawn
+last from names no model had looked at, since both were read in tuning rounds. A test name
 written as a development name is (``ARLINGTON, CITY OF``, ``ARLINGTON-CITY OF``) grades nothing:
 the model learnt its answer.
 Names drawn where the model was unsure (``boundary``, not at random) are only learnt from.
@@ -21,8 +22,8 @@ from payeeflow.errors import InputError
 
 TYPES_DIR = Path(__file__).resolve().parents[2] / "data" / "types"
 LABELS = TYPES_DIR / "labels.csv"
-PARTS = ("learn", "calibrate", "dev", "test", "fresh")
-TESTS = ("test", "fresh")
+PARTS = ("learn", "calibrate", "dev", "test", "fresh", "sealed")
+TESTS = ("test", "fresh", "sealed")
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 
 

@@ -8,6 +8,7 @@ two small files.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from payeeflow.agents.classification.meanings import MEANINGS
 from payeeflow.agents.corrections import Correction, Corrections
 from payeeflow.agents.phrases import PhraseIndex
 
-UNKNOWN_BELOW = 0.5  # a best guess weaker than this is reported as UNKNOWN
+UNKNOWN_BELOW = 0.5  # a model less sure than this of any class answers UNKNOWN
 INTERNAL = "internal_transfer"  # the exclusion category of the books' own accounts
 
 
@@ -35,6 +36,7 @@ class Classifier:
     def __post_init__(self) -> None:
         self.featurize = Featurizer(self.lexicon)
         self.classes: list[str] = self.model["classes"]
+        self.raised = raised(self.model["decision_shift"])
         self.sic_phrases = PhraseIndex(self.lexicon["sic_phrases"].items())
         self.government_sic = PhraseIndex(self.lexicon["government_sic"].items())
         self.scorer = Scorer(
@@ -58,16 +60,14 @@ class Classifier:
     def classify(self, name: str) -> dict[str, Any]:
         """The ``classification`` section for one name."""
         probs, signals, text, evidence = self.probabilities(name)
-        confidence = max(probs)
-        best = probs.index(confidence)
-        if not evidence:  # nothing the model knows: its answer would be the prior
-            confidence = min(confidence, UNKNOWN_BELOW - 0.01)
-        payee_type = self.classes[best] if confidence >= UNKNOWN_BELOW else "UNKNOWN"
+        best, confidence = answer(probs, evidence, self.raised)
+        payee_type = self.classes[best] if best is not None else "UNKNOWN"
+        explained = best if best is not None else probs.index(max(probs))  # UNKNOWN: its best guess
         sic_code, sic_description = self._sic(payee_type, text)
         return {
             "payee_type": payee_type,
             "confidence": round(confidence, 3),
-            "reason": self._reason(best, signals, text) if evidence else "no known words or signals",
+            "reason": self._reason(explained, signals, text) if evidence else "no known words or signals",
             "sic_code": sic_code,
             "sic_description": sic_description,
         }
@@ -129,6 +129,28 @@ class Classifier:
         else:
             record["classification"] = self.classify(name)
         return record
+
+
+def raised(shift: list[float]) -> list[tuple[int, float]]:
+    """The classes a decision shift raises (``fit.GOVERNMENT_SHIFT``), with the factor their odds
+    are multiplied by: what ``answer`` reads."""
+    return [(i, math.exp(s)) for i, s in enumerate(shift) if s]
+
+
+def answer(probs: list[float], evidence: bool, raised: list[tuple[int, float]]) -> tuple[int | None, float]:
+    """(the class answered, or None for UNKNOWN; the confidence). The class is the likeliest once
+    the ``raised`` classes' odds are multiplied by their factor; the confidence is its calibrated
+    probability, so an answer the shift chose is as unsure as it is. A model less sure than
+    ``UNKNOWN_BELOW`` of any class, or knowing none of the name (its answer would be the prior),
+    answers UNKNOWN. Plain loops: this runs once a payee, and a list per call costs microseconds."""
+    sure = max(probs)
+    if not evidence or sure < UNKNOWN_BELOW:
+        return None, min(sure, UNKNOWN_BELOW - 0.01)
+    best, top = probs.index(sure), sure
+    for i, factor in raised:
+        if probs[i] * factor > top:
+            best, top = i, probs[i] * factor
+    return best, probs[best]
 
 
 def _internal_account(keyword: str) -> dict[str, Any]:

@@ -123,7 +123,9 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
         if args.files:
             reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in args.files}
         else:
+            sealed = {"real sealed test": evaluate(classifier, typed_names("sealed"))} if args.sealed else {}
             reports = {
+                **sealed,
                 "real fresh test": evaluate(classifier, typed_names("fresh")),
                 "real test": evaluate(classifier, typed_names("test")),
                 "real calibrate": evaluate(classifier, typed_names("calibrate")),
@@ -229,3 +231,8 @@ def register(add: Add) -> None:
         "sets, side by side",
     )
     evaluate.add_argument("files", type=Path, nargs="*", help="CSVs with columns name,label")
+    evaluate.add_argument(
+        "--sealed",
+        action="store_true",
+        help="the sealed test part first: read it once for each model shipped, never while tuning",
+    )

@@ -3,6 +3,7 @@ import math
 import random
 import subprocess
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from payeeflow.agents.classification.artifacts import (
 )
 from payeeflow.agents.classification.evaluate import evaluate, read_labeled
 from payeeflow.agents.classification.labelled import LABELS, typed_names
-from payeeflow.agents.classification.logic import Classifier
+from payeeflow.agents.classification.logic import Classifier, answer, raised
 from payeeflow.agents.classification.training.fit import train_all
 from payeeflow.agents.exclusion.logic import Screener
 from payeeflow.agents.rows import REVIEW_BELOW, flat_row
@@ -207,6 +208,21 @@ def test_individuals_get_no_sic_and_government_gets_public_administration(classi
     assert classifier.classify("City of Springfield")["sic_code"].startswith("9")
 
 
+@pytest.mark.parametrize(
+    ("probs", "evidence", "answered"),
+    [
+        ([0.05, 0.80, 0.15], True, (1, 0.80)),  # the shift (e^1 = 2.7) leaves 0.15 under 0.80
+        ([0.05, 0.65, 0.30], True, (2, 0.30)),  # 0.30 raised past 0.65: answered as unsure as it is
+        ([0.40, 0.35, 0.25], True, (None, 0.40)),  # sure of no class
+        ([0.05, 0.90, 0.05], False, (None, 0.49)),  # no word known: the prior, never an answer
+    ],
+)
+def test_the_shift_chooses_the_answer_and_the_confidence_stays_its_probability(
+    probs: list[float], evidence: bool, answered: tuple[int | None, float]
+) -> None:
+    assert answer(probs, evidence, raised([0.0, 0.0, 1.0])) == answered
+
+
 @pytest.mark.parametrize("name", ["#", "ZZZ", "XQZV BLRPT"])
 def test_no_evidence_is_unknown(classifier: Classifier, name: str) -> None:
     result = classifier.classify(name)
@@ -332,10 +348,13 @@ def test_erp_wording_around_a_name_changes_nothing(classifier: Classifier, noisy
 
 
 def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random_development() -> None:
-    learn, calibrate, test, fresh = (typed_names(part) for part in ("learn", "calibrate", "test", "fresh"))
+    learn, calibrate, test, fresh, sealed = (
+        typed_names(part) for part in ("learn", "calibrate", "test", "fresh", "sealed")
+    )
     assert sorted(typed_names("dev")) == sorted([*learn, *calibrate])
     assert not {n for n, _ in test} & {n for n, _ in [*learn, *calibrate]}
     assert not {n for n, _ in fresh} & {n for n, _ in [*learn, *calibrate, *test]}
+    assert not {n for n, _ in sealed} & {n for n, _ in [*learn, *calibrate, *test, *fresh]}
     with LABELS.open(newline="", encoding="utf-8") as fh:
         drawn = Counter(r["split"] for r in csv.DictReader(fh) if r["label"] != "UNKNOWN")
     assert 0.3 < len(calibrate) / drawn["dev"] < 0.37  # a third of the names drawn at random
@@ -343,15 +362,29 @@ def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random
     assert {label for _, label in test} == {"INDIVIDUAL", "BUSINESS", "GOVERNMENT"}
 
 
-@pytest.mark.parametrize(("part", "government", "caught"), [("test", 0.85, 0.5), ("fresh", 0.84, 0.46)])
+def test_no_boundary_draw_looked_at_a_sealed_name() -> None:
+    """The boundary draws walk the names in their own hash order and stop when they have enough
+    (``benchmarks/type_names.py``): every sealed name lies beyond the last one they took, so no
+    model chose it or passed it over, and the sealed part is a plain random draw."""
+    with (LABELS.parent / "names.csv").open(newline="", encoding="utf-8") as fh:
+        drawn = list(csv.DictReader(fh))
+    order = {r["name"]: zlib.crc32(f"boundary:{r['name']}".encode()) for r in drawn}
+    last = max(order[r["name"]] for r in drawn if r["split"] == "boundary")
+    sealed = [r["name"] for r in drawn if r["split"] == "sealed"]
+    assert len(sealed) == 2_000 and min(order[name] for name in sealed) > last
+
+
+@pytest.mark.parametrize(("part", "government", "caught"), [("test", 0.9, 0.6), ("fresh", 0.87, 0.4)])
 def test_real_test_parts_accuracy_and_calibration(
     classifier: Classifier, part: str, government: float, caught: float
 ) -> None:
-    """Real payers' names two readers typed, which training and tuning never read. The fresh part
-    holds 71 public bodies and 28 wrong answers: its floors leave room for one name's change."""
+    """Real payers' names two readers typed, which training never read (tuning rounds read their
+    figures). The fresh part holds 71 public bodies and 33 wrong answers: its floors leave room for
+    one name's change. The sealed part is graded by ``payeeflow model eval --sealed`` alone, once
+    for each model shipped: a floor here would read it on every run."""
     report = evaluate(classifier, typed_names(part))
     assert report.total > 1_900
-    assert report.accuracy >= 0.95
+    assert report.accuracy >= 0.97
     assert report.recall("INDIVIDUAL") >= 0.98 and report.recall("GOVERNMENT") >= government
     assert report.ece <= 0.03
     wrong = report.total - report.correct
