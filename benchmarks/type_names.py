@@ -51,6 +51,8 @@ NAMES, SHEETS = OUT / "names.csv", OUT / "sheets"
 REAL = SHARED_DATA / "real"
 DRAWN = {"south_dakota": 4800, "detroit": 2400, "montana": 600, "los_angeles": 200}
 FRESH = {"south_dakota": 1230, "detroit": 615, "montana": 150, "los_angeles": 5}
+# Every Detroit and Los Angeles name left beyond the boundary draws, Montana about its share of
+# the first draws, South Dakota the rest of 2,000.
 SEALED = {"south_dakota": 1520, "detroit": 321, "montana": 158, "los_angeles": 1}
 SHEET_SIZE = 500
 BOUNDARY = 1000  # names a boundary draw adds

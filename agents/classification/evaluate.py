@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from payeeflow.agents.classification.logic import Classifier
@@ -38,6 +38,8 @@ class Report:
     reliability: list[tuple[str, int, float, float]]  # bin, count, mean confidence, accuracy
     flagged: int = 0  # answers the review flag marks (UNKNOWN, or less sure than REVIEW_BELOW)
     flagged_wrong: int = 0
+    # per class answered: count, mean confidence, accuracy (a shift toward one class shows here)
+    answered: dict[str, tuple[int, float, float]] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float:
@@ -96,6 +98,10 @@ class Report:
             f"{'bin':12} {'count':>7} {'mean conf':>10} {'accuracy':>9}",
         ]
         lines += [f"{name:12} {n:7d} {conf:10.4f} {acc:9.4f}" for name, n, conf, acc in self.reliability]
+        lines += ["", "by class answered", f"{'class':12} {'count':>7} {'mean conf':>10} {'accuracy':>9}"]
+        lines += [
+            f"{kind:12} {n:7d} {conf:10.4f} {acc:9.4f}" for kind, (n, conf, acc) in self.answered.items()
+        ]
         share, acc = self.accuracy_at(0.9)
         lines.append(f"\nconfidence >= 0.9: {share:.2%} of payees, accuracy {acc:.4f}")
         lines.append(f"expected calibration error: {self.ece:.4f}")
@@ -144,6 +150,7 @@ def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
     confusion: Counter[tuple[str, str]] = Counter()
     flagged = flagged_wrong = 0
     binned: list[list[tuple[float, bool]]] = [[] for _ in BINS]
+    by_answer: dict[str, list[tuple[float, bool]]] = {kind: [] for kind in PREDICTED}
     for name, label in rows:
         result = classifier.classify(name)
         confusion[(label, result["payee_type"])] += 1
@@ -154,6 +161,7 @@ def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
         for i, (lo, hi) in enumerate(BINS):
             if lo <= conf < hi:
                 binned[i].append((conf, result["payee_type"] == label))
+        by_answer[result["payee_type"]].append((conf, result["payee_type"] == label))
     reliability = [
         (
             f"{lo:.2f}-{min(hi, 1.0):.2f}",
@@ -164,4 +172,9 @@ def evaluate(classifier: Classifier, rows: list[tuple[str, str]]) -> Report:
         for (lo, hi), b in zip(BINS, binned, strict=True)
     ]
     correct = sum(n for (t, p), n in confusion.items() if t == p)
-    return Report(len(rows), correct, confusion, reliability, flagged, flagged_wrong)
+    answered = {
+        kind: (len(b), sum(c for c, _ in b) / len(b), sum(ok for _, ok in b) / len(b))
+        for kind, b in by_answer.items()
+        if b
+    }
+    return Report(len(rows), correct, confusion, reliability, flagged, flagged_wrong, answered)

@@ -260,7 +260,7 @@ def test_model_eval_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "accuracy: 1.0000" in result.stdout
-    for heading in ("precision", "confusion", "reliability", "review flag"):
+    for heading in ("precision", "confusion", "reliability", "by class answered", "review flag"):
         assert heading in result.stdout
 
 
