@@ -67,12 +67,14 @@ class Classifier:
         return {
             "payee_type": payee_type,
             "confidence": round(confidence, 3),
-            "reason": self._reason(explained, signals, text) if evidence else "no known words or signals",
+            "reason": self._reason(explained, signals, text, probs)
+            if evidence
+            else "no known words or signals",
             "sic_code": sic_code,
             "sic_description": sic_description,
         }
 
-    def _reason(self, best: int, signals: Signals, text: str) -> str:
+    def _reason(self, best: int, signals: Signals, text: str, probs: list[float]) -> str:
         """The signals behind a decision in words; without one, the words that weighed most for
         the answer against the runner-up class. A person's name is never quoted."""
         kind = self.classes[best]
@@ -84,6 +86,10 @@ class Classifier:
                 if weights:
                     weighed.append((weights[best] - max(w for i, w in enumerate(weights) if i != best), word))
             parts = [_meaning(word, kind) for lead, word in sorted(weighed, reverse=True)[:2] if lead > 0.5]
+        likeliest = probs.index(max(probs))
+        if likeliest != best:  # the decision shift chose it: say so, and what the model found likelier
+            doubt = f"in doubt ({self.classes[likeliest].lower()} {probs[likeliest]:.2f}, {kind.lower()} "
+            parts = [doubt + f"{probs[best]:.2f}): a {kind.lower()} payee is not to be missed", *parts]
         if not parts:
             parts = ["the words of a person's name, no trade or legal form"] if kind == "INDIVIDUAL" else []
             parts = parts or [f"no single word decided; the name as a whole reads as {kind.lower()}"]

@@ -403,6 +403,21 @@ def test_a_reason_names_the_words_that_decided(classifier: Classifier, name: str
     assert said in classifier.classify(name)["reason"]
 
 
+def test_an_answer_the_shift_chose_says_what_the_model_found_likelier(classifier: Classifier) -> None:
+    """A public body answered over a likelier business is told as the doubt it is, not as a name
+    that "reads as government"."""
+    chosen = 0
+    for name, _ in typed_names("calibrate"):
+        probs = classifier.probabilities(name)[0]
+        result = classifier.classify(name)
+        likeliest = classifier.classes[probs.index(max(probs))]
+        if result["payee_type"] not in ("UNKNOWN", likeliest):
+            chosen += 1
+            assert f"in doubt ({likeliest.lower()} " in result["reason"], name
+            assert "reads as" not in result["reason"] and result["confidence"] < 0.5, name
+    assert chosen >= 5
+
+
 def test_no_reason_is_a_vague_wording(classifier: Classifier) -> None:
     """Every answer says what decided it, never "person-like wording"; a person's words unquoted."""
     for name, _ in typed_names("calibrate"):
