@@ -2,10 +2,10 @@
 reliability, and what the review flag catches.
 
 Without a file it compares its sets side by side: first the test parts of the real names two
-readers typed (``data/types``: ``sealed``, ``fresh`` then ``test``, which nothing of training or
-tuning read; ``sealed`` the figures to quote, the others were read in tuning rounds), then the
-calibration part (read to calibrate and tune), ``outside.csv`` (generated from real registrants'
-names and entities training never read) and ``heldout.csv`` (in-distribution).
+readers typed (``data/types``, which training never read: with ``--sealed`` the sealed part, the
+figures to quote, then ``fresh`` and ``test``, read in tuning rounds), then the calibration part
+(read to calibrate and tune), ``outside.csv`` (generated from real registrants' names and entities
+training never read) and ``heldout.csv`` (in-distribution).
 """
 
 from __future__ import annotations
