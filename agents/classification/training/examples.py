@@ -23,7 +23,7 @@ from typing import Any
 
 from payeeflow.agents.classification.training.lexicon import PERSON_LIKE_BRANDS, TRADES
 from payeeflow.agents.classification.training.words import CIVIC, EXAMPLES
-from payeeflow.agents.generated_names import OFFICE_TITLES, people, places, public_body
+from payeeflow.agents.generated_names import OFFICE_TITLES, Place, people, places, public_body
 from payeeflow.agents.text import canonical
 from payeeflow.shared_data import may_be_a_person, rows
 
@@ -178,15 +178,15 @@ def _asian_people(rng: random.Random, count: int) -> Iterator[str]:
 
 
 def _organisations_like_people_or_places(
-    data: Path, rng: random.Random, count: int, lexicon: dict[str, Any]
+    data: Path, rng: random.Random, count: int, lexicon: dict[str, Any], cities: list[Place]
 ) -> Iterator[str]:
     """Businesses a name or a place leads astray: a person's name and a trade word, two surnames,
     a trade or bank "of" a city, car dealers, campaign committees, churches."""
     lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 20000]
     firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 1000]
-    cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
-    counties = sorted({r["county"].upper() for r in rows(data / "us_cities.csv")})
-    states = sorted({r["state_name"].upper() for r in rows(data / "us_cities.csv")})
+    towns = [place.city for place in cities]
+    counties = sorted({place.county for place in cities})
+    states = sorted({place.state_name for place in cities})
     names = lexicon["first_names"].keys() | lexicon["surnames"].keys()
     words = sorted(  # trade words from the SIC manual and real company names, none a person's name
         w
@@ -204,26 +204,26 @@ def _organisations_like_people_or_places(
             joint = rng.choice((", ", " ")).join(partners[:-1])  # MITCHELL, MITCHELL & BRADLEY or no comma
             yield f"{joint} {rng.choice(('&', 'AND'))} {partners[-1]}"
         elif kind < 0.6:
-            yield f"{rng.choice((rng.choice(lasts), trade))} {trade} OF {rng.choice(cities)}"
+            yield f"{rng.choice((rng.choice(lasts), trade))} {trade} OF {rng.choice(towns)}"
         elif kind < 0.68:
-            lead = rng.choice((rng.choice(lasts), rng.choice(cities), _acronym(rng)))
+            lead = rng.choice((rng.choice(lasts), rng.choice(towns), _acronym(rng)))
             public = rng.choice(  # a credit union or a fund named after a public body is neither
-                (f"CITY OF {rng.choice(cities)}", f"{rng.choice(states)} STATE UNIVERSITY",
+                (f"CITY OF {rng.choice(towns)}", f"{rng.choice(states)} STATE UNIVERSITY",
                  f"{rng.choice(counties)} COUNTY", f"{rng.choice(states)} STATE EMPLOYEES", lead)
             )  # fmt: skip
-            yield rng.choice(FINANCE).format(lead=lead, city=rng.choice(cities), public=public)
+            yield rng.choice(FINANCE).format(lead=lead, city=rng.choice(towns), public=public)
         elif kind < 0.73:  # a trade named after its area: LAKE COUNTY PLUMBING, TRI-STATE FUEL
-            area = rng.choice((rng.choice(cities), f"{rng.choice(counties)} COUNTY", rng.choice(REGIONS)))
+            area = rng.choice((rng.choice(towns), f"{rng.choice(counties)} COUNTY", rng.choice(REGIONS)))
             yield f"{area} {trade}"
         elif kind < 0.76:
-            owner = rng.choice((person, rng.choice(cities), rng.choice(lasts)))
-            yield f"{owner} {rng.choice(MAKES)}{rng.choice(('', '', ' MOTORS', ' OF ' + rng.choice(cities)))}"
+            owner = rng.choice((person, rng.choice(towns), rng.choice(lasts)))
+            yield f"{owner} {rng.choice(MAKES)}{rng.choice(('', '', ' MOTORS', ' OF ' + rng.choice(towns)))}"
         elif kind < 0.82:
             campaign = rng.choice(CAMPAIGNS)
             yield campaign.format(person=person, last=rng.choice(lasts), office=rng.choice(OFFICES))
         elif kind < 0.88:
             yield rng.choice(GROUPS).format(
-                city=rng.choice(cities),
+                city=rng.choice(towns),
                 trade=trade,
                 last=rng.choice(lasts),
                 office=rng.choice(OFFICES),
@@ -234,12 +234,12 @@ def _organisations_like_people_or_places(
                 party=rng.choice(PARTIES),
             )
         elif kind < 0.94:
-            where = rng.choice((rng.choice(cities), f"ST {rng.choice(firsts)}", "FIRST", "GRACE", "NEW HOPE"))
+            where = rng.choice((rng.choice(towns), f"ST {rng.choice(firsts)}", "FIRST", "GRACE", "NEW HOPE"))
             yield f"{where} {rng.choice(DENOMINATIONS)} CHURCH"
         else:
             saint = f"{rng.choice(('ST', 'ST.', 'SAINT'))} {rng.choice(firsts)}"
             yield rng.choice(WORSHIP).format(
-                saint=saint, place=rng.choice(cities), last=rng.choice(lasts), first=rng.choice(firsts)
+                saint=saint, place=rng.choice(towns), last=rng.choice(lasts), first=rng.choice(firsts)
             )
 
 
@@ -265,17 +265,16 @@ def _acronym(rng: random.Random) -> str:
     return "".join(rng.choice("ABCDEFGHIJKLMNOPRSTUVW") for _ in range(rng.randint(2, 4)))
 
 
-def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterator[str]:
+def _synthetic_businesses(data: Path, rng: random.Random, count: int, cities: list[Place]) -> Iterator[str]:
     lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
     firsts = [r["first_name"] for r in rows(data / "us_first_names_census1990.csv") if int(r["rank"]) <= 500]
-    cities = [r["city"].upper() for r in rows(data / "us_cities.csv")]
     for _ in range(count):
         kind = rng.random()
         form = rng.choice(FORMS) if rng.random() < 0.6 else ""
         if kind < 0.35:
             yield f"{rng.choice(lasts)} {rng.choice(TRADES)} {form}".strip()
         elif kind < 0.55:
-            yield f"{rng.choice(cities)} {rng.choice(TRADES)} {form}".strip()
+            yield f"{rng.choice(cities).city} {rng.choice(TRADES)} {form}".strip()
         elif kind < 0.70:
             person = f"{rng.choice(firsts)} {rng.choice(lasts)}"
             yield f"{person} {rng.choice(PROFESSIONS)} {rng.choice(('PC', 'PA', 'PLLC', 'LLC'))}"
@@ -299,9 +298,10 @@ def _synthetic_businesses(data: Path, rng: random.Random, count: int) -> Iterato
             yield f"{rng.choice(firsts)}S {rng.choice(TRADES)}"
 
 
-def _governments(data: Path, rng: random.Random, count: int, legal: set[str]) -> Iterator[str]:
+def _governments(
+    data: Path, rng: random.Random, count: int, legal: set[str], cities: list[Place]
+) -> Iterator[str]:
     yield from (name for name in _real_governments(data) if not is_outside(name, legal))
-    cities = places(data)
     for _ in range(count):
         yield public_body(rng, rng.choice(cities))
 
@@ -313,20 +313,21 @@ def build_examples(data: Path, lexicon: dict[str, Any], seed: int = SEED) -> lis
     """
     rng = random.Random(seed)
     legal = set(lexicon["legal_suffixes"])
+    cities = places(data)  # read once: every generator below draws its places from it
     sources: list[tuple[str, Iterator[str]]] = [
-        ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["organisations"]), TRADES)),
-        ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["public_bodies"]), TRADES)),
+        ("BUSINESS", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["organisations"]), TRADES, cities)),
+        ("GOVERNMENT", civic_names(data, rng, CIVIC_NAMES, tuple(CIVIC["public_bodies"]), TRADES, cities)),
         ("BUSINESS", iter(PERSON_LIKE_BRANDS)),  # first: a generated person never takes a brand's name
         ("INDIVIDUAL", people(data, rng, 36000)),
         ("INDIVIDUAL", _rare_people(data, rng, 10000, frozenset(lexicon["trade_words"]))),
         ("INDIVIDUAL", _asian_people(rng, 4000)),
         ("INDIVIDUAL", _middle_named_people(data, rng, 4000, lexicon)),
         ("BUSINESS", _companies(data, rng, legal, lexicon)),
-        ("BUSINESS", _synthetic_businesses(data, rng, 12000)),
-        ("BUSINESS", _organisations_like_people_or_places(data, rng, 14000, lexicon)),
+        ("BUSINESS", _synthetic_businesses(data, rng, 12000, cities)),
+        ("BUSINESS", _organisations_like_people_or_places(data, rng, 14000, lexicon, cities)),
         ("BUSINESS", _everyday_businesses(rng, 6000, lexicon)),
         ("GOVERNMENT", iter(FEDERAL_SHORT)),
-        ("GOVERNMENT", _governments(data, rng, 12000, legal)),
+        ("GOVERNMENT", _governments(data, rng, 12000, legal, cities)),
     ]
     seen: set[str] = set()
     examples = []
@@ -366,11 +367,15 @@ def outside_examples(data: Path, legal: set[str]) -> list[tuple[str, str]]:
 
 
 def civic_names(
-    data: Path, rng: random.Random, count: int, templates: tuple[str, ...], trades: tuple[str, ...]
+    data: Path,
+    rng: random.Random,
+    count: int,
+    templates: tuple[str, ...],
+    trades: tuple[str, ...],
+    cities: list[Place],
 ) -> Iterator[str]:
-    """``count`` names of ``templates`` filled with real places, surnames and ``trades``; a
-    third cut as a state's 30-character field cuts them (``SOUTH DAKOTA ASSN OF COUNTY``)."""
-    cities = places(data)
+    """``count`` names of ``templates`` filled with real places (``cities``), surnames and
+    ``trades``; a third cut as a state's 30-character field cuts them (``SOUTH DAKOTA ASSN OF COUNTY``)."""
     named = sorted({place.city for place in cities if place.city.endswith(" CITY")})  # RAPID CITY PLUMBING
     lasts = [r["surname"] for r in rows(data / "us_surnames_census1990.csv") if int(r["rank"]) <= 5000]
     for _ in range(count):
