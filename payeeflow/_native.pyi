@@ -74,6 +74,7 @@ class Suppliers:
         entities: AbstractSet[str],
         joining: AbstractSet[str],
         forms: AbstractSet[str],
+        given: AbstractSet[str],
     ) -> None: ...
     def set_model(
         self, features: int, trees: list[list[tuple[int, float, int, int, float]]], base: float

@@ -117,6 +117,7 @@ class SupplierIndex:
             entities=set(words.entities),
             joining=set(words.joining),
             forms=set(LEGAL_FORMS),
+            given=set(words.given),
         )
         self.use(model or match_model())
 

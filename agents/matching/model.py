@@ -61,6 +61,7 @@ FEATURES = (
     "supplier_length",
     "turned_round",  # the same words, the last ones first (SMITH JOHN, JOHN SMITH)
     "initials_moved",  # initials in another order (D & B, B & D): another firm
+    "person_names",  # +1 a first name shared, a middle name on one side only; -1 on both: two people
 )
 
 

@@ -39,12 +39,20 @@ from payeeflow.agents.matching.logic import Matcher
 from payeeflow.agents.matching.model import FEATURES, MODEL_FILE, Decision, MatchModel
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.matching.synthetic import Vocab, erp_noise, perturb
-from payeeflow.agents.matching.variants import clerk_variant, look_alike
+from payeeflow.agents.matching.variants import (
+    Person,
+    clerk_variant,
+    look_alike,
+    person_look_alike,
+    person_variant,
+)
+from payeeflow.agents.matching.words import pair_words
 from payeeflow.errors import InputError
 
 SEED = 7
 GENERATED_QUERIES = 24_000
 GENERATED_CHECKS = 4_000  # generated queries the thresholds are checked against
+PERSON_QUERIES = 3_000  # persons of the real network written otherwise, or others of their surnames
 REAL_WEIGHT = 4.0  # a real pair teaches more than a generated one
 # More of these can only make the same supplier likelier (RISING) or less likely (FALLING).
 RISING = (
@@ -173,6 +181,54 @@ def generated_examples(matcher: Matcher, network: list[dict[str, str]], vocab: V
             )
             into.add(x[~twin], labels[~twin].astype(float), 1.0)
     return GENERATED_QUERIES
+
+
+def person_examples(
+    matcher: Matcher, real: list[dict[str, str]], queries: list[labelled.Query], vocab: Vocab, into: Examples
+) -> int:
+    """Persons of the real network written as another ledger writes them (the person is 1), and
+    other persons of their surnames (all 0). The generated suppliers are firms, and the real
+    training queries hold too few persons to teach that a middle initial dropped is one person
+    and another first name another. Persons any development or test query was judged against,
+    or is, are left out."""
+    judged = {
+        name
+        for q in queries
+        if q.truth.split != "train"
+        for name in (labelled.fold(q.name), *q.truth.same, *q.truth.different, *q.truth.doubt)
+    }
+    persons = [
+        (row["supplier_id"], person)
+        for row in real
+        if labelled.fold(row["name"]) not in judged and (person := Person.of(row["name"]))
+    ]
+    short: dict[str, list[str]] = {}
+    first_names = set(vocab.first_names)
+    for nickname, full in pair_words().equivalents:
+        if full in first_names:
+            short.setdefault(full, []).append(nickname)
+    keys = {matcher.index.key(r) for r in range(len(matcher.index))}
+    rng = random.Random(SEED)
+    for _ in range(PERSON_QUERIES):
+        supplier_id, person = rng.choice(persons)
+        if rng.random() < 0.6:
+            name = person_variant(person, rng, vocab, short)
+        else:
+            name = person_look_alike(person, rng, vocab)
+            if match_key(name) in keys:
+                continue
+            supplier_id = ""
+        row = matcher.index.row_of(supplier_id) if supplier_id else None
+        key = matcher.index.key(row) if row is not None else None
+        for x, rows in pairs_of(matcher, name, {}):
+            ids = [matcher.index.fields(r)[0] for r in rows]
+            labels = np.array([i == supplier_id for i in ids])
+            # another person of the very name: the readers could not tell them apart
+            twin = np.array(
+                [not y and matcher.index.key(r) == key for r, y in zip(rows, labels, strict=True)]
+            )
+            into.add(x[~twin], labels[~twin].astype(float), 1.0)
+    return len(persons)
 
 
 def corrected_examples(matcher: Matcher, path: Path, into: Examples) -> int:
@@ -362,6 +418,9 @@ def train(
     generated = [r for r in network if not r["supplier_id"].startswith(("SD", "LA"))]
     vocab = Vocab.load(data)
     yield f"generated queries: {generated_examples(matcher, generated, vocab, examples):,}"
+    real = [r for r in network if r["supplier_id"].startswith(("SD", "LA"))]
+    persons = person_examples(matcher, real, queries, vocab, examples)
+    yield f"persons written otherwise: {PERSON_QUERIES:,} queries of {persons:,} persons"
     if corrections is not None:
         yield f"clerks' corrections: {corrected_examples(matcher, corrections, examples):,}"
     x, y, weight = examples.arrays()
@@ -375,6 +434,7 @@ def train(
         "real_queries": used,
         "generated_queries": GENERATED_QUERIES,
         "generated_checks": GENERATED_CHECKS,
+        "person_queries": PERSON_QUERIES,
         "pairs": len(y),
         "dev": {k: round(v, 4) for k, v in figures.items()},
     }

@@ -6,13 +6,17 @@ anywhere, qualifiers added or dropped, numbers as letters), beside ``payeeflow.a
 ``perturb`` and ``erp_noise``. ``look_alike`` makes another supplier: a distinctive word swapped,
 a leading word added, another number, the words in another order, a department of a government.
 Whether a trailing word added makes another firm (``NORTHERN WATER SYSTEMS``) or not (``SMITH
-VALVE MFG``) is left to the real labelled pairs: no rule says it.
+VALVE MFG``) is left to the real labelled pairs: no rule says it. ``person_variant`` writes a person
+as another ledger does (order, a middle initial dropped, added or spelled out, a short form of the
+first name), and ``person_look_alike`` another person of the surname (DESIGN.md: two first names
+are two people).
 """
 
 from __future__ import annotations
 
 import random
 import re
+from typing import NamedTuple
 
 from payeeflow.agents.matching.synthetic import Vocab
 
@@ -22,6 +26,20 @@ QUALIFIERS = ("USA", "US", "OF {state}", "- {city}", "{city}", "GROUP", "HOLDING
               "({initials})", "PHD", "MD", "CPA", "INTERNATIONAL")  # fmt: skip
 DEPARTMENTS = ("SHERIFF", "TREASURER", "AUDITOR", "PUBLIC WORKS", "PARKS DEPT", "CLERK OF COURT")
 PUBLIC = frozenset(("COUNTY", "CITY", "TOWN", "TOWNSHIP", "VILLAGE", "STATE"))
+# A person as a ledger files one: SURNAME, GIVEN and perhaps a middle initial.
+PERSON = re.compile(r"^([A-Z][A-Z'-]+), ([A-Z]{2,})(?: ([A-Z]))?$")
+
+
+class Person(NamedTuple):
+    surname: str
+    given: str
+    middle: str | None  # an initial
+
+    @classmethod
+    def of(cls, name: str) -> Person | None:
+        """The parts of a name filed as ``SURNAME, GIVEN M``; None for any other shape."""
+        found = PERSON.match(" ".join(name.upper().split()))
+        return cls(*found.groups()) if found else None
 
 
 def _shorten(word: str, rng: random.Random) -> str:
@@ -104,3 +122,28 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
     else:
         words.insert(0, rng.choice(vocab.surnames))
     return " ".join(words)
+
+
+def person_variant(person: Person, rng: random.Random, vocab: Vocab, short: dict[str, list[str]]) -> str:
+    """The same person as another ledger writes them: the middle initial dropped, added or
+    spelled out, the first name's short form (``short``: full -> its short forms), given name first."""
+    given, middle = person.given, person.middle
+    kind = rng.randrange(3)
+    if kind == 0 and middle:
+        middle = None
+    elif kind == 1 and middle:
+        spelled = [f for f in vocab.first_names if f.startswith(middle)]
+        middle = rng.choice(spelled) if spelled else middle
+    elif kind < 2:
+        middle = rng.choice(vocab.first_names)[0]
+    elif short.get(given):
+        given = rng.choice(short[given])
+    rest = " ".join(filter(None, (given, middle)))
+    return f"{rest} {person.surname}" if rng.random() < 0.4 else f"{person.surname}, {rest}"
+
+
+def person_look_alike(person: Person, rng: random.Random, vocab: Vocab) -> str:
+    """Another person of the surname: a first name of another letter, the middle initial kept."""
+    others = [f for f in vocab.first_names if f[0] != person.given[0]]
+    rest = " ".join(filter(None, (rng.choice(others), person.middle)))
+    return f"{person.surname}, {rest}"

@@ -12,6 +12,9 @@
 - **Entity words**: an unpaired one makes another body of one named after it
   (``data/qualifiers.csv``: ``FOUNDATION``, ``SHERIFF``, ``CHAPTER``, ``DIVISION``).
 - **Joining words**, which say nothing alone.
+- **First names**: the classifier's lexicon's, those of 20 or more in a million US births or
+  people (some 3,200): whether two names share one, and what is left over is a middle name or
+  another person's first name.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from typing import NamedTuple
 
 from scourgify.address_constants import LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES, STATE_ABBREVIATIONS
 
+from payeeflow.agents.classification.artifacts import load_lexicon
 from payeeflow.agents.enrichment.zip_table import TABLE_FILE
 
 DATA = Path(__file__).parent / "data"
 JOINING = frozenset("AND OF THE FOR AT IN ON TO BY".split())
+GIVEN_PER_MILLION = 20.0  # how common a first name must be to count as one
 
 
 class PairWords(NamedTuple):
@@ -35,6 +40,7 @@ class PairWords(NamedTuple):
     qualifiers: frozenset[str]
     entities: frozenset[str]
     joining: frozenset[str]
+    given: frozenset[str]
 
 
 def _one_word(*texts: str) -> bool:
@@ -55,4 +61,6 @@ def pair_words() -> PairWords:
     with gzip.open(TABLE_FILE, "rt", encoding="utf-8") as fh:  # ZIP, state, city, other cities
         qualifiers |= {city for line in fh for city in line.rstrip("\n").split("\t")[2:3] if _one_word(city)}
     qualifiers -= {word for word, kind in kinds.items() if kind == "not-a-place"} | entities | JOINING
-    return PairWords(sorted(set(equivalents)), frozenset(qualifiers), entities, JOINING)
+    first_names = load_lexicon()["first_names"].items()
+    given = frozenset(name for name, per_million in first_names if per_million >= GIVEN_PER_MILLION)
+    return PairWords(sorted(set(equivalents)), frozenset(qualifiers), entities, JOINING, given)

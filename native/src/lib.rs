@@ -195,9 +195,10 @@ impl Suppliers {
 impl Suppliers {
     /// `equivalents`: pairs of spellings of one word (both ways); `qualifiers`: words that
     /// qualify a name rather than identify it; `entities`: words that make another body of one
-    /// named after it; `joining`: words that join others (`AND`, `OF`); `forms`: legal forms.
+    /// named after it; `joining`: words that join others (`AND`, `OF`); `forms`: legal forms;
+    /// `given`: people's first names.
     #[new]
-    #[pyo3(signature = (*, keys, max_posting, near_weight, boost_from, prefix_limit, equivalents, qualifiers, entities, joining, forms))]
+    #[pyo3(signature = (*, keys, max_posting, near_weight, boost_from, prefix_limit, equivalents, qualifiers, entities, joining, forms, given))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         keys: Py<MatchKeys>,
@@ -210,6 +211,7 @@ impl Suppliers {
         entities: FxHashSet<String>,
         joining: FxHashSet<String>,
         forms: FxHashSet<String>,
+        given: FxHashSet<String>,
     ) -> Self {
         Suppliers {
             store: store::Store::default(),
@@ -221,7 +223,14 @@ impl Suppliers {
                 prefix_limit,
             },
             keys,
-            words: pairing::PairWords::new(equivalents, qualifiers, entities, joining, forms),
+            words: pairing::PairWords::new(
+                equivalents,
+                qualifiers,
+                entities,
+                joining,
+                forms,
+                given,
+            ),
             model: None,
         }
     }

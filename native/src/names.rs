@@ -276,11 +276,8 @@ impl MatchKeys {
             .filter(|(i, t)| !self.is_form(t, *i + 1 == end, cut))
             .map(|(_, t)| t.clone())
             .collect();
-        if core.is_empty() {
-            tokens
-        } else {
-            core
-        }
+        let core = if core.is_empty() { tokens } else { core };
+        turned_back(join_initials(core), cut)
     }
 
     /// The clean words of a cut name, abbreviations expanded except in its cut word: `MEDICAL
@@ -338,6 +335,58 @@ impl MatchKeys {
         }
         token.chars().count() >= 6 && w.long_forms.iter().any(|form| indel_similar(token, form))
     }
+}
+
+/// Public bodies a ledger files under their place, `SIOUX FALLS, CITY OF`.
+const INVERTED_HEADS: [&str; 9] = [
+    "CITY",
+    "TOWN",
+    "COUNTY",
+    "VILLAGE",
+    "TOWNSHIP",
+    "BOROUGH",
+    "PARISH",
+    "STATE",
+    "UNIVERSITY",
+];
+
+/// A name filed under its place (`SIOUX FALLS CITY OF`) in the order it is spoken
+/// (`CITY OF SIOUX FALLS`). A cut name's trailing `CITY OF` may have been followed by more.
+fn turned_back(mut tokens: Vec<String>, cut: bool) -> Vec<String> {
+    let n = tokens.len();
+    if !cut && n >= 3 && tokens[n - 1] == "OF" && INVERTED_HEADS.contains(&tokens[n - 2].as_str()) {
+        tokens.rotate_right(2);
+    }
+    tokens
+}
+
+/// Initials typed apart, or joined by `&`, as one word: `K T` and `T AND W` are `KT` and `TW`,
+/// as clerks also write them.
+fn join_initials(tokens: Vec<String>) -> Vec<String> {
+    let letter = |t: &str| t.len() == 1 && t.as_bytes()[0].is_ascii_uppercase();
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut run = vec![i];
+        let mut j = i;
+        while letter(&tokens[j]) {
+            if j + 1 < tokens.len() && letter(&tokens[j + 1]) {
+                j += 1;
+            } else if j + 2 < tokens.len() && tokens[j + 1] == "AND" && letter(&tokens[j + 2]) {
+                j += 2;
+            } else {
+                break;
+            }
+            run.push(j);
+        }
+        if run.len() >= 2 {
+            out.push(run.iter().map(|&k| tokens[k].as_str()).collect());
+        } else {
+            out.push(tokens[i].clone());
+        }
+        i = j + 1;
+    }
+    out
 }
 
 /// rapidfuzz's `Indel.normalized_similarity(a, b) >= 0.8`.

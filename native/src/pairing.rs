@@ -92,6 +92,7 @@ pub struct PairWords {
     entities: FxHashSet<String>,
     joining: FxHashSet<String>,
     forms: FxHashSet<String>,
+    given: FxHashSet<String>, // people's first names
 }
 
 /// A number's value: digits, or a roman numeral up to XII.
@@ -137,15 +138,6 @@ pub fn shortens(short: &str, long: &str) -> bool {
         || (short.len() >= 3 && long.len() > short.len() && long.starts_with(short))
 }
 
-/// Whether `word` (2 to 5 letters) is the initials of `words`, each of two letters or more.
-fn initials(word: &str, words: &[&str]) -> bool {
-    (2..=5).contains(&word.len())
-        && word.bytes().all(|b| b.is_ascii_alphabetic())
-        && word.len() == words.len()
-        && words.iter().all(|w| w.len() >= 2)
-        && word.bytes().zip(words).all(|(b, w)| w.as_bytes()[0] == b)
-}
-
 /// How two different words may still be one: a typo, a cut (the last word of either side begun
 /// by the other's), a shortening, an initial; the likeliest, or None.
 fn near(a: &str, b: &str, (a_last, b_last): (bool, bool)) -> Option<(Link, f64)> {
@@ -180,6 +172,7 @@ impl PairWords {
         entities: FxHashSet<String>,
         joining: FxHashSet<String>,
         forms: FxHashSet<String>,
+        given: FxHashSet<String>,
     ) -> Self {
         let mut map: FxHashMap<String, Vec<String>> = FxHashMap::default();
         for (a, b) in equivalents {
@@ -199,6 +192,7 @@ impl PairWords {
             entities,
             joining,
             forms,
+            given,
         }
     }
 
@@ -213,6 +207,40 @@ impl PairWords {
 
     pub fn is_joining(&self, token: &str) -> bool {
         self.joining.contains(token)
+    }
+
+    /// The first free run of `words` that `word` (2 to 5 letters) is the initials of: as many
+    /// words of two letters or more, with up to two joining words between them.
+    fn initialled(
+        &self,
+        word: &str,
+        words: &[&str],
+        free: impl Fn(std::ops::Range<usize>) -> bool,
+    ) -> Option<std::ops::Range<usize>> {
+        let k = word.len();
+        if !(2..=5).contains(&k) || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        for j in 0..words.len() {
+            let mut letters = word.bytes();
+            let mut end = j;
+            let mut joining = 0;
+            let mut next = letters.next();
+            while let (Some(b), Some(&w)) = (next, words.get(end)) {
+                if end > j && self.is_joining(w) && joining < 2 {
+                    joining += 1;
+                } else if w.len() >= 2 && w.as_bytes()[0] == b {
+                    next = letters.next();
+                } else {
+                    break;
+                }
+                end += 1;
+            }
+            if next.is_none() && free(j..end) {
+                return Some(j..end);
+            }
+        }
+        None
     }
 
     fn is_qualifier(&self, token: &str) -> bool {
@@ -280,24 +308,19 @@ impl PairWords {
                 }
             }
         }
-        // a word of initials for as many words of the other side
+        // a word of initials for as many words of the other side, joining words between them
+        // left out (`UC`, `UNIVERSITY OF CALIFORNIA`)
         for (i, &word) in q.iter().enumerate() {
-            let k = word.len();
             if p.query[i].is_none() {
-                if let Some(j) =
-                    (0..c.len()).find(|&j| p.free_c(j..j + k) && initials(word, &c[j..j + k]))
-                {
-                    p.link(i..i + 1, j..j + k, Link::Initials, INITIALS_SIM);
+                if let Some(run) = self.initialled(word, c, |r| p.free_c(r)) {
+                    p.link(i..i + 1, run, Link::Initials, INITIALS_SIM);
                 }
             }
         }
         for (j, &word) in c.iter().enumerate() {
-            let k = word.len();
             if p.candidate[j].is_none() {
-                if let Some(i) =
-                    (0..q.len()).find(|&i| p.free_q(i..i + k) && initials(word, &q[i..i + k]))
-                {
-                    p.link(i..i + k, j..j + 1, Link::Initials, INITIALS_SIM);
+                if let Some(run) = self.initialled(word, q, |r| p.free_q(r)) {
+                    p.link(run, j..j + 1, Link::Initials, INITIALS_SIM);
                 }
             }
         }
@@ -435,6 +458,7 @@ impl PairWords {
             })
         };
         let first = p.query.first().copied().flatten();
+        let person = self.person_names(q, c, p);
         let same_key = q == c;
         let same_squashed = same_key || q.concat() == c.concat();
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
@@ -480,7 +504,46 @@ impl PairWords {
             chars(c),
             flag(turned),
             flag(initials_moved),
+            person,
         ]);
+    }
+
+    /// Whether two names read as one person or two: +1 when they share a first name (written
+    /// out, shortened or listed as its short form) and one of them alone has words left over,
+    /// first names or initials (a middle name dropped: `ROBERTS, KIMBERLY` / `ROBERTS, KIMBERLY
+    /// ANN`); -1 when each has such words left over (`FLEMMER, AL` / `FLEMMER, CARLI E`); else 0.
+    fn person_names(&self, q: &[&str], c: &[&str], p: &Pairing) -> f64 {
+        let left = |words: &[&str], links: &[Option<(usize, Link, f64)>]| {
+            let mut over = words
+                .iter()
+                .zip(links)
+                .filter(|(w, l)| l.is_none() && !self.is_joining(w))
+                .map(|(w, _)| *w)
+                .peekable();
+            let any = over.peek().is_some();
+            (
+                any,
+                any && over.all(|w| w.len() == 1 || self.given.contains(w)),
+            )
+        };
+        let ((q_any, q_given), (c_any, c_given)) = (left(q, &p.query), left(c, &p.candidate));
+        if q_given && c_given {
+            return -1.0;
+        }
+        let shared = p.query.iter().zip(q).any(|(link, w)| {
+            link.is_some_and(|(j, how, _)| {
+                matches!(
+                    how,
+                    Link::Same | Link::Equivalent | Link::Abbreviated | Link::Cut
+                ) && (self.given.contains(*w) || self.given.contains(c[j]))
+            })
+        });
+        let one_side = (q_given && !c_any) || (c_given && !q_any) || (!q_any && !c_any);
+        if shared && one_side {
+            1.0
+        } else {
+            0.0
+        }
     }
 }
 
@@ -506,6 +569,7 @@ mod tests {
             set(&["FOUNDATION"]),
             set(&["AND", "OF", "THE"]),
             set(&["INC", "CO"]),
+            set(&["KIMBERLY", "ANN", "AL", "CARLI", "AARON", "RAY"]),
         )
     }
 
@@ -534,6 +598,12 @@ mod tests {
             links("SD STATE", "SOUTH DAKOTA STATE")[0],
             Some((0, Link::Initials))
         );
+        // joining words between the initialled words are passed over, one word is not
+        assert_eq!(
+            links("REGENTS OF UC", "REGENTS OF UNIVERSITY OF CALIFORNIA")[2],
+            Some((2, Link::Initials))
+        );
+        assert_eq!(links("UC", "UNIVERSITY TOWN CALIFORNIA")[0], None);
     }
 
     #[test]
@@ -565,6 +635,19 @@ mod tests {
             links("EXAMI NURSING", "EXAMINERS NURSING")[0],
             Some((0, Link::Abbreviated))
         );
+    }
+
+    #[test]
+    fn person_names_tell_a_middle_name_dropped_from_another_person() {
+        let person = |q: &str, c: &str| {
+            let (q, c): (Vec<&str>, Vec<&str>) = (q.split(' ').collect(), c.split(' ').collect());
+            let w = words();
+            w.person_names(&q, &c, &w.pair(&q, &c))
+        };
+        assert_eq!(person("ROBERTS KIMBERLY", "ROBERTS KIMBERLY ANN"), 1.0);
+        assert_eq!(person("MILLS AARON RAY", "MILLS AARON R"), 1.0);
+        assert_eq!(person("FLEMMER AL", "FLEMMER CARLI E"), -1.0);
+        assert_eq!(person("ACME TOWING", "ACME TOWING REPAIR"), 0.0);
     }
 
     #[test]

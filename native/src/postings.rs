@@ -347,19 +347,23 @@ impl Network {
     }
 
     /// The two known words `token` may be run together from (`GREEN360`, `XRAY`), or the known
-    /// word run together with a legal form (`FENCECO`, `LOGISTICSLTD`).
+    /// word run together with a legal form (`FENCECO`, `LOGISTICSLTD`). A word the network knows
+    /// too (`OTTERTAIL`, for `OTTER TAIL`) splits only into words of three letters or more: a
+    /// letter or two split off a known word finds mostly noise.
     fn split(&self, token: &str, words: &PairWords, found: &mut Vec<u32>) {
         if token.len() < 4 || !token.is_ascii() {
             return;
         }
-        for at in 1..token.len() {
+        let known = self.token_ids.contains_key(token);
+        let shortest = if known { 3 } else { 1 };
+        for at in shortest..=token.len() - shortest {
             let (left, right) = token.split_at(at);
             let Some(&a) = self.token_ids.get(left) else {
                 continue;
             };
             if let Some(&b) = self.token_ids.get(right) {
                 found.extend([a, b]);
-            } else if words.is_legal_form(right) {
+            } else if !known && words.is_legal_form(right) {
                 found.push(a);
             }
         }
@@ -432,9 +436,7 @@ impl Network {
                         similar.push(id);
                     }
                 }
-                if !self.token_ids.contains_key(token) {
-                    self.split(token, words, &mut similar);
-                }
+                self.split(token, words, &mut similar);
             }
             // any name may have been cut; one at a field limit surely was, even short of a word
             let shortest = if truncated { 3 } else { 4 };

@@ -1,6 +1,7 @@
 """The match model as trained and as served: the compiled trees answer as scikit-learn's do, the
 thresholds keep their bounds, and a clerk's answers become training pairs."""
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,9 @@ from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
 from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds, match_model
 from payeeflow.agents.matching.normalize import read_query
+from payeeflow.agents.matching.synthetic import Vocab
 from payeeflow.agents.matching.train import Answer, Examples, corrected_examples, export, fit, train, tune
+from payeeflow.agents.matching.variants import Person, person_look_alike, person_variant
 
 NETWORK = [
     Supplier("S1", "ACME PLUMBING INC", state="TX"),
@@ -94,3 +97,19 @@ def test_training_rebuilds_the_committed_model(shared_data: Path, tmp_path: Path
     for mine, committed in zip(ours.trees, theirs.trees, strict=True):
         assert shape(mine) == shape(committed)
         assert numbers(mine) == pytest.approx(numbers(committed), abs=1e-6)
+
+
+def test_a_person_written_otherwise_keeps_the_names_that_tell_them_apart() -> None:
+    """A variant keeps the surname and the first name (or its short form), with a middle initial
+    only where the initial agrees; a look-alike has the surname and another first name."""
+    vocab = Vocab(companies=[], surnames=["HALE"], first_names=["AARON", "RAY", "ROSE", "MARY"], places=[])
+    person = Person.of("MILLS, AARON R")
+    assert person == Person("MILLS", "AARON", "R") and Person.of("MILLS PLUMBING INC") is None
+    rng = random.Random(3)
+    for _ in range(200):
+        words = person_variant(person, rng, vocab, {"AARON": ["RON"]}).replace(",", "").split()
+        assert "MILLS" in words and {"AARON", "RON"} & set(words)
+        middle = [w for w in words if w not in ("MILLS", "AARON", "RON")]
+        assert middle in ([], ["R"], ["RAY"], ["ROSE"]), words
+        other = person_look_alike(person, rng, vocab)
+        assert other.startswith("MILLS, ") and other.split()[1] in ("RAY", "ROSE", "MARY")

@@ -59,6 +59,27 @@ def test_a_cut_name_given_a_legal_form_reads_as_cut_without_that_form() -> None:
     assert read_query("Acme Plumbing Corporation") == (["ACME", "PLUMBING"], False, "CORP")
 
 
+@pytest.mark.parametrize(
+    ("typed", "spoken"),
+    [
+        ("SIOUX FALLS, CITY OF", "CITY OF SIOUX FALLS"),
+        ("HUDSON-TOWN OF", "TOWN OF HUDSON"),
+        ("T & W ENTERPRISES", "TW ENTERPRISES"),
+        ("K T LEE", "KT LEE"),
+        ("A AND B C PLUMBING", "ABC PLUMBING"),
+    ],
+)
+def test_a_name_filed_under_its_place_or_with_spaced_initials_has_the_spoken_forms_key(
+    typed: str, spoken: str
+) -> None:
+    assert match_key(typed) == match_key(spoken)
+
+
+def test_a_cut_name_ending_in_city_of_is_not_turned_round() -> None:
+    """Cut at 22 characters, the name may have gone on (`... CITY OF BRANDON`)."""
+    assert read_query("ROTARY CLUB OF CITY OF").tokens[-2:] == ["CITY", "OF"]
+
+
 def test_dba_split() -> None:
     assert split_dba("JOHN SMITH DBA SMITH ROOFING") == ("JOHN SMITH", "SMITH ROOFING")
     assert split_dba("SMITH ROOFING") == ("SMITH ROOFING", None)
@@ -305,6 +326,10 @@ CLERK_NETWORK = [
     Supplier("VM", "SMITH VALVE INC"),
     Supplier("NS", "NORTHERN SYSTEMS INC"),
     Supplier("AC", "ACME INC"),
+    Supplier("SC", "NORTH SIOUX CITY--CITY OF"),
+    Supplier("TW", "T & W ENTERPRISES, INC"),
+    Supplier("OT", "OTTER TAIL POWER COMPANY"),
+    *(Supplier(f"O{n}", f"OTTERTAIL {t}") for n, t in enumerate(("PAINTING", "LANDSCAPING", "GRILL"))),
     # everyday words, so that the network weighs them as everyday
     *(Supplier(f"F{n}", f"{word}{n} {trade}") for n, (word, trade) in enumerate(
         (w, t) for w in ("ALPHA", "BRAVO", "DELTA", "ECHO", "KILO") for t in (
@@ -321,6 +346,8 @@ CLERK_NETWORK = [
         ("GREEN360", "G3"),
         ("ACE XRAY SERVICES", "AX"),
         ("K T LEE CONSTRUCTION", "KT"),
+        ("TW ENTERPRISES INC", "TW"),  # initials joined by & or not
+        ("OTTERTAIL POWER", "OT"),  # run together, though the network knows OTTERTAIL
         ("MURPHY'S HARDWARE", "MH"),  # possessives
         ("MURPHY S HARDWARE", "MH"),
         ("MIDWEST SPLY", "MS"),  # abbreviations
@@ -329,6 +356,7 @@ CLERK_NETWORK = [
         ("HARBOR CONSULTING &", "HC"),
         ("STATION I GRILL", "ST"),  # numbers as letters
         ("SMITH VALVE INC OF OHIO", "VM"),  # a qualifier added
+        ("CITY OF NORTH SIOUX CITY", "SC"),  # a public body filed under its place
     ],
 )
 def test_a_supplier_is_found_however_a_clerk_wrote_it(clerk: str, expected: str) -> None:
