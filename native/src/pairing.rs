@@ -509,9 +509,10 @@ impl PairWords {
     }
 
     /// Whether two names read as one person or two: +1 when they share a first name (written
-    /// out, shortened or listed as its short form) and one of them alone has words left over,
-    /// first names or initials (a middle name dropped: `ROBERTS, KIMBERLY` / `ROBERTS, KIMBERLY
-    /// ANN`); -1 when each has such words left over (`FLEMMER, AL` / `FLEMMER, CARLI E`); else 0.
+    /// out, shortened or listed as its short form) and at most one of them has words left over,
+    /// all first names or initials (a middle name dropped: `ROBERTS, KIMBERLY` / `ROBERTS,
+    /// KIMBERLY ANN`); -1 when each has such words left over (`FLEMMER, AL` / `FLEMMER, CARLI
+    /// E`); else 0.
     fn person_names(&self, q: &[&str], c: &[&str], p: &Pairing) -> f64 {
         let left = |words: &[&str], links: &[Option<(usize, Link, f64)>]| {
             let mut over = words
