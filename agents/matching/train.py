@@ -169,18 +169,21 @@ def generated_examples(matcher: Matcher, network: list[dict[str, str]], vocab: V
     for _ in range(GENERATED_QUERIES):
         name, payee, truth = next(made)
         for x, rows in pairs_of(matcher, name, payee):
-            labels = np.array(
-                [bool(truth) and matcher.index.fields(r)[0] == truth["supplier_id"] for r in rows]
-            )
-            # another supplier of the truth's own key (the generator's siblings in other states
-            # and legal forms, a chain's other places) is one the readers would call the same by
-            # its name: no example either way; the runner-up's margin tells them apart
-            key = matcher.index.key(rows[int(labels.argmax())]) if labels.any() else None
-            twin = np.array(
-                [not y and matcher.index.key(r) == key for r, y in zip(rows, labels, strict=True)]
-            )
-            into.add(x[~twin], labels[~twin].astype(float), 1.0)
+            add_without_twins(matcher, x, rows, truth.get("supplier_id", ""), into)
     return GENERATED_QUERIES
+
+
+def add_without_twins(
+    matcher: Matcher, x: np.ndarray, rows: list[int], supplier_id: str, into: Examples
+) -> None:
+    """A query's pairs, the supplier ``supplier_id`` 1 and the others 0 (all 0 for ""), but for
+    the others of the supplier's own key (the generator's siblings in other states and legal
+    forms, a chain's other places, two persons of one name): the readers would call them the same
+    by the name, so no example either way; the runner-up's margin tells them apart."""
+    labels = np.array([bool(supplier_id) and matcher.index.fields(r)[0] == supplier_id for r in rows])
+    key = matcher.index.key(rows[int(labels.argmax())]) if labels.any() else None
+    twin = np.array([not y and matcher.index.key(r) == key for r, y in zip(rows, labels, strict=True)])
+    into.add(x[~twin], labels[~twin].astype(float), 1.0)
 
 
 def person_examples(
@@ -207,7 +210,6 @@ def person_examples(
     for nickname, full in pair_words().equivalents:
         if full in first_names:
             short.setdefault(full, []).append(nickname)
-    keys = {matcher.index.key(r) for r in range(len(matcher.index))}
     rng = random.Random(SEED)
     for _ in range(PERSON_QUERIES):
         supplier_id, person = rng.choice(persons)
@@ -215,19 +217,11 @@ def person_examples(
             name = person_variant(person, rng, vocab, short)
         else:
             name = person_look_alike(person, rng, vocab)
-            if match_key(name) in keys:
-                continue
+            if matcher.index.exact(match_key(name)):
+                continue  # a person of the network after all
             supplier_id = ""
-        row = matcher.index.row_of(supplier_id) if supplier_id else None
-        key = matcher.index.key(row) if row is not None else None
         for x, rows in pairs_of(matcher, name, {}):
-            ids = [matcher.index.fields(r)[0] for r in rows]
-            labels = np.array([i == supplier_id for i in ids])
-            # another person of the very name: the readers could not tell them apart
-            twin = np.array(
-                [not y and matcher.index.key(r) == key for r, y in zip(rows, labels, strict=True)]
-            )
-            into.add(x[~twin], labels[~twin].astype(float), 1.0)
+            add_without_twins(matcher, x, rows, supplier_id, into)
     return len(persons)
 
 

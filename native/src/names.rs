@@ -364,26 +364,26 @@ fn turned_back(mut tokens: Vec<String>, cut: bool) -> Vec<String> {
 /// as clerks also write them.
 fn join_initials(tokens: Vec<String>) -> Vec<String> {
     let letter = |t: &str| t.len() == 1 && t.as_bytes()[0].is_ascii_uppercase();
-    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
+    if !tokens.iter().any(|t| letter(t)) {
+        return tokens;
+    }
+    let n = tokens.len();
+    let mut out: Vec<String> = Vec::with_capacity(n);
     let mut i = 0;
-    while i < tokens.len() {
-        let mut run = vec![i];
+    while i < n {
+        let mut word = tokens[i].clone();
         let mut j = i;
         while letter(&tokens[j]) {
-            if j + 1 < tokens.len() && letter(&tokens[j + 1]) {
-                j += 1;
-            } else if j + 2 < tokens.len() && tokens[j + 1] == "AND" && letter(&tokens[j + 2]) {
-                j += 2;
+            j = if j + 1 < n && letter(&tokens[j + 1]) {
+                j + 1
+            } else if j + 2 < n && tokens[j + 1] == "AND" && letter(&tokens[j + 2]) {
+                j + 2
             } else {
                 break;
-            }
-            run.push(j);
+            };
+            word.push_str(&tokens[j]);
         }
-        if run.len() >= 2 {
-            out.push(run.iter().map(|&k| tokens[k].as_str()).collect());
-        } else {
-            out.push(tokens[i].clone());
-        }
+        out.push(word);
         i = j + 1;
     }
     out
