@@ -162,8 +162,13 @@ class Matcher:
             if link is None or link[1] == "same":
                 continue
             at, how, _ = link
+            if how == "initials" and not any(lk and lk[0] == i for lk in their_links):
+                said.append(f"{tokens[i]}: its initials, beside its words")  # ACME WIDGET CORP (AWC)
+                continue
             if how == "joined" or how == "initials":
-                ours = " ".join(t for t, lk in zip(tokens, ours_links, strict=True) if lk and lk[0] == at)
+                ours = " ".join(
+                    t for t, lk in zip(tokens, ours_links, strict=True) if lk and lk[:2] == (at, how)
+                )
                 mine = " ".join(t for t, lk in zip(theirs, their_links, strict=True) if lk and lk[0] == i)
                 if i and ours_links[i - 1] and ours_links[i - 1][0] == at:  # type: ignore[index]
                     continue  # said at the run's first word

@@ -4,7 +4,8 @@ names of other firms that look like it.
 ``clerk_variant`` covers the ways issue 30 lists (spacing, possessives, shortened words, a cut
 anywhere, qualifiers added or dropped, numbers as letters), beside ``payeeflow.agents.matching.synthetic``'s
 ``perturb`` and ``erp_noise``. ``look_alike`` makes another supplier: a distinctive word swapped,
-a leading word added, another number, the words in another order, a department of a government.
+a leading word added, another number, the words in another order, a body named after it (its
+foundation), a department of a government.
 Whether a trailing word added makes another firm (``NORTHERN WATER SYSTEMS``) or not (``SMITH
 VALVE MFG``) is left to the real labelled pairs: no rule says it. ``person_variant`` writes a person
 as another ledger does (order, a middle initial dropped, added or spelled out, a short form of the
@@ -18,13 +19,31 @@ import random
 import re
 from typing import NamedTuple
 
+from payeeflow.agents.matching.normalize import LEGAL_FORMS
 from payeeflow.agents.matching.synthetic import Vocab
+from payeeflow.agents.matching.words import JOINING
 
 ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "VI"}
 VOWELS = set("AEIOU")
 QUALIFIERS = ("USA", "US", "OF {state}", "- {city}", "{city}", "GROUP", "HOLDINGS", "ATTN AR", "UNIT {n}",
               "({initials})", "PHD", "MD", "CPA", "INTERNATIONAL")  # fmt: skip
 DEPARTMENTS = ("SHERIFF", "TREASURER", "AUDITOR", "PUBLIC WORKS", "PARKS DEPT", "CLERK OF COURT")
+# What a person's own firm adds to the person's name.
+PERSONS_FIRMS = (
+    "PC",
+    "LLC",
+    "INC",
+    "PLLC",
+    "PA",
+    "MD PC",
+    "CPA LLC",
+    "DDS PC",
+    "CONSULTING LLC",
+    "LAW OFFICE",
+)
+# Words that make a body of its own of one named after it (``qualifiers.csv``'s entities).
+BODIES = ("FOUNDATION", "AUXILIARY", "TRUST", "ALUMNI", "BOOSTERS", "EMPLOYEES", "RETIREES", "CHAPTER {n}",
+          "LOCAL {n}")  # fmt: skip
 PUBLIC = frozenset(("COUNTY", "CITY", "TOWN", "TOWNSHIP", "VILLAGE", "STATE"))
 # A person as a ledger files one: SURNAME, GIVEN and perhaps a middle initial.
 PERSON = re.compile(r"^([A-Z][A-Z'-]+), ([A-Z]{2,})(?: ([A-Z]))?$")
@@ -97,14 +116,13 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
     """Another supplier whose name looks like ``name``'s."""
     words = name.upper().replace(",", " ").split()
     public = bool(PUBLIC & set(words))
-    kind = rng.randrange(6 if public else 5)
+    kind = rng.randrange(7 if public else 6)
     if kind == 0 and words:  # the first word swapped for another surname
         words[0] = rng.choice(vocab.surnames)
     elif kind == 1:  # a leading word added: a first name, a place
         words.insert(0, rng.choice((rng.choice(vocab.first_names), rng.choice(vocab.places).city)))
-    elif kind == 2 and len(words) > 1:  # a distinctive word swapped for another
-        i = rng.randrange(len(words))
-        words[i] = rng.choice(vocab.surnames)
+    elif kind == 2 and len(distinctive := _distinctive(words)) > 1:  # a distinctive word swapped
+        words[rng.choice(distinctive)] = rng.choice(vocab.surnames)
     elif kind == 3:  # another number, or none: the second fund, store, post
         numbers = [i for i, w in enumerate(words) if w.isdigit() or w in ROMAN.values()]
         other = rng.choice(("II", "III", "2", "3", "IV", str(rng.randint(4, 99))))
@@ -117,11 +135,20 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
     elif kind == 4 and len(words) > 1:  # its words in another order (MARATHON RACING, RACING MARATHON)
         i = rng.randrange(len(words) - 1)
         words[i], words[i + 1] = words[i + 1], words[i]
+    elif kind == 5:  # a body of its own named after it: its foundation, a union's local
+        at = len(words) - 1 if words and words[-1].replace(".", "") in LEGAL_FORMS else len(words)
+        words[at:at] = rng.choice(BODIES).format(n=rng.randint(1, 999)).split()
     elif public:  # one of a government's departments or offices
         words += rng.choice(DEPARTMENTS).split()
     else:
         words.insert(0, rng.choice(vocab.surnames))
     return " ".join(words)
+
+
+def _distinctive(words: list[str]) -> list[int]:
+    """Where the words that tell a firm from another are: not its legal form (``ACME SUPPLY
+    OAKS`` for ``ACME SUPPLY INC`` is the firm with a qualifier, not another) nor a joining word."""
+    return [i for i, w in enumerate(words) if w.replace(".", "") not in LEGAL_FORMS and w not in JOINING]
 
 
 def person_variant(person: Person, rng: random.Random, vocab: Vocab, short: dict[str, list[str]]) -> str:
@@ -143,7 +170,12 @@ def person_variant(person: Person, rng: random.Random, vocab: Vocab, short: dict
 
 
 def person_look_alike(person: Person, rng: random.Random, vocab: Vocab) -> str:
-    """Another person of the surname: a first name of another letter, the middle initial kept."""
+    """Another payee of the name: the person's own firm (``ROBERT THOMAS CPA LLC``: DESIGN.md,
+    a person and a business are two payees), or another person of the surname, a first name of
+    another letter, the middle initial kept."""
+    if rng.random() < 0.3:
+        rest = " ".join(filter(None, (person.given, person.middle, person.surname)))
+        return f"{rest} {rng.choice(PERSONS_FIRMS)}"
     others = [f for f in vocab.first_names if f[0] != person.given[0]]
     rest = " ".join(filter(None, (rng.choice(others), person.middle)))
     return f"{person.surname}, {rest}"

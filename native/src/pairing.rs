@@ -42,6 +42,7 @@ impl Link {
 }
 
 const INITIALS_SIM: f64 = 0.9;
+pub const MAX_INITIALS: usize = 7; // LACMTA, LOS ANGELES COUNTY METROPOLITAN TRANSPORTATION AUTHORITY
 const EQUIVALENT_SIM: f64 = 0.95;
 const ABBREVIATED_SIM: f64 = 0.85;
 const SHORT_ABBREVIATED_SIM: f64 = 0.7; // two letters for a word: CO for COUNTY, or for COMPANY
@@ -209,16 +210,16 @@ impl PairWords {
         self.joining.contains(token)
     }
 
-    /// The first free run of `words` that `word` (2 to 5 letters) is the initials of: as many
+    /// The first free run of `words` that `word` (2 to 7 letters) is the initials of: as many
     /// words of two letters or more, with up to two joining words between them.
-    fn initialled(
+    pub fn initialled(
         &self,
         word: &str,
         words: &[&str],
         free: impl Fn(std::ops::Range<usize>) -> bool,
     ) -> Option<std::ops::Range<usize>> {
         let k = word.len();
-        if !(2..=5).contains(&k) || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if !(2..=MAX_INITIALS).contains(&k) || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
             return None;
         }
         for j in 0..words.len() {
@@ -276,14 +277,18 @@ impl PairWords {
     /// word links once; among equals the leftmost free partner is taken.
     pub fn pair(&self, q: &[&str], c: &[&str]) -> Pairing {
         let mut p = Pairing::new(q.len(), c.len());
-        // the same word (or number)
+        // the same word (or number), the nearest of a repeated word first: `CITY OF GARDEN
+        // CITY` pairs its last CITY with `TOWN OF GARDEN CITY`'s, in order
+        let mut same: Vec<(usize, usize)> = Vec::new();
         for (i, &word) in q.iter().enumerate() {
             let value = numeral(word);
-            let found = c.iter().enumerate().position(|(j, &other)| {
-                p.candidate[j].is_none()
-                    && (word == other || (value.is_some() && value == numeral(other)))
-            });
-            if let Some(j) = found {
+            same.extend(c.iter().enumerate().filter_map(|(j, &other)| {
+                (word == other || (value.is_some() && value == numeral(other))).then_some((i, j))
+            }));
+        }
+        same.sort_by_key(|&(i, j)| (i.abs_diff(j), i));
+        for (i, j) in same {
+            if p.query[i].is_none() && p.candidate[j].is_none() {
                 p.link(i..i + 1, j..j + 1, Link::Same, 1.0);
             }
         }
@@ -359,6 +364,8 @@ impl PairWords {
                 p.link(i..i + 1, j..j + 1, how, sim);
             }
         }
+        restated(self, &mut p.query, q, c);
+        restated(self, &mut p.candidate, c, q);
         p
     }
 
@@ -548,6 +555,27 @@ impl PairWords {
     }
 }
 
+/// A word left over on one side that restates the initials of the other's words, paired
+/// already (`SO CALIF PUBLIC PWR AUTH/SCPPA`, `ACME WIDGET CORP (AWC)`): it pairs with them, at
+/// the run's first word when it leads its name, else at its last, so the order holds.
+fn restated(
+    words: &PairWords,
+    links: &mut [Option<(usize, Link, f64)>],
+    ours: &[&str],
+    theirs: &[&str],
+) {
+    for i in 0..ours.len() {
+        if links[i].is_some() || ours[i].len() < 3 {
+            continue;
+        }
+        if let Some(run) = words.initialled(ours[i], theirs, |_| true) {
+            let leads = links[..i].iter().all(Option::is_none);
+            let at = if leads { run.start } else { run.end - 1 };
+            links[i] = Some((at, Link::Initials, INITIALS_SIM));
+        }
+    }
+}
+
 /// A name's length in letters and spaces, up to 40, as a share of 40: a long name may have
 /// been cut by a field limit (30 and 35 letters are common ones).
 fn chars(words: &[&str]) -> f64 {
@@ -605,6 +633,37 @@ mod tests {
             Some((2, Link::Initials))
         );
         assert_eq!(links("UC", "UNIVERSITY TOWN CALIFORNIA")[0], None);
+    }
+
+    #[test]
+    fn a_repeated_word_pairs_with_the_nearest_of_its_kind() {
+        assert_eq!(
+            links("CITY OF GARDEN CITY", "SW OF GARDEN CITY"),
+            [
+                None,
+                Some((1, Link::Same)),
+                Some((2, Link::Same)),
+                Some((3, Link::Same))
+            ]
+        );
+        assert_eq!(links("ACME ACME", "ACME")[0], Some((0, Link::Same)));
+    }
+
+    #[test]
+    fn an_acronym_of_the_other_name_pairs_with_its_words() {
+        assert_eq!(
+            links(
+                "LACMTA",
+                "LOS ANGELES COUNTY METROPOLITAN TRANSPORTATION AUTHORITY"
+            ),
+            [Some((0, Link::Initials))]
+        );
+        // restated beside the name: paired at the run's last word, in order
+        assert_eq!(
+            links("SOUTH DAKOTA STATE SDS", "SOUTH DAKOTA STATE")[3],
+            Some((2, Link::Initials))
+        );
+        assert_eq!(links("SDX STATE", "SOUTH DAKOTA STATE")[0], None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::align::exact_only;
 use crate::forest::Forest;
-use crate::pairing::{shortens, PairWords, Pairing};
+use crate::pairing::{shortens, PairWords, Pairing, MAX_INITIALS};
 
 /// Rows ranked: (probability, row) best first, and the best probability of another supplier
 /// with whether it has the best's match key.
@@ -22,6 +22,14 @@ const FOREST_ROWS: usize = 8;
 
 /// The most rows a search checks for words a payee's unknown word may shorten.
 const SHORTENED_CHECKS: usize = 5_000;
+
+/// An unknown word of this many letters or more may be a name's acronym (`SCPPA`); three
+/// letters name too many.
+const ACRONYM_LETTERS: usize = 4;
+/// An acronym shared by more rows than this names none of them.
+const ACRONYM_ROWS: usize = 30;
+/// Rows added since the acronyms were sorted are read one by one up to this many.
+const ACRONYM_TAIL: usize = 4_096;
 
 /// The knobs of the search, set by `matching.index`.
 pub struct Search {
@@ -52,7 +60,9 @@ pub struct Network {
     postings: Vec<Vec<u32>>,
     variants: FxHashMap<CompactString, Vec<u32>>, // one-letter deletion -> tokens it comes from
     sorted: Option<Vec<u32>>,                     // token ids by text, for prefixes; rebuilt lazily
-    key_starts: Vec<u32>,                         // row -> its tokens in `keys`
+    acronyms: Vec<(u64, u32)>, // (a row's initials, packed; row), sorted, for rows up to `acronyms_upto`
+    acronyms_upto: usize,
+    key_starts: Vec<u32>, // row -> its tokens in `keys`
     keys: Vec<u32>,
     key_bits: Vec<u64>, // row -> a bit per token of its key (`token_bit`)
     labels: FxHashMap<CompactString, u32>, // state, city, ZIP and form texts; 0 is none
@@ -85,6 +95,18 @@ struct Slot {
     search: u32,
     best: f64,
     total: f64,
+}
+
+/// Letters packed 5 bits each (A is 1), when there are `ACRONYM_LETTERS` to `MAX_INITIALS`
+/// of them, all A to Z: an acronym and the initials it stands for compare as numbers.
+fn acronym(letters: &[u8]) -> Option<u64> {
+    if !(ACRONYM_LETTERS..=MAX_INITIALS).contains(&letters.len()) {
+        return None;
+    }
+    letters.iter().try_fold(0u64, |code, &b| {
+        b.is_ascii_uppercase()
+            .then(|| code << 5 | u64::from(b - b'A' + 1))
+    })
 }
 
 /// A token's bit in a row's `key_bits`: a row whose bits lack it lacks the token.
@@ -369,6 +391,55 @@ impl Network {
         }
     }
 
+    /// A row's initials, packed (`acronym`): its key's words but joining ones, each of two
+    /// letters or more, 4 to `MAX_INITIALS` of them.
+    fn initials(&self, row: usize, words: &PairWords) -> Option<u64> {
+        let mut letters = Vec::with_capacity(MAX_INITIALS);
+        for &id in self.key(row) {
+            let token = self.tokens[id as usize].as_str();
+            if words.is_joining(token) {
+                continue;
+            }
+            if token.len() < 2 || letters.len() == MAX_INITIALS {
+                return None;
+            }
+            letters.push(token.as_bytes()[0]);
+        }
+        acronym(&letters)
+    }
+
+    /// Rows whose initials are `word`'s letters (`SCPPA`, `SOUTHERN CALIFORNIA PUBLIC POWER
+    /// AUTHORITY`), when at most `ACRONYM_ROWS` are. Rows added since the last sort are read
+    /// one by one, and sorted in once there are `ACRONYM_TAIL` of them.
+    fn acronym_rows(&mut self, word: &str, words: &PairWords, found: &mut Vec<u32>) {
+        let Some(code) = acronym(word.as_bytes()) else {
+            return;
+        };
+        if self.alive.len() - self.acronyms_upto > ACRONYM_TAIL {
+            let fresh: Vec<(u64, u32)> = (self.acronyms_upto..self.alive.len())
+                .filter_map(|row| self.initials(row, words).map(|c| (c, row as u32)))
+                .collect();
+            self.acronyms.extend(fresh);
+            self.acronyms.sort_unstable();
+            self.acronyms_upto = self.alive.len();
+        }
+        let start = self.acronyms.partition_point(|&(c, _)| c < code);
+        found.extend(
+            self.acronyms[start..]
+                .iter()
+                .take_while(|&&(c, _)| c == code)
+                .map(|&(_, row)| row),
+        );
+        found.extend(
+            (self.acronyms_upto..self.alive.len())
+                .filter(|&row| self.initials(row, words) == Some(code))
+                .map(|row| row as u32),
+        );
+        if found.len() > ACRONYM_ROWS {
+            found.clear();
+        }
+    }
+
     /// Network tokens that start with `prefix` (a token cut by a bank-file field limit).
     fn prefixed(&mut self, prefix: &str, limit: usize, found: &mut Vec<u32>) {
         if prefix.chars().count() < 3 {
@@ -422,6 +493,7 @@ impl Network {
         let mut common: Vec<(u32, f64)> = Vec::new(); // too common to find with, but they rank
         let mut similar: Vec<u32> = Vec::new();
         let mut orphans: Vec<&str> = Vec::new();
+        let mut acronymed: Vec<u32> = Vec::new();
         let last = unique.len().saturating_sub(1);
         let terms = unique
             .iter()
@@ -476,6 +548,15 @@ impl Network {
                     continue;
                 }
                 for &row in posting {
+                    scratch.offer(row, w);
+                }
+            }
+            if own == [None, None] && position < unique.len() {
+                // a word the network lacks may be a name's acronym (SCPPA)
+                acronymed.clear();
+                self.acronym_rows(token, words, &mut acronymed);
+                let w = self.idf_of(acronymed.len());
+                for &row in &acronymed {
                     scratch.offer(row, w);
                 }
             }
@@ -582,9 +663,10 @@ impl Network {
     }
 
     /// Every row with the model's probability that it is the payee's supplier, best first (ties:
-    /// the lower rank first), and the best probability of another supplier (one with another key
-    /// or another place than the best), with whether it is the best's twin: its key, and a place
-    /// the payee's state, ZIP and city do not tell apart (a sibling, a chain's other place).
+    /// the lower rank first), and the best probability of another supplier: one with another
+    /// key, or the best's twin (its key, and a place the payee's state, ZIP and city do not tell
+    /// apart: a sibling, a chain's other place; nor a legal form the payee states). A sibling the
+    /// payee's place or form tells apart is no rival.
     pub fn rank(
         &self,
         words: &PairWords,
@@ -617,19 +699,23 @@ impl Network {
         });
         let runner = scored.first().and_then(|&(_, top)| {
             let (key, place) = (self.key(top as usize), &self.places[top as usize][..2]);
-            scored[1..]
-                .iter()
-                .find(|&&(_, r)| {
-                    self.key(r as usize) != key || &self.places[r as usize][..2] != place
-                })
-                .map(|&(s, r)| {
-                    // the same name, and nothing the payee said of its place tells them apart
-                    let said = |row: u32| {
-                        let [_, state, zip, city] = self.place(row as usize, at, asked.labels);
-                        [state, zip, city]
-                    };
-                    (s, self.key(r as usize) == key && said(r) == said(top))
-                })
+            let said = |row: u32| self.place(row as usize, at, asked.labels);
+            let best = said(top);
+            let stated = at.form.is_some_and(|f| !f.is_empty());
+            scored[1..].iter().find_map(|&(s, r)| {
+                if self.key(r as usize) != key {
+                    return Some((s, false));
+                }
+                if &self.places[r as usize][..2] == place {
+                    return None; // the network's duplicate of the best, at its place
+                }
+                // the same name elsewhere: a sibling the payee's place, or a legal form it
+                // states that the best has and this one has not (`… INC` between `… INC` and
+                // `… LLC`), tells apart is no rival; else a twin
+                let theirs = said(r);
+                let form_tells = stated && best[0] == 1.0 && theirs[0] != 1.0;
+                (theirs[1..] == best[1..] && !form_tells).then_some((s, true))
+            })
         });
         (scored, runner)
     }

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from payeeflow.agents.generated_names import Place
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
 from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds, match_model
 from payeeflow.agents.matching.normalize import read_query
 from payeeflow.agents.matching.synthetic import Vocab
 from payeeflow.agents.matching.train import Answer, Examples, corrected_examples, export, fit, train, tune
-from payeeflow.agents.matching.variants import Person, person_look_alike, person_variant
+from payeeflow.agents.matching.variants import Person, look_alike, person_look_alike, person_variant
 
 NETWORK = [
     Supplier("S1", "ACME PLUMBING INC", state="TX"),
@@ -99,17 +100,36 @@ def test_training_rebuilds_the_committed_model(shared_data: Path, tmp_path: Path
         assert numbers(mine) == pytest.approx(numbers(committed), abs=1e-6)
 
 
+def test_a_look_alike_swaps_a_word_that_tells_the_firm_never_its_legal_form() -> None:
+    """``HEDRICK OFFICE SUPPLY OAKS`` is the firm with a trailing qualifier, not another firm."""
+    vocab = Vocab(
+        companies=[],
+        surnames=["OAKS"],
+        first_names=["JOHN"],
+        places=[Place("TULSA", "TULSA", "OK", "OKLAHOMA")],
+    )
+    rng = random.Random(5)
+    for _ in range(300):
+        words = look_alike("HEDRICK AND SONS L.L.C.", rng, vocab).split()
+        assert "L.L.C." in words and "AND" in words, words
+
+
 def test_a_person_written_otherwise_keeps_the_names_that_tell_them_apart() -> None:
     """A variant keeps the surname and the first name (or its short form), with a middle initial
-    only where the initial agrees; a look-alike has the surname and another first name."""
+    only where the initial agrees; a look-alike has the surname and another first name, or is
+    the person's own firm."""
     vocab = Vocab(companies=[], surnames=["HALE"], first_names=["AARON", "RAY", "ROSE", "MARY"], places=[])
     person = Person.of("MILLS, AARON R")
     assert person == Person("MILLS", "AARON", "R") and Person.of("MILLS PLUMBING INC") is None
-    rng = random.Random(3)
+    rng, firms = random.Random(3), 0
     for _ in range(200):
         words = person_variant(person, rng, vocab, {"AARON": ["RON"]}).replace(",", "").split()
         assert "MILLS" in words and {"AARON", "RON"} & set(words)
         middle = [w for w in words if w not in ("MILLS", "AARON", "RON")]
         assert middle in ([], ["R"], ["RAY"], ["ROSE"]), words
         other = person_look_alike(person, rng, vocab)
-        assert other.startswith("MILLS, ") and other.split()[1] in ("RAY", "ROSE", "MARY")
+        if other.startswith("AARON R MILLS "):
+            firms += 1
+        else:
+            assert other.startswith("MILLS, ") and other.split()[1] in ("RAY", "ROSE", "MARY")
+    assert 0 < firms < 200

@@ -208,6 +208,41 @@ def test_the_one_supplier_spelled_as_the_payee_is_its_match_but_identical_twins_
     assert twins.match({"name": "OSCAR INC"})["match_type"] == "review"
 
 
+def test_a_legal_form_the_payee_states_tells_twins_apart_when_only_the_best_has_it() -> None:
+    twins = Matcher(
+        index(
+            Supplier("INC", "CAREER BUILDER INC", state="TX"),
+            Supplier("LLC", "CAREER BUILDER LLC", state="OH"),
+            Supplier("CO", "CAREER BUILDER CO", state="WA"),
+        )
+    )
+    result = twins.match({"name": "CAREER BUILDER, LLC"})
+    assert (result["supplier_id"], result["match_type"]) == ("LLC", "exact")
+    for unsaid in ("CAREER BUILDER", "CAREER BUILDER CORP"):  # no form, or one none of them has
+        assert twins.match({"name": unsaid})["match_type"] == "review", unsaid
+
+
+def test_an_acronym_finds_the_name_it_stands_for_and_beside_it_says_so() -> None:
+    # enough names that the acronyms are read from their sorted table; one shared by 5,000 finds none
+    many = [Supplier(f"F{i}", f"ALPHA BETA GAMMA DELTA{i:04d}") for i in range(5_000)]
+    matcher = Matcher(
+        index(
+            Supplier("S", "SOUTHERN CALIFORNIA PUBLIC POWER AUTHORITY"),
+            Supplier("P", "SOUTHERN CALIFORNIA PLUMBING"),
+            *many,
+        )
+    )
+    assert matcher.candidates("ABGD") == []
+    alone = matcher.match({"name": "SCPPA"})
+    assert alone["candidates"][0]["supplier_id"] == "S"
+    assert (
+        "SCPPA = SOUTHERN CALIFORNIA PUBLIC POWER AUTHORITY (initials)" in alone["candidates"][0]["evidence"]
+    )
+    beside = matcher.match({"name": "SO CALIF PUBLIC PWR AUTH/SCPPA"})
+    assert beside["candidates"][0]["supplier_id"] == "S"
+    assert "SCPPA: its initials, beside its words" in beside["candidates"][0]["evidence"]
+
+
 def test_a_tax_id_match_says_so() -> None:
     matcher = Matcher(index(Supplier("S1", "ACME PLUMBING INC", tax_id="12-3456789")))
     result = matcher.match({"name": "SOMETHING ELSE", "extra": {"tax_id": "12-3456789"}})
