@@ -10,7 +10,7 @@ Whether a trailing word added makes another firm (``NORTHERN WATER SYSTEMS``) or
 VALVE MFG``) is left to the real labelled pairs: no rule says it. ``person_variant`` writes a person
 as another ledger does (order, a middle initial dropped, added or spelled out, a short form of the
 first name), and ``person_look_alike`` another person of the surname (DESIGN.md: two first names
-are two people).
+are two people) or the person's own firm (a person and a business are two payees).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
         i = rng.randrange(len(words) - 1)
         words[i], words[i + 1] = words[i + 1], words[i]
     elif kind == 5:  # a body of its own named after it: its foundation, a union's local
-        at = len(words) - 1 if words and words[-1].replace(".", "") in LEGAL_FORMS else len(words)
+        at = len(words) - 1 if words and _is_form(words[-1]) else len(words)
         words[at:at] = rng.choice(BODIES).format(n=rng.randint(1, 999)).split()
     elif public:  # one of a government's departments or offices
         words += rng.choice(DEPARTMENTS).split()
@@ -148,7 +148,12 @@ def look_alike(name: str, rng: random.Random, vocab: Vocab) -> str:
 def _distinctive(words: list[str]) -> list[int]:
     """Where the words that tell a firm from another are: not its legal form (``ACME SUPPLY
     OAKS`` for ``ACME SUPPLY INC`` is the firm with a qualifier, not another) nor a joining word."""
-    return [i for i, w in enumerate(words) if w.replace(".", "") not in LEGAL_FORMS and w not in JOINING]
+    return [i for i, w in enumerate(words) if not _is_form(w) and w not in JOINING]
+
+
+def _is_form(word: str) -> bool:
+    """A legal form, dotted or not (``L.L.C.``)."""
+    return word.replace(".", "") in LEGAL_FORMS
 
 
 def person_variant(person: Person, rng: random.Random, vocab: Vocab, short: dict[str, list[str]]) -> str:

@@ -51,6 +51,13 @@ pub struct Where<'a> {
     pub form: Option<&'a str>,
 }
 
+impl Where<'_> {
+    /// Whether the payee's name states a legal form.
+    fn states_form(&self) -> bool {
+        self.form.is_some_and(|f| !f.is_empty())
+    }
+}
+
 /// The network's rows as matching reads them. Rows are append-only; a retired row keeps its
 /// postings and is skipped when found (a rebuild drops it).
 #[derive(Default)]
@@ -526,7 +533,8 @@ impl Network {
                     .unwrap_or(token),
             ]
             .map(|t| self.token_ids.get(t).copied());
-            if own == [None, None] && position < unique.len() && !exact_only(token) {
+            let unknown = own == [None, None] && position < unique.len();
+            if unknown && !exact_only(token) {
                 orphans.push(token); // a word the network lacks: perhaps a shortening (PNTG)
             }
             // a near spelling weighs no more than the word itself: PENS, rare, is not found
@@ -551,7 +559,7 @@ impl Network {
                     scratch.offer(row, w);
                 }
             }
-            if own == [None, None] && position < unique.len() {
+            if unknown {
                 // a word the network lacks may be a name's acronym (SCPPA)
                 acronymed.clear();
                 self.acronym_rows(token, words, &mut acronymed);
@@ -615,7 +623,7 @@ impl Network {
                 differs
             }
         };
-        let stated = at.form.is_some_and(|f| !f.is_empty());
+        let stated = at.states_form();
         [
             match (stated, f != 0) {
                 (false, false) => 1.0, // neither states one: as alike as the same one
@@ -701,7 +709,7 @@ impl Network {
             let (key, place) = (self.key(top as usize), &self.places[top as usize][..2]);
             let said = |row: u32| self.place(row as usize, at, asked.labels);
             let best = said(top);
-            let stated = at.form.is_some_and(|f| !f.is_empty());
+            let stated = at.states_form();
             scored[1..].iter().find_map(|&(s, r)| {
                 if self.key(r as usize) != key {
                     return Some((s, false));
