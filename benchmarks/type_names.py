@@ -15,6 +15,7 @@ part the classifier's calibration and tuning may read, half the test part nothin
 
     python benchmarks/type_names.py fresh      # a second test part, drawn after the first was read
     python benchmarks/type_names.py sealed     # a third, from names no boundary draw looked at
+    python benchmarks/type_names.py sealed2    # a fourth, drawn on the same way after the third was read
 
 ``fresh`` draws ``FRESH`` more names, continuing the draw of ``build`` (each source's next names
 in the same CRC32 order, less those drawn before): a test part of its own (``fresh``), since the
@@ -26,6 +27,8 @@ lacks those hard names (docs/classification.md says how many).
 the names in another CRC32 order and stop when they have enough, so the names beyond the last one
 they took were never seen by a model. Less the names drawn before (at random), they are a plain
 random draw, with their share of hard names: a third test part, read once for each model shipped.
+``sealed2`` draws ``SEALED2`` more of them, on in the same order, once the third had been read for
+two models: only South Dakota's and Montana's names were left there.
 
 ``boundary`` adds names drawn otherwise: of the names not yet drawn, those the committed model
 gives a chance of being a public body (``BOUNDARY_CHANCE`` or more), where businesses and public
@@ -54,6 +57,8 @@ FRESH = {"south_dakota": 1230, "detroit": 615, "montana": 150, "los_angeles": 5}
 # Every Detroit and Los Angeles name left beyond the boundary draws, Montana about its share of
 # the first draws, South Dakota the rest of 2,000.
 SEALED = {"south_dakota": 1520, "detroit": 321, "montana": 158, "los_angeles": 1}
+# Beyond the boundary draws and the sealed part: South Dakota 12,358 names, Montana 466, no other.
+SEALED2 = {"south_dakota": 1842, "detroit": 0, "montana": 158, "los_angeles": 0}
 SHEET_SIZE = 500
 BOUNDARY = 1000  # names a boundary draw adds
 BOUNDARY_CHANCE = 0.05
@@ -185,19 +190,29 @@ def fresh() -> None:
     print(f"fresh names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
 
 
-def sealed() -> None:
-    """A third test part: ``SEALED`` names beyond the last a boundary draw took, in new sheets."""
+def _sealed(split: str, quota: dict[str, int]) -> None:
+    """A test part of ``quota`` names beyond the last a boundary draw took, in new sheets."""
     kept = _drawn()
-    if any(r["split"] == "sealed" for r in kept):
-        raise SystemExit("the sealed part is drawn already")
+    if any(r["split"] == split for r in kept):
+        raise SystemExit(f"the {split} part is drawn already")
     last = max(crc("boundary:" + r["name"]) for r in kept if r["split"] == "boundary")
-    rows = _draw(kept, SEALED, lambda name: "sealed", lambda name: crc("boundary:" + name) > last)
-    short = {source: quota - sum(r["source"] == source for r in rows) for source, quota in SEALED.items()}
+    rows = _draw(kept, quota, lambda name: split, lambda name: crc("boundary:" + name) > last)
+    short = {source: n - sum(r["source"] == source for r in rows) for source, n in quota.items()}
     if any(short.values()):
         raise SystemExit(f"too few names no boundary draw looked at: short of {short}")
     first = _add(kept, rows)
     sources = dict(Counter(r["source"] for r in rows))
-    print(f"sealed names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
+    print(f"{split} names: {len(rows):,} ({sources}); sheets from sheet{first:02d}")
+
+
+def sealed() -> None:
+    """A third test part, from names no boundary draw looked at."""
+    _sealed("sealed", SEALED)
+
+
+def sealed2() -> None:
+    """A fourth test part, drawn on in the same order after the third was read."""
+    _sealed("sealed2", SEALED2)
 
 
 def boundary() -> None:
@@ -258,7 +273,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    actions = {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh, "sealed": sealed}
+    actions = {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh, "sealed": sealed,
+               "sealed2": sealed2}
     parser.add_argument("action", choices=actions)
     actions[parser.parse_args().action]()
     return 0

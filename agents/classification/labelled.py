@@ -4,7 +4,8 @@ The set's development part is split once more, by a stable hash of the name's id
 model learns from (``learn``), one third its confidence is calibrated and its review flag tuned
 on (``calibrate``). The test parts are read by ``payeeflow model eval`` alone, never by training:
 ``test``; ``fresh``, drawn later since ``test`` was read after several models; ``sealed``, drawn
-last from names no model had looked at, since both were read in tuning rounds. A test name
+from names no model had looked at, since both were read in tuning rounds; ``sealed2``, drawn on
+the same way once ``sealed`` had been read for two models. A test name
 written as a development name is (``ARLINGTON, CITY OF``, ``ARLINGTON-CITY OF``) grades nothing:
 the model learnt its answer.
 Names drawn where the model was unsure (``boundary``, not at random) are only learnt from.
@@ -22,8 +23,8 @@ from payeeflow.errors import InputError
 
 TYPES_DIR = Path(__file__).resolve().parents[2] / "data" / "types"
 LABELS = TYPES_DIR / "labels.csv"
-PARTS = ("learn", "calibrate", "dev", "test", "fresh", "sealed")
-TESTS = ("test", "fresh", "sealed")
+PARTS = ("learn", "calibrate", "dev", "test", "fresh", "sealed", "sealed2")
+TESTS = ("test", "fresh", "sealed", "sealed2")
 CLASSES = ("INDIVIDUAL", "BUSINESS", "GOVERNMENT")
 
 

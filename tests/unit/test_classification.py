@@ -348,13 +348,14 @@ def test_erp_wording_around_a_name_changes_nothing(classifier: Classifier, noisy
 
 
 def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random_development() -> None:
-    learn, calibrate, test, fresh, sealed = (
-        typed_names(part) for part in ("learn", "calibrate", "test", "fresh", "sealed")
+    learn, calibrate, test, fresh, sealed, sealed2 = (
+        typed_names(part) for part in ("learn", "calibrate", "test", "fresh", "sealed", "sealed2")
     )
     assert sorted(typed_names("dev")) == sorted([*learn, *calibrate])
     assert not {n for n, _ in test} & {n for n, _ in [*learn, *calibrate]}
     assert not {n for n, _ in fresh} & {n for n, _ in [*learn, *calibrate, *test]}
     assert not {n for n, _ in sealed} & {n for n, _ in [*learn, *calibrate, *test, *fresh]}
+    assert not {n for n, _ in sealed2} & {n for n, _ in [*learn, *calibrate, *test, *fresh, *sealed]}
     with LABELS.open(newline="", encoding="utf-8") as fh:
         drawn = Counter(r["split"] for r in csv.DictReader(fh) if r["label"] != "UNKNOWN")
     assert 0.3 < len(calibrate) / drawn["dev"] < 0.37  # a third of the names drawn at random
@@ -364,14 +365,15 @@ def test_the_real_names_parts_are_apart_and_calibration_is_a_third_of_the_random
 
 def test_no_boundary_draw_looked_at_a_sealed_name() -> None:
     """The boundary draws walk the names in their own hash order and stop when they have enough
-    (``benchmarks/type_names.py``): every sealed name lies beyond the last one they took, so no
-    model chose it or passed it over, and the sealed part is a plain random draw."""
+    (``benchmarks/type_names.py``): every name of the two sealed parts lies beyond the last one they
+    took, so no model chose it or passed it over, and each sealed part is a plain random draw."""
     with (LABELS.parent / "names.csv").open(newline="", encoding="utf-8") as fh:
         drawn = list(csv.DictReader(fh))
     order = {r["name"]: zlib.crc32(f"boundary:{r['name']}".encode()) for r in drawn}
     last = max(order[r["name"]] for r in drawn if r["split"] == "boundary")
-    sealed = [r["name"] for r in drawn if r["split"] == "sealed"]
-    assert len(sealed) == 2_000 and min(order[name] for name in sealed) > last
+    for part in ("sealed", "sealed2"):
+        sealed = [r["name"] for r in drawn if r["split"] == part]
+        assert len(sealed) == 2_000 and min(order[name] for name in sealed) > last
 
 
 @pytest.mark.parametrize(("part", "government", "caught"), [("test", 0.9, 0.6), ("fresh", 0.87, 0.4)])
