@@ -273,8 +273,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    actions = {"build": build, "merge": merge, "boundary": boundary, "fresh": fresh, "sealed": sealed,
-               "sealed2": sealed2}
+    actions = {
+        "build": build,
+        "merge": merge,
+        "boundary": boundary,
+        "fresh": fresh,
+        "sealed": sealed,
+        "sealed2": sealed2,
+    }
     parser.add_argument("action", choices=actions)
     actions[parser.parse_args().action]()
     return 0

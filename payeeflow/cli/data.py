@@ -124,7 +124,10 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
             reports = {path.stem: evaluate(classifier, read_labeled(path)) for path in args.files}
         else:
             sealed = (
-                {f"real {part} test": evaluate(classifier, typed_names(part)) for part in ("sealed2", "sealed")}
+                {
+                    f"real {part} test": evaluate(classifier, typed_names(part))
+                    for part in ("sealed2", "sealed")
+                }
                 if args.sealed
                 else {}
             )
