@@ -186,6 +186,7 @@ pub struct MatchKeys {
     words: KeyWords,
     store_number: Regex,
     appended_form: Regex,
+    filed_under_place: Regex,
 }
 
 impl MatchKeys {
@@ -194,6 +195,10 @@ impl MatchKeys {
             text,
             words,
             store_number: pattern(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b"),
+            filed_under_place: pattern(&format!(
+                r"(?i)[,-]\s*(?:{})\s+OF\s*\z",
+                INVERTED_HEADS.join("|")
+            )),
             appended_form: pattern(r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?\z"),
         }
     }
@@ -223,7 +228,7 @@ impl MatchKeys {
 
     /// The name's (last) legal form, canonical: `Acme Corporation` -> `CORP`.
     pub fn legal_form(&self, name: &str) -> Option<String> {
-        let tokens = self.text.canonical_tokens(name);
+        let tokens = joined_co_op(self.text.canonical_tokens(name));
         let last = tokens
             .iter()
             .rev()
@@ -248,11 +253,11 @@ impl MatchKeys {
             .store_number
             .replace_all(&stripped.to_uppercase(), " ")
             .into_owned();
-        let words = if cut {
+        let words = joined_co_op(if cut {
             self.cut_words(&name)
         } else {
             self.text.canonical_tokens(&name)
-        };
+        });
         let w = &self.words;
         let tokens: Vec<String> = words
             .into_iter()
@@ -277,7 +282,9 @@ impl MatchKeys {
             .map(|(_, t)| t.clone())
             .collect();
         let core = if core.is_empty() { tokens } else { core };
-        turned_back(join_initials(core), cut)
+        // A place set off before its head (`VALLEY SPRINGS-CITY OF`) is a ledger's filing, cut or not.
+        let filed = self.filed_under_place.is_match(stripped.trim_end());
+        turned_back(join_initials(core), cut && !filed)
     }
 
     /// The clean words of a cut name, abbreviations expanded except in its cut word: `MEDICAL
@@ -358,6 +365,19 @@ fn turned_back(mut tokens: Vec<String>, cut: bool) -> Vec<String> {
         tokens.rotate_right(2);
     }
     tokens
+}
+
+/// `CO-OP` read as one word, `COOP`, not as the legal form `CO` and a stray `OP`.
+fn joined_co_op(mut words: Vec<String>) -> Vec<String> {
+    let mut i = 0;
+    while i + 1 < words.len() {
+        if words[i] == "CO" && words[i + 1] == "OP" {
+            words[i] = "COOP".to_owned();
+            words.remove(i + 1);
+        }
+        i += 1;
+    }
+    words
 }
 
 /// Initials typed apart, or joined by `&`, as one word: `K T` and `T AND W` are `KT` and `TW`,

@@ -2,7 +2,7 @@ import pytest
 
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
-from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
+from payeeflow.agents.matching.normalize import legal_form, match_key, read_query, split_dba
 from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
 
 
@@ -78,6 +78,18 @@ def test_a_name_filed_under_its_place_or_with_spaced_initials_has_the_spoken_for
 def test_a_cut_name_ending_in_city_of_is_not_turned_round() -> None:
     """Cut at 22 characters, the name may have gone on (`... CITY OF BRANDON`)."""
     assert read_query("ROTARY CLUB OF CITY OF").tokens[-2:] == ["CITY", "OF"]
+
+
+def test_a_place_set_off_before_its_head_is_turned_round_even_at_a_field_limit() -> None:
+    """22 characters, a field limit, but the hyphen says a ledger filed it under its place."""
+    assert read_query("VALLEY SPRINGS-CITY OF").tokens == ["CITY", "OF", "VALLEY", "SPRINGS"]
+
+
+def test_co_op_is_one_word_not_a_legal_form() -> None:
+    """`CO-OP` read as the legal form `CO` left `GEDDES FARMERS OP`, which no `COOP` spelling met."""
+    assert match_key("GEDDES FARMERS CO-OP") == match_key("Geddes Farmers Coop") == "GEDDES FARMERS COOP"
+    assert legal_form("MOUNTAIN VIEW CO-OP") is None
+    assert legal_form("LINCOLN ELECTRIC CO-OP, INC.") == "INC"
 
 
 def test_dba_split() -> None:
@@ -362,6 +374,8 @@ CLERK_NETWORK = [
     Supplier("NS", "NORTHERN SYSTEMS INC"),
     Supplier("AC", "ACME INC"),
     Supplier("SC", "NORTH SIOUX CITY--CITY OF"),
+    Supplier("VS", "CITY OF VALLEY SPRINGS"),
+    Supplier("GF", "GEDDES FARMERS CO-OP"),
     Supplier("TW", "T & W ENTERPRISES, INC"),
     Supplier("OT", "OTTER TAIL POWER COMPANY"),
     *(Supplier(f"O{n}", f"OTTERTAIL {t}") for n, t in enumerate(("PAINTING", "LANDSCAPING", "GRILL"))),
@@ -392,6 +406,8 @@ CLERK_NETWORK = [
         ("STATION I GRILL", "ST"),  # numbers as letters
         ("SMITH VALVE INC OF OHIO", "VM"),  # a qualifier added
         ("CITY OF NORTH SIOUX CITY", "SC"),  # a public body filed under its place
+        ("VALLEY SPRINGS-CITY OF", "VS"),  # the same, at a field limit
+        ("GEDDES FARMERS COOP", "GF"),  # punctuation folded
     ],
 )
 def test_a_supplier_is_found_however_a_clerk_wrote_it(clerk: str, expected: str) -> None:
