@@ -195,11 +195,11 @@ impl MatchKeys {
             text,
             words,
             store_number: pattern(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b"),
+            appended_form: pattern(r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?\z"),
             filed_under_place: pattern(&format!(
                 r"(?i)[,-]\s*(?:{})\s+OF\s*\z",
                 INVERTED_HEADS.join("|")
             )),
-            appended_form: pattern(r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?\z"),
         }
     }
 
@@ -283,7 +283,7 @@ impl MatchKeys {
             .collect();
         let core = if core.is_empty() { tokens } else { core };
         // A place set off before its head (`VALLEY SPRINGS-CITY OF`) is a ledger's filing, cut or not.
-        let filed = self.filed_under_place.is_match(stripped.trim_end());
+        let filed = cut && self.filed_under_place.is_match(stripped.trim_end());
         turned_back(join_initials(core), cut && !filed)
     }
 
