@@ -283,8 +283,8 @@ impl MatchKeys {
             .collect();
         let core = if core.is_empty() { tokens } else { core };
         // A place set off before its head (`VALLEY SPRINGS-CITY OF`) is a ledger's filing, cut or not.
-        let filed = cut && self.filed_under_place.is_match(stripped.trim_end());
-        turned_back(join_initials(core), cut && !filed)
+        let may_go_on = cut && !self.filed_under_place.is_match(stripped.trim_end());
+        turned_back(join_initials(core), may_go_on)
     }
 
     /// The clean words of a cut name, abbreviations expanded except in its cut word: `MEDICAL
@@ -358,10 +358,15 @@ const INVERTED_HEADS: [&str; 9] = [
 ];
 
 /// A name filed under its place (`SIOUX FALLS CITY OF`) in the order it is spoken
-/// (`CITY OF SIOUX FALLS`). A cut name's trailing `CITY OF` may have been followed by more.
-fn turned_back(mut tokens: Vec<String>, cut: bool) -> Vec<String> {
+/// (`CITY OF SIOUX FALLS`), unless its trailing `CITY OF` may have been followed by more (`may_go_on`:
+/// cut at a field limit right after it).
+fn turned_back(mut tokens: Vec<String>, may_go_on: bool) -> Vec<String> {
     let n = tokens.len();
-    if !cut && n >= 3 && tokens[n - 1] == "OF" && INVERTED_HEADS.contains(&tokens[n - 2].as_str()) {
+    if !may_go_on
+        && n >= 3
+        && tokens[n - 1] == "OF"
+        && INVERTED_HEADS.contains(&tokens[n - 2].as_str())
+    {
         tokens.rotate_right(2);
     }
     tokens

@@ -401,18 +401,20 @@ impl Network {
     /// A row's initials, packed (`acronym`): its key's words but joining ones, each of two
     /// letters or more, 4 to `MAX_INITIALS` of them.
     fn initials(&self, row: usize, words: &PairWords) -> Option<u64> {
-        let mut letters = Vec::with_capacity(MAX_INITIALS);
+        let mut letters = [0u8; MAX_INITIALS];
+        let mut n = 0;
         for &id in self.key(row) {
             let token = self.tokens[id as usize].as_str();
             if words.is_joining(token) {
                 continue;
             }
-            if token.len() < 2 || letters.len() == MAX_INITIALS {
+            if token.len() < 2 || n == MAX_INITIALS {
                 return None;
             }
-            letters.push(token.as_bytes()[0]);
+            letters[n] = token.as_bytes()[0];
+            n += 1;
         }
-        acronym(&letters)
+        acronym(&letters[..n])
     }
 
     /// Rows whose initials are `word`'s letters (`SCPPA`, `SOUTHERN CALIFORNIA PUBLIC POWER
