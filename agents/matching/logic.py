@@ -9,8 +9,9 @@ that the two are one supplier. Three answers:
 
 - **match** (``exact``: the same key; ``strong``: a variant) when the best is sure enough and no
   other supplier comes near it;
-- **review** when it is plausible, or two suppliers tie: the best is ``candidate_id``, the
-  candidates carry their evidence, and ``review`` says why;
+- **review** when it is plausible, or two suppliers tie, or the best is a firm in the name of
+  the person the payee is (or the reverse: ``matching.persons``): the best is ``candidate_id``,
+  the candidates carry their evidence, and ``review`` says why;
 - **none** otherwise.
 """
 
@@ -34,6 +35,8 @@ from payeeflow.agents.matching.index import (
     network_columns,
 )
 from payeeflow.agents.matching.normalize import legal_form, read_query, split_dba
+from payeeflow.agents.matching.persons import person_and_firm
+from payeeflow.agents.matching.words import pair_words
 
 CANDIDATES_SHOWN = 3
 # How a clerk reads a pairing's links (``native/src/pairing.rs``).
@@ -67,6 +70,7 @@ class Best(NamedTuple):
     same_key: bool = False
     by_tax_id: bool = False
     form: str | None = None  # the legal form the name states, as evidence
+    person_and_firm: bool = False  # the best is a firm in the name of the person the name is, or the reverse
 
 
 NO_BEST = Best(0.0, None, None, False, [], [])
@@ -103,7 +107,8 @@ class Matcher:
             return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        if decision.matches(p, runner_up, best.twin) or self._spelled_alone(payee["name"], best):
+        sure = decision.matches(p, runner_up, best.twin) or self._spelled_alone(payee["name"], best)
+        if sure and not best.person_and_firm:
             return {
                 **_no_match(p, candidates),
                 "supplier_id": supplier.supplier_id,
@@ -112,7 +117,9 @@ class Matcher:
                 "supplier_sic_code": supplier.sic_code,
                 "supplier_accepts_card": supplier.accepts_card,
             }
-        if p >= decision.match:
+        if best.person_and_firm:
+            why = f"a person and a firm in the person's name: two payees, one name (probability {p:.2f})"
+        elif p >= decision.match:
             why = f"ambiguous between suppliers (probabilities {p:.4f} and {runner_up:.4f})"
         else:
             why = f"unsure supplier match (probability {p:.2f}): {'; '.join(candidates[0]['evidence'])}"
@@ -201,7 +208,9 @@ class Matcher:
         top_p, top_row = ranked[0]
         same = same_key and self.index.key(top_row) == " ".join(tokens)
         runner_up, twin = runner if runner is not None else (None, False)
-        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form)
+        key = self.index.key(top_row) or ""
+        firm = person_and_firm(pair_words(), tokens, form, key.split(), self.index.form(top_row))
+        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form, person_and_firm=firm)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""

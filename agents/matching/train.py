@@ -286,6 +286,7 @@ class Answer:
     runner_up: float | None
     twin: bool  # the runner-up has the best's match key
     right: bool  # the best candidate is a supplier judged the same
+    held: bool = False  # a person and a firm in the person's name: never matched, only reviewed
 
 
 def answers(matcher: Matcher, queries: list[labelled.Query], split: str) -> list[Answer]:
@@ -297,7 +298,7 @@ def answers(matcher: Matcher, queries: list[labelled.Query], split: str) -> list
             continue
         best = matcher.best({"name": query.name})
         right = best.row is not None and labelled.fold(matcher.index.fields(best.row)[1]) in query.truth.same
-        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right))
+        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm))
     return out
 
 
@@ -312,7 +313,8 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
         name, payee, truth = next(made)
         best = matcher.best({"name": name, **payee})
         if not truth:
-            out.append(Answer("generated-none", best.probability, best.runner_up, best.twin, False))
+            held = best.person_and_firm
+            out.append(Answer("generated-none", best.probability, best.runner_up, best.twin, False, held))
             continue
         row, truth_row = best.row, matcher.index.row_of(truth["supplier_id"])
         right = row is not None and row == truth_row
@@ -324,7 +326,7 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
             and key_of(row) == key_of(truth_row)
         )
         kind = "generated-ambiguous" if twin else "generated"
-        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right))
+        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm))
     return out
 
 
@@ -342,7 +344,8 @@ def outcomes(found: list[Answer], decision: Decision) -> dict[str, float]:
     right = np.array([a.right for a in found])
     twin = np.array([a.twin for a in found], dtype=bool)
     tied = twin & (runner >= decision.match)
-    match = (p >= decision.match) & ~tied & (log_odds(p) - log_odds(runner) >= decision.margin)
+    held = np.array([a.held for a in found], dtype=bool)
+    match = (p >= decision.match) & ~tied & ~held & (log_odds(p) - log_odds(runner) >= decision.margin)
     real = ~np.char.startswith(kind.astype(str), "generated")
     review = ~match & (p >= decision.review)
 

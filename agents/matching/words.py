@@ -15,6 +15,8 @@
 - **First names**: the classifier's lexicon's, those of 20 or more in a million US births or
   people (some 3,200): whether two names share one, and what is left over is a middle name or
   another person's first name.
+- **Credentials** (``data/qualifiers.csv``: ``MD``, ``CPA``, ``JR``) and the classifier's business
+  and trade words: whether a name reads as a person's (``persons.person_and_firm``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class PairWords(NamedTuple):
     entities: frozenset[str]
     joining: frozenset[str]
     given: frozenset[str]
+    credentials: frozenset[str]
+    trade: frozenset[str]  # words of firms' names, never a person's: FENCE, SUPPLY
 
 
 def _one_word(*texts: str) -> bool:
@@ -61,6 +65,15 @@ def pair_words() -> PairWords:
     with gzip.open(TABLE_FILE, "rt", encoding="utf-8") as fh:  # ZIP, state, city, other cities
         qualifiers |= {city for line in fh for city in line.rstrip("\n").split("\t")[2:3] if _one_word(city)}
     qualifiers -= {word for word, kind in kinds.items() if kind == "not-a-place"} | entities | JOINING
-    first_names = load_lexicon()["first_names"].items()
+    lexicon = load_lexicon()
+    first_names = lexicon["first_names"].items()
     given = frozenset(name for name, per_million in first_names if per_million >= GIVEN_PER_MILLION)
-    return PairWords(sorted(set(equivalents)), frozenset(qualifiers), entities, JOINING, given)
+    return PairWords(
+        sorted(set(equivalents)),
+        frozenset(qualifiers),
+        entities,
+        JOINING,
+        given,
+        credentials=frozenset(word for word, kind in kinds.items() if kind == "credential"),
+        trade=frozenset(lexicon["business_words"]) | frozenset(lexicon["trade_words"]),
+    )

@@ -3,6 +3,8 @@ import pytest
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
 from payeeflow.agents.matching.normalize import legal_form, match_key, read_query, split_dba
+from payeeflow.agents.matching.persons import person_and_firm
+from payeeflow.agents.matching.words import pair_words
 from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
 
 
@@ -232,6 +234,43 @@ def test_a_legal_form_the_payee_states_tells_twins_apart_when_only_the_best_has_
     assert (result["supplier_id"], result["match_type"]) == ("LLC", "exact")
     for unsaid in ("CAREER BUILDER", "CAREER BUILDER CORP"):  # no form, or one none of them has
         assert twins.match({"name": unsaid})["match_type"] == "review", unsaid
+
+
+@pytest.mark.parametrize(
+    ("payee", "supplier"),
+    [
+        ("JANEL M SCHMIDT", "JANEL M SCHMIDT INC"),
+        ("RODNEY J DEAN MD", "RODNEY J DEAN MD PC"),  # credentials aside
+        ("CHRISTOPHER D DOHRER PROF LLC", "CHRISTOPHER D DOHRER"),  # either side the firm
+        ("ROBERT THOMAS CPA, LLC", "ROBERT THOMAS"),
+    ],
+)
+def test_a_person_and_a_firm_in_the_persons_name_are_never_matched_unseen(payee: str, supplier: str) -> None:
+    """Two payees with a tax id each (a doctor and her practice), one key: a clerk tells them apart."""
+    result = Matcher(index(Supplier("F", supplier))).match({"name": payee})
+    assert (result["match_type"], result["candidate_id"]) == ("review", "F"), result
+    assert result["review"].startswith("a person and a firm in the person's name")
+
+
+@pytest.mark.parametrize(
+    ("payee", "supplier"),
+    [
+        ("JANEL M SCHMIDT", "SCHMIDT, JANEL M"),  # a person both, or a firm both (in any order)
+        ("JANEL M SCHMIDT PC", "JANEL M SCHMIDT INC"),
+        ("LYNN JACKSON SHULTZ & LEBRUN", "LYNN JACKSON SHULTZ LEBRUN PC"),  # partners, not a person
+        ("ROTH TRUCKING", "ROTH TRUCKING INC"),  # no first name
+        ("GREEN SUPPLY", "GREEN SUPPLY LLC"),  # a firm's word
+    ],
+)
+def test_names_of_one_kind_are_not_a_person_and_a_firm(payee: str, supplier: str) -> None:
+    words = pair_words()
+    ours, theirs = read_query(payee), read_query(supplier)
+    assert not person_and_firm(words, ours.tokens, ours.form, theirs.tokens, theirs.form)
+
+
+def test_a_person_written_last_name_first_is_still_the_one_a_firm_is_named_after() -> None:
+    person, firm = read_query("SCHMIDT, JANEL M"), read_query("JANEL M SCHMIDT INC")
+    assert person_and_firm(pair_words(), person.tokens, person.form, firm.tokens, firm.form)
 
 
 def test_an_acronym_finds_the_name_it_stands_for_and_beside_it_says_so() -> None:

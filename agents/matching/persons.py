@@ -1,0 +1,43 @@
+"""Whether two names are a person and a firm in that person's name.
+
+``RODNEY J DEAN MD`` and ``RODNEY J DEAN MD PC``, ``JANEL M SCHMIDT`` and ``JANEL M SCHMIDT INC``
+are two payees: a practitioner paid in person and her practice, with a tax id each. Their match
+keys are one (a key leaves the legal form out) and the match model reads them as one supplier;
+the readers of the labelled pairs judged every such pair two. A brand named after its founder
+(``JOHN DEERE``, ``JOHN DEERE CO``) has the same shape, and a name alone cannot tell them apart,
+so such a pair is never matched without a clerk (``Matcher.match`` sends it to review).
+"""
+
+from __future__ import annotations
+
+from payeeflow.agents.matching.words import PairWords
+
+# Words a practice's legal form carries beside the form itself: PROF LLC, PROFESSIONAL CORP.
+PRACTICE = frozenset({"PROF", "PROFESSIONAL"})
+MAX_NAME_WORDS = 4  # first, middle, last and one more: a longer name is more than a person's
+
+
+def person_and_firm(
+    words: PairWords, ours: list[str], our_form: str | None, theirs: list[str], their_form: str | None
+) -> bool:
+    """Whether one key, without a legal form, reads as one person's name, and the other is the
+    same name words (credentials and their order aside) with a legal form. Names joined by AND
+    are partners' (``LYNN JACKSON SHULTZ & LEBRUN PC``), not one person's."""
+    if (our_form is None) == (their_form is None) or "AND" in ours or "AND" in theirs:
+        return False
+    strip = words.credentials | PRACTICE
+    name = {w for w in ours if w not in strip}
+    if not name or name != {w for w in theirs if w not in strip}:
+        return False
+    return _reads_as_person(words, name)
+
+
+def _reads_as_person(words: PairWords, name: set[str]) -> bool:
+    """A first name and a surname, perhaps with initials or a middle name: words of letters
+    that no list of firms' words knows (``SCHMIDT``, ``DOHRER``)."""
+    return (
+        len(name) <= MAX_NAME_WORDS
+        and sum(len(w) > 1 for w in name) >= 2
+        and any(w in words.given for w in name)
+        and all(w.isalpha() and w not in words.trade for w in name)
+    )
