@@ -22,6 +22,7 @@ LABELLED = Path(__file__).resolve().parents[2] / "data" / "matching"
 NETWORK_SIZE = 483_227
 SEED = 1
 SPLITS = ("train", "dev", "test")
+FOLDS = 3  # the training and development parts, cut for choosing the thresholds (``train.tune``)
 
 
 def fold(name: str) -> str:
@@ -34,6 +35,16 @@ def split_of(anchor: str) -> str:
     payer filed it under, else its nearest), so one supplier's spellings stay in one part."""
     bucket = zlib.crc32(("split:" + anchor.upper()).encode()) % 10
     return "test" if bucket < 4 else "dev" if bucket < 6 else "train"
+
+
+def fold_of(query: Query) -> int | None:
+    """The cross-validation fold (0 to ``FOLDS`` - 1) of a training or development query, by the
+    network name it is about (the first judged the same, else its own), so that one supplier's
+    spellings stay in one fold; None for a test query, which no fold holds."""
+    if query.truth.split == "test":
+        return None
+    anchor = min(query.truth.same) if query.truth.same else fold(query.name)
+    return zlib.crc32(anchor.encode()) % FOLDS
 
 
 @dataclass

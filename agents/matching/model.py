@@ -3,7 +3,7 @@ probability that they are one supplier, and the thresholds that turn it into an 
 
 The features are computed in compiled code (``native/src/pairing.rs``) in ``FEATURES``' order;
 ``payeeflow.agents.matching.train`` fits the trees (scikit-learn's histogram boosting) on labelled
-real pairs and generated ones, sets the thresholds on the development part, and writes
+real pairs and generated ones, sets the thresholds on cross-validated answers, and writes
 ``model/match.json.gz``, which every matcher loads.
 """
 

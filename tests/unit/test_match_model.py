@@ -2,13 +2,14 @@
 thresholds keep their bounds, and a clerk's answers become training pairs."""
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from payeeflow.agents.generated_names import Place
-from payeeflow.agents.matching import Matcher, SupplierIndex
+from payeeflow.agents.matching import Matcher, SupplierIndex, labelled
 from payeeflow.agents.matching.index import Supplier
 from payeeflow.agents.matching.model import FEATURES, Decision, MatchModel, log_odds, match_model
 from payeeflow.agents.matching.normalize import read_query
@@ -61,6 +62,29 @@ def test_thresholds_keep_their_bounds_and_a_tie_is_no_match() -> None:
     assert figures["matched"] == figures["found"] == pytest.approx(0.99) and figures["wrong"] == 0
     assert figures["generated"] == 0  # a sibling as sure: review, however far ahead in log-odds
     assert log_odds(0.99) - log_odds(0.9) > 2.0 > log_odds(0.9) - log_odds(0.8)
+
+
+def test_a_person_and_a_firm_in_the_persons_name_are_never_counted_as_matched() -> None:
+    """The tuning answers as the matcher does: however sure, such a pair is a review."""
+    found = [Answer("variant", 0.9, None, False, True)] * 100
+    found += [Answer("look-alike", 0.999, None, False, False, held=True)] * 10
+    found += [Answer("absent", 0.2, None, False, False)] * 300
+    decision, figures = tune(found)
+    assert figures["false_look_alike"] == 0 and figures["matched"] == 1.0 and decision.match <= 0.9
+
+
+def test_the_folds_cut_the_training_and_development_parts_by_the_supplier() -> None:
+    queries = labelled.queries()
+    folds = [labelled.fold_of(q) for q in queries]
+    assert all((f is None) == (q.truth.split == "test") for q, f in zip(queries, folds, strict=True))
+    counts = Counter(f for f in folds if f is not None)
+    assert sorted(counts) == list(range(labelled.FOLDS))
+    assert all(0.25 < n / counts.total() < 0.42 for n in counts.values())
+    by_supplier: dict[str, set[int | None]] = {}
+    for q, f in zip(queries, folds, strict=True):
+        if q.truth.same and f is not None:
+            by_supplier.setdefault(min(q.truth.same), set()).add(f)
+    assert all(len(f) == 1 for f in by_supplier.values())  # one supplier's spellings, one fold
 
 
 def test_a_clerks_supplier_choice_is_a_positive_pair(tmp_path: Path) -> None:
