@@ -343,7 +343,8 @@ impl PairWords {
                 p.link(i..i + 1, j..j + 1, Link::Equivalent, EQUIVALENT_SIM);
             }
         }
-        // typos, shortenings and a cut last word: the best free partner of each word
+        // typos, shortenings and a cut last word: the best free partner of each word; a
+        // joining word is no typo or shortening of another (`OF` is not `OFFIC`), only cut
         for (i, &word) in q.iter().enumerate() {
             if p.query[i].is_some() || numbered(word) {
                 continue;
@@ -354,7 +355,10 @@ impl PairWords {
                     continue;
                 }
                 let ends = (i + 1 == q.len(), j + 1 == c.len());
-                if let Some((how, sim)) = near(word, other, ends) {
+                let joining = self.is_joining(word) || self.is_joining(other);
+                if let Some((how, sim)) =
+                    near(word, other, ends).filter(|&(how, _)| !joining || how == Link::Cut)
+                {
                     if best.is_none_or(|(_, _, s)| sim > s) {
                         best = Some((j, how, sim));
                     }
@@ -695,6 +699,10 @@ mod tests {
             links("EXAMI NURSING", "EXAMINERS NURSING")[0],
             Some((0, Link::Abbreviated))
         );
+        // a joining word shortens nothing, and leaves the word it is not to its shortening
+        let of = links("AMER OF SEED OFFCL", "AMER SEED OFFICIAL");
+        assert_eq!((of[1], of[3]), (None, Some((2, Link::Abbreviated))));
+        assert_eq!(links("BLACK FOR", "BLACK FOREST")[1], Some((1, Link::Cut)));
     }
 
     #[test]
