@@ -206,9 +206,9 @@ class Matcher:
         if not ranked:
             return NO_BEST
         top_p, top_row = ranked[0]
-        same = same_key and self.index.key(top_row) == " ".join(tokens)
-        runner_up, twin = runner if runner is not None else (None, False)
         key = self.index.key(top_row) or ""
+        same = same_key and key == " ".join(tokens)
+        runner_up, twin = runner if runner is not None else (None, False)
         firm = person_and_firm(pair_words(), tokens, form, key.split(), self.index.form(top_row))
         return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form, person_and_firm=firm)
 

@@ -38,7 +38,7 @@ import numpy as np
 from payeeflow.agents.formulas import restore
 from payeeflow.agents.matching import labelled
 from payeeflow.agents.matching.index import SupplierIndex
-from payeeflow.agents.matching.logic import Matcher
+from payeeflow.agents.matching.logic import Best, Matcher
 from payeeflow.agents.matching.model import FEATURES, MODEL_FILE, Decision, MatchModel
 from payeeflow.agents.matching.normalize import match_key, read_query, split_dba
 from payeeflow.agents.matching.synthetic import Vocab, erp_noise, perturb
@@ -292,6 +292,10 @@ class Answer:
     right: bool  # the best candidate is a supplier judged the same
     held: bool = False  # a person and a firm in the person's name: never matched, only reviewed
 
+    @classmethod
+    def of(cls, kind: str, best: Best, right: bool) -> Answer:
+        return cls(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm)
+
 
 def answers(matcher: Matcher, queries: list[labelled.Query]) -> list[Answer]:
     """How real queries (those not in doubt) would be answered."""
@@ -302,7 +306,7 @@ def answers(matcher: Matcher, queries: list[labelled.Query]) -> list[Answer]:
             continue
         best = matcher.best({"name": query.name})
         right = best.row is not None and labelled.fold(matcher.index.fields(best.row)[1]) in query.truth.same
-        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm))
+        out.append(Answer.of(kind, best, right))
     return out
 
 
@@ -317,8 +321,7 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
         name, payee, truth = next(made)
         best = matcher.best({"name": name, **payee})
         if not truth:
-            held = best.person_and_firm
-            out.append(Answer("generated-none", best.probability, best.runner_up, best.twin, False, held))
+            out.append(Answer.of("generated-none", best, False))
             continue
         row, truth_row = best.row, matcher.index.row_of(truth["supplier_id"])
         right = row is not None and row == truth_row
@@ -330,7 +333,7 @@ def generated_answers(matcher: Matcher, network: list[dict[str, str]], vocab: Vo
             and key_of(row) == key_of(truth_row)
         )
         kind = "generated-ambiguous" if twin else "generated"
-        out.append(Answer(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm))
+        out.append(Answer.of(kind, best, right))
     return out
 
 
@@ -393,8 +396,8 @@ def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
     """The thresholds that find the most real variants (matched counted twice) and match the most
     exact names, within the bounds on wrong and false matches, reviews and generated queries."""
     best: tuple[float, Decision, dict[str, float]] | None = None
-    variants, exacts = (sum(a.kind == kind for a in found) for kind in ("variant", "exact"))
     answered = Answered.of(found)
+    variants, exacts = (int(answered.kinds[kind].sum()) for kind in ("variant", "exact"))
     for match in np.arange(0.20, 0.99, 0.01):
         for review in np.arange(0.01, match, 0.01):
             for margin in MARGINS:
@@ -436,8 +439,10 @@ def train(
     generated = [r for r in network if not r["supplier_id"].startswith(("SD", "LA"))]
     real = [r for r in network if r["supplier_id"].startswith(("SD", "LA"))]
     vocab = Vocab.load(data)
-    made = Examples([], [], [])
+    made = Examples([], [], [])  # the examples every model learns from
     yield f"generated queries: {generated_examples(matcher, generated, vocab, made):,}"
+    if corrections is not None:
+        yield f"clerks' corrections: {corrected_examples(matcher, corrections, made):,}"
 
     def fitted(held_out: set[int | None]) -> tuple[MatchModel, dict[str, int]]:
         """A model of every example but the real queries of the ``held_out`` folds (None: test)."""
@@ -448,7 +453,6 @@ def train(
             "persons": person_examples(
                 matcher, real, [q for q in queries if fold[q.query_id] in held_out], vocab, examples
             ),
-            "corrections": 0 if corrections is None else corrected_examples(matcher, corrections, examples),
         }
         x, y, weight = examples.arrays()
         trees, base = export(fit(x, y, weight))
@@ -465,8 +469,6 @@ def train(
     model, counts = fitted({None})
     yield f"real queries learnt from: {counts['real_queries']:,} (the training and development parts)"
     yield f"persons written otherwise: {PERSON_QUERIES:,} queries of {counts['persons']:,} persons"
-    if corrections is not None:
-        yield f"clerks' corrections: {counts['corrections']:,}"
     yield f"pairs: {counts['pairs']:,}"
     about: dict[str, Any] = {
         "real_queries": counts["real_queries"],

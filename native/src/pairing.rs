@@ -349,13 +349,14 @@ impl PairWords {
             if p.query[i].is_some() || numbered(word) {
                 continue;
             }
+            let word_joins = self.is_joining(word);
             let mut best: Option<(usize, Link, f64)> = None;
             for (j, &other) in c.iter().enumerate() {
                 if p.candidate[j].is_some() || numbered(other) {
                     continue;
                 }
                 let ends = (i + 1 == q.len(), j + 1 == c.len());
-                let joining = self.is_joining(word) || self.is_joining(other);
+                let joining = word_joins || self.is_joining(other);
                 if let Some((how, sim)) =
                     near(word, other, ends).filter(|&(how, _)| !joining || how == Link::Cut)
                 {
