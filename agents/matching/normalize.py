@@ -10,6 +10,7 @@ import re
 from typing import NamedTuple
 
 from payeeflow._native import MatchKeys
+from payeeflow.agents.matching.words import readings
 from payeeflow.agents.text import ABBREVIATIONS
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
@@ -18,7 +19,7 @@ LEGAL_FORMS = frozenset(
     "GMBH AG SA NV BV".split()
 )
 # Tokens that ERP clerks add around a supplier's name.
-NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ STORE NO NUMBER UNIT BRANCH LOCATION".split())
+NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ NO NUMBER UNIT BRANCH LOCATION".split())
 TRUNCATED_AT = (22, 35)  # bank-file field limits
 # A name as long as a limit, or one less: the cut fell on a space the export then trimmed.
 CUT_LENGTHS = tuple(n - d for n in TRUNCATED_AT for d in (0, 1))
@@ -90,8 +91,15 @@ _SWAPPED_FORMS = (
 )
 
 
+# A shorthand the pairing table reads more than one way (COMM: COMMISSION, COMMUNITY; DIST:
+# DISTRICT, DISTRIBUTORS) stays as written in a key, where the pairing pairs it with any of its
+# readings: expanded to one, COMMUNITY SERV and COMM SRVCS would be two names.
+KEY_ABBREVIATIONS = {
+    short: full for short, full in ABBREVIATIONS.items() if readings().get(short, {full}) == {full}
+}
+
 KEYS = MatchKeys(
-    abbreviations=ABBREVIATIONS,
+    abbreviations=KEY_ABBREVIATIONS,
     legal_forms=LEGAL_FORMS,
     noise=NOISE,
     plurals=PLURALS,

@@ -47,14 +47,23 @@ class PairWords(NamedTuple):
     trade: frozenset[str]  # words of firms' names, never a person's: FENCE, SUPPLY
 
 
+@cache
+def readings() -> dict[str, frozenset[str]]:
+    """Each shorthand of ``data/abbreviations.csv`` and the words it may stand for."""
+    found: dict[str, set[str]] = {}
+    with (DATA / "abbreviations.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            found.setdefault(row["short"], set()).add(row["full"])
+    return {short: frozenset(full) for short, full in found.items()}
+
+
 def _one_word(*texts: str) -> bool:
     return all(text and " " not in text for text in texts)
 
 
 @cache
 def pair_words() -> PairWords:
-    with (DATA / "abbreviations.csv").open(newline="", encoding="utf-8") as fh:
-        equivalents = [(row["short"], row["full"]) for row in csv.DictReader(fh)]
+    equivalents = [(short, full) for short, fulls in readings().items() for full in fulls]
     for table in (STATE_ABBREVIATIONS, LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES):
         equivalents += [(a, b) for a, b in table.items() if _one_word(a, b) and a != b]
     with (DATA / "qualifiers.csv").open(newline="", encoding="utf-8") as fh:

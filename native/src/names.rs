@@ -194,7 +194,9 @@ impl MatchKeys {
         MatchKeys {
             text,
             words,
-            store_number: pattern(r"#\s*\d+|\bSTORE\s+\d+\b|\bNO\s+\d+\b"),
+            store_number: pattern(
+                r"\bSTORE\s*(?:#|NO\b\.?|NUMBER\b)?\s*\d+\b|#\s*\d+|\bNO\s+\d+\b",
+            ),
             appended_form: pattern(r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?\z"),
             filed_under_place: pattern(&format!(
                 r"(?i)[,-]\s*(?:{})\s+OF\s*\z",

@@ -18,6 +18,23 @@ def test_match_key_drops_legal_forms_noise_and_punctuation() -> None:
     assert match_key("Smith & Sons Co - AP Dept") == "SMITH AND SONS"
 
 
+def test_a_store_number_is_no_part_of_a_key_but_the_word_store_is() -> None:
+    assert (
+        match_key("KROGER STORE #12")
+        == match_key("Kroger Store No. 12")
+        == match_key("KROGER #12")
+        == "KROGER"
+    )
+    assert match_key("RV STORE INC.") == "RV STORE"  # not R & V INC
+
+
+def test_a_shorthand_read_more_than_one_way_stays_as_written_in_a_key() -> None:
+    # COMM may be COMMISSION, COMMUNITY or COMMUNICATIONS: expanded to one, the others never pair
+    assert match_key("PRAIRIE VIEW COMM SRVCS") == "PRAIRIE VIEW COMM SRVCS"
+    assert match_key("CNTY TREAS") == "COUNTY TREAS"  # TREASURER or TREASURY
+    assert match_key("MGMT ASSN") == "MANAGEMENT ASSOCIATION"  # one reading each
+
+
 @pytest.mark.parametrize(
     ("text", "cleaned"),
     [
@@ -260,12 +277,27 @@ def test_a_person_and_a_firm_in_the_persons_name_are_never_matched_unseen(payee:
         ("LYNN JACKSON SHULTZ & LEBRUN", "LYNN JACKSON SHULTZ LEBRUN PC"),  # partners, not a person
         ("ROTH TRUCKING", "ROTH TRUCKING INC"),  # no first name
         ("GREEN SUPPLY", "GREEN SUPPLY LLC"),  # a firm's word
+        ("SMITH PLUMBING INC", "SMITH, JOHN"),  # a word the person's name lacks
     ],
 )
 def test_names_of_one_kind_are_not_a_person_and_a_firm(payee: str, supplier: str) -> None:
     words = pair_words()
     ours, theirs = read_query(payee), read_query(supplier)
     assert not person_and_firm(words, ours.tokens, ours.form, theirs.tokens, theirs.form)
+
+
+@pytest.mark.parametrize(
+    ("payee", "supplier"),
+    [
+        ("TIM PETERSON INC", "PETERSON, TIM G"),
+        ("JULIA PIKE", "JULIA CORPORATION"),
+        ("MCKERNAN INC", "MCKERNAN, MICHAEL"),
+    ],
+)
+def test_a_firm_named_with_some_of_a_persons_names_is_another_payee(payee: str, supplier: str) -> None:
+    words = pair_words()
+    ours, theirs = read_query(payee), read_query(supplier)
+    assert person_and_firm(words, ours.tokens, ours.form, theirs.tokens, theirs.form)
 
 
 def test_a_person_written_last_name_first_is_still_the_one_a_firm_is_named_after() -> None:
@@ -417,6 +449,7 @@ CLERK_NETWORK = [
     Supplier("GF", "GEDDES FARMERS CO-OP"),
     Supplier("TW", "T & W ENTERPRISES, INC"),
     Supplier("OT", "OTTER TAIL POWER COMPANY"),
+    Supplier("PV", "PRAIRIE VIEW COMM SRVCS"),
     *(Supplier(f"O{n}", f"OTTERTAIL {t}") for n, t in enumerate(("PAINTING", "LANDSCAPING", "GRILL"))),
     # everyday words, so that the network weighs them as everyday
     *(Supplier(f"F{n}", f"{word}{n} {trade}") for n, (word, trade) in enumerate(
@@ -440,6 +473,7 @@ CLERK_NETWORK = [
         ("MURPHY S HARDWARE", "MH"),
         ("MIDWEST SPLY", "MS"),  # abbreviations
         ("NATL RURAL HEALTH ASSN", "NR"),
+        ("PRAIRIE VIEW COMMUNITY SERVICES", "PV"),  # a shorthand of more than one reading
         ("OHIO BOARD OF NURSING EXAMI", "OB"),  # cut anywhere
         ("HARBOR CONSULTING &", "HC"),
         ("STATION I GRILL", "ST"),  # numbers as letters
