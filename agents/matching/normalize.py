@@ -15,7 +15,7 @@ from payeeflow.agents.text import ABBREVIATIONS
 
 # Legal forms are equivalent and carry no identity: ACME INC == ACME INCORPORATED == ACME.
 LEGAL_FORMS = frozenset(
-    "INC INCORPORATED LLC LC CORP CORPORATION CO COMPANY LTD LIMITED LP LLP LLLP PLLC PC PA PLC "
+    "INC INCORPORATED LLC LC CORP CORPORATION CO COMPANY LTD LIMITED LP LLP LLLP PLLP PLLC PC PA PLC "
     "GMBH AG SA NV BV".split()
 )
 # Tokens that ERP clerks add around a supplier's name.

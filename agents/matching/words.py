@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 from functools import cache
+from itertools import combinations
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,8 +65,14 @@ def _one_word(*texts: str) -> bool:
 @cache
 def pair_words() -> PairWords:
     equivalents = [(short, full) for short, fulls in readings().items() for full in fulls]
-    for table in (STATE_ABBREVIATIONS, LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES):
+    for table in (LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES):
         equivalents += [(a, b) for a, b in table.items() if _one_word(a, b) and a != b]
+    spellings: dict[str, set[str]] = {}  # a state's: CALIFORNIA, CALIF, CAL and CA are one another's
+    for name, code in STATE_ABBREVIATIONS.items():
+        spellings.setdefault(code, {code}).add(name)
+    equivalents += [
+        (a, b) for same in spellings.values() for a, b in combinations(sorted(same), 2) if _one_word(a, b)
+    ]
     with (DATA / "qualifiers.csv").open(newline="", encoding="utf-8") as fh:
         kinds = {row["word"]: row["kind"] for row in csv.DictReader(fh)}
     qualifiers = {word for word, kind in kinds.items() if kind not in ("not-a-place", "entity")}

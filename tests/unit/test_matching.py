@@ -16,6 +16,7 @@ def test_match_key_drops_legal_forms_noise_and_punctuation() -> None:
     assert match_key("The Acme Plumbing, Inc. #123") == "ACME PLUMBING"
     assert match_key("ACME PLUMBING INCORPORATED") == match_key("Acme Plumbing L.L.C.")
     assert match_key("Smith & Sons Co - AP Dept") == "SMITH AND SONS"
+    assert match_key("ASPEN CLINIC PLLP") == "ASPEN CLINIC"  # a professional limited liability partnership
 
 
 def test_a_store_number_is_no_part_of_a_key_but_the_word_store_is() -> None:
@@ -450,6 +451,7 @@ CLERK_NETWORK = [
     Supplier("TW", "T & W ENTERPRISES, INC"),
     Supplier("OT", "OTTER TAIL POWER COMPANY"),
     Supplier("PV", "PRAIRIE VIEW COMM SRVCS"),
+    Supplier("SE", "SOUTHERN CALIFORNIA EDISON COMPANY"),
     *(Supplier(f"O{n}", f"OTTERTAIL {t}") for n, t in enumerate(("PAINTING", "LANDSCAPING", "GRILL"))),
     # everyday words, so that the network weighs them as everyday
     *(Supplier(f"F{n}", f"{word}{n} {trade}") for n, (word, trade) in enumerate(
@@ -486,6 +488,12 @@ CLERK_NETWORK = [
 def test_a_supplier_is_found_however_a_clerk_wrote_it(clerk: str, expected: str) -> None:
     result = Matcher(index(*CLERK_NETWORK)).match({"name": clerk})
     assert expected in (result["supplier_id"], result["candidate_id"]), result
+
+
+def test_a_states_spellings_are_one_anothers_equivalents() -> None:
+    result = Matcher(index(*CLERK_NETWORK)).match({"name": "SO CALIF EDISON CO"})
+    assert result["supplier_id"] == "SE"
+    assert "CALIF = CALIFORNIA (abbreviation)" in result["candidates"][0]["evidence"]  # both CA before
 
 
 @pytest.mark.parametrize(
