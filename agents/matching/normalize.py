@@ -75,7 +75,9 @@ FORM_OF = {"INCORPORATED": "INC", "CORPORATION": "CORP", "COMPANY": "CO", "LIMIT
 # the beginnings of forms, those a last word may stop at, and forms with two letters swapped.
 _LONG_FORMS = ("CORPORATION", "INCORPORATED", "COMPANY", "LIMITED")
 _FORM_PREFIXES = frozenset(
-    f[:n] for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD", "PLLC", "LLP") for n in range(1, len(f))
+    f[:n]
+    for f in (*_LONG_FORMS, "LLC", "CORP", "INC", "LTD", "PLLC", "PLLP", "LLP")
+    for n in range(1, len(f))
 )
 
 

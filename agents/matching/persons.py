@@ -1,9 +1,10 @@
 """Whether two names are a person and a firm in that person's name.
 
 ``RODNEY J DEAN MD`` and ``RODNEY J DEAN MD PC``, ``JANEL M SCHMIDT`` and ``JANEL M SCHMIDT INC``
-are two payees: a practitioner paid in person and her practice, with a tax id each. Their match
-keys are one (a key leaves the legal form out) and the match model reads them as one supplier;
-the readers judged each such pair of the labelled set's training and development parts two. A
+are two payees: a practitioner paid in person and her practice, with a tax id each, and so are
+``JULIA GARDNER`` and ``JULIA CORPORATION``. A key leaves the legal form out, so their keys are
+one, or one holds the other's, and the match model reads them as one supplier; the readers
+judged each such pair of the labelled set's training and development parts two. A
 brand named after its founder (``JOHN DEERE``, ``JOHN DEERE CO``) has the same shape, and a name
 alone cannot tell them apart, so such a pair is never matched without a clerk (``Matcher.match``
 sends it to review).

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Mapping
 from functools import cache
-from itertools import combinations
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from scourgify.address_constants import LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES, STATE_ABBREVIATIONS
@@ -49,30 +50,46 @@ class PairWords(NamedTuple):
 
 
 @cache
-def readings() -> dict[str, frozenset[str]]:
+def readings() -> Mapping[str, frozenset[str]]:
     """Each shorthand of ``data/abbreviations.csv`` and the words it may stand for."""
     found: dict[str, set[str]] = {}
     with (DATA / "abbreviations.csv").open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             found.setdefault(row["short"], set()).add(row["full"])
-    return {short: frozenset(full) for short, full in found.items()}
+    return MappingProxyType({short: frozenset(full) for short, full in found.items()})
 
 
 def _one_word(*texts: str) -> bool:
     return all(text and " " not in text for text in texts)
 
 
+def _state_names(given: frozenset[str]) -> list[tuple[str, str]]:
+    """A state's short spellings and its name: ``usaddress-scourgify`` maps ``CALIF``, ``CAL`` and
+    ``CALIFORNIA`` each to ``CA`` only. Not the short spellings with one another, nor those that
+    are first names (``KEN``, ``KENT``: ``KENTUCKY``; ``IDA``), which keep their code alone."""
+    spellings: dict[str, list[str]] = {}
+    for name, code in STATE_ABBREVIATIONS.items():
+        spellings.setdefault(code, []).append(name)
+    pairs = []
+    for names in spellings.values():
+        full = max(names, key=len)
+        pairs += [
+            (short, full)
+            for short in names
+            if short != full and short not in given and _one_word(short, full)
+        ]
+    return pairs
+
+
 @cache
 def pair_words() -> PairWords:
+    lexicon = load_lexicon()
+    first_names = lexicon["first_names"].items()
+    given = frozenset(name for name, per_million in first_names if per_million >= GIVEN_PER_MILLION)
     equivalents = [(short, full) for short, fulls in readings().items() for full in fulls]
-    for table in (LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES):
+    for table in (STATE_ABBREVIATIONS, LONGHAND_DIRECTIONALS, LONGHAND_STREET_TYPES):
         equivalents += [(a, b) for a, b in table.items() if _one_word(a, b) and a != b]
-    spellings: dict[str, set[str]] = {}  # a state's: CALIFORNIA, CALIF, CAL and CA are one another's
-    for name, code in STATE_ABBREVIATIONS.items():
-        spellings.setdefault(code, {code}).add(name)
-    equivalents += [
-        (a, b) for same in spellings.values() for a, b in combinations(sorted(same), 2) if _one_word(a, b)
-    ]
+    equivalents += _state_names(given)
     with (DATA / "qualifiers.csv").open(newline="", encoding="utf-8") as fh:
         kinds = {row["word"]: row["kind"] for row in csv.DictReader(fh)}
     qualifiers = {word for word, kind in kinds.items() if kind not in ("not-a-place", "entity")}
@@ -81,9 +98,6 @@ def pair_words() -> PairWords:
     with gzip.open(TABLE_FILE, "rt", encoding="utf-8") as fh:  # ZIP, state, city, other cities
         qualifiers |= {city for line in fh for city in line.rstrip("\n").split("\t")[2:3] if _one_word(city)}
     qualifiers -= {word for word, kind in kinds.items() if kind == "not-a-place"} | entities | JOINING
-    lexicon = load_lexicon()
-    first_names = lexicon["first_names"].items()
-    given = frozenset(name for name, per_million in first_names if per_million >= GIVEN_PER_MILLION)
     return PairWords(
         sorted(set(equivalents)),
         frozenset(qualifiers),

@@ -195,9 +195,11 @@ impl MatchKeys {
             text,
             words,
             store_number: pattern(
-                r"\bSTORE\s*(?:#|NO\b\.?|NUMBER\b)?\s*\d+\b|#\s*\d+|\bNO\s+\d+\b",
+                r"\bSTORE\s*(?:#|NO\b\.?|NUMBER\b)?\s*\d+\b|#\s*\d+|\bNO\b\.?\s*\d+\b",
             ),
-            appended_form: pattern(r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PC|PA)\.?\z"),
+            appended_form: pattern(
+                r"(?i)[\s,]+(?:INC|LLC|CORP|CO|LTD|LP|LLP|PLLC|PLLP|PC|PA)\.?\z",
+            ),
             filed_under_place: pattern(&format!(
                 r"(?i)[,-]\s*(?:{})\s+OF\s*\z",
                 INVERTED_HEADS.join("|")
