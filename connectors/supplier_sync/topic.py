@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 _METADATA_TRIES = 20
 # Errors of a broker that cannot be reached for a while: librdkafka reconnects, the read waits.
 _TRANSIENT = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
+# A partition without a leader yet (a topic just created, a leader's election): the query is asked
+# again until the patience runs out.
+_LEADERLESS = frozenset(
+    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
+)
 # How long the read waits for the broker without progress (the topic's metadata, an end offset, a
 # record, a partition's end) before it fails. A broker's restart or a partition leader's election
 # is over within a minute: that is waited out. A broker silent for two minutes is an outage: the
@@ -127,11 +132,27 @@ def _end_offsets(consumer: Consumer, topic: str, patience: _Patience) -> dict[in
         raise InputError(f"topic {topic} is not there ({why}): `payeeflow topics` creates it")
     ends = {}
     for partition in found.partitions:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=patience.left())
-        patience.renew()
+        low, high = _watermarks(consumer, TopicPartition(topic, partition), patience)
         if high > low:
             ends[partition] = high
     return ends
+
+
+def _watermarks(consumer: Consumer, partition: TopicPartition, patience: _Patience) -> tuple[int, int]:
+    """A partition's low and high offsets, once the partition has a leader."""
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(partition, timeout=patience.left())
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if not isinstance(error, KafkaError) or error.code() not in _LEADERLESS | _TRANSIENT:
+                raise
+            log.warning("suppliers topic: %s; waiting for the broker", error.str())
+            patience.last = error.str()
+            time.sleep(min(0.5, patience.left()))
+            continue
+        patience.renew()
+        return low, high
 
 
 def _apply(state: dict[str, bytes | None], key: bytes | None, value: bytes | None, codec: AvroCodec) -> None:

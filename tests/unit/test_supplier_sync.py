@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from google.auth.credentials import AnonymousCredentials
 
 from payeeflow.config import Settings
@@ -27,7 +28,7 @@ from payeeflow.connectors.supplier_sync.records import (
     supplier_record,
 )
 from payeeflow.connectors.supplier_sync.run import source_for
-from payeeflow.connectors.supplier_sync.topic import read_state
+from payeeflow.connectors.supplier_sync.topic import _Patience, _watermarks, read_state
 from payeeflow.errors import InputError, PayeeflowError, RecordError
 from payeeflow.schemas import codec_for
 from payeeflow.schemas.codec import load_schema_json
@@ -173,6 +174,30 @@ def test_a_broker_that_does_not_answer_fails_the_read_in_one_line(monkeypatch: p
     where = f"{settings.topic(SUPPLIERS)} could not be read from 127.0.0.1:{port}"
     assert message.startswith(f"the suppliers topic {where}: ")
     assert "\n" not in message and "Failed to get metadata" in message
+
+
+class LeaderlessFor:
+    """A consumer whose partition has no leader for its first ``answers`` watermark queries."""
+
+    def __init__(self, answers: list[int]) -> None:
+        self.answers = answers  # error codes, then the offsets
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: float) -> tuple[int, int]:
+        if self.answers:
+            raise KafkaException(KafkaError(self.answers.pop(0)))
+        return 0, 7
+
+
+def test_a_partition_without_a_leader_yet_is_asked_again() -> None:
+    # a topic just created: CI once saw "Failed to get watermark offsets: Not leader for partition"
+    consumer = LeaderlessFor([KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE])
+    assert _watermarks(consumer, TopicPartition("t", 0), _Patience("the topic")) == (0, 7)  # type: ignore[arg-type]
+
+
+def test_a_watermark_error_that_will_not_pass_is_raised() -> None:
+    consumer = LeaderlessFor([KafkaError.TOPIC_AUTHORIZATION_FAILED])
+    with pytest.raises(KafkaException):
+        _watermarks(consumer, TopicPartition("t", 0), _Patience("the topic"))  # type: ignore[arg-type]
 
 
 async def test_a_database_that_refuses_is_a_one_line_source_error() -> None:
