@@ -122,6 +122,7 @@ class MatchKeys:
         *,
         abbreviations: Mapping[str, str],
         legal_forms: AbstractSet[str],
+        trailing_forms: AbstractSet[str],
         noise: AbstractSet[str],
         plurals: Mapping[str, str],
         form_of: Mapping[str, str],

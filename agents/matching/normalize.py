@@ -18,6 +18,10 @@ LEGAL_FORMS = frozenset(
     "INC INCORPORATED LLC LC CORP CORPORATION CO COMPANY LTD LIMITED LP LLP LLLP PLLP PLLC PC PA PLC "
     "GMBH AG SA NV BV".split()
 )
+# Forms that are also words or state codes, read as a legal form only where a name ends: SIEMENS AG
+# is a firm's form, the AG of NUTRIEN AG SOLUTIONS is agriculture's, the PA of COMMONWEALTH OF PA
+# DEPT OF REVENUE is Pennsylvania's.
+TRAILING_FORMS = frozenset("AG SA NV BV PA".split())
 # Tokens that ERP clerks add around a supplier's name.
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ NO NUMBER UNIT BRANCH LOCATION".split())
 TRUNCATED_AT = (22, 35)  # bank-file field limits
@@ -103,6 +107,7 @@ KEY_ABBREVIATIONS = {
 KEYS = MatchKeys(
     abbreviations=KEY_ABBREVIATIONS,
     legal_forms=LEGAL_FORMS,
+    trailing_forms=TRAILING_FORMS,
     noise=NOISE,
     plurals=PLURALS,
     form_of=FORM_OF,

@@ -506,11 +506,12 @@ struct MatchKeys {
 #[pymethods]
 impl MatchKeys {
     #[new]
-    #[pyo3(signature = (*, abbreviations, legal_forms, noise, plurals, form_of, long_forms, form_prefixes, begun_forms, swapped_forms, cut_lengths))]
+    #[pyo3(signature = (*, abbreviations, legal_forms, trailing_forms, noise, plurals, form_of, long_forms, form_prefixes, begun_forms, swapped_forms, cut_lengths))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         abbreviations: FxHashMap<String, String>,
         legal_forms: FxHashSet<String>,
+        trailing_forms: FxHashSet<String>,
         noise: FxHashSet<String>,
         plurals: FxHashMap<String, String>,
         form_of: FxHashMap<String, String>,
@@ -522,6 +523,7 @@ impl MatchKeys {
     ) -> Self {
         let words = names::KeyWords {
             legal_forms,
+            trailing_forms,
             noise,
             plurals,
             form_of,

@@ -163,6 +163,8 @@ fn close_apostrophes(text: &[u8]) -> Vec<u8> {
 /// The word lists of match keys (`agents.matching.normalize`).
 pub struct KeyWords {
     pub legal_forms: FxHashSet<String>,
+    /// Forms that are also words or state codes (`AG`, `PA`): a legal form only where a name ends.
+    pub trailing_forms: FxHashSet<String>,
     pub noise: FxHashSet<String>,
     pub plurals: FxHashMap<String, String>,
     pub form_of: FxHashMap<String, String>,
@@ -233,11 +235,14 @@ impl MatchKeys {
     /// The name's (last) legal form, canonical: `Acme Corporation` -> `CORP`.
     pub fn legal_form(&self, name: &str) -> Option<String> {
         let tokens = joined_co_op(self.text.canonical_tokens(name));
-        let last = tokens
-            .iter()
-            .rev()
-            .find(|t| self.words.legal_forms.contains(t.as_str()))?;
-        Some(self.words.form_of.get(last).unwrap_or(last).clone())
+        let w = &self.words;
+        let mut ending = true; // in the run of forms the name ends with
+        let last = tokens.iter().rev().find(|t| {
+            let form = w.legal_forms.contains(t.as_str());
+            ending &= form;
+            form && (ending || !w.trailing_forms.contains(t.as_str()))
+        })?;
+        Some(w.form_of.get(last).unwrap_or(last).clone())
     }
 
     /// A name cut at a field limit, then given a legal form: `DRIAXOU PROPERTY MANAG INC`.
@@ -335,7 +340,7 @@ impl MatchKeys {
     /// a cut name's last word begun further (INC -> I) or with two letters swapped (ICN, CMO).
     fn is_form(&self, token: &str, last: bool, cut: bool) -> bool {
         let w = &self.words;
-        if w.legal_forms.contains(token) {
+        if w.legal_forms.contains(token) && !w.trailing_forms.contains(token) {
             return true;
         }
         if last

@@ -113,6 +113,15 @@ def test_co_op_is_one_word_not_a_legal_form() -> None:
     assert legal_form("LINCOLN ELECTRIC CO-OP, INC.") == "INC"
 
 
+def test_a_form_that_is_also_a_word_is_a_form_only_where_the_name_ends() -> None:
+    """AG dropped anywhere made SOUTH DAKOTA AG FOUNDATION the SOUTH DAKOTA FOUNDATION."""
+    assert match_key("SOUTH DAKOTA AG FOUNDATION INC") == "SOUTH DAKOTA AG FOUNDATION"
+    assert legal_form("NUTRIEN AG SOLUTIONS") is None
+    assert match_key("COMMONWEALTH OF PA DEPT OF REVENUE") == "COMMONWEALTH OF PA DEPARTMENT OF REVENUE"
+    assert match_key("SIEMENS AG") == match_key("Siemens Corporation") == "SIEMENS"
+    assert legal_form("SIEMENS AG") == "AG" and legal_form("ACME AG LLC") == "LLC"
+
+
 def test_dba_split() -> None:
     assert split_dba("JOHN SMITH DBA SMITH ROOFING") == ("JOHN SMITH", "SMITH ROOFING")
     assert split_dba("SMITH ROOFING") == ("SMITH ROOFING", None)
