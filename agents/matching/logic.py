@@ -35,7 +35,7 @@ from payeeflow.agents.matching.index import (
     network_columns,
 )
 from payeeflow.agents.matching.normalize import legal_form, read_query, split_dba
-from payeeflow.agents.matching.persons import person_and_firm
+from payeeflow.agents.matching.persons import two_payees
 from payeeflow.agents.matching.words import pair_words
 
 CANDIDATES_SHOWN = 3
@@ -70,7 +70,7 @@ class Best(NamedTuple):
     same_key: bool = False
     by_tax_id: bool = False
     form: str | None = None  # the legal form the name states, as evidence
-    person_and_firm: bool = False  # the best is a firm in the name of the person the name is, or the reverse
+    two_payees: str | None = None  # why the best is another payee of the name's (``persons.two_payees``)
 
 
 NO_BEST = Best(0.0, None, None, False, [], [])
@@ -108,7 +108,7 @@ class Matcher:
         supplier = self.index.supplier(row)
         assert supplier is not None
         sure = decision.matches(p, runner_up, best.twin) or self._spelled_alone(payee["name"], best)
-        if sure and not best.person_and_firm:
+        if sure and best.two_payees is None:
             return {
                 **_no_match(p, candidates),
                 "supplier_id": supplier.supplier_id,
@@ -117,8 +117,8 @@ class Matcher:
                 "supplier_sic_code": supplier.sic_code,
                 "supplier_accepts_card": supplier.accepts_card,
             }
-        if best.person_and_firm:
-            why = f"a person and a firm in the person's name: two payees, one name (probability {p:.2f})"
+        if best.two_payees is not None:
+            why = f"{best.two_payees}: two payees, one name (probability {p:.2f})"
         elif p >= decision.match:
             why = f"ambiguous between suppliers (probabilities {p:.4f} and {runner_up:.4f})"
         else:
@@ -209,8 +209,9 @@ class Matcher:
         key = self.index.key(top_row) or ""
         same = same_key and key == " ".join(tokens)
         runner_up, twin = runner if runner is not None else (None, False)
-        firm = person_and_firm(pair_words(), tokens, form, key.split(), self.index.form(top_row))
-        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form, person_and_firm=firm)
+        their = (key.split(), self.index.form(top_row), self.index.fields(top_row)[1])
+        two = two_payees(pair_words(), tokens, form, truncated, *their)
+        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form, two_payees=two)
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""

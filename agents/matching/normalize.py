@@ -18,9 +18,9 @@ LEGAL_FORMS = frozenset(
     "INC INCORPORATED LLC LC CORP CORPORATION CO COMPANY LTD LIMITED LP LLP LLLP PLLP PLLC PC PA PLC "
     "GMBH AG SA NV BV".split()
 )
-# Forms that are also words or state codes, read as a legal form only where a name ends: SIEMENS AG
-# is a firm's form, the AG of NUTRIEN AG SOLUTIONS is agriculture's, the PA of COMMONWEALTH OF PA
-# DEPT OF REVENUE is Pennsylvania's.
+# Forms that are also words or state codes, read as a legal form only where a name ends, and not
+# after OF: SIEMENS AG is a firm's form, the AG of NUTRIEN AG SOLUTIONS is agriculture's, the PA of
+# COMMONWEALTH OF PA DEPT OF REVENUE and of STATE OF PA is Pennsylvania's.
 TRAILING_FORMS = frozenset("AG SA NV BV PA".split())
 # Tokens that ERP clerks add around a supplier's name.
 NOISE = frozenset("THE REMIT REMITTANCE ATTN ATTENTION HQ NO NUMBER UNIT BRANCH LOCATION".split())

@@ -56,7 +56,7 @@ SEED = 7
 GENERATED_QUERIES = 24_000
 GENERATED_CHECKS = 4_000  # generated queries the thresholds are checked against
 PERSON_QUERIES = 3_000  # persons of the real network written otherwise, or others of their surnames
-# A real pair teaches more than a generated one: weighed 8, on the folds, they matched 1.4 to 1.9
+# A real pair teaches more than a generated one: weighed 8, on the folds, they matched 1.6 and 1.9
 # points more real variants than weighed 4; 2 and 12 did worse (`docs/matching.md`).
 REAL_WEIGHT = 8.0
 # More of these can only make the same supplier likelier (RISING) or less likely (FALLING).
@@ -292,11 +292,11 @@ class Answer:
     runner_up: float | None
     twin: bool  # the runner-up has the best's match key
     right: bool  # the best candidate is a supplier judged the same
-    held: bool = False  # a person and a firm in the person's name: never matched, only reviewed
+    held: bool = False  # two payees of one name (``persons.two_payees``): never matched, only reviewed
 
     @classmethod
     def of(cls, kind: str, best: Best, right: bool) -> Answer:
-        return cls(kind, best.probability, best.runner_up, best.twin, right, best.person_and_firm)
+        return cls(kind, best.probability, best.runner_up, best.twin, right, best.two_payees is not None)
 
 
 def answers(matcher: Matcher, queries: list[labelled.Query]) -> list[Answer]:

@@ -16,7 +16,7 @@
   people (some 3,200): whether two names share one, and what is left over is a middle name or
   another person's first name.
 - **Credentials** (``data/qualifiers.csv``: ``MD``, ``CPA``, ``JR``) and the classifier's business
-  and trade words: whether a name reads as a person's (``persons.person_and_firm``).
+  and trade words: whether a name reads as a person's (``persons.two_payees``).
 """
 
 from __future__ import annotations

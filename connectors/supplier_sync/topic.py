@@ -32,9 +32,7 @@ _METADATA_TRIES = 20
 _TRANSIENT = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
 # A partition without a leader yet (a topic just created, a leader's election): the query is asked
 # again until the patience runs out.
-_LEADERLESS = frozenset(
-    {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART}
-)
+_LEADERLESS = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE})
 # How long the read waits for the broker without progress (the topic's metadata, an end offset, a
 # record, a partition's end) before it fails. A broker's restart or a partition leader's election
 # is over within a minute: that is waited out. A broker silent for two minutes is an outage: the
@@ -145,7 +143,9 @@ def _watermarks(consumer: Consumer, partition: TopicPartition, patience: _Patien
             low, high = consumer.get_watermark_offsets(partition, timeout=patience.left())
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
-            if not isinstance(error, KafkaError) or error.code() not in _LEADERLESS | _TRANSIENT:
+            if not isinstance(error, KafkaError) or not (
+                error.code() in _LEADERLESS | _TRANSIENT or error.retriable()
+            ):
                 raise
             log.warning("suppliers topic: %s; waiting for the broker", error.str())
             patience.last = error.str()

@@ -211,8 +211,11 @@ impl MatchKeys {
 
     /// A supplier's key tokens and legal form, as the index stores them.
     pub fn key(&self, name: &str) -> (Vec<String>, Option<String>) {
-        let tokens = self.identity_tokens(&self.text.strip_erp_noise(name), false);
-        (tokens, self.legal_form(name))
+        let stripped = self.text.strip_erp_noise(name);
+        (
+            self.identity_tokens(&stripped, false),
+            self.stated_form(&stripped),
+        )
     }
 
     /// A payee's name as a query. A name is cut when it is as long as a field limit (or one
@@ -227,22 +230,44 @@ impl MatchKeys {
             form: if appended {
                 None
             } else {
-                self.legal_form(&name)
+                self.stated_form(&name)
             },
         }
     }
 
-    /// The name's (last) legal form, canonical: `Acme Corporation` -> `CORP`.
+    /// The name's (last) legal form, canonical: `Acme Corporation` -> `CORP`. Read, as the key
+    /// is, without ERP wording, noise words and store numbers: `SIEMENS AG #12` is an `AG`.
     pub fn legal_form(&self, name: &str) -> Option<String> {
-        let tokens = joined_co_op(self.text.canonical_tokens(name));
+        self.stated_form(&self.text.strip_erp_noise(name))
+    }
+
+    /// `legal_form` of a name without its ERP wording.
+    fn stated_form(&self, stripped: &str) -> Option<String> {
         let w = &self.words;
+        let name = self
+            .store_number
+            .replace_all(&stripped.to_uppercase(), " ")
+            .into_owned();
+        let tokens: Vec<String> = joined_co_op(self.text.canonical_tokens(&name))
+            .into_iter()
+            .filter(|t| !w.noise.contains(t))
+            .collect();
         let mut ending = true; // in the run of forms the name ends with
-        let last = tokens.iter().rev().find(|t| {
-            let form = w.legal_forms.contains(t.as_str());
+        let last = (0..tokens.len()).rev().find(|&i| {
+            let form = w.legal_forms.contains(&tokens[i]);
             ending &= form;
-            form && (ending || !w.trailing_forms.contains(t.as_str()))
+            form && (ending || !w.trailing_forms.contains(&tokens[i]))
+                && !self.placed(&tokens[..=i])
         })?;
+        let last = &tokens[last];
         Some(w.form_of.get(last).unwrap_or(last).clone())
+    }
+
+    /// Whether the last of `tokens` is a form that is also a state's code, named as a place
+    /// (`STATE OF PA`, `COMMONWEALTH OF PA`): no legal form there.
+    fn placed(&self, tokens: &[String]) -> bool {
+        let n = tokens.len();
+        n >= 2 && tokens[n - 2] == "OF" && self.words.trailing_forms.contains(&tokens[n - 1])
     }
 
     /// A name cut at a field limit, then given a legal form: `DRIAXOU PROPERTY MANAG INC`.
@@ -278,7 +303,7 @@ impl MatchKeys {
             let pieces = self.form_pieces(&tokens[..end]);
             if pieces > 0 {
                 end -= pieces;
-            } else if w.legal_forms.contains(&tokens[end - 1]) {
+            } else if w.legal_forms.contains(&tokens[end - 1]) && !self.placed(&tokens[..end]) {
                 end -= 1;
             } else {
                 break;

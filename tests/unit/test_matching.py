@@ -3,7 +3,7 @@ import pytest
 from payeeflow.agents.matching import Matcher, SupplierIndex
 from payeeflow.agents.matching.index import Supplier
 from payeeflow.agents.matching.normalize import legal_form, match_key, read_query, split_dba
-from payeeflow.agents.matching.persons import person_and_firm
+from payeeflow.agents.matching.persons import other_families, person_and_firm, two_payees
 from payeeflow.agents.matching.words import pair_words
 from payeeflow.agents.text import canonical_tokens, clean, strip_erp_noise
 
@@ -120,6 +120,8 @@ def test_a_form_that_is_also_a_word_is_a_form_only_where_the_name_ends() -> None
     assert match_key("COMMONWEALTH OF PA DEPT OF REVENUE") == "COMMONWEALTH OF PA DEPARTMENT OF REVENUE"
     assert match_key("SIEMENS AG") == match_key("Siemens Corporation") == "SIEMENS"
     assert legal_form("SIEMENS AG") == "AG" and legal_form("ACME AG LLC") == "LLC"
+    assert legal_form("SIEMENS AG HQ") == legal_form("SIEMENS AG #12") == "AG"  # read as the key is
+    assert match_key("STATE OF PA") == "STATE OF PA" and legal_form("COMMONWEALTH OF PA") is None
 
 
 def test_dba_split() -> None:
@@ -314,6 +316,36 @@ def test_a_firm_named_with_some_of_a_persons_names_is_another_payee(payee: str, 
 def test_a_person_written_last_name_first_is_still_the_one_a_firm_is_named_after() -> None:
     person, firm = read_query("SCHMIDT, JANEL M"), read_query("JANEL M SCHMIDT INC")
     assert person_and_firm(pair_words(), person.tokens, person.form, firm.tokens, firm.form)
+
+
+def test_a_person_of_a_surname_that_begins_another_is_another_family() -> None:
+    """KING is no cut of KINGSBURY in a name short of any field limit: the pair goes to a clerk."""
+    result = Matcher(index(Supplier("K", "KINGSBURY, KENNETH"))).match({"name": "KENNETH J KING"})
+    assert (result["match_type"], result["candidate_id"]) == ("review", "K"), result
+    assert result["review"].startswith("two persons, one's surname the beginning of the other's")
+    words, ours = pair_words(), read_query("ELIZABETH ANN MONTGOMERY")
+    cut = read_query("ELIZABETH ANN MONTGOME")  # 22 characters, a field limit: a surname cut
+    assert other_families(words, ours.tokens, None, cut.tokens, None)
+    assert two_payees(words, ours.tokens, None, False, cut.tokens, None, "ELIZABETH ANN MONTGOME") is None
+
+
+@pytest.mark.parametrize(
+    ("payee", "supplier", "two"),
+    [
+        ("ROBERT THOMAS", "THOMASON, ROBERT", True),  # a surname that is also a first name
+        ("SMITH, MARY ANN", "MARY ANNE SMITH", False),  # two spellings of a middle name
+        ("CHRIS SMITH", "SMITH, CHRISTOPHER", False),  # a first name's short form
+        ("JOHN JOS SMITH", "SMITH, JOHN JOSEPH", False),  # a middle name's
+        ("MARIA DEL RIO", "DELRIO, MARIA", False),  # a surname's particle run together
+        ("KENNETH KING INC", "KINGSBURY, KENNETH", False),  # a firm: person_and_firm's to tell
+        ("KING PLUMBING", "KINGSBURY PLUMBING", False),  # no person's name
+    ],
+)
+def test_other_families_are_persons_whose_surnames_begin_one_another(
+    payee: str, supplier: str, two: bool
+) -> None:
+    ours, theirs = read_query(payee), read_query(supplier)
+    assert other_families(pair_words(), ours.tokens, ours.form, theirs.tokens, theirs.form) is two
 
 
 def test_an_acronym_finds_the_name_it_stands_for_and_beside_it_says_so() -> None:

@@ -188,10 +188,20 @@ class LeaderlessFor:
         return 0, 7
 
 
-def test_a_partition_without_a_leader_yet_is_asked_again() -> None:
+def test_a_partition_without_a_leader_yet_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # a topic just created: CI once saw "Failed to get watermark offsets: Not leader for partition"
+    monkeypatch.setattr("payeeflow.connectors.supplier_sync.topic.time.sleep", lambda _: None)
     consumer = LeaderlessFor([KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE])
     assert _watermarks(consumer, TopicPartition("t", 0), _Patience("the topic")) == (0, 7)  # type: ignore[arg-type]
+
+
+def test_a_partition_that_never_gets_a_leader_fails_the_read_once_patience_runs_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("payeeflow.connectors.supplier_sync.topic.PATIENCE", 0.05)
+    consumer = LeaderlessFor([KafkaError.NOT_LEADER_FOR_PARTITION] * 10_000)
+    with pytest.raises(TopicError, match=r"the topic: no answer for 0s \(Broker: Not leader for partition\)"):
+        _watermarks(consumer, TopicPartition("t", 0), _Patience("the topic"))  # type: ignore[arg-type]
 
 
 def test_a_watermark_error_that_will_not_pass_is_raised() -> None:
