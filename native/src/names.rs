@@ -163,7 +163,8 @@ fn close_apostrophes(text: &[u8]) -> Vec<u8> {
 /// The word lists of match keys (`agents.matching.normalize`).
 pub struct KeyWords {
     pub legal_forms: FxHashSet<String>,
-    /// Forms that are also words or state codes (`AG`, `PA`): a legal form only where a name ends.
+    /// Forms that are also words or state codes (`AG`, `PA`): a legal form only where a name
+    /// ends, and not after `OF`.
     pub trailing_forms: FxHashSet<String>,
     pub noise: FxHashSet<String>,
     pub plurals: FxHashMap<String, String>,
