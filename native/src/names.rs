@@ -213,10 +213,9 @@ impl MatchKeys {
     /// A supplier's key tokens and legal form, as the index stores them.
     pub fn key(&self, name: &str) -> (Vec<String>, Option<String>) {
         let stripped = self.text.strip_erp_noise(name);
-        (
-            self.identity_tokens(&stripped, false),
-            self.stated_form(&stripped),
-        )
+        let words = self.name_words(&stripped, false);
+        let form = self.form_of_words(&words);
+        (self.identity_tokens(words, &stripped, false), form)
     }
 
     /// A payee's name as a query. A name is cut when it is as long as a field limit (or one
@@ -225,34 +224,30 @@ impl MatchKeys {
         let name = self.text.strip_erp_noise(name);
         let appended = self.cut_then_formed(&name);
         let truncated = appended || self.words.cut_lengths.contains(&name.chars().count());
+        let words = self.name_words(&name, truncated);
+        let form = if appended {
+            None
+        } else if truncated {
+            self.form_of_words(&self.name_words(&name, false)) // read as whole words
+        } else {
+            self.form_of_words(&words)
+        };
         Query {
-            tokens: self.identity_tokens(&name, truncated),
+            tokens: self.identity_tokens(words, &name, truncated),
             truncated,
-            form: if appended {
-                None
-            } else {
-                self.stated_form(&name)
-            },
+            form,
         }
     }
 
     /// The name's (last) legal form, canonical: `Acme Corporation` -> `CORP`. Read, as the key
     /// is, without ERP wording, noise words and store numbers: `SIEMENS AG #12` is an `AG`.
     pub fn legal_form(&self, name: &str) -> Option<String> {
-        self.stated_form(&self.text.strip_erp_noise(name))
+        self.form_of_words(&self.name_words(&self.text.strip_erp_noise(name), false))
     }
 
-    /// `legal_form` of a name without its ERP wording.
-    fn stated_form(&self, stripped: &str) -> Option<String> {
+    /// `legal_form` of a name's `name_words`.
+    fn form_of_words(&self, tokens: &[String]) -> Option<String> {
         let w = &self.words;
-        let name = self
-            .store_number
-            .replace_all(&stripped.to_uppercase(), " ")
-            .into_owned();
-        let tokens: Vec<String> = joined_co_op(self.text.canonical_tokens(&name))
-            .into_iter()
-            .filter(|t| !w.noise.contains(t))
-            .collect();
         let mut ending = true; // in the run of forms the name ends with
         let last = (0..tokens.len()).rev().find(|&i| {
             let form = w.legal_forms.contains(&tokens[i]);
@@ -281,9 +276,9 @@ impl MatchKeys {
                 .contains(&stem.trim_end_matches([' ', ',']).chars().count())
     }
 
-    /// Identity tokens of a stripped name: canonical, without legal forms, noise and store
-    /// numbers. `cut`: its last word may be partial.
-    pub fn identity_tokens(&self, stripped: &str, cut: bool) -> Vec<String> {
+    /// A stripped name's words, canonical, without noise words and store numbers. `cut`: its
+    /// last word may be partial.
+    fn name_words(&self, stripped: &str, cut: bool) -> Vec<String> {
         let name = self
             .store_number
             .replace_all(&stripped.to_uppercase(), " ")
@@ -293,10 +288,18 @@ impl MatchKeys {
         } else {
             self.text.canonical_tokens(&name)
         });
+        words
+            .into_iter()
+            .filter(|t| !self.words.noise.contains(t))
+            .collect()
+    }
+
+    /// Identity tokens of a stripped name from its `name_words`: without legal forms, plurals
+    /// singular. `cut`: its last word may be partial.
+    fn identity_tokens(&self, words: Vec<String>, stripped: &str, cut: bool) -> Vec<String> {
         let w = &self.words;
         let tokens: Vec<String> = words
             .into_iter()
-            .filter(|t| !w.noise.contains(t))
             .map(|t| w.plurals.get(&t).cloned().unwrap_or(t))
             .collect();
         let mut end = tokens.len();
