@@ -78,6 +78,11 @@ class _Patience:
     def renew(self) -> None:
         self.until = time.monotonic() + PATIENCE
 
+    def wait(self, error: KafkaError) -> None:
+        """Notes a transient error of the broker's, which the read waits out."""
+        log.warning("suppliers topic: %s; waiting for the broker", error.str())
+        self.last = error.str()
+
     def left(self) -> float:
         """Seconds the read may still wait for the broker; ``TopicError`` once none are left."""
         left = self.until - time.monotonic()
@@ -97,8 +102,7 @@ def _read(consumer: Consumer, topic: str, codec: AvroCodec, patience: _Patience)
             partition, error = message.partition(), message.error()
             if error is not None and error.code() != KafkaError._PARTITION_EOF:
                 if error.code() in _TRANSIENT or error.retriable():
-                    log.warning("suppliers topic: %s; waiting for the broker", error.str())
-                    patience.last = error.str()
+                    patience.wait(error)
                     continue
                 raise TopicError(f"{patience.where}: {error.str()}")
             if partition not in ends:
@@ -147,8 +151,7 @@ def _watermarks(consumer: Consumer, partition: TopicPartition, patience: _Patien
                 error.code() in _LEADERLESS | _TRANSIENT or error.retriable()
             ):
                 raise
-            log.warning("suppliers topic: %s; waiting for the broker", error.str())
-            patience.last = error.str()
+            patience.wait(error)
             time.sleep(min(0.5, patience.left()))
             continue
         patience.renew()
