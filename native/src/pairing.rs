@@ -121,6 +121,23 @@ fn abbreviates(short: &str, long: &str) -> bool {
     s[1..].iter().all(|b| rest.any(|x| x == b))
 }
 
+/// The spellings longer than `word`, each without a plural's S.
+fn longer<'a>(spellings: &'a [String], word: &str) -> impl Iterator<Item = &'a str> {
+    let n = word.len();
+    spellings
+        .iter()
+        .filter(move |s| s.len() > n)
+        .map(|s| singular(s))
+}
+
+/// A word without a plural's S (`SERVICES`, `SERVICE`), when four letters or more are left.
+fn singular(word: &str) -> &str {
+    match word.strip_suffix('S') {
+        Some(stem) if stem.len() >= 4 => stem,
+        _ => word,
+    }
+}
+
 /// Whether `words` run together are `word`, without joining them.
 fn joins(words: &[&str], word: &str) -> bool {
     let mut rest = word;
@@ -200,6 +217,21 @@ impl PairWords {
     /// Listed spellings equivalent to `token`.
     pub fn equivalents(&self, token: &str) -> &[String] {
         self.equivalents.get(token).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether two different words are listed spellings of one word, a plural's S aside: one
+    /// the other's (`SW` / `SOUTHWEST`, `SRVCS` / `SERVICE`), or two shortenings of it
+    /// (`PRTSP` / `PTNRSHP`, `SERV` / `SRVCS`). Only through a longer word: two words one
+    /// shorthand stands for are not one (`STATE` and `STREET`, both `ST`). `theirs`: `b`'s
+    /// listed spellings.
+    fn equivalent(&self, a: &str, b: &str, theirs: &[String]) -> bool {
+        let ours = self.equivalents(a);
+        if ours.iter().any(|s| s == b) {
+            return true;
+        }
+        let (one, other) = (singular(a), singular(b));
+        longer(ours, a).any(|s| s == other || longer(theirs, b).any(|t| t == s))
+            || longer(theirs, b).any(|t| t == one)
     }
 
     pub fn is_legal_form(&self, token: &str) -> bool {
@@ -329,16 +361,17 @@ impl PairWords {
                 }
             }
         }
-        // listed equivalents
+        // listed equivalents, or two listed spellings of one word
+        let theirs: Vec<&[String]> = c.iter().map(|w| self.equivalents(w)).collect();
         for (i, &word) in q.iter().enumerate() {
-            let same = self.equivalents(word);
-            if p.query[i].is_some() || same.is_empty() {
+            if p.query[i].is_some() {
                 continue;
             }
-            let found = c
-                .iter()
-                .enumerate()
-                .position(|(j, other)| p.candidate[j].is_none() && same.iter().any(|s| s == other));
+            let found = c.iter().enumerate().position(|(j, other)| {
+                p.candidate[j].is_none()
+                    && *other != word
+                    && self.equivalent(word, other, theirs[j])
+            });
             if let Some(j) = found {
                 p.link(i..i + 1, j..j + 1, Link::Equivalent, EQUIVALENT_SIM);
             }
@@ -598,6 +631,11 @@ mod tests {
             vec![
                 ("SW".into(), "SOUTHWEST".into()),
                 ("TX".into(), "TEXAS".into()),
+                ("PRTSP".into(), "PARTNERSHIP".into()),
+                ("PTNRSHP".into(), "PARTNERSHIP".into()),
+                ("COMM".into(), "COMMUNITY".into()),
+                ("COMM".into(), "COMMISSION".into()),
+                ("SRVCS".into(), "SERVICES".into()),
             ],
             set(&["USA", "OHIO", "TULSA"]),
             set(&["FOUNDATION"]),
@@ -681,6 +719,17 @@ mod tests {
             links("SW SERVICE", "SOUTHWEST SERVICE")[0],
             Some((0, Link::Equivalent))
         );
+        // two shortenings of one word, a plural's S aside
+        assert_eq!(
+            links("FAMILY PRTSP", "FAMILY PTNRSHP")[1],
+            Some((1, Link::Equivalent))
+        );
+        assert_eq!(
+            links("COMMUNITY SERVICE", "COMM SRVCS")[1],
+            Some((1, Link::Equivalent))
+        );
+        // but not two words one shorthand stands for
+        assert_eq!(links("COMMUNITY SERVICE", "COMMISSION SERVICE")[0], None);
         assert_eq!(links("STATION I", "STATION 1")[1], Some((1, Link::Same)));
         assert_eq!(
             links("NURSING EXAMI", "NURSING EXAMINERS")[1],

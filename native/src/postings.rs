@@ -20,11 +20,20 @@ pub type Ranked = (Vec<(f64, u32)>, Option<(f64, bool)>);
 /// for one variant in 294.
 const FOREST_ROWS: usize = 8;
 
+/// When none of a search's heaviest rows holds the payee's first word, and that word is rare
+/// enough to find with, this many rows that hold it, the heaviest, are added: a place's or a
+/// founder's name is outweighed by two everyday words its namesakes share (`SPRINGFIELD
+/// VOLUNTEER FIRE` lost `SPRINGFIELD FIRE DEPARTMENT` to 85 `… VOLUNTEER FIRE DEPT`).
+const LEADING_ROWS: usize = 3;
+
 /// The most rows a search checks for words a payee's unknown word may shorten.
 const SHORTENED_CHECKS: usize = 5_000;
+/// The heaviest rows a search checks for words an unknown or rare short word may be the
+/// initials of.
+const INITIALLED_ROWS: usize = 100;
 
 /// An unknown word of this many letters or more may be a name's acronym (`SCPPA`); three
-/// letters name too many.
+/// letters name too many to find with, though they may still lift a row found otherwise.
 const ACRONYM_LETTERS: usize = 4;
 /// An acronym shared by more rows than this names none of them.
 const ACRONYM_ROWS: usize = 30;
@@ -230,6 +239,15 @@ impl Scratch {
     }
 }
 
+/// Heavier rows first, a tie going to the lower rank.
+fn heavier(slots: &[Slot], ranks: &[u64], a: u32, b: u32) -> std::cmp::Ordering {
+    let (a, b) = (a as usize, b as usize);
+    slots[b]
+        .total
+        .total_cmp(&slots[a].total)
+        .then(ranks[a].cmp(&ranks[b]))
+}
+
 /// A token's one-letter deletions (tokens of 4+ characters only).
 fn deletions(token: &str) -> Vec<CompactString> {
     let chars: Vec<(usize, char)> = token.char_indices().collect();
@@ -345,6 +363,17 @@ impl Network {
     /// Inverse document frequency; a token the network lacks weighs like a rare one.
     fn idf_of(&self, posting: usize) -> f64 {
         ((self.alive.len() + 1) as f64 / (posting + 1) as f64).ln() + 1.0
+    }
+
+    /// Whether a word the network knows may still be initials: 3 letters to `MAX_INITIALS`, in
+    /// no more than `ACRONYM_ROWS` names (`VFD`, where `FIRE` is in thousands).
+    fn acronym_like(&self, token: &str) -> bool {
+        (3..=MAX_INITIALS).contains(&token.len())
+            && token.bytes().all(|b| b.is_ascii_uppercase())
+            && self
+                .token_ids
+                .get(token)
+                .is_some_and(|&id| self.postings[id as usize].len() <= ACRONYM_ROWS)
     }
 
     pub fn idf(&self, token: &str) -> f64 {
@@ -469,11 +498,13 @@ impl Network {
         }
     }
 
-    /// Rows sharing the payee's tokens or their near spellings, heaviest first, `limit` at most;
-    /// each token counts once per row, at its best spelling. A token's spellings: itself, those
-    /// within two edits, its listed equivalents, the two known words it may be run together from
-    /// (`GREEN360`), and, for the last word, those it begins (a cut, `EXAMI`). Words the payee
-    /// ran apart (`BRIGHT PATH`) count as the known word they make together.
+    /// Rows sharing the payee's tokens or their near spellings, heaviest first, `limit` of them,
+    /// and `LEADING_ROWS` more that hold its first word when none of those does; each token
+    /// counts once per row, at its best spelling. A token's spellings: itself, those within two
+    /// edits, its listed equivalents (and, for a shortening, the other shortenings of its word),
+    /// the two known words it may be run together from (`GREEN360`), and, for the last word,
+    /// those it begins (a cut, `EXAMI`). Words the payee ran apart (`BRIGHT PATH`) count as the
+    /// known word they make together.
     pub fn candidates(
         &mut self,
         tokens: &[&str],
@@ -502,7 +533,9 @@ impl Network {
         let mut common: Vec<(u32, f64)> = Vec::new(); // too common to find with, but they rank
         let mut similar: Vec<u32> = Vec::new();
         let mut orphans: Vec<&str> = Vec::new();
+        let mut initialisms: Vec<&str> = Vec::new();
         let mut acronymed: Vec<u32> = Vec::new();
+        let mut leading: Vec<u32> = Vec::new(); // rows the first word found
         let last = unique.len().saturating_sub(1);
         let terms = unique
             .iter()
@@ -512,9 +545,18 @@ impl Network {
             similar.clear();
             self.similar(token, &mut similar);
             if position < unique.len() {
+                // its listed spellings, and a longer one's (`PRTSP`: `PARTNERSHIP`, `PTNRSHP`)
                 for other in words.equivalents(token) {
-                    if let Some(&id) = self.token_ids.get(other.as_str()) {
-                        similar.push(id);
+                    let longer = other.len() > token.len();
+                    let sibling = if longer {
+                        words.equivalents(other)
+                    } else {
+                        &[]
+                    };
+                    for spelling in std::iter::once(other).chain(sibling) {
+                        if let Some(&id) = self.token_ids.get(spelling.as_str()) {
+                            similar.push(id);
+                        }
                     }
                 }
                 self.split(token, words, &mut similar);
@@ -538,6 +580,8 @@ impl Network {
             let unknown = own == [None, None] && position < unique.len();
             if unknown && !exact_only(token) {
                 orphans.push(token); // a word the network lacks: perhaps a shortening (PNTG)
+            } else if position < unique.len() && self.acronym_like(token) {
+                initialisms.push(token); // a rare short word: perhaps initials (VFD)
             }
             // a near spelling weighs no more than the word itself: PENS, rare, is not found
             // for PEST, common, ahead of a rare word's typo
@@ -571,6 +615,13 @@ impl Network {
                 }
             }
             scratch.add_token();
+            let findable = own
+                .iter()
+                .flatten()
+                .any(|&id| self.postings[id as usize].len() <= search.max_posting);
+            if position == 0 && findable {
+                leading.extend_from_slice(&scratch.token_rows);
+            }
         }
         let mut lift_from = search.boost_from;
         if scratch.rows.is_empty() {
@@ -601,11 +652,51 @@ impl Network {
                 }
             }
         }
+        initialisms.extend_from_slice(&orphans);
+        if !initialisms.is_empty() {
+            // it, or a rare short word, may stand for a run of a heavy row's words (VFD, VOL FIRE
+            // DEPARTMENT): only the heaviest rows are read, a row's key being a cache miss
+            let mut heavy = scratch.rows.clone();
+            if heavy.len() > INITIALLED_ROWS {
+                heavy.select_nth_unstable_by(INITIALLED_ROWS - 1, |a, b| {
+                    heavier(&scratch.slots, &self.ranks, *a, *b)
+                });
+                heavy.truncate(INITIALLED_ROWS);
+            }
+            let mut held: Vec<&str> = Vec::new();
+            for row in heavy {
+                held.clear();
+                held.extend(
+                    self.key(row as usize)
+                        .iter()
+                        .map(|&id| self.tokens[id as usize].as_str()),
+                );
+                for &word in &initialisms {
+                    if words.initialled(word, &held, |_| true).is_some() {
+                        scratch.slots[row as usize].total += self.idf(word) * search.near_weight;
+                    }
+                }
+            }
+        }
         let alive = (self.retired > 0).then_some(self.alive.as_slice());
         let lift = (common.as_slice(), lift_from);
-        let found = scratch.heaviest(alive, &self.ranks, limit, lift, &self.key_bits, |row| {
+        let mut found = scratch.heaviest(alive, &self.ranks, limit, lift, &self.key_bits, |row| {
             self.key(row as usize)
         });
+        if found.iter().any(|row| leading.contains(row)) {
+            leading.clear(); // the first word has its rows among them
+        }
+        leading.retain(|row| alive.is_none_or(|a| a[*row as usize]));
+        if limit > 0 && !leading.is_empty() && found.len() >= limit {
+            let order = |a: &u32, b: &u32| heavier(&scratch.slots, &self.ranks, *a, *b);
+            let kept = LEADING_ROWS.min(leading.len());
+            if leading.len() > kept {
+                leading.select_nth_unstable_by(kept - 1, order);
+            }
+            leading.truncate(kept);
+            leading.sort_unstable_by(order);
+            found.extend(leading);
+        }
         self.scratch = scratch;
         found
     }

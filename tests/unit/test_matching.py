@@ -473,6 +473,26 @@ def test_a_common_word_lifts_its_row_out_of_a_tie_whatever_its_rank(supplier_id:
     assert built.row_of(supplier_id) == rows[0]
 
 
+def test_a_rare_first_word_keeps_its_rows_among_candidates_that_everyday_words_outrank() -> None:
+    """Namesakes sharing two everyday words (``… VOLUNTEER FIRE DEPT``) outweigh a supplier sharing
+    the payee's first word and one of them; the heaviest rows of the first word are kept too."""
+    brigades = [Supplier(f"V{n}", f"TOWN{n} VOLUNTEER FIRE DEPT") for n in range(40)]
+    namesakes = [Supplier(f"S{n}", f"SPRINGFIELD WIDGET{n} LLC") for n in range(400)]
+    built = index(*brigades, *namesakes, Supplier("SF", "SPRINGFIELD FIRE DEPARTMENT"))
+    tokens, truncated, _ = read_query("SPRINGFIELD VOLUNTEER FIRE")
+    rows = built.candidates(tokens, truncated, 20)
+    assert built.row_of("SF") in rows and len(rows) <= 23
+
+
+def test_a_rare_short_word_may_be_the_initials_of_a_found_rows_words() -> None:
+    """``VFD`` is a word of the network (other brigades are filed so), and also the initials of
+    ``VOL FIRE DEPT``: of the rows the first word found, that one comes first."""
+    namesakes = [Supplier(f"P{n}", f"PIEDMONT WIDGET{n} LLC") for n in range(30)]
+    brigades = [Supplier(f"B{n}", f"TOWN{n} VFD") for n in range(10)]
+    built = index(*namesakes, *brigades, Supplier("PV", "PIEDMONT VOL FIRE DEPT INC"))
+    assert Matcher(built, candidate_limit=3).candidates("PIEDMONT VFD")[0] == "PV"
+
+
 CLERK_NETWORK = [
     Supplier("BP", "BRIGHTPATH LLC"),
     Supplier("G3", "GREEN 360 INC"),
@@ -544,6 +564,26 @@ def test_a_states_spellings_are_one_anothers_equivalents() -> None:
     assert result["supplier_id"] == "SE"
     # CALIF and CALIFORNIA were each CA's only: they paired as a shortening, 0.85 against 0.95
     assert "CALIF = CALIFORNIA (abbreviation)" in result["candidates"][0]["evidence"]
+
+
+def test_two_shortenings_of_one_word_pair_through_it() -> None:
+    network = [*CLERK_NETWORK, Supplier("HF", "HOLLIS FAMILY PTNRSHP")]
+    result = Matcher(index(*network)).match({"name": "HOLLIS FAMILY PRTSP"})
+    assert result["supplier_id"] == "HF"
+    assert "PRTSP = PTNRSHP (abbreviation)" in result["candidates"][0]["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("payee", "supplier"),
+    [
+        ("RIVERSIDE COMMUNITY SERVICES", "RIVERSIDE COMMISSION SERVICES"),
+        ("MAIN STATE BANK", "MAIN STREET BANK"),
+    ],
+)
+def test_two_words_one_shorthand_stands_for_are_two_words(payee: str, supplier: str) -> None:
+    """``COMM`` is ``COMMUNITY`` and ``COMMISSION``, ``ST`` ``STATE`` and ``STREET``."""
+    result = Matcher(index(*CLERK_NETWORK, Supplier("X", supplier))).match({"name": payee})
+    assert result["supplier_id"] is None
 
 
 @pytest.mark.parametrize(
