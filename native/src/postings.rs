@@ -179,6 +179,12 @@ impl Scratch {
         }
     }
 
+    /// Of two rows this search found, the heavier first (`heavier`).
+    fn heavier(&self, ranks: &[u64], a: u32, b: u32) -> std::cmp::Ordering {
+        let total = |row: u32| (self.slots[row as usize].total, row);
+        heavier(ranks, total(a), total(b))
+    }
+
     /// The `limit` heaviest live rows, heaviest first (a tie goes to the lower rank), after words
     /// too common to find with lift the rows near the top whose key holds them. The totals are
     /// read once into a list: a lift is looked for only in a row that could then reach the top
@@ -226,10 +232,7 @@ impl Scratch {
                 }
             }
         }
-        let order = |a: &(f64, u32), b: &(f64, u32)| {
-            b.0.total_cmp(&a.0)
-                .then(ranks[a.1 as usize].cmp(&ranks[b.1 as usize]))
-        };
+        let order = |a: &(f64, u32), b: &(f64, u32)| heavier(ranks, *a, *b);
         if limit > 0 && ranked.len() > limit {
             ranked.select_nth_unstable_by(limit - 1, order);
         }
@@ -239,13 +242,10 @@ impl Scratch {
     }
 }
 
-/// Heavier rows first, a tie going to the lower rank.
-fn heavier(slots: &[Slot], ranks: &[u64], a: u32, b: u32) -> std::cmp::Ordering {
-    let (a, b) = (a as usize, b as usize);
-    slots[b]
-        .total
-        .total_cmp(&slots[a].total)
-        .then(ranks[a].cmp(&ranks[b]))
+/// (weight, row) pairs heavier first, a tie going to the lower rank.
+fn heavier(ranks: &[u64], (wa, a): (f64, u32), (wb, b): (f64, u32)) -> std::cmp::Ordering {
+    wb.total_cmp(&wa)
+        .then(ranks[a as usize].cmp(&ranks[b as usize]))
 }
 
 /// A token's one-letter deletions (tokens of 4+ characters only).
@@ -659,7 +659,7 @@ impl Network {
             let mut heavy = scratch.rows.clone();
             if heavy.len() > INITIALLED_ROWS {
                 heavy.select_nth_unstable_by(INITIALLED_ROWS - 1, |a, b| {
-                    heavier(&scratch.slots, &self.ranks, *a, *b)
+                    scratch.heavier(&self.ranks, *a, *b)
                 });
                 heavy.truncate(INITIALLED_ROWS);
             }
@@ -688,7 +688,7 @@ impl Network {
         }
         leading.retain(|row| alive.is_none_or(|a| a[*row as usize]));
         if limit > 0 && !leading.is_empty() && found.len() >= limit {
-            let order = |a: &u32, b: &u32| heavier(&scratch.slots, &self.ranks, *a, *b);
+            let order = |a: &u32, b: &u32| scratch.heavier(&self.ranks, *a, *b);
             let kept = LEADING_ROWS.min(leading.len());
             if leading.len() > kept {
                 leading.select_nth_unstable_by(kept - 1, order);
