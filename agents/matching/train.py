@@ -89,6 +89,9 @@ MAX_WRONG_VARIANT = 0.01
 MAX_REVIEW = 0.08
 # Log-odds a match must lead any other supplier by: two suppliers nearly as likely go to review.
 MARGINS = (1.0, 1.5, 2.0, 2.5, 3.0)
+# Review floors under the grid's 0.01 steps: where the folds' right suppliers still come first now
+# and then, a review the bound on reviews may afford.
+LOW_REVIEWS = (0.003, 0.005, 0.007)
 MAX_WRONG_GENERATED = 0.005  # benchmarks/match.py keeps wrong matches under 0.5 %
 # The rows a query's pairs are drawn from: more than the matcher ranks (``Matcher.candidate_limit``),
 # so that the model also learns from the near misses it may meet; the committed model was fitted so.
@@ -401,9 +404,9 @@ def tune(found: list[Answer]) -> tuple[Decision, dict[str, float]]:
     answered = Answered.of(found)
     variants, exacts = (int(answered.kinds[kind].sum()) for kind in ("variant", "exact"))
     for match in np.arange(0.20, 0.99, 0.01):
-        for review in np.arange(0.01, match, 0.01):
+        for review in (*LOW_REVIEWS, *np.arange(0.01, match, 0.01)):
             for margin in MARGINS:
-                decision = Decision(round(float(match), 2), round(float(review), 2), margin)
+                decision = Decision(round(float(match), 2), round(float(review), 3), margin)
                 f = outcomes(answered, decision)
                 if (
                     f["false_look_alike"] > MAX_FALSE_LOOK_ALIKE

@@ -204,8 +204,10 @@ def test_a_worker_killed_before_it_records_accepted_jobs_sends_them_again_and_co
     held.release()
     try:
         done = wait_until(lambda: settled(settings, prefix))
-    except AssertionError:  # what the table holds says where the answers stopped
-        raise AssertionError(f"not settled: {rows(settings, prefix)}") from None
+    except AssertionError:  # what the table holds, and the jobs' steps, say where the answers stopped
+        steps = (searching.services.log_dir / f"{searching.advancer}.log").read_text(errors="replace")
+        said = [line for line in steps.splitlines() if "provider" in line or "card-network" in line]
+        raise AssertionError(f"not settled: {rows(settings, prefix)}\n" + "\n".join(said[-60:])) from None
     assert len(done) == 10 and {r[3] for r in done} == {"answered"}
     sent = Counter(tuple(job) for job in held.submissions)
     assert {job: sent[job] for job in in_doubt} == dict.fromkeys(in_doubt, 2)

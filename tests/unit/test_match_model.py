@@ -64,6 +64,17 @@ def test_thresholds_keep_their_bounds_and_a_tie_is_no_match() -> None:
     assert log_odds(0.99) - log_odds(0.9) > 2.0 > log_odds(0.9) - log_odds(0.8)
 
 
+def test_a_review_floor_may_go_under_the_grids_steps_while_reviews_stay_in_bounds() -> None:
+    found = [Answer("variant", 0.9, None, False, True)] * 90
+    found += [Answer("variant", 0.006, None, False, True)] * 10  # right, however unsure
+    found += [Answer("absent", 0.0001, None, False, False)] * 300
+    decision, figures = tune(found)
+    assert decision.review <= 0.006 and figures["found"] == 1.0 and figures["matched"] == 0.9
+    found += [Answer("absent", 0.006, None, False, False)] * 30  # now too many reviews of nobody
+    decision, figures = tune(found)
+    assert decision.review > 0.006 and figures["found"] == 0.9 and figures["review"] <= 0.08
+
+
 def test_a_person_and_a_firm_in_the_persons_name_are_never_counted_as_matched() -> None:
     """The tuning answers as the matcher does: however sure, such a pair is a review."""
     found = [Answer("variant", 0.9, None, False, True)] * 100
