@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.gather(*app.state.ingests)
             if producer:
                 await producer[0].stop()
+            gc.unfreeze()  # a process that outlives the app (a test run) collects its garbage again
 
     app = FastAPIOffline(  # the docs pages' assets come from this server, not a CDN
         title="payeeflow",

@@ -167,16 +167,18 @@ def _answers(
     global _PIPELINE
     _PIPELINE = pipeline
     gc.freeze()  # the forked copies then never write to the index's pages to collect it
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        pending: deque[tuple[list[Row], Any]] = deque()
-        for chunk in _chunks(rows, CHUNK):
-            readable = [None if isinstance(row[1], RecordError) else row[1] for row in chunk]
-            pending.append((chunk, pool.apply_async(_answer_chunk, (job, readable))))
-            if len(pending) > 2 * processes:  # bounded: a file is never held
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            pending: deque[tuple[list[Row], Any]] = deque()
+            for chunk in _chunks(rows, CHUNK):
+                readable = [None if isinstance(row[1], RecordError) else row[1] for row in chunk]
+                pending.append((chunk, pool.apply_async(_answer_chunk, (job, readable))))
+                if len(pending) > 2 * processes:  # bounded: a file is never held
+                    yield from _collect(pipeline, job, *pending.popleft())
+            while pending:
                 yield from _collect(pipeline, job, *pending.popleft())
-        while pending:
-            yield from _collect(pipeline, job, *pending.popleft())
-    gc.unfreeze()
+    finally:  # a file given up half way (a bad row, ^C) leaves the process collecting as before
+        gc.unfreeze()
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:

@@ -4,6 +4,7 @@ over HTTP becomes, compared with what ``payeeflow ingest`` and ``payeeflow proce
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import subprocess
 import sys
@@ -102,7 +103,9 @@ def test_one_payee_event_is_stored_and_a_bad_one_refused(settings: Settings) -> 
 
 def test_process_runs_every_stage_in_the_api_process(settings: Settings) -> None:
     with api(settings) as client:
+        assert gc.get_freeze_count() > 0  # what startup loaded, out of the collector's way
         answer = client.post("/process", json={"name": "Internal Revenue Service", "address": "1 MAIN ST"})
+    assert gc.get_freeze_count() == 0  # and back in it once the app stopped: this process goes on
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["screening"]["excluded"] is True and body["classification"]["payee_type"] == "GOVERNMENT"
