@@ -143,11 +143,13 @@ class AsyncProducer:
                 await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        """Deliver what is queued (each future settles), then stop serving reports."""
+        """Deliver what is queued (each future settles), stop serving reports, and close the
+        client: its connections and threads end now, not whenever the collector finds it."""
         await asyncio.to_thread(self._producer.flush)
         self._closing.set()
         await asyncio.to_thread(self._poller.join)
         _settle(self._taken())  # what flush served after the poller's last turn
+        await asyncio.to_thread(self._producer.close)
 
 
 def _settle(reports: list[tuple[asyncio.Future[None], KafkaError | None]]) -> None:

@@ -23,6 +23,7 @@ class FakeLibrdkafka:
         self.refused = refused
         self._queued: list[tuple[bytes | None, Any]] = []
         self._lock = threading.Lock()
+        self.closed = False
 
     def produce(self, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
         with self._lock:
@@ -40,9 +41,14 @@ class FakeLibrdkafka:
             pass
         return 0
 
+    def close(self) -> bool:
+        self.closed = not self._queued
+        return True
+
 
 async def _send_all(refused: set[bytes], count: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sender, "_producer", lambda settings, linger_ms: FakeLibrdkafka(refused))
+    fake = FakeLibrdkafka(refused)
+    monkeypatch.setattr(sender, "_producer", lambda settings, linger_ms: fake)
     producer = sender.AsyncProducer(Settings(), linger_ms=5)
     deliveries = Deliveries(window=100)
     try:
@@ -53,6 +59,7 @@ async def _send_all(refused: set[bytes], count: int, monkeypatch: pytest.MonkeyP
         await asyncio.wait_for(deliveries.check(), 10)  # a report lost would hang here
     finally:
         await producer.stop()
+        assert fake.closed  # closed once all was delivered: no client lingers until collected
 
 
 def test_every_send_is_settled_however_the_reports_are_served(monkeypatch: pytest.MonkeyPatch) -> None:
