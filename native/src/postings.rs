@@ -185,6 +185,16 @@ impl Scratch {
         heavier(ranks, total(a), total(b))
     }
 
+    /// `rows` (found by this search) cut to their `keep` heaviest, in no order.
+    fn keep_heaviest(&self, ranks: &[u64], rows: &mut Vec<u32>, keep: usize) {
+        if rows.len() > keep {
+            if keep > 0 {
+                rows.select_nth_unstable_by(keep - 1, |a, b| self.heavier(ranks, *a, *b));
+            }
+            rows.truncate(keep);
+        }
+    }
+
     /// The `limit` heaviest live rows, heaviest first (a tie goes to the lower rank), after words
     /// too common to find with lift the rows near the top whose key holds them. The totals are
     /// read once into a list: a lift is looked for only in a row that could then reach the top
@@ -657,12 +667,7 @@ impl Network {
             // it, or a rare short word, may stand for a run of a heavy row's words (VFD, VOL FIRE
             // DEPARTMENT): only the heaviest rows are read, a row's key being a cache miss
             let mut heavy = scratch.rows.clone();
-            if heavy.len() > INITIALLED_ROWS {
-                heavy.select_nth_unstable_by(INITIALLED_ROWS - 1, |a, b| {
-                    scratch.heavier(&self.ranks, *a, *b)
-                });
-                heavy.truncate(INITIALLED_ROWS);
-            }
+            scratch.keep_heaviest(&self.ranks, &mut heavy, INITIALLED_ROWS);
             let mut held: Vec<&str> = Vec::new();
             for row in heavy {
                 held.clear();
@@ -688,13 +693,8 @@ impl Network {
         }
         leading.retain(|row| alive.is_none_or(|a| a[*row as usize]));
         if limit > 0 && !leading.is_empty() && found.len() >= limit {
-            let order = |a: &u32, b: &u32| scratch.heavier(&self.ranks, *a, *b);
-            let kept = LEADING_ROWS.min(leading.len());
-            if leading.len() > kept {
-                leading.select_nth_unstable_by(kept - 1, order);
-            }
-            leading.truncate(kept);
-            leading.sort_unstable_by(order);
+            scratch.keep_heaviest(&self.ranks, &mut leading, LEADING_ROWS);
+            leading.sort_unstable_by(|a, b| scratch.heavier(&self.ranks, *a, *b));
             found.extend(leading);
         }
         self.scratch = scratch;
