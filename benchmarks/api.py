@@ -32,7 +32,7 @@ from measure import SHARED_DATA, cpu_seconds, free_port, postgres_pids, rss_mib
 
 from payeeflow.api import keys
 from payeeflow.config import Settings
-from payeeflow.connectors.database.postgres import migrate
+from payeeflow.connectors.database.postgres import fresh_database
 from payeeflow.connectors.database.sink.tables import SNAPSHOT_COLUMNS
 
 DATABASE = "payeeflow_apibench"
@@ -100,11 +100,7 @@ def real_names() -> list[str]:
 
 def prepare(settings: Settings, rows: int) -> str:
     """A database of the benchmark's own with ``rows`` payees; returns its DSN."""
-    with psycopg.connect(settings.dsn, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    dsn = psycopg.conninfo.make_conninfo(settings.dsn, dbname=DATABASE)
-    migrate(dsn)
+    dsn = fresh_database(settings.dsn, DATABASE)
     started = time.monotonic()
     names = real_names()
     with psycopg.connect(dsn) as conn:

@@ -14,12 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import psycopg
-from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
 from payeeflow.config import Settings
-from payeeflow.connectors.database.postgres import migrate
+from payeeflow.connectors.database.postgres import fresh_database
 from payeeflow.streams.topics import delete_topics
 from payeeflow.streams.worker import STAGE_NAMES
 
@@ -34,19 +32,7 @@ def bench_settings(name: str) -> Settings:
     benchmark's (``payeeflow_{name}``, made again for each run): a stack database grown by earlier
     runs, with millions of batch rows, slows every insert, and runs would not compare."""
     settings = Settings()
-    database = f"payeeflow_{name}"
-    with psycopg.connect(settings.dsn, autocommit=True) as conn:
-        for attempt in range(30):  # an autovacuum worker (not ours to end) may be in it for a while
-            try:
-                conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-                break
-            except psycopg.errors.InsufficientPrivilege:
-                if attempt == 29:
-                    raise
-                time.sleep(1)
-        conn.execute(f"CREATE DATABASE {database}")
-    dsn = make_conninfo(settings.dsn, dbname=database)
-    migrate(dsn)
+    dsn = fresh_database(settings.dsn, f"payeeflow_{name}")
     prefix = f"{name}{os.urandom(3).hex()}."
     return settings.model_copy(update={"topic_prefix": prefix, "database_url": SecretStr(dsn)})
 

@@ -60,6 +60,32 @@ def wait_for_database(dsn: str, timeout: float | None = 30.0) -> None:
             time.sleep(0.5)
 
 
+def fresh_database(dsn: str, name: str) -> str:
+    """Database ``name`` on ``dsn``'s server, made anew and migrated; returns its DSN. Tests and
+    benchmarks run in one of their own, never in the stack's data."""
+    drop_database(dsn, name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    own = psycopg.conninfo.make_conninfo(dsn, dbname=name)
+    migrate(own)
+    return own
+
+
+def drop_database(dsn: str, name: str) -> None:
+    """Drop database ``name`` if it is there, ending this role's own sessions in it first.
+
+    Not ``WITH (FORCE)``: that also ends an autovacuum worker in it, which only a superuser may,
+    while a plain drop cancels autovacuum by itself (and waits up to 5 s for the sessions to end).
+    """
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 def migrate(dsn: str) -> list[str]:
     """Apply the migrations not applied yet, each in its own transaction; returns their names."""
     applied: list[str] = []

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
 from payeeflow.config import Settings
-from payeeflow.connectors.database.postgres import migrate
+from payeeflow.connectors.database.postgres import drop_database, fresh_database
 from payeeflow.connectors.database.retention import LOCK, TABLES
 from tests.integration.conftest import api
 
@@ -96,13 +95,9 @@ KEPT = {
 def own(stack_settings: Settings) -> Iterator[Settings]:
     """Settings on a database of this module's own: retention deletes whatever is old in it."""
     name = f"retention_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(stack_settings.dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    dsn = make_conninfo(stack_settings.dsn, dbname=name)
-    migrate(dsn)
+    dsn = fresh_database(stack_settings.dsn, name)
     yield stack_settings.model_copy(update={"database_url": SecretStr(dsn)})
-    with psycopg.connect(stack_settings.dsn, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    drop_database(stack_settings.dsn, name)
 
 
 def retention(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
