@@ -114,28 +114,27 @@ def main() -> int:
     matcher = Matcher.from_csv(network)
     build_s = time.perf_counter() - started
 
-    latencies, correct, sibling, wrong, refused, ambiguous, reviewed = [], 0, 0, 0, 0, 0, 0
-    namesakes = 0
+    latencies: list[float] = []
+    reviewed = namesakes = 0
+    tally: Counter[tuple[bool, str]] = Counter()  # (whether the name names several, outcome)
     for query, truth in queries:
         t = time.perf_counter()
         result = matcher.match(query)
         latencies.append(time.perf_counter() - t)
         reviewed += result["match_type"] == "review" and result["candidate_id"] == truth["supplier_id"]
+        # a chain's places or same-key siblings, and no place given: the name names several
+        several = "state" not in query and same_key[match_key(truth["name"])] > 1
         if result["supplier_id"] == truth["supplier_id"]:
-            correct += 1
+            outcome = "correct"
         elif result["supplier_id"] is None:
-            if "state" not in query and same_key[match_key(truth["name"])] > 1:
-                ambiguous += 1  # chain locations or same-form siblings, and no place given
-            else:
-                refused += 1
-        elif result["supplier_name"] == truth["name"] and "state" not in query:
-            sibling += 1  # a chain location of the same name, and the query gives no place
+            outcome = "refused"
+        elif several and result["supplier_name"] == truth["name"]:
+            outcome = "sibling"  # another place of its very name
         else:
-            wrong += 1
+            outcome = "wrong"
             # the clerk's name is also another supplier's key (ACME PRINTING, truth ACME PRINTING LLC)
-            namesakes += "state" not in query and match_key(result["supplier_name"]) == match_key(
-                truth["name"]
-            )
+            namesakes += several and match_key(result["supplier_name"]) == match_key(truth["name"])
+        tally[several, outcome] += 1
     blocked = sum(truth["supplier_id"] in matcher.candidates(query["name"]) for query, truth in queries)
     false_match = sent_to_review = 0
     for query in unknown:
@@ -148,16 +147,22 @@ def main() -> int:
     ms = [latencies[int(p / 100 * (len(latencies) - 1))] * 1000 for p in (50, 95, 99)]
     n = len(queries)
     print(f"network: {args.suppliers:,} suppliers; queries: {n:,} in the network, {len(unknown):,} not")
-    answerable = n - ambiguous
+    one = sum(count for (several, _), count in tally.items() if not several)
+    correct = tally[False, "correct"] + tally[True, "correct"]
+    wrong = tally[False, "wrong"] + tally[True, "wrong"]
+    share = {
+        outcome: f"{tally[True, outcome] / n:.2%}" for outcome in ("correct", "sibling", "refused", "wrong")
+    }
     print(
-        f"recall@1         {correct / n:7.2%} of all; {correct / answerable:.2%} of the {answerable:,} "
-        "that name one supplier"
+        f"recall@1         {correct / n:7.2%} of all; "
+        f"{tally[False, 'correct'] / one:.2%} of the {one:,} that name one supplier"
     )
     print(
-        f"ambiguous        {ambiguous / n:7.2%}  refused: same key at several suppliers, query without place"
+        f"name several     {(n - one) / n:7.2%}  (same key at several suppliers, query without place): "
+        f"{share['correct']} the very one, {share['sibling']} another place of its name, "
+        f"{share['refused']} none or review, {share['wrong']} another"
     )
-    print(f"same-name sibling {sibling / n:6.2%}  (another location of the same name, query without place)")
-    print(f"refused          {refused / n:7.2%}  (answerable, but no supplier returned)")
+    print(f"refused          {tally[False, 'refused'] / n:7.2%}  (one supplier named, but none returned)")
     print(
         f"found            {(correct + reviewed) / n:7.2%}  of all: matched, or sent to review with it first "
         f"({reviewed / n:.2%} of all)"

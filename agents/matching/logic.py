@@ -64,7 +64,7 @@ class Best(NamedTuple):
     probability: float
     row: int | None
     runner_up: float | None
-    twin: bool  # the runner-up has the best's match key: a sibling or a chain's other place
+    twin: bool  # the runner-up is a sibling of the best's key, another legal form, not told apart
     ranked: list[tuple[float, int]]  # (probability, row), best first
     tokens: list[str]  # the name's key words, as paired
     same_key: bool = False
@@ -107,7 +107,7 @@ class Matcher:
             return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        sure = decision.matches(p, runner_up, best.twin) or self._spelled_alone(payee["name"], best)
+        sure = decision.matches(p, runner_up, best.twin) or self._spelled_as_typed(payee["name"], best)
         if sure and best.two_payees is None:
             return {
                 **_no_match(p, candidates),
@@ -126,15 +126,14 @@ class Matcher:
         return {**_no_match(p, candidates), "match_type": "review", "candidate_id": supplier.supplier_id,
                 "review": why}  # fmt: skip
 
-    def _spelled_alone(self, name: str, best: Best) -> bool:
-        """Whether the best is sure and the only supplier spelled as the payee is, letter for letter
-        (``OSCAR INC`` among ``OSCAR INC`` and ``OSCAR CO``): a network's near-duplicates of one firm
-        then need no clerk, while identical twins (a chain's other places) still do."""
+    def _spelled_as_typed(self, name: str, best: Best) -> bool:
+        """Whether the best is sure and spelled as the payee is, letter for letter (``OSCAR INC``
+        among ``OSCAR INC`` and ``OSCAR CO``): a network's near-duplicates of one firm then need no
+        clerk, as a chain's other places of that very name need none."""
         if best.row is None or not best.same_key or best.probability < self.index.model.decision.match:
             return False
-        spelled = [_spelling(self.index.fields(row)[NAME]) for _, row in best.ranked]
         typed = {_spelling(part) for part in (name, *split_dba(name)) if part}
-        return spelled[0] in typed and spelled.count(spelled[0]) == 1
+        return _spelling(self.index.fields(best.row)[NAME]) in typed
 
     def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was ranked against, with the evidence

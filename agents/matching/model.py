@@ -69,16 +69,17 @@ FEATURES = (
 class Decision:
     """Where a probability becomes an answer: a match at ``match`` or more, when the best leads
     every other supplier by ``margin`` in log-odds (near 1, probabilities crowd: 0.9999 and 0.99
-    are far apart) and no other supplier of its very name (a sibling in another state, a chain's
-    other place) reaches ``match`` too; a review (its candidates shown) at ``review`` or more;
-    else none."""
+    are far apart) and no sibling of its key (another legal form in another state) reaches
+    ``match`` too; a chain's other places of its very name are no rival. A review (its
+    candidates shown) at ``review`` or more; else none."""
 
     match: float
     review: float
     margin: float
 
     def matches(self, probability: float, runner_up: float | None, twin: bool = False) -> bool:
-        """``runner_up``: the best probability of another supplier; ``twin``: it has the best's name."""
+        """``runner_up``: the best probability of another supplier; ``twin``: it is a sibling of
+        the best's key that the payee does not tell apart (``native/src/postings.rs``, ``rank``)."""
         if probability < self.match:
             return False
         if runner_up is None:

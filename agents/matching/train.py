@@ -293,7 +293,7 @@ class Answer:
     kind: str  # one of KINDS, or generated, generated-none
     probability: float
     runner_up: float | None
-    twin: bool  # the runner-up has the best's match key
+    twin: bool  # the runner-up is a sibling the payee does not tell apart
     right: bool  # the best candidate is a supplier judged the same
     held: bool = False  # two payees of one name (``persons.two_payees``): never matched, only reviewed
 

@@ -415,9 +415,10 @@ impl Suppliers {
             city,
             form,
         };
+        let chain = |a: u32, b: u32| self.store.spelled_alike(a as usize, b as usize);
         Ok(self
             .network
-            .rank(&self.words, model, &strs(&tokens), &rows, &at))
+            .rank(&self.words, model, &strs(&tokens), &rows, &at, chain))
     }
 
     /// How a name's key tokens pair with a row's: the row's key tokens, then for each word of

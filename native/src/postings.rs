@@ -765,9 +765,10 @@ impl Network {
 
     /// Every row with the model's probability that it is the payee's supplier, best first (ties:
     /// the lower rank first), and the best probability of another supplier: one with another
-    /// key, or the best's twin (its key, and a place the payee's state, ZIP and city do not tell
-    /// apart: a sibling, a chain's other place; nor a legal form the payee states). A sibling the
-    /// payee's place or form tells apart is no rival.
+    /// key, or the best's twin (its key spelled otherwise, at a place the payee's state, ZIP and
+    /// city do not tell apart, nor a legal form the payee states: a sibling). A sibling the
+    /// payee tells apart is no rival, nor the best's very name elsewhere (`spelled_alike`: a
+    /// chain's other place, which the readers judge one supplier; the lower rank is answered).
     pub fn rank(
         &self,
         words: &PairWords,
@@ -775,6 +776,7 @@ impl Network {
         tokens: &[&str],
         rows: &[u32],
         at: &Where,
+        spelled_alike: impl Fn(u32, u32) -> bool,
     ) -> Ranked {
         let asked = Asked::new(self, tokens, at);
         let width = model.features();
@@ -807,12 +809,14 @@ impl Network {
                 if self.key(r as usize) != key {
                     return Some((s, false));
                 }
-                if &self.places[r as usize][..2] == place {
-                    return None; // the network's duplicate of the best, at its place
+                if &self.places[r as usize][..2] == place || spelled_alike(top, r) {
+                    // the network's duplicate of the best at its place, or its very name
+                    // elsewhere: a chain's other place, one supplier to readers
+                    return None;
                 }
-                // the same name elsewhere: a sibling the payee's place, or a legal form it
-                // states that the best has and this one has not (`… INC` between `… INC` and
-                // `… LLC`), tells apart is no rival; else a twin
+                // its key spelled otherwise elsewhere (a sibling): no rival when the payee's place,
+                // or a legal form it states that the best has and this one has not (`… INC`
+                // between `… INC` and `… LLC`), tells them apart; else a twin
                 let theirs = said(r);
                 let form_tells = stated && best[0] == 1.0 && theirs[0] != 1.0;
                 (theirs[1..] == best[1..] && !form_tells).then_some((s, true))

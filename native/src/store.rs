@@ -80,6 +80,19 @@ impl Store {
         std::str::from_utf8(&self.blob[start..start + size]).ok()
     }
 
+    /// Whether two rows' names are spelled alike, but for case and spacing: one supplier's name
+    /// at several places (a chain), not siblings of another legal form.
+    pub fn spelled_alike(&self, a: usize, b: usize) -> bool {
+        let name = |row| self.packed(row).and_then(|packed| packed.split(SEP).nth(1));
+        match (name(a), name(b)) {
+            (Some(a), Some(b)) => a
+                .split_whitespace()
+                .map(str::to_uppercase)
+                .eq(b.split_whitespace().map(str::to_uppercase)),
+            _ => false,
+        }
+    }
+
     pub fn row_of(&self, supplier_id: &str) -> Option<u32> {
         self.row_of.get(supplier_id).copied()
     }
