@@ -64,10 +64,11 @@ class Best(NamedTuple):
     probability: float
     row: int | None
     runner_up: float | None
-    twin: bool  # the runner-up is a sibling of the best's key, another legal form, not told apart
+    twin: bool  # the runner-up is a sibling of the best's key spelled otherwise, not told apart
     ranked: list[tuple[float, int]]  # (probability, row), best first
     tokens: list[str]  # the name's key words, as paired
     same_key: bool = False
+    as_typed: bool = False  # of the name's key and spelled as the payee typed it, but for case and spacing
     by_tax_id: bool = False
     form: str | None = None  # the legal form the name states, as evidence
     two_payees: str | None = None  # why the best is another payee of the name's (``persons.two_payees``)
@@ -107,7 +108,7 @@ class Matcher:
             return _no_match(p, candidates)
         supplier = self.index.supplier(row)
         assert supplier is not None
-        sure = decision.matches(p, runner_up, best.twin) or self._spelled_as_typed(payee["name"], best)
+        sure = decision.matches(p, runner_up, best.twin, best.as_typed)
         if sure and best.two_payees is None:
             return {
                 **_no_match(p, candidates),
@@ -125,15 +126,6 @@ class Matcher:
             why = f"unsure supplier match (probability {p:.2f}): {'; '.join(candidates[0]['evidence'])}"
         return {**_no_match(p, candidates), "match_type": "review", "candidate_id": supplier.supplier_id,
                 "review": why}  # fmt: skip
-
-    def _spelled_as_typed(self, name: str, best: Best) -> bool:
-        """Whether the best is sure and spelled as the payee is, letter for letter (``OSCAR INC``
-        among ``OSCAR INC`` and ``OSCAR CO``): a network's near-duplicates of one firm then need no
-        clerk, as a chain's other places of that very name need none."""
-        if best.row is None or not best.same_key or best.probability < self.index.model.decision.match:
-            return False
-        typed = {_spelling(part) for part in (name, *split_dba(name)) if part}
-        return _spelling(self.index.fields(best.row)[NAME]) in typed
 
     def _explain(self, best: Best, where: tuple[str, str, str]) -> list[dict[str, Any]]:
         """The best ``CANDIDATES_SHOWN`` suppliers a name was ranked against, with the evidence
@@ -207,10 +199,14 @@ class Matcher:
         top_p, top_row = ranked[0]
         key = self.index.key(top_row) or ""
         same = same_key and key == " ".join(tokens)
+        typed = {_spelling(name), _spelling(payee["name"])}
+        as_typed = same and _spelling(self.index.fields(top_row)[NAME]) in typed
         runner_up, twin = runner if runner is not None else (None, False)
-        their = (key.split(), self.index.form(top_row), self.index.fields(top_row)[1])
+        their = (key.split(), self.index.form(top_row), self.index.fields(top_row)[NAME])
         two = two_payees(pair_words(), tokens, form, truncated, *their)
-        return Best(top_p, top_row, runner_up, twin, ranked, tokens, same, form=form, two_payees=two)
+        return Best(
+            top_p, top_row, runner_up, twin, ranked, tokens, same, as_typed, form=form, two_payees=two
+        )
 
     def candidates(self, name: str) -> list[str]:
         """Ids of the suppliers a name's match would score (both names of a DBA): the blocking step."""

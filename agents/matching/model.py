@@ -69,20 +69,25 @@ FEATURES = (
 class Decision:
     """Where a probability becomes an answer: a match at ``match`` or more, when the best leads
     every other supplier by ``margin`` in log-odds (near 1, probabilities crowd: 0.9999 and 0.99
-    are far apart) and no sibling of its key (another legal form in another state) reaches
-    ``match`` too; a chain's other places of its very name are no rival. A review (its
-    candidates shown) at ``review`` or more; else none."""
+    are far apart) and no sibling of its key (spelled otherwise, in another state) reaches
+    ``match`` too; a chain's other places of its very name are no rival, and a best spelled as
+    the payee typed it (``OSCAR INC`` among ``OSCAR INC`` and ``OSCAR CO``) needs no lead: the
+    readers judge such near-duplicates of a network one firm. A review (its candidates shown) at
+    ``review`` or more; else none."""
 
     match: float
     review: float
     margin: float
 
-    def matches(self, probability: float, runner_up: float | None, twin: bool = False) -> bool:
+    def matches(
+        self, probability: float, runner_up: float | None, twin: bool = False, as_typed: bool = False
+    ) -> bool:
         """``runner_up``: the best probability of another supplier; ``twin``: it is a sibling of
-        the best's key that the payee does not tell apart (``native/src/postings.rs``, ``rank``)."""
+        the best's key that the payee does not tell apart (``native/src/postings.rs``, ``rank``);
+        ``as_typed``: the best is of the payee's key and spelled as the payee typed it."""
         if probability < self.match:
             return False
-        if runner_up is None:
+        if runner_up is None or as_typed:
             return True
         tied = twin and runner_up >= self.match
         return not tied and log_odds(probability) - log_odds(runner_up) >= self.margin

@@ -295,11 +295,20 @@ class Answer:
     runner_up: float | None
     twin: bool  # the runner-up is a sibling the payee does not tell apart
     right: bool  # the best candidate is a supplier judged the same
+    as_typed: bool = False  # the best is spelled as the query typed it (``Decision.matches``)
     held: bool = False  # two payees of one name (``persons.two_payees``): never matched, only reviewed
 
     @classmethod
     def of(cls, kind: str, best: Best, right: bool) -> Answer:
-        return cls(kind, best.probability, best.runner_up, best.twin, right, best.two_payees is not None)
+        return cls(
+            kind,
+            best.probability,
+            best.runner_up,
+            best.twin,
+            right,
+            best.as_typed,
+            best.two_payees is not None,
+        )
 
 
 def answers(matcher: Matcher, queries: list[labelled.Query]) -> list[Answer]:
@@ -357,6 +366,7 @@ class Answered:
     runner_up: np.ndarray  # 0 where none
     right: np.ndarray
     twin: np.ndarray
+    as_typed: np.ndarray
     held: np.ndarray
 
     @classmethod
@@ -368,6 +378,7 @@ class Answered:
             np.array([a.runner_up if a.runner_up is not None else 0.0 for a in found]),
             np.array([a.right for a in found], dtype=bool),
             np.array([a.twin for a in found], dtype=bool),
+            np.array([a.as_typed for a in found], dtype=bool),
             np.array([a.held for a in found], dtype=bool),
         )
 
@@ -376,7 +387,8 @@ def outcomes(found: Answered, decision: Decision) -> dict[str, float]:
     """The figures of real and generated queries under ``decision``, as ``Matcher.match`` would answer."""
     p, runner, right = found.probability, found.runner_up, found.right
     tied = found.twin & (runner >= decision.match)
-    match = (p >= decision.match) & ~tied & ~found.held & (log_odds(p) - log_odds(runner) >= decision.margin)
+    leads = ~tied & (log_odds(p) - log_odds(runner) >= decision.margin)
+    match = (p >= decision.match) & ~found.held & (found.as_typed | leads)
     real = np.logical_or.reduce([found.kinds[k] for k in KINDS])
     review = ~match & (p >= decision.review)
 

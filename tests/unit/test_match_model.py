@@ -84,6 +84,19 @@ def test_a_person_and_a_firm_in_the_persons_name_are_never_counted_as_matched() 
     assert figures["false_look_alike"] == 0 and figures["matched"] == 1.0 and decision.match <= 0.9
 
 
+def test_a_best_spelled_as_typed_is_counted_matched_without_a_lead_as_the_matcher_matches_it() -> None:
+    """The tuning answers as the matcher does: a name spelled as a supplier is, beside a near
+    duplicate as sure (``TRANS UNION LLC`` beside ``TRANSUNION``), is that supplier's match."""
+    found = [Answer("variant", 0.9, None, False, True)] * 90
+    found += [Answer("exact", 0.999, 0.999, False, True, as_typed=True)] * 10
+    found += [Answer("absent", 0.2, None, False, False)] * 300
+    _, figures = tune(found)
+    assert figures["exact"] == 1.0
+    found[-301:-300] = [Answer("exact", 0.999, 0.999, False, True)]  # one not so spelled: no lead
+    _, figures = tune(found)
+    assert figures["exact"] == 0.9
+
+
 def test_the_folds_cut_the_training_and_development_parts_by_the_supplier() -> None:
     queries = labelled.queries()
     folds = [labelled.fold_of(q) for q in queries]
