@@ -398,7 +398,8 @@ class SlowProviders:
             sends.append(self._answer(record, card))
         await asyncio.gather(*sends)
         await self._done(job)
-        log.info("provider job settled", extra={"job": job.key, "outcome": kind, "payees": len(sends)})
+        # the payees answered now: those the job had answered from the cache are left out
+        log.info("provider job settled", extra={"job": job.key, "reason": kind, "count": len(sends)})
 
     async def _answer(self, record: dict[str, Any], card: dict[str, Any]) -> None:
         await self._send(self.enriched, record["payee_id"], self._answered(record, card))

@@ -184,7 +184,8 @@ async def _ingest(
         )
     except Exception as exc:  # whatever stopped it, the batch must say so
         error = str(exc).replace(str(path), source)[:500] or type(exc).__name__
-        log.error("upload ingest failed", extra={"batch_id": batch_id, "error": error})
+        # its type alone: the message, kept for the batch's owner, may quote a row's name
+        log.error("upload ingest failed", extra={"batch_id": batch_id, "reason": type(exc).__name__})
     finally:
         alive.cancel()
         path.unlink(missing_ok=True)
