@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from payeeflow.agents.matching.labelled import fold
 from payeeflow.agents.matching.model import match_model
 from payeeflow.agents.matching.synthetic import PAYMENT_HEADERS, generate_payments, write_csv, write_workbook
 from tests.conftest import EXAMPLES
@@ -194,9 +195,7 @@ def test_examples_process_end_to_end(tmp_path: Path) -> None:
     # The floors sit a little below: a change that loses more fails here.
     typed = [r for r in rows if r["expected_type"]]
     assert sum(r["payee_type"] == r["expected_type"] for r in typed) / len(typed) >= 0.97
-    spelled = {
-        r["supplier_id"]: " ".join(r["name"].upper().split()) for r in read(EXAMPLES / "suppliers.csv")
-    }
+    spelled = {r["supplier_id"]: fold(r["name"]) for r in read(EXAMPLES / "suppliers.csv")}
 
     def right(row: dict[str, str]) -> bool:
         return spelled.get(row["supplier_id"], "") == spelled.get(row["expected_supplier_id"])

@@ -17,15 +17,10 @@ def logged_fields() -> dict[str, list[str]]:
     for folder in SOURCES:
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if not isinstance(node, ast.Call):
-                    continue
-                for keyword in node.keywords:
-                    if keyword.arg == "extra" and isinstance(keyword.value, ast.Dict):
-                        for key in keyword.value.keys:
-                            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                                found.setdefault(key.value, []).append(
-                                    f"{path.relative_to(ROOT)}:{node.lineno}"
-                                )
+                if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Dict):
+                    for key in node.value.keys:
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            found.setdefault(key.value, []).append(f"{path.relative_to(ROOT)}:{key.lineno}")
     return found
 
 
