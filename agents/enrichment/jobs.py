@@ -20,6 +20,12 @@ A job's records are written under their own key (``<job>/records``: the Avro mes
 the other, each after its length), once when the job opens and again if address validation
 changed them; its state (``<job>``, JSON) is small and written at every step. Copying 100
 records into every state, as base64 in JSON, had cost more than the steps themselves.
+
+Two producers write a job: the enrichment chain's opens it with its batch, and the timer writes
+its later steps, so a job's messages can land out of order (the timer may validate a job before
+the batch that opened it is delivered). Each records message therefore carries the version of
+the write it belongs to, and each state the version of the records it goes with
+(``records_version``): a reader pairs them by version, whatever order they came in.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ WATERMARK = "watermark-"  # key prefix of a partition's watermark in the jobs to
 RECORDS = "/records"  # key suffix of a job's records
 SHUT = "shut-"  # key prefix of why a provider is shut, as the process asking it last said
 _LENGTH = struct.Struct(">I")
+# A records message's first byte when its write's version follows; a message of the previous
+# format starts with its first record's length, whose first byte is never 0xFF.
+_VERSIONED = b"\xff"
 FINISHED_KEPT = 100_000  # keys of done jobs remembered, so a late state never revives one
 GIVE_UP_AFTER = 3  # submissions of one job (a lost job is submitted again) before it is failed
 
@@ -56,6 +65,7 @@ class Job:
     polls: int = 0  # PENDING answers since the last submission
     next_poll: float = 0.0  # not before then (a restarted worker polls at once)
     version: int = 0  # its writes so far: the jobs feed keeps the newest state it has seen
+    records_version: int = 0  # the write that last carried its records
 
     def to_json(self) -> dict[str, Any]:
         """Its state, without the records (``pack_records``)."""
@@ -65,26 +75,35 @@ class Job:
         """Its next write, version counted: its records first when they changed (one partition:
         read back in that order), then its state."""
         self.version += 1
+        if not records:
+            return [(self.key, json.dumps(self.to_json()).encode())]
+        self.records_version = self.version
         state = (self.key, json.dumps(self.to_json()).encode())
-        return [(self.key + RECORDS, pack_records(self.records)), state] if records else [state]
+        return [(self.key + RECORDS, pack_records(self.records, self.version)), state]
 
     @classmethod
     def from_json(cls, value: dict[str, Any], records: list[bytes]) -> Job:
         return cls(**{**value, "records": records})
 
 
-def pack_records(records: list[bytes]) -> bytes:
-    """A job's records as its ``/records`` message: each after its length."""
-    return b"".join(_LENGTH.pack(len(r)) + r for r in records)
+def pack_records(records: list[bytes], version: int) -> bytes:
+    """A job's records as its ``/records`` message: the version of their write, then each
+    record after its length."""
+    return _VERSIONED + _LENGTH.pack(version) + b"".join(_LENGTH.pack(len(r)) + r for r in records)
 
 
-def unpack_records(value: bytes) -> list[bytes]:
-    records, at = [], 0
+def unpack_records(value: bytes) -> tuple[int, list[bytes]]:
+    """A ``/records`` message's version (0 in the previous format, which had none) and records."""
+    version, at = 0, 0
+    if value.startswith(_VERSIONED):
+        (version,) = _LENGTH.unpack_from(value, 1)
+        at = 1 + _LENGTH.size
+    records = []
     while at < len(value):
         (size,) = _LENGTH.unpack_from(value, at)
         records.append(value[at + 4 : at + 4 + size])
         at += 4 + size
-    return records
+    return version, records
 
 
 class Jobs:
@@ -94,7 +113,8 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self.watermarks: dict[int, int] = {}
         self.finished: dict[str, None] = {}  # done jobs' keys, oldest first
-        self.arrived: dict[str, bytes] = {}  # a job's records read, until its next state is
+        # a job's records read before their state, by the version of their write
+        self.arrived: dict[str, dict[int, list[bytes]]] = {}
         self.shut: dict[str, str] = {}  # provider -> why it is shut (circuit_open, over_budget)
 
     def seen(self, partition: int, offset: int) -> bool:
@@ -131,11 +151,11 @@ class Jobs:
         """A message of the jobs topic: a job's state or records, a tombstone, a watermark, or
         why a provider is shut.
 
-        A job's records come before the state that goes with them (one partition, written in
-        that order). The worker reads its own writes back a little later: a state no newer than
-        the one it holds (the write before a submission, read back once the job id is known) or
-        of a job already done is not applied, or the job would be submitted or answered again;
-        records go with a state applied, never onto a job held, which has the newest.
+        The worker reads its own writes back a little later: a state no newer than the one it
+        holds (the write before a submission, read back once the job id is known) or of a job
+        already done is not applied, or the job would be submitted or answered again. A state
+        takes the records of its ``records_version``, whichever came first; records no newer
+        than those of the job held are dropped, as are a state's whose records never came.
         """
         if key.startswith(SHUT):
             provider = key.removeprefix(SHUT)
@@ -149,22 +169,33 @@ class Jobs:
                 offset = json.loads(value)["offset"]
                 self.watermarks[partition] = max(self.watermarks.get(partition, -1), offset)
         elif key.endswith(RECORDS):
-            if value is not None and key.removesuffix(RECORDS) not in self.finished:
-                self.arrived[key.removesuffix(RECORDS)] = value
+            job_key = key.removesuffix(RECORDS)
+            if value is not None and job_key not in self.finished:
+                version, records = unpack_records(value)
+                held = self.jobs.get(job_key)
+                if held is None or version > held.records_version:
+                    self.arrived.setdefault(job_key, {})[version] = records
         elif value is None:
             self.done(key)
         elif key not in self.finished:
-            state = json.loads(value)
-            held = self.jobs.get(key)
-            arrived = self.arrived.pop(key, None)
-            if held is not None and state.get("version", 0) <= held.version:
-                return
-            if arrived is not None:
-                records = unpack_records(arrived)
-            elif "records" in state:  # written before records had a key of their own
-                records = [base64.b64decode(r) for r in state.pop("records")]
-            elif held is not None:
-                records = held.records
-            else:
-                return  # a state whose records never came: nothing to answer with
-            self.put(Job.from_json(state, records))
+            self._apply_state(key, json.loads(value))
+
+    def _apply_state(self, key: str, state: dict[str, Any]) -> None:
+        held = self.jobs.get(key)
+        if held is not None and state.get("version", 0) <= held.version:
+            return
+        wanted = state.get("records_version", 0)
+        arrived = self.arrived.get(key, {})
+        if wanted in arrived:
+            records = arrived[wanted]
+        elif "records" in state:  # written before records had a key of their own
+            records = [base64.b64decode(r) for r in state.pop("records")]
+        elif held is not None and held.records_version >= wanted:
+            records = held.records
+        else:
+            return  # a state whose records never came: nothing to answer with
+        if newer := {v: r for v, r in arrived.items() if v > wanted}:
+            self.arrived[key] = newer  # for a later state
+        else:
+            self.arrived.pop(key, None)
+        self.put(Job.from_json(state, records))
