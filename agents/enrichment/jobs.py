@@ -72,8 +72,8 @@ class Job:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "records"}
 
     def written(self, records: bool) -> list[tuple[str, bytes]]:
-        """Its next write, version counted: its records first when they changed (one partition:
-        read back in that order), then its state."""
+        """Its next write, version counted: its records first when they changed (tagged with
+        this write's version, which its state then names), then its state."""
         self.version += 1
         if not records:
             return [(self.key, json.dumps(self.to_json()).encode())]
