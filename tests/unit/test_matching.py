@@ -265,6 +265,32 @@ def test_a_chains_places_of_one_name_are_one_supplier_but_a_sibling_of_another_f
     assert with_sibling.match({"name": "OSCAR INC"})["supplier_id"] in ("A", "B")  # spelled as typed
 
 
+def test_a_supplier_ten_look_alikes_outpair_still_reaches_the_model() -> None:
+    """The trees score the 12 rows whose names pair best (``FOREST_ROWS``): ten ``AMERICAN ASSN
+    OF …`` pair the payee's ``OF`` and outrank its supplier by the pairing alone, which the
+    model still puts first (at 8 rows it never saw it)."""
+    fields = [
+        "DENTAL",
+        "MUSEUMS",
+        "STATE",
+        "BOARDS",
+        "NURSES",
+        "PHYSICS",
+        "POLICE",
+        "PARKS",
+        "ROADS",
+        "SCHOOLS",
+    ]
+    suppliers = [Supplier("T", "AMERICAN ASSN MOTOR VEH ADMIN")]
+    suppliers += [Supplier(f"D{i}", f"AMERICAN ASSN OF {field}") for i, field in enumerate(fields)]
+    suppliers += [
+        Supplier(f"F{i}", f"{field} MOTOR {i}") for i, field in enumerate(fields * 3)
+    ]  # MOTOR common
+    result = Matcher(index(*suppliers)).match({"name": "AMERICAN ASSOCIATION OF MOTOR"})
+    assert result["candidates"][0]["supplier_id"] == "T"
+    assert result["match_type"] in ("strong", "review")
+
+
 def test_a_legal_form_the_payee_states_tells_twins_apart_when_only_the_best_has_it() -> None:
     twins = Matcher(
         index(
