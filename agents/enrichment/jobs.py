@@ -75,11 +75,10 @@ class Job:
         """Its next write, version counted: its records first when they changed (tagged with
         this write's version, which its state then names), then its state."""
         self.version += 1
-        if not records:
-            return [(self.key, json.dumps(self.to_json()).encode())]
-        self.records_version = self.version
+        if records:
+            self.records_version = self.version
         state = (self.key, json.dumps(self.to_json()).encode())
-        return [(self.key + RECORDS, pack_records(self.records, self.version)), state]
+        return [(self.key + RECORDS, pack_records(self.records, self.version)), state] if records else [state]
 
     @classmethod
     def from_json(cls, value: dict[str, Any], records: list[bytes]) -> Job:
